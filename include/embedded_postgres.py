@@ -1,0 +1,79 @@
+"""A PostgreSQL server from the ``pgserver`` wheel, on a TCP port of 127.0.0.1.
+
+Used by ``make run``/``make demo`` when no warehouse is configured, and by the tests when no
+Postgres answers on 127.0.0.1:5432. PostgreSQL refuses to run as root; as root the server runs
+as the system user ``pgserver`` (created if missing, as the pgserver package itself does).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+SERVER_USER = "pgserver"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        user = None
+        if os.geteuid() == 0:
+            from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+            ensure_user_exists(SERVER_USER)
+            ensure_prefix_permissions(self.data_dir)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+            subprocess.run(["chown", "-R", SERVER_USER, str(self.data_dir)], check=True)
+            user = SERVER_USER
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / program), *args],
+            check=True,
+            user=user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+
+    def start(self) -> EmbeddedPostgres:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "--encoding=utf8")
+        self.stop()  # a server left over from an interrupted run
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-w",
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}",
+            "start",
+        )
+        return self
+
+    def stop(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            try:
+                self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "fast", "stop")
+            except subprocess.CalledProcessError:
+                pass  # not running after all: the pid file was stale

@@ -1,0 +1,322 @@
+"""A Storyblok Management API stand-in that serves ``all_traffic`` the way Storyblok does.
+
+Quirks kept: ``montly_traffic_limit`` (sic), ``traffic_top_spaces`` keyed by space id plus
+``other_spaces``, null ``total_bytes`` for the most recent days, ``traffic_used_this_year`` as of
+"today" whatever the requested dates, 429 over a fixed one-second window, tokens checked the
+Storyblok way (personal token as it is, OAuth token as ``Bearer``).
+
+Data is deterministic: each (space, day) always has the same numbers, with a weekly pattern,
+growth over time and spaces created over time, so any split of a range gives the same rows.
+
+Run: ``python -m include.storyblok_simulator --port 8765`` (``--help`` for options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+ALL_TRAFFIC = "/v1/orgs/me/statistics/all_traffic"
+EPOCH = date(2024, 1, 1)  # growth and space creation are measured from here
+WEEKDAY_FACTOR = (1.0, 1.04, 1.02, 0.98, 0.9, 0.55, 0.45)  # Monday first
+
+
+@dataclass
+class Fault:
+    """One scripted answer, served instead of the real one to the next request."""
+
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (read timeouts)
+    drop: bool = False  # close the connection without an answer
+
+
+@dataclass
+class SimulatorSettings:
+    token: str = "sim-personal-token"
+    oauth_token: str = "sim-oauth-token"
+    today: date | None = None  # None: the real UTC date
+    spaces: int = 6
+    daily_requests: int = 14_000  # an org-wide weekday at EPOCH; grows 50 % a year
+    monthly_limit: int = 1_000_000
+    requests_per_second: int = 6
+    retry_after: str | None = None  # sent with 429 when set, e.g. "1"
+    null_bytes_days: int = 2  # the last N days (today included) have no byte counts yet
+    seed: str = "storyblok"
+
+
+def _unit(*parts: object) -> float:
+    """A deterministic number in [0, 1) for the given parts."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+class TrafficModel:
+    """Deterministic traffic per space and day."""
+
+    def __init__(self, settings: SimulatorSettings) -> None:
+        self.s = settings
+        weights = [1.0 / (i + 1) ** 0.9 for i in range(settings.spaces)]
+        total = sum(weights)
+        self.spaces = [
+            (
+                100_000 + 7 * i,
+                weights[i] / total,
+                EPOCH + timedelta(days=int(i * 500 / max(settings.spaces, 1))) if i >= 3 else EPOCH,
+            )
+            for i in range(settings.spaces)
+        ]
+        self._day_rows = lru_cache(maxsize=4096)(self._compute_day)
+
+    @property
+    def today(self) -> date:
+        return self.s.today or datetime.now(UTC).date()
+
+    def day_rows(self, day: date) -> list[tuple[int, int, int | None]]:
+        """[(space_id, api_requests, total_bytes or None)] for one day; empty after today."""
+        if day > self.today:
+            return []
+        rows = self._day_rows(day)
+        if day > self.today - timedelta(days=self.s.null_bytes_days):
+            rows = [(space, req, None) for space, req, _ in rows]
+        if day == self.today:  # the day is still running
+            rows = [(space, req // 2, b) for space, req, b in rows]
+        return rows
+
+    def _compute_day(self, day: date) -> list[tuple[int, int, int | None]]:
+        growth = 1 + 0.5 * (day - EPOCH).days / 365
+        base = self.s.daily_requests * growth * WEEKDAY_FACTOR[day.weekday()]
+        rows = []
+        for space_id, share, created in self.spaces:
+            if day < created:
+                continue
+            noise = 0.85 + 0.3 * _unit(self.s.seed, space_id, day)
+            requests = int(base * share * noise)
+            size = 18_000 + 40_000 * _unit(self.s.seed, "size", space_id)
+            rows.append((space_id, requests, int(requests * size * (0.9 + 0.2 * _unit(space_id, day)))))
+        return rows
+
+    def org_requests(self, first: date, last: date) -> int:
+        return sum(req for day in _days(first, last) for _, req, _ in self.day_rows(day))
+
+    def all_traffic(self, first: date, last: date, group_by: str) -> dict[str, Any]:
+        key = {"day": lambda d: d.isoformat(), "month": lambda d: d.strftime("%Y-%m"), "year": lambda d: str(d.year)}[
+            group_by
+        ]
+        per_space: dict[int, dict[str, list[int | None]]] = {}
+        for day in _days(first, last):
+            for space_id, req, size in self.day_rows(day):
+                bucket = per_space.setdefault(space_id, {}).setdefault(key(day), [0, 0])
+                bucket[0] = (bucket[0] or 0) + req
+                bucket[1] = None if size is None or bucket[1] is None else bucket[1] + size
+        traffic = [
+            {"date": label, "api_requests": req, "total_bytes": size, "space_id": space_id}
+            for space_id, buckets in sorted(per_space.items())
+            for label, (req, size) in sorted(buckets.items())
+        ]
+        org = _sum_buckets(traffic)
+        ranked = sorted(per_space, key=lambda s: -sum(v[0] or 0 for v in per_space[s].values()))
+        top = {
+            str(space_id): [_row(label, *per_space[space_id][label]) for label in sorted(per_space[space_id])]
+            for space_id in ranked[:3]
+        }
+        top["other_spaces"] = _sum_buckets([row for row in traffic if row["space_id"] in set(ranked[3:])])
+        today = self.today
+        return {
+            "montly_traffic_limit": self.s.monthly_limit,
+            "yearly_traffic_limit": self.s.monthly_limit * 12,
+            "traffic_used_this_year": self.org_requests(date(today.year, 1, 1), today),
+            "cumulated_traffic": {
+                "requests_used_last_days": self.org_requests(today - timedelta(days=6), today),
+                "total_requests_per_time_period": sum(r["api_requests"] for r in org),
+                "total_traffic_per_time_period": sum(r["total_bytes"] or 0 for r in org),
+                "traffic": org,
+            },
+            "traffic_top_spaces": top,
+            "traffic": traffic,
+        }
+
+
+def _row(label: str, requests: int | None, size: int | None) -> dict[str, Any]:
+    return {"date": label, "api_requests": requests, "total_bytes": size}
+
+
+def _sum_buckets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    sums: dict[str, list[int | None]] = {}
+    for row in rows:
+        acc = sums.setdefault(row["date"], [0, 0])
+        acc[0] = (acc[0] or 0) + row["api_requests"]
+        acc[1] = None if row["total_bytes"] is None or acc[1] is None else acc[1] + row["total_bytes"]
+    return [_row(label, *sums[label]) for label in sorted(sums)]
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+class StoryblokSimulator:
+    """The HTTP server, its data, its scripted faults and a log of what it was asked."""
+
+    def __init__(self, settings: SimulatorSettings | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings or SimulatorSettings()
+        self.model = TrafficModel(self.settings)
+        self.faults: deque[Fault] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._window = (0, 0)  # (second, requests counted in it)
+        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StoryblokSimulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="storyblok-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def calls(self, path: str = ALL_TRAFFIC) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if r["path"] == path]
+
+    def over_rate(self) -> bool:
+        now = int(time.time())
+        with self._lock:
+            second, count = self._window
+            count = count + 1 if second == now else 1
+            self._window = (now, count)
+            return count > self.settings.requests_per_second
+
+    def authorized(self, header: str | None) -> bool:
+        s = self.settings
+        return header is not None and header in (s.token, f"Bearer {s.oauth_token}")
+
+    def answer(self, path: str, query: dict[str, list[str]], authorization: str | None) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            self.requests.append({"path": path, "query": query, "authorization": authorization, "at": time.time()})
+        if not self.authorized(authorization):
+            return 401, {"error": "Unauthorized"}, {}
+        if self.over_rate():
+            rps = self.settings.requests_per_second
+            headers = {"Retry-After": self.settings.retry_after} if self.settings.retry_after else {}
+            return 429, {"error": f"Rate limit of {rps} request per second reached. Retry later."}, headers
+        if path != ALL_TRAFFIC:
+            return 404, ["This record could not be found"], {}
+        group_by = query.get("group_by", ["month"])[0]
+        if group_by not in ("day", "month", "year"):
+            return 422, {"error": "group_by must be one of day, month, year"}, {}
+        try:
+            last = date.fromisoformat(query["end_date"][0]) if "end_date" in query else self.model.today
+            first = (
+                date.fromisoformat(query["start_date"][0]) if "start_date" in query else last - timedelta(days=365)
+            )
+        except ValueError:
+            return 422, {"start_date": ["must be YYYY-MM-DD"]}, {}
+        if last < first:
+            return 422, {"error": "end_date must not be before start_date"}, {}
+        return 200, self.model.all_traffic(first, last, group_by), {}
+
+
+def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            fault = sim.faults.popleft() if sim.faults else None
+            if fault is not None:
+                with sim._lock:
+                    sim.requests.append(
+                        {"path": url.path, "query": parse_qs(url.query), "fault": fault.status, "at": time.time()}
+                    )
+                self._fault(fault)
+                return
+            status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
+            self._send(status, json.dumps(body).encode(), headers)
+
+        def _fault(self, fault: Fault) -> None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                self.connection.close()
+                return
+            body = fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode()
+            self._send(fault.status, body, fault.headers)
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (read timeout): nothing to do
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            return
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = SimulatorSettings()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--token", default=d.token, help="personal access token to accept")
+    parser.add_argument("--oauth-token", default=d.oauth_token, help="OAuth token to accept as Bearer")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="pretend date (YYYY-MM-DD)")
+    parser.add_argument("--spaces", type=int, default=d.spaces)
+    parser.add_argument("--daily-requests", type=int, default=d.daily_requests)
+    parser.add_argument("--monthly-limit", type=int, default=d.monthly_limit)
+    parser.add_argument("--requests-per-second", type=int, default=d.requests_per_second)
+    parser.add_argument("--retry-after", default=None, help="Retry-After value sent with 429 (default: none)")
+    args = parser.parse_args(argv)
+    settings = SimulatorSettings(
+        token=args.token,
+        oauth_token=args.oauth_token,
+        today=args.today,
+        spaces=args.spaces,
+        daily_requests=args.daily_requests,
+        monthly_limit=args.monthly_limit,
+        requests_per_second=args.requests_per_second,
+        retry_after=args.retry_after,
+    )
+    sim = StoryblokSimulator(settings, host=args.host, port=args.port)
+    print(f"Storyblok simulator on {sim.url} (token {settings.token!r}); Ctrl-C stops it", flush=True)
+    try:
+        sim.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Settings of a ``storyblok`` Airflow connection: region or host, token and token type, rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from storyblok_traffic.errors import StoryblokConnectionError
+
+REGION_ROOTS: dict[str, str] = {
+    "eu": "https://mapi.storyblok.com",
+    "us": "https://api-us.storyblok.com",
+    "ca": "https://api-ca.storyblok.com",
+    "ap": "https://api-ap.storyblok.com",
+    "cn": "https://app.storyblokchina.cn",
+}
+TOKEN_TYPES = ("personal", "oauth")
+# Storyblok's plans: 3 requests/s on Starter, 6 on all others.
+DEFAULT_REQUESTS_PER_SECOND = 6.0
+
+
+@dataclass(frozen=True)
+class StoryblokConnectionSettings:
+    conn_id: str
+    base_url: str
+    region: str
+    token: str
+    token_type: str
+    requests_per_second: float
+
+    def __repr__(self) -> str:  # the token must not surface through a repr in a log or traceback
+        return (
+            f"StoryblokConnectionSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, "
+            f"region={self.region!r}, token_type={self.token_type!r}, "
+            f"requests_per_second={self.requests_per_second})"
+        )
+
+    @property
+    def authorization(self) -> str:
+        """Personal access tokens go as they are; OAuth tokens as ``Bearer``."""
+        return f"Bearer {self.token}" if self.token_type == "oauth" else self.token
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> StoryblokConnectionSettings:
+        """Build from an Airflow ``Connection``; a bad setting raises naming the setting, not the token."""
+        extra = _extra(conn)
+        conn_id = conn.conn_id
+        region = str(extra.get("region") or "eu").strip().lower()
+        if region not in REGION_ROOTS:
+            raise StoryblokConnectionError(
+                f"connection {conn_id!r}: unknown region {region!r}; use one of {', '.join(REGION_ROOTS)}"
+            )
+        token_type = str(extra.get("token_type") or "personal").strip().lower()
+        if token_type not in TOKEN_TYPES:
+            raise StoryblokConnectionError(
+                f"connection {conn_id!r}: token_type {token_type!r} must be 'personal' or 'oauth'"
+            )
+        token = (conn.password or "").strip()
+        if not token:
+            raise StoryblokConnectionError(
+                f"connection {conn_id!r} has no token: put the Storyblok access token in the password field"
+            )
+        if token.lower().startswith("bearer "):
+            raise StoryblokConnectionError(
+                f"connection {conn_id!r}: store the token without the 'Bearer ' prefix and set "
+                "token_type to 'oauth' instead"
+            )
+        return cls(
+            conn_id=conn_id,
+            base_url=_base_url(conn_id, conn.host, region),
+            region=region,
+            token=token,
+            token_type=token_type,
+            requests_per_second=_rate(conn_id, extra.get("requests_per_second")),
+        )
+
+
+def _extra(conn: Any) -> dict[str, Any]:
+    try:
+        extra = conn.extra_dejson
+    except Exception:  # Airflow raises different types for undecodable extras across versions
+        extra = None
+    if not isinstance(extra, dict):
+        raise StoryblokConnectionError(f"connection {conn.conn_id!r}: extra must be a JSON object")
+    return extra
+
+
+def _base_url(conn_id: str, host: str | None, region: str) -> str:
+    """``host`` overrides the region root: how tests and the simulator point the hook elsewhere."""
+    if not host:
+        return REGION_ROOTS[region]
+    parsed = urlparse(host.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise StoryblokConnectionError(
+            f"connection {conn_id!r}: host {host!r} must be an http(s) URL such as https://mapi.storyblok.com"
+        )
+    root = host.strip().rstrip("/")
+    if root.endswith("/v1"):
+        raise StoryblokConnectionError(f"connection {conn_id!r}: host must not end with /v1 (it is appended)")
+    return root
+
+
+def _rate(conn_id: str, value: Any) -> float:
+    if value in (None, ""):
+        return DEFAULT_REQUESTS_PER_SECOND
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = -1.0
+    if not 0 < rate <= 100:
+        raise StoryblokConnectionError(
+            f"connection {conn_id!r}: requests_per_second {value!r} must be a number in (0, 100]"
+        )
+    return rate

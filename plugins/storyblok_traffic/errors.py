@@ -1,0 +1,27 @@
+"""Exceptions with messages that say what is wrong and never carry the token."""
+
+from __future__ import annotations
+
+
+class StoryblokError(Exception):
+    """Base class for everything this package raises about Storyblok."""
+
+
+class StoryblokConnectionError(StoryblokError):
+    """The Airflow connection is unusable (unknown region, no token, bad host)."""
+
+
+class StoryblokRequestRejected(StoryblokError):
+    """Storyblok refused the request (400/401/403/404/422): retrying cannot help."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StoryblokUnavailable(StoryblokError):
+    """Transient failures (429, 5xx, network) outlasted the retry budget."""
+
+
+class StoryblokPayloadError(StoryblokError):
+    """The response is not the JSON shape we rely on; the message names the field."""

@@ -1,0 +1,191 @@
+"""StoryblokHook: transport to the Management API (auth, regions, timeouts, retries, throttle).
+
+It builds the session and classifies responses; parsing the body is left to the caller
+(``storyblok_traffic.model``), as in the HTTP provider.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import requests
+from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk.log import mask_secret
+
+from storyblok_traffic import __version__
+from storyblok_traffic.connection import StoryblokConnectionSettings
+from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
+from storyblok_traffic.retry import RETRYABLE_STATUSES, RetryPolicy
+from storyblok_traffic.throttle import Throttle, shared_throttle
+
+ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
+GROUP_BY = ("day", "month", "year")
+
+_HINTS = {
+    400: "the request was malformed",
+    401: "the token is missing, wrong or expired: check the password of the connection",
+    403: "the token may not read organisation statistics: use a personal access token of an "
+    "organisation owner or admin",
+    404: "the endpoint was not found: check the region or host of the connection",
+    422: "a parameter was rejected",
+}
+
+
+class StoryblokHook(HttpHook):
+    """Talks to Storyblok's Management API through a ``storyblok`` connection.
+
+    :param storyblok_conn_id: connection holding the token (password), region and token type (extras).
+    :param timeout: (connect, read) timeouts in seconds for each request.
+    :param retry: how transient failures (429, 5xx, network) are retried.
+    :param requests_per_second: client-side rate; defaults to the connection's, else 6 (3 on Starter).
+    """
+
+    conn_name_attr = "storyblok_conn_id"
+    default_conn_name = "storyblok_default"
+    conn_type = "storyblok"
+    hook_name = "Storyblok"
+
+    def __init__(
+        self,
+        storyblok_conn_id: str = default_conn_name,
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        retry: RetryPolicy | None = None,
+        requests_per_second: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(method="GET", http_conn_id=storyblok_conn_id, **kwargs)
+        self.storyblok_conn_id = storyblok_conn_id
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._requests_per_second = requests_per_second
+        self._settings: StoryblokConnectionSettings | None = None
+        self._session: requests.Session | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Kept in step with provider_info for Airflow versions that still ask the hook."""
+        from storyblok_traffic.provider_info import UI_FIELD_BEHAVIOUR
+
+        return UI_FIELD_BEHAVIOUR
+
+    @property
+    def settings(self) -> StoryblokConnectionSettings:
+        if self._settings is None:
+            settings = StoryblokConnectionSettings.from_connection(self.get_connection(self.storyblok_conn_id))
+            mask_secret(settings.token)
+            self._settings = settings
+        return self._settings
+
+    @property
+    def throttle(self) -> Throttle:
+        rate = self._requests_per_second or self.settings.requests_per_second
+        return shared_throttle(self.storyblok_conn_id, rate)
+
+    def get_conn(
+        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    ) -> requests.Session:
+        """A session with the Authorization header; connection extras never become headers here."""
+        settings = self.settings
+        self.base_url = settings.base_url
+        self._base_url_initialized = True
+        session = requests.Session()
+        session.headers.update(
+            {
+                "Authorization": settings.authorization,
+                "Accept": "application/json",
+                "User-Agent": f"storyblok-traffic-monitor/{__version__}",
+            }
+        )
+        session = self._configure_session_from_mount_adapters(session)
+        if headers:
+            session.headers.update(headers)
+        return session
+
+    def get_all_traffic(self, start_date: date, end_date: date, group_by: str = "day") -> requests.Response:
+        """``GET /v1/orgs/me/statistics/all_traffic`` for the inclusive date range."""
+        if group_by not in GROUP_BY:
+            raise ValueError(f"group_by {group_by!r} must be one of {', '.join(GROUP_BY)}")
+        if end_date < start_date:
+            raise ValueError(f"end_date {end_date} is before start_date {start_date}")
+        params = {
+            "start_date": start_date.isoformat(),
+            "end_date": end_date.isoformat(),
+            "group_by": group_by,
+        }
+        return self.request(ALL_TRAFFIC_ENDPOINT, params)
+
+    def request(self, endpoint: str, params: dict[str, str] | None = None) -> requests.Response:
+        """GET with throttle and retries; returns a 2xx response or raises a ``StoryblokError``."""
+        if self._session is None:
+            self._session = self.get_conn()
+        url = self.url_from_endpoint(endpoint)
+        deadline = time.monotonic() + self.retry.total_seconds
+        last_problem = "no attempt made"
+        for attempt in range(1, self.retry.max_attempts + 1):
+            self.throttle.wait()
+            try:
+                response = self._session.get(url, params=params, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as err:
+                last_problem = f"{type(err).__name__} talking to {self.base_url}"
+                retry_after = None
+            else:
+                if response.status_code < 300:
+                    return response
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise _rejected(response, endpoint)
+                last_problem = f"HTTP {response.status_code} {_error_text(response)}"
+                retry_after = response.headers.get("Retry-After")
+            wait = self.retry.delay(attempt, retry_after)
+            if attempt == self.retry.max_attempts or time.monotonic() + wait > deadline:
+                break
+            self.log.warning(
+                "Storyblok %s failed (attempt %d of %d): %s; retrying in %.2f s",
+                endpoint,
+                attempt,
+                self.retry.max_attempts,
+                last_problem,
+                wait,
+            )
+            time.sleep(wait)
+        raise StoryblokUnavailable(
+            f"Storyblok {endpoint} still failing after {attempt} attempt(s) within "
+            f"{self.retry.total_seconds:.0f} s: {last_problem}"
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Backs the UI's Test button: one small statistics request."""
+        try:
+            today = date.today()
+            response = self.get_all_traffic(today, today)
+            body = response.json()
+            limit = body.get("yearly_traffic_limit") if isinstance(body, dict) else None
+            return True, f"Connected to Storyblok at {self.settings.base_url}; yearly traffic limit: {limit}"
+        except Exception as err:
+            return False, str(err)
+
+
+def _error_text(response: requests.Response) -> str:
+    """Storyblok's error bodies: {"error": ...}, {"errors": ...}, a list of strings or a field map."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:300]
+    if isinstance(body, dict):
+        body = body.get("error") or body.get("errors") or body
+    if isinstance(body, list):
+        body = "; ".join(str(item) for item in body)
+    elif isinstance(body, dict):
+        body = "; ".join(f"{key}: {value}" for key, value in body.items())
+    return str(body)[:300]
+
+
+def _rejected(response: requests.Response, endpoint: str) -> StoryblokRequestRejected:
+    status = response.status_code
+    hint = _HINTS.get(status, "the request was refused")
+    return StoryblokRequestRejected(
+        status, f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response)} ({hint})"
+    )
+

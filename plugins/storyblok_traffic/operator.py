@@ -1,0 +1,84 @@
+"""StoryblokTrafficOperator: fetch a run's days of org traffic, validate them, hand them on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+
+# A daily run covers [data_interval_start, data_interval_end): its days are start .. end - 1.
+DEFAULT_START = "{{ data_interval_start | ds }}"
+DEFAULT_END = "{{ macros.ds_add(data_interval_end | ds, -1) }}"
+
+
+class StoryblokTrafficOperator(BaseOperator):
+    """Requests ``all_traffic`` with ``group_by=day`` for ``start_date``..``end_date`` (inclusive).
+
+    Returns the validated body with its request as a small dict (the days of one run, never the
+    token or headers). Errors that retrying cannot fix fail the task without retries.
+
+    :param storyblok_conn_id: the ``storyblok`` connection.
+    :param org: key of the organisation in the warehouse; defaults to the connection id.
+    :param start_date_str: first day, YYYY-MM-DD; templated; defaults to the run's data interval.
+    :param end_date_str: last day, YYYY-MM-DD; templated.
+    """
+
+    template_fields: Sequence[str] = ("storyblok_conn_id", "org", "start_date_str", "end_date_str")
+    ui_color = "#09b3af"
+
+    def __init__(
+        self,
+        *,
+        storyblok_conn_id: str = "storyblok_default",
+        org: str | None = None,
+        start_date_str: str = DEFAULT_START,
+        end_date_str: str = DEFAULT_END,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.storyblok_conn_id = storyblok_conn_id
+        self.org = org or storyblok_conn_id
+        self.start_date_str = start_date_str
+        self.end_date_str = end_date_str
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from storyblok_traffic.hook import StoryblokHook
+        from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
+
+        first, last = requested_days(self.start_date_str, self.end_date_str)
+        hook = StoryblokHook(self.storyblok_conn_id)
+        try:
+            response = hook.get_all_traffic(first, last, group_by="day")
+            fetched_at = datetime.now(UTC)
+            payload = load_json(response.content)
+            daily = parse_daily(payload, first, last)
+        except (StoryblokRequestRejected, StoryblokPayloadError, StoryblokConnectionError) as err:
+            raise AirflowFailException(str(err)) from None
+        self.log.info(
+            "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
+            len(daily.org_days),
+            len(daily.space_days),
+            self.org,
+            first,
+            last,
+        )
+        return FetchedTraffic(self.org, first, last, "day", fetched_at, payload).to_xcom()
+
+
+def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:
+    """Parse and check the day range before any request is made."""
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as err:
+        raise AirflowFailException(f"start/end date must be YYYY-MM-DD: {err}") from None
+    today = today or datetime.now(UTC).date()
+    if last < first:
+        raise AirflowFailException(f"end date {last} is before start date {first}")
+    if last > today:
+        raise AirflowFailException(f"end date {last} is in the future (today is {today} UTC)")
+    return first, last

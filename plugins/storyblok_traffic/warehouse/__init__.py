@@ -1,0 +1,1 @@
+"""The Postgres warehouse: tables, migrations, upserts and the reads the usage check needs."""

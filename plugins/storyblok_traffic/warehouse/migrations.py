@@ -1,0 +1,134 @@
+"""Schema migrations, applied in order under an advisory lock, each recorded in ``schema_migrations``.
+
+A migration is frozen once released: it defines the tables as they were at that version, so a
+fresh database and an upgraded one end up the same. Change a table by adding a migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import CreateSchema
+
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.tables import schema_migrations
+
+# pg_advisory_xact_lock key: concurrent tasks migrating the same database wait for each other.
+_LOCK_KEY = 0x5B0B_7AFF
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    meta = MetaData()
+
+    def daily(name: str, *key: str) -> None:
+        Table(
+            name,
+            meta,
+            Column("org", Text, nullable=False),
+            *([Column("space_id", Text, nullable=False)] if "space_id" in key else []),
+            Column("day", Date, nullable=False),
+            Column("api_requests", BigInteger, nullable=False),
+            Column("total_bytes", BigInteger),
+            Column("fetched_at", DateTime(timezone=True), nullable=False),
+            PrimaryKeyConstraint(*key),
+        )
+
+    daily("org_traffic_daily", "org", "day")
+    daily("space_traffic_daily", "org", "space_id", "day")
+    Table(
+        "usage_snapshots",
+        meta,
+        Column("org", Text, nullable=False),
+        Column("as_of", Date, nullable=False),
+        Column("monthly_traffic_limit", BigInteger, nullable=False),
+        Column("yearly_traffic_limit", BigInteger, nullable=False),
+        Column("traffic_used_this_year", BigInteger, nullable=False),
+        Column("requests_used_last_7_days", BigInteger),
+        Column("fetched_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("org", "as_of"),
+    )
+    Table(
+        "usage_alerts",
+        meta,
+        Column("org", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("period_start", Date, nullable=False),
+        Column("threshold_pct", Numeric(7, 2), nullable=False),
+        Column("crossed_on", Date, nullable=False),
+        Column("usage", BigInteger, nullable=False),
+        Column("usage_limit", BigInteger, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("notified_at", DateTime(timezone=True)),
+        PrimaryKeyConstraint("org", "period", "period_start", "threshold_pct"),
+    )
+    Table(
+        "raw_responses",
+        meta,
+        Column("org", Text, nullable=False),
+        Column("start_date", Date, nullable=False),
+        Column("end_date", Date, nullable=False),
+        Column("group_by", Text, nullable=False),
+        Column("fetched_at", DateTime(timezone=True), nullable=False),
+        Column("payload", JSONB, nullable=False),
+        PrimaryKeyConstraint("org", "start_date", "end_date", "group_by"),
+    )
+    meta.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", _v1_initial),)
+
+
+def migrate(engine: Engine, schema: str) -> list[int]:
+    """Bring ``schema`` up to the newest version; returns the versions applied now (idempotent)."""
+    with engine.begin() as conn:
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+        conn.execute(CreateSchema(schema, if_not_exists=True))
+    applied: list[int] = []
+    with begin(engine, schema) as conn:
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+        schema_migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(select(schema_migrations.c.version)))
+        for migration in MIGRATIONS:
+            if migration.version in done:
+                continue
+            migration.apply(conn)
+            conn.execute(
+                insert(schema_migrations).values(
+                    version=migration.version,
+                    description=migration.description,
+                    applied_at=datetime.now(UTC),
+                )
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def current_version(engine: Engine, schema: str) -> int:
+    with begin(engine, schema) as conn:
+        return int(conn.scalar(select(func.coalesce(func.max(schema_migrations.c.version), 0))) or 0)

@@ -1,0 +1,57 @@
+"""The reads the usage check and the report need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, func, select
+
+from storyblok_traffic.warehouse.tables import org_traffic_daily, usage_snapshots
+
+
+@dataclass(frozen=True)
+class Limits:
+    monthly: int
+    yearly: int
+    as_of: date
+
+
+def daily_usage(conn: Connection, org: str, first: date, last: date, metric: str) -> list[tuple[date, int]]:
+    """(day, amount) for the org's stored days in ``first``..``last``; unknown bytes count as 0."""
+    column = org_traffic_daily.c.api_requests if metric == "requests" else org_traffic_daily.c.total_bytes
+    rows = conn.execute(
+        select(org_traffic_daily.c.day, func.coalesce(column, 0))
+        .where(org_traffic_daily.c.org == org, org_traffic_daily.c.day.between(first, last))
+        .order_by(org_traffic_daily.c.day)
+    )
+    return [(day, int(amount)) for day, amount in rows]
+
+
+def days_missing_bytes(conn: Connection, org: str, first: date, last: date) -> int:
+    return int(
+        conn.scalar(
+            select(func.count()).where(
+                org_traffic_daily.c.org == org,
+                org_traffic_daily.c.day.between(first, last),
+                org_traffic_daily.c.total_bytes.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def limits_on(conn: Connection, org: str, day: date) -> Limits | None:
+    """The limits in force on ``day``: the newest snapshot taken on or before it, else the oldest one.
+
+    Snapshots exist only from the day the monitor started; for older days the first one is the best
+    knowledge there is.
+    """
+    snap = usage_snapshots.c
+    columns = (snap.monthly_traffic_limit, snap.yearly_traffic_limit, snap.as_of)
+    row = conn.execute(
+        select(*columns).where(snap.org == org, snap.as_of <= day).order_by(snap.as_of.desc()).limit(1)
+    ).first()
+    if row is None:
+        row = conn.execute(select(*columns).where(snap.org == org).order_by(snap.as_of).limit(1)).first()
+    return None if row is None else Limits(monthly=int(row[0]), yearly=int(row[1]), as_of=row[2])

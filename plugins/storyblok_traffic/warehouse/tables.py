@@ -1,0 +1,94 @@
+"""Current table definitions, used by every query.
+
+Tables carry no schema: ``connect()`` in ``storyblok_traffic.warehouse.engine`` maps them into the configured
+schema with ``schema_translate_map``, so the schema name is never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+org_traffic_daily = Table(
+    "org_traffic_daily",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("api_requests", BigInteger, nullable=False),
+    Column("total_bytes", BigInteger),  # null until Storyblok has calculated the bandwidth
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "day"),
+)
+
+space_traffic_daily = Table(
+    "space_traffic_daily",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("space_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("api_requests", BigInteger, nullable=False),
+    Column("total_bytes", BigInteger),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "space_id", "day"),
+)
+
+usage_snapshots = Table(
+    "usage_snapshots",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("as_of", Date, nullable=False),  # the UTC day the snapshot was fetched
+    Column("monthly_traffic_limit", BigInteger, nullable=False),
+    Column("yearly_traffic_limit", BigInteger, nullable=False),
+    Column("traffic_used_this_year", BigInteger, nullable=False),
+    Column("requests_used_last_7_days", BigInteger),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "as_of"),
+)
+
+usage_alerts = Table(
+    "usage_alerts",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("period", Text, nullable=False),  # 'year'
+    Column("period_start", Date, nullable=False),
+    Column("threshold_pct", Numeric(7, 2), nullable=False),
+    Column("crossed_on", Date, nullable=False),
+    Column("usage", BigInteger, nullable=False),
+    Column("usage_limit", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),  # 'pending' until notified, then 'sent'
+    Column("notified_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("org", "period", "period_start", "threshold_pct"),
+)
+
+raw_responses = Table(
+    "raw_responses",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("group_by", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    PrimaryKeyConstraint("org", "start_date", "end_date", "group_by"),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,73 @@
+"""DAG integrity, as in Astronomer's project template: imports, tags, retries; plus our own promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TASK_IDS = {"fetch_traffic", "upsert_traffic", "check_usage", "notify_threshold_crossed", "usage_within_limits"}
+
+
+def load_dags() -> dict:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}, bag.import_errors
+    return bag.dags
+
+
+@pytest.fixture(scope="module")
+def dags() -> dict:
+    return load_dags()
+
+
+def test_no_import_errors_and_default_dag(dags):
+    assert list(dags) == ["storyblok_traffic"]
+
+
+def test_tags_retries_and_docs(dags):
+    for dag in dags.values():
+        assert {"storyblok", "traffic"} <= set(dag.tags)
+        assert dag.doc_md
+        for task in dag.tasks:
+            assert task.retries >= 1, task.task_id
+            assert task.doc_md, task.task_id
+
+
+def test_flow_and_task_settings(dags):
+    dag = dags["storyblok_traffic"]
+    assert set(dag.task_ids) == TASK_IDS
+    assert dag.get_task("fetch_traffic").downstream_task_ids == {"upsert_traffic"}
+    assert dag.get_task("upsert_traffic").downstream_task_ids == {"check_usage"}
+    assert dag.get_task("check_usage").downstream_task_ids == {"notify_threshold_crossed", "usage_within_limits"}
+    assert dag.get_task("fetch_traffic").pool == "storyblok_api"
+    assert dag.get_task("fetch_traffic").retry_exponential_backoff
+    assert dag.get_task("check_usage").depends_on_past
+    assert [a.uri for a in dag.get_task("upsert_traffic").outlets] == ["storyblok://storyblok_default/traffic"]
+    assert dag.on_failure_callback
+
+
+def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "catchup: true\nstart_date: 2025-06-01\norganisations:\n"
+        "  - conn_id: storyblok_default\n  - conn_id: storyblok_acme\n    org: acme\n    metric: bytes\n"
+    )
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    dags = load_dags()
+    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_storyblok_acme"]
+    acme = dags["storyblok_traffic_storyblok_acme"]
+    assert acme.catchup is True
+    assert acme.start_date.date().isoformat() == "2025-06-01"
+    assert acme.get_task("fetch_traffic").storyblok_conn_id == "storyblok_acme"
+    assert acme.get_task("fetch_traffic").org == "acme"
+
+
+def test_plugins_folder_loader_skips_the_package():
+    """Airflow imports every .py in plugins/ under its bare name (``operator``!) unless ignored."""
+    from airflow._shared.module_loading import find_path_from_directory
+
+    found = [p for p in find_path_from_directory(str(ROOT / "plugins"), ".airflowignore") if p.endswith(".py")]
+    assert found == []
