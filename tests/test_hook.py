@@ -1,0 +1,177 @@
+"""The hook against the simulator over real HTTP: auth, errors, retries, throttle."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import pytest
+
+from include.storyblok_simulator import ALL_TRAFFIC, Fault, SimulatorSettings
+from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
+from storyblok_traffic.hook import StoryblokHook
+from storyblok_traffic.retry import RetryPolicy, parse_retry_after
+
+DAY = date(2026, 3, 1)
+FAST = RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=0.2, total_seconds=10)
+
+
+def hook(**kwargs) -> StoryblokHook:
+    kwargs.setdefault("retry", FAST)
+    return StoryblokHook("storyblok_default", **kwargs)
+
+
+def set_conn(monkeypatch, url: str, token: str, **extra) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_STORYBLOK_DEFAULT",
+        json.dumps({"conn_type": "storyblok", "host": url, "password": token, "extra": extra}),
+    )
+
+
+def test_personal_token_is_sent_as_is(simulator, storyblok_conn):
+    response = hook().get_all_traffic(DAY, DAY)
+    assert response.status_code == 200
+    [call] = simulator.calls()
+    assert call["authorization"] == simulator.settings.token
+    assert call["query"] == {"start_date": ["2026-03-01"], "end_date": ["2026-03-01"], "group_by": ["day"]}
+
+
+def test_oauth_token_is_sent_as_bearer(simulator, monkeypatch):
+    set_conn(monkeypatch, simulator.url, simulator.settings.oauth_token, token_type="oauth")
+    assert hook().get_all_traffic(DAY, DAY).status_code == 200
+    assert simulator.calls()[0]["authorization"] == f"Bearer {simulator.settings.oauth_token}"
+
+
+def test_wrong_token_fails_at_once_with_a_message_and_no_token(simulator, monkeypatch):
+    set_conn(monkeypatch, simulator.url, "not-the-token")
+    with pytest.raises(StoryblokRequestRejected) as err:
+        hook().get_all_traffic(DAY, DAY)
+    assert err.value.status == 401
+    assert "401" in str(err.value)
+    assert "check the password of the connection" in str(err.value)
+    assert "not-the-token" not in str(err.value)
+    assert len(simulator.calls()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (400, {"error": "Bad format"}, "Bad format"),
+        (403, {"error": "Forbidden"}, "organisation owner or admin"),
+        (404, ["This record could not be found"], "This record could not be found"),
+        (422, {"start_date": ["is invalid"]}, "start_date: ['is invalid']"),
+    ],
+)
+def test_permanent_errors_are_not_retried(simulator, storyblok_conn, status, body, expected):
+    simulator.faults.append(Fault(status=status, body=body))
+    with pytest.raises(StoryblokRequestRejected) as err:
+        hook().get_all_traffic(DAY, DAY)
+    assert err.value.status == status
+    assert expected in str(err.value)
+    assert len(simulator.calls()) == 1
+
+
+def test_429_honours_retry_after(simulator, storyblok_conn):
+    simulator.faults.append(Fault(status=429, body={"error": "Rate limit"}, headers={"Retry-After": "1"}))
+    started = time.monotonic()
+    assert hook().get_all_traffic(DAY, DAY).status_code == 200
+    # FAST's backoff never waits more than 0.2 s: only Retry-After explains a wait of a second
+    assert time.monotonic() - started >= 0.95
+    assert len(simulator.calls()) == 2
+
+
+def test_429_without_retry_after_backs_off_and_succeeds(simulator, storyblok_conn):
+    simulator.faults.extend(Fault(status=429, body={"error": "Rate limit"}) for _ in range(3))
+    assert hook().get_all_traffic(DAY, DAY).status_code == 200
+    assert len(simulator.calls()) == 4
+
+
+def test_server_errors_and_dropped_connections_are_retried(simulator, storyblok_conn):
+    simulator.faults.extend([Fault(status=500), Fault(status=502), Fault(drop=True), Fault(status=503)])
+    assert hook().get_all_traffic(DAY, DAY).json()["yearly_traffic_limit"] == 12_000_000
+    assert len(simulator.calls()) == 5
+
+
+def test_read_timeout_is_retried(simulator, storyblok_conn):
+    simulator.faults.append(Fault(status=200, body={}, delay=1.0))
+    response = hook(timeout=(1.0, 0.3)).get_all_traffic(DAY, DAY)
+    assert "cumulated_traffic" in response.json()
+
+
+def test_retry_time_is_bounded(simulator, storyblok_conn):
+    simulator.faults.extend(Fault(status=503) for _ in range(100))
+    policy = RetryPolicy(max_attempts=100, base_delay=0.2, max_delay=0.4, total_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(StoryblokUnavailable, match="HTTP 503"):
+        hook(retry=policy).get_all_traffic(DAY, DAY)
+    assert time.monotonic() - started < 1.5
+    assert 2 <= len(simulator.calls()) < 10
+
+
+def test_attempts_are_bounded(simulator, storyblok_conn):
+    simulator.faults.extend(Fault(status=500) for _ in range(10))
+    with pytest.raises(StoryblokUnavailable, match="after 3 attempt"):
+        hook(retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.01)).get_all_traffic(DAY, DAY)
+    assert len(simulator.calls()) == 3
+
+
+@pytest.fixture
+def sim_settings() -> SimulatorSettings:
+    return SimulatorSettings(today=date(2026, 3, 10), requests_per_second=3)
+
+
+def _burst(h: StoryblokHook, n: int) -> None:
+    for _ in range(n):
+        h.get_all_traffic(DAY, DAY)
+
+
+def test_throttle_keeps_to_the_plan_rate(simulator, storyblok_conn):
+    _burst(hook(requests_per_second=3), 8)
+    assert all("fault" not in c for c in simulator.calls())
+    assert len(simulator.calls()) == 8  # no 429 was answered, so nothing was retried
+
+
+def test_without_the_throttle_the_simulator_answers_429(simulator, storyblok_conn):
+    """The control for the test above: the same burst, unthrottled, does hit the limit."""
+    patient = RetryPolicy(max_attempts=10, base_delay=0.3, max_delay=1.0, total_seconds=20)
+    _burst(hook(requests_per_second=100, retry=patient), 8)
+    assert len(simulator.calls()) > 8
+
+
+def test_test_connection(simulator, storyblok_conn, monkeypatch):
+    ok, message = hook().test_connection()
+    assert ok
+    assert "12000000" in message
+    set_conn(monkeypatch, simulator.url, "wrong")
+    ok, message = hook().test_connection()
+    assert not ok
+    assert "401" in message
+
+
+def test_extras_do_not_become_headers(simulator, monkeypatch):
+    set_conn(monkeypatch, simulator.url, simulator.settings.token, region="us", token_type="personal")
+    session = hook().get_conn()
+    assert "region" not in {k.lower() for k in session.headers}
+    assert "token_type" not in {k.lower() for k in session.headers}
+
+
+def test_all_traffic_endpoint_path(simulator, storyblok_conn):
+    hook().get_all_traffic(DAY, DAY)
+    assert simulator.requests[0]["path"] == ALL_TRAFFIC == "/v1/orgs/me/statistics/all_traffic"
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Sun, 01 Mar 2026 12:00:05 GMT", now) == 5.0
+
+
+def test_bad_range_is_rejected_before_any_request(simulator, storyblok_conn):
+    with pytest.raises(ValueError, match="before start_date"):
+        hook().get_all_traffic(date(2026, 3, 2), date(2026, 3, 1))
+    assert simulator.calls() == []

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.storyblok_simulator import Fault
+from storyblok_traffic.model import FetchedTraffic
+from storyblok_traffic.operator import StoryblokTrafficOperator, requested_days
+
+
+def operator(**kwargs) -> StoryblokTrafficOperator:
+    return StoryblokTrafficOperator(task_id="fetch_traffic", start_date_str="2026-03-01", end_date_str="2026-03-02", **kwargs)
+
+
+def test_returns_a_small_validated_result_without_secrets(simulator, storyblok_conn):
+    result = operator(org="acme").execute({})
+    fetched = FetchedTraffic.from_xcom(result)
+    assert (fetched.org, fetched.start_date, fetched.end_date) == ("acme", date(2026, 3, 1), date(2026, 3, 2))
+    assert len(fetched.daily().org_days) == 2
+    text = json.dumps(result)
+    assert simulator.settings.token not in text
+    assert "Authorization" not in text
+    assert len(text) < 10_000
+
+
+def test_templated_fields():
+    assert set(StoryblokTrafficOperator.template_fields) >= {"start_date_str", "end_date_str", "org"}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=401, body={"error": "Unauthorized"}), Fault(status=200, body={"traffic": []}), Fault(status=200, body=b"<html>")],
+)
+def test_permanent_problems_fail_without_retries(simulator, storyblok_conn, fault):
+    simulator.faults.append(fault)
+    with pytest.raises(AirflowFailException):
+        operator().execute({})
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2026-03-02", "2026-03-01", "before start date"),
+        ("2026-03-01", "2026-03-11", "in the future"),
+        ("yesterday", "2026-03-01", "YYYY-MM-DD"),
+    ],
+)
+def test_bad_ranges_are_rejected(start, end, expected):
+    with pytest.raises(AirflowFailException, match=expected):
+        requested_days(start, end, today=date(2026, 3, 10))

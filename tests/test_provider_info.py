@@ -1,0 +1,24 @@
+"""The ``storyblok`` connection type reaches Airflow through this package's provider entry point."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+
+def test_entry_point_is_installed():
+    eps = [ep for ep in entry_points(group="apache_airflow_provider") if ep.dist and ep.dist.name == "storyblok-traffic-monitor"]
+    assert [ep.value for ep in eps] == ["storyblok_traffic.provider_info:get_provider_info"]
+
+
+def test_airflow_registers_the_connection_type_with_its_form():
+    from airflow.providers_manager import ProvidersManager
+
+    pm = ProvidersManager()
+    hook = pm.hooks["storyblok"]
+    assert hook is not None
+    assert hook.hook_class_name == "storyblok_traffic.hook.StoryblokHook"
+    assert hook.connection_testable
+    widgets = pm.connection_form_widgets
+    assert widgets["extra__storyblok__region"].field["schema"]["enum"][:5] == ["eu", "us", "ca", "ap", "cn"]
+    assert "extra__storyblok__token_type" in widgets
+    assert pm.field_behaviours["storyblok"]["relabeling"]["password"] == "Access token"

@@ -1,0 +1,80 @@
+"""The simulator serves Storyblok's shape and quirks, deterministically."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import requests
+
+from include.storyblok_simulator import ALL_TRAFFIC, SimulatorSettings, TrafficModel
+from storyblok_traffic.model import parse_daily
+
+TODAY = date(2026, 3, 10)
+
+
+def model(**kwargs) -> TrafficModel:
+    return TrafficModel(SimulatorSettings(today=TODAY, **kwargs))
+
+
+def test_any_split_of_a_range_gives_the_same_rows():
+    m = model()
+    whole = m.all_traffic(date(2026, 1, 1), date(2026, 2, 28), "day")["traffic"]
+    parts = (
+        m.all_traffic(date(2026, 1, 1), date(2026, 1, 20), "day")["traffic"]
+        + m.all_traffic(date(2026, 1, 21), date(2026, 2, 28), "day")["traffic"]
+    )
+    assert sorted(whole, key=lambda r: (r["space_id"], r["date"])) == sorted(
+        parts, key=lambda r: (r["space_id"], r["date"])
+    )
+
+
+def test_shape_quirks_and_weekly_pattern():
+    m = model()
+    body = m.all_traffic(date(2026, 2, 1), date(2026, 2, 28), "day")
+    assert "montly_traffic_limit" in body and "monthly_traffic_limit" not in body
+    assert body["yearly_traffic_limit"] == 12 * body["montly_traffic_limit"]
+    assert "other_spaces" in body["traffic_top_spaces"]
+    assert len(body["traffic_top_spaces"]) == 4
+    org = {r["date"]: r["api_requests"] for r in body["cumulated_traffic"]["traffic"]}
+    weekdays = [v for d, v in org.items() if date.fromisoformat(d).weekday() < 5]
+    weekends = [v for d, v in org.items() if date.fromisoformat(d).weekday() >= 5]
+    assert min(weekdays) > max(weekends)
+    parse_daily(body, date(2026, 2, 1), date(2026, 2, 28))  # valid for our own parser
+
+
+def test_recent_days_have_no_bytes_and_future_days_no_rows():
+    body = model().all_traffic(TODAY - timedelta(days=3), TODAY + timedelta(days=2), "day")
+    by_day = {r["date"]: r["total_bytes"] for r in body["cumulated_traffic"]["traffic"]}
+    assert by_day[str(TODAY - timedelta(days=3))] is not None
+    assert by_day[str(TODAY - timedelta(days=1))] is None
+    assert max(by_day) == str(TODAY)
+
+
+def test_traffic_grows_and_spaces_appear_over_time():
+    m = model(spaces=10)
+    early = m.all_traffic(date(2024, 1, 1), date(2024, 1, 31), "month")
+    late = m.all_traffic(date(2026, 1, 1), date(2026, 1, 31), "month")
+    assert late["cumulated_traffic"]["traffic"][0]["api_requests"] > early["cumulated_traffic"]["traffic"][0]["api_requests"]
+    assert len({r["space_id"] for r in late["traffic"]}) > len({r["space_id"] for r in early["traffic"]})
+
+
+def test_http_auth_and_validation(simulator):
+    url = simulator.url + ALL_TRAFFIC
+    good = {"Authorization": simulator.settings.token}
+    params = {"start_date": "2026-03-01", "end_date": "2026-03-02", "group_by": "day"}
+    assert requests.get(url, params=params, headers=good, timeout=5).status_code == 200
+    assert requests.get(url, params=params, timeout=5).status_code == 401
+    bearer_personal = {"Authorization": f"Bearer {simulator.settings.token}"}
+    assert requests.get(url, params=params, headers=bearer_personal, timeout=5).status_code == 401
+    bad = requests.get(url, params={**params, "group_by": "week"}, headers=good, timeout=5)
+    assert (bad.status_code, "group_by" in bad.json()["error"]) == (422, True)
+    assert requests.get(simulator.url + "/v1/nothing", headers=good, timeout=5).status_code == 404
+
+
+def test_http_rate_limit(simulator):
+    url = simulator.url + ALL_TRAFFIC
+    statuses = [
+        requests.get(url, headers={"Authorization": simulator.settings.token}, timeout=5).status_code
+        for _ in range(20)
+    ]
+    assert 429 in statuses

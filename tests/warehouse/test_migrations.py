@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from storyblok_traffic.warehouse.migrations import MIGRATIONS, current_version, migrate
+from storyblok_traffic.warehouse.tables import metadata
+
+
+def test_migrate_creates_schema_and_is_idempotent(engine, schema):
+    assert migrate(engine, schema) == [m.version for m in MIGRATIONS]
+    assert migrate(engine, schema) == []
+    assert current_version(engine, schema) == MIGRATIONS[-1].version
+
+
+def test_migrated_tables_match_the_current_definitions(engine, schema):
+    """Migrations are frozen copies; this catches a table changed without a migration."""
+    migrate(engine, schema)
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names(schema=schema)) == set(metadata.tables)
+    for table in metadata.tables.values():
+        columns = {c["name"]: (type(c["type"]).__name__, c["nullable"]) for c in inspector.get_columns(table.name, schema)}
+        expected = {c.name: (type(c.type).__name__, c.nullable) for c in table.columns}
+        assert columns.keys() == expected.keys(), table.name
+        assert {n: v[1] for n, v in columns.items()} == {n: v[1] for n, v in expected.items()}, table.name
+        pk = inspector.get_pk_constraint(table.name, schema)["constrained_columns"]
+        assert pk == [c.name for c in table.primary_key.columns], table.name
