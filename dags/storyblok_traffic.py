@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
 from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.notifiers import FAILURE_TEXT, WebhookNotifier
@@ -26,7 +26,8 @@ for the day's traffic, **upsert_traffic** writes it to `{schema}` in `{warehouse
 ({thresholds} %, metric `{metric}`), then **notify_threshold_crossed** posts to `{alerts}` once per
 threshold and year, or **usage_within_limits** ends the run quietly.
 
-Backfill history: `airflow backfill create --dag-id {dag_id} --from-date 2026-01-01 --to-date 2026-01-31`.
+Backfill history (checks run in date order, hence the reprocess flag):
+`airflow backfill create --dag-id {dag_id} --from-date 2026-01-01 --to-date 2026-01-31 --reprocess-behavior failed`.
 """
 
 

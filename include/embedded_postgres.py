@@ -7,9 +7,11 @@ as the system user ``pgserver`` (created if missing, as the pgserver package its
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
+import warnings
 from pathlib import Path
 
 SERVER_USER = "pgserver"
@@ -31,11 +33,17 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, program: str, *args: str) -> None:
-        from pgserver._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():  # pgserver warns about XDG_RUNTIME_DIR, which we do not use
+            warnings.simplefilter("ignore")
+            from pgserver._commands import POSTGRES_BIN_PATH
 
         user = None
         if os.geteuid() == 0:
-            from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+            from pgserver.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
             ensure_user_exists(SERVER_USER)
             ensure_prefix_permissions(self.data_dir)
@@ -73,7 +81,6 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
-            try:
+            # a stale pid file: the server is not running after all
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "fast", "stop")
-            except subprocess.CalledProcessError:
-                pass  # not running after all: the pid file was stale

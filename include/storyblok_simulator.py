@@ -98,7 +98,7 @@ class TrafficModel:
     def _compute_day(self, day: date) -> list[tuple[int, int, int | None]]:
         growth = 1 + 0.5 * (day - EPOCH).days / 365
         base = self.s.daily_requests * growth * WEEKDAY_FACTOR[day.weekday()]
-        rows = []
+        rows: list[tuple[int, int, int | None]] = []
         for space_id, share, created in self.spaces:
             if day < created:
                 continue
@@ -112,9 +112,11 @@ class TrafficModel:
         return sum(req for day in _days(first, last) for _, req, _ in self.day_rows(day))
 
     def all_traffic(self, first: date, last: date, group_by: str) -> dict[str, Any]:
-        key = {"day": lambda d: d.isoformat(), "month": lambda d: d.strftime("%Y-%m"), "year": lambda d: str(d.year)}[
-            group_by
-        ]
+        key = {
+            "day": lambda d: d.isoformat(),
+            "month": lambda d: d.strftime("%Y-%m"),
+            "year": lambda d: str(d.year),
+        }[group_by]
         per_space: dict[int, dict[str, list[int | None]]] = {}
         for day in _days(first, last):
             for space_id, req, size in self.day_rows(day):
@@ -186,6 +188,7 @@ class StoryblokSimulator:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def start(self) -> StoryblokSimulator:
@@ -213,7 +216,9 @@ class StoryblokSimulator:
         s = self.settings
         return header is not None and header in (s.token, f"Bearer {s.oauth_token}")
 
-    def answer(self, path: str, query: dict[str, list[str]], authorization: str | None) -> tuple[int, Any, dict[str, str]]:
+    def answer(
+        self, path: str, query: dict[str, list[str]], authorization: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.requests.append({"path": path, "query": query, "authorization": authorization, "at": time.time()})
         if not self.authorized(authorization):
@@ -229,9 +234,7 @@ class StoryblokSimulator:
             return 422, {"error": "group_by must be one of day, month, year"}, {}
         try:
             last = date.fromisoformat(query["end_date"][0]) if "end_date" in query else self.model.today
-            first = (
-                date.fromisoformat(query["start_date"][0]) if "start_date" in query else last - timedelta(days=365)
-            )
+            first = date.fromisoformat(query["start_date"][0]) if "start_date" in query else last - timedelta(days=365)
         except ValueError:
             return 422, {"start_date": ["must be YYYY-MM-DD"]}, {}
         if last < first:
@@ -249,7 +252,12 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 with sim._lock:
                     sim.requests.append(
-                        {"path": url.path, "query": parse_qs(url.query), "fault": fault.status, "at": time.time()}
+                        {
+                            "path": url.path,
+                            "query": parse_qs(url.query),
+                            "fault": fault.status,
+                            "at": time.time(),
+                        }
                     )
                 self._fault(fault)
                 return

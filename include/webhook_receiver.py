@@ -20,6 +20,7 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}/hooks/alerts"
 
     def start(self) -> WebhookReceiver:

@@ -12,7 +12,11 @@ def test_defaults_without_a_file(monkeypatch):
     config = load_config()
     assert [o.dag_id for o in config.organisations] == ["storyblok_traffic"]
     org = config.organisations[0]
-    assert (org.org, org.metric, org.yearly_thresholds) == ("storyblok_default", "requests", (50, 75, 90, 100))
+    assert (org.org, org.metric, org.yearly_thresholds) == (
+        "storyblok_default",
+        "requests",
+        (50, 75, 90, 100),
+    )
 
 
 def test_file(tmp_path):

@@ -25,7 +25,11 @@ def test_region_roots(region):
 
 def test_defaults_to_eu_personal_token_six_per_second():
     s = settings()
-    assert (s.base_url, s.token_type, s.requests_per_second) == ("https://mapi.storyblok.com", "personal", 6.0)
+    assert (s.base_url, s.token_type, s.requests_per_second) == (
+        "https://mapi.storyblok.com",
+        "personal",
+        6.0,
+    )
     assert s.authorization == TOKEN
 
 

@@ -56,7 +56,10 @@ def test_month_buckets_parse_but_are_not_days():
     [
         (lambda p: p.pop("yearly_traffic_limit"), "yearly_traffic_limit: required field is missing"),
         (lambda p: p.pop("montly_traffic_limit"), "montly_traffic_limit: required field is missing"),
-        (lambda p: p["cumulated_traffic"].pop("traffic"), "cumulated_traffic.traffic: required field is missing"),
+        (
+            lambda p: p["cumulated_traffic"].pop("traffic"),
+            "cumulated_traffic.traffic: required field is missing",
+        ),
         (lambda p: p["traffic"][1].pop("space_id"), "traffic.1.space_id: required field is missing"),
         (lambda p: p["traffic"][0].update(api_requests="many"), "traffic.0.api_requests"),
         (lambda p: p["traffic"][0].update(api_requests=-5), "traffic.0.api_requests"),
@@ -72,7 +75,9 @@ def test_invalid_fields_are_named(mutate, expected):
 
 
 def test_day_outside_the_requested_range():
-    with pytest.raises(StoryblokPayloadError, match=r"2026-03-08 is outside the requested range 2026-03-07\.\.2026-03-07"):
+    with pytest.raises(
+        StoryblokPayloadError, match=r"2026-03-08 is outside the requested range 2026-03-07\.\.2026-03-07"
+    ):
         parse_daily(example(), FIRST, FIRST)
 
 

@@ -65,7 +65,13 @@ def test_notifier_posts_rendered_text_as_json(receiver):
     from airflow.sdk import DAG
 
     notifier = WebhookNotifier(text=FAILURE_TEXT)
-    notifier({"dag": DAG("storyblok_traffic", schedule=None), "run_id": "scheduled__2026-06-02", "reason": "task_failure"})
+    notifier(
+        {
+            "dag": DAG("storyblok_traffic", schedule=None),
+            "run_id": "scheduled__2026-06-02",
+            "reason": "task_failure",
+        }
+    )
     assert receiver.messages == [
         {"text": "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02: task_failure"}
     ]

@@ -12,7 +12,9 @@ from storyblok_traffic.operator import StoryblokTrafficOperator, requested_days
 
 
 def operator(**kwargs) -> StoryblokTrafficOperator:
-    return StoryblokTrafficOperator(task_id="fetch_traffic", start_date_str="2026-03-01", end_date_str="2026-03-02", **kwargs)
+    return StoryblokTrafficOperator(
+        task_id="fetch_traffic", start_date_str="2026-03-01", end_date_str="2026-03-02", **kwargs
+    )
 
 
 def test_returns_a_small_validated_result_without_secrets(simulator, storyblok_conn):
@@ -32,7 +34,11 @@ def test_templated_fields():
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault(status=401, body={"error": "Unauthorized"}), Fault(status=200, body={"traffic": []}), Fault(status=200, body=b"<html>")],
+    [
+        Fault(status=401, body={"error": "Unauthorized"}),
+        Fault(status=200, body={"traffic": []}),
+        Fault(status=200, body=b"<html>"),
+    ],
 )
 def test_permanent_problems_fail_without_retries(simulator, storyblok_conn, fault):
     simulator.faults.append(fault)

@@ -6,7 +6,11 @@ from importlib.metadata import entry_points
 
 
 def test_entry_point_is_installed():
-    eps = [ep for ep in entry_points(group="apache_airflow_provider") if ep.dist and ep.dist.name == "storyblok-traffic-monitor"]
+    eps = [
+        ep
+        for ep in entry_points(group="apache_airflow_provider")
+        if ep.dist and ep.dist.name == "storyblok-traffic-monitor"
+    ]
     assert [ep.value for ep in eps] == ["storyblok_traffic.provider_info:get_provider_info"]
 
 

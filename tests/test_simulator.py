@@ -31,7 +31,8 @@ def test_any_split_of_a_range_gives_the_same_rows():
 def test_shape_quirks_and_weekly_pattern():
     m = model()
     body = m.all_traffic(date(2026, 2, 1), date(2026, 2, 28), "day")
-    assert "montly_traffic_limit" in body and "monthly_traffic_limit" not in body
+    assert "montly_traffic_limit" in body
+    assert "monthly_traffic_limit" not in body
     assert body["yearly_traffic_limit"] == 12 * body["montly_traffic_limit"]
     assert "other_spaces" in body["traffic_top_spaces"]
     assert len(body["traffic_top_spaces"]) == 4
@@ -54,7 +55,10 @@ def test_traffic_grows_and_spaces_appear_over_time():
     m = model(spaces=10)
     early = m.all_traffic(date(2024, 1, 1), date(2024, 1, 31), "month")
     late = m.all_traffic(date(2026, 1, 1), date(2026, 1, 31), "month")
-    assert late["cumulated_traffic"]["traffic"][0]["api_requests"] > early["cumulated_traffic"]["traffic"][0]["api_requests"]
+    assert (
+        late["cumulated_traffic"]["traffic"][0]["api_requests"]
+        > early["cumulated_traffic"]["traffic"][0]["api_requests"]
+    )
     assert len({r["space_id"] for r in late["traffic"]}) > len({r["space_id"] for r in early["traffic"]})
 
 
@@ -74,7 +78,6 @@ def test_http_auth_and_validation(simulator):
 def test_http_rate_limit(simulator):
     url = simulator.url + ALL_TRAFFIC
     statuses = [
-        requests.get(url, headers={"Authorization": simulator.settings.token}, timeout=5).status_code
-        for _ in range(20)
+        requests.get(url, headers={"Authorization": simulator.settings.token}, timeout=5).status_code for _ in range(20)
     ]
     assert 429 in statuses

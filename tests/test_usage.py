@@ -38,7 +38,10 @@ def test_crossings_find_the_first_day():
 
 def test_two_thresholds_on_one_day():
     found = usage.crossings([(date(2026, 5, 1), 80)], 100, [50, 75, 90])
-    assert [(c.threshold_pct, c.crossed_on) for c in found] == [(50, date(2026, 5, 1)), (75, date(2026, 5, 1))]
+    assert [(c.threshold_pct, c.crossed_on) for c in found] == [
+        (50, date(2026, 5, 1)),
+        (75, date(2026, 5, 1)),
+    ]
 
 
 def test_year_start():
@@ -53,7 +56,10 @@ def _seed(engine, schema, org: str, days: dict[date, int], limit_monthly: int, a
         upsert(
             conn,
             org_traffic_daily,
-            [{"org": org, "day": d, "api_requests": n, "total_bytes": n * 10, "fetched_at": at} for d, n in days.items()],
+            [
+                {"org": org, "day": d, "api_requests": n, "total_bytes": n * 10, "fetched_at": at}
+                for d, n in days.items()
+            ],
         )
         upsert(
             conn,
@@ -104,7 +110,7 @@ def test_usage_as_of_mid_range_ignores_later_days(year_end):
 
 
 def test_bytes_metric(year_end):
-    config, org = year_end
+    config, _ = year_end
     summary = check_usage(date(2027, 1, 2), OrgConfig(conn_id="sb", org="acme", metric="bytes"), config)
     assert summary.usage == 2_000
 

@@ -63,9 +63,7 @@ class OrgConfig:
             object.__setattr__(self, "org", self.conn_id)
         _check(0 < len(self.org) <= 200, f"org {self.org!r} must be 1-200 characters")
         _check(self.metric in METRICS, f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
-        object.__setattr__(
-            self, "yearly_thresholds", _thresholds(list(self.yearly_thresholds), "yearly_thresholds")
-        )
+        object.__setattr__(self, "yearly_thresholds", _thresholds(list(self.yearly_thresholds), "yearly_thresholds"))
 
     @property
     def dag_id(self) -> str:

@@ -39,7 +39,7 @@ class StoryblokConnectionSettings:
     @property
     def authorization(self) -> str:
         """Personal access tokens go as they are; OAuth tokens as ``Bearer``."""
-        return f"Bearer {self.token}" if self.token_type == "oauth" else self.token
+        return f"Bearer {self.token}" if self.token_type == "oauth" else self.token  # noqa: S105
 
     @classmethod
     def from_connection(cls, conn: Any) -> StoryblokConnectionSettings:

@@ -186,6 +186,6 @@ def _rejected(response: requests.Response, endpoint: str) -> StoryblokRequestRej
     status = response.status_code
     hint = _HINTS.get(status, "the request was refused")
     return StoryblokRequestRejected(
-        status, f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response)} ({hint})"
+        status,
+        f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response)} ({hint})",
     )
-

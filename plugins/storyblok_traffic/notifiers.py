@@ -24,9 +24,7 @@ class WebhookNotifier(BaseNotifier):
 
     template_fields: Sequence[str] = ("text", "webhook_conn_id")
 
-    def __init__(
-        self, *, text: str, webhook_conn_id: str = DEFAULT_WEBHOOK_CONN_ID, timeout: float = 10.0
-    ) -> None:
+    def __init__(self, *, text: str, webhook_conn_id: str = DEFAULT_WEBHOOK_CONN_ID, timeout: float = 10.0) -> None:
         super().__init__()
         self.text = text
         self.webhook_conn_id = webhook_conn_id

@@ -117,9 +117,7 @@ def branch_for(summary: UsageSummary) -> str:
     return NOTIFY_TASK if summary.to_notify else WITHIN_LIMITS_TASK
 
 
-def notify_threshold_crossed(
-    summary_xcom: dict[str, Any], org: OrgConfig, config: MonitorConfig, context: Any
-) -> int:
+def notify_threshold_crossed(summary_xcom: dict[str, Any], org: OrgConfig, config: MonitorConfig, context: Any) -> int:
     """Send one message for this org's pending alerts and mark them sent; returns alerts sent.
 
     The alerts stay locked while the message goes out and are marked sent in the same transaction,

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TASK_IDS = {"fetch_traffic", "upsert_traffic", "check_usage", "notify_threshold_crossed", "usage_within_limits"}
+TASK_IDS = {
+    "fetch_traffic",
+    "upsert_traffic",
+    "check_usage",
+    "notify_threshold_crossed",
+    "usage_within_limits",
+}
 
 
 def load_dags() -> dict:
@@ -41,7 +47,10 @@ def test_flow_and_task_settings(dags):
     assert set(dag.task_ids) == TASK_IDS
     assert dag.get_task("fetch_traffic").downstream_task_ids == {"upsert_traffic"}
     assert dag.get_task("upsert_traffic").downstream_task_ids == {"check_usage"}
-    assert dag.get_task("check_usage").downstream_task_ids == {"notify_threshold_crossed", "usage_within_limits"}
+    assert dag.get_task("check_usage").downstream_task_ids == {
+        "notify_threshold_crossed",
+        "usage_within_limits",
+    }
     assert dag.get_task("fetch_traffic").pool == "storyblok_api"
     assert dag.get_task("fetch_traffic").retry_exponential_backoff
     assert dag.get_task("check_usage").depends_on_past

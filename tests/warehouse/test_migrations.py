@@ -18,7 +18,9 @@ def test_migrated_tables_match_the_current_definitions(engine, schema):
     inspector = inspect(engine)
     assert set(inspector.get_table_names(schema=schema)) == set(metadata.tables)
     for table in metadata.tables.values():
-        columns = {c["name"]: (type(c["type"]).__name__, c["nullable"]) for c in inspector.get_columns(table.name, schema)}
+        columns = {
+            c["name"]: (type(c["type"]).__name__, c["nullable"]) for c in inspector.get_columns(table.name, schema)
+        }
         expected = {c.name: (type(c.type).__name__, c.nullable) for c in table.columns}
         assert columns.keys() == expected.keys(), table.name
         assert {n: v[1] for n, v in columns.items()} == {n: v[1] for n, v in expected.items()}, table.name

@@ -44,7 +44,13 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
     org, at = fetched.org, fetched.fetched_at
     report = daily.report
     org_rows = [
-        {"org": org, "day": day, "api_requests": b.api_requests, "total_bytes": b.total_bytes, "fetched_at": at}
+        {
+            "org": org,
+            "day": day,
+            "api_requests": b.api_requests,
+            "total_bytes": b.total_bytes,
+            "fetched_at": at,
+        }
         for day, b in sorted(daily.org_days.items())
     ]
     space_rows = [

@@ -1,0 +1,60 @@
+"""docker-compose.yaml is not started here (no Docker engine): check that it parses and says what it should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_SERVICES = {
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-worker",
+    "airflow-triggerer",
+    "airflow-init",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+
+
+def test_services(compose):
+    assert set(compose["services"]) == AIRFLOW_SERVICES | {"postgres", "redis", "storyblok-simulator"}
+    assert compose["services"]["storyblok-simulator"]["profiles"] == ["simulator"]
+    assert compose["services"]["airflow-apiserver"]["ports"] == ["8080:8080"]
+
+
+def test_airflow_services_share_image_mounts_and_connections(compose):
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        assert service["build"]["dockerfile"] == "docker/Dockerfile"
+        mounts = {m.split(":")[1] for m in service["volumes"]}
+        assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"} <= mounts, name
+        env = service["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert env["AIRFLOW_CONN_STORYBLOK_WAREHOUSE"].startswith("postgres://")
+        assert '"conn_type": "storyblok"' in env["AIRFLOW_CONN_STORYBLOK_DEFAULT"]
+
+
+def test_files_it_names_exist(compose):
+    common = compose["services"]["airflow-scheduler"]
+    for mount in common["volumes"] + compose["services"]["postgres"]["volumes"]:
+        source = mount.split(":")[0]
+        if source.startswith("./"):
+            assert (ROOT / source).exists(), source
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile
+    assert "-c /opt/storyblok/constraints.txt" in dockerfile
+    assert "storyblok_api" in compose["services"]["airflow-init"]["command"][1]
+
+
+def test_config_file_it_mounts_is_valid():
+    from storyblok_traffic.config import load_config
+
+    config = load_config(ROOT / "docker" / "storyblok_traffic.yaml")
+    assert [o.dag_id for o in config.organisations] == ["storyblok_traffic"]
