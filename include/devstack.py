@@ -38,13 +38,18 @@ def say(message: str) -> None:
     print(f"[devstack] {message}", flush=True)
 
 
-def airflow(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "airflow"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"airflow {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+def airflow(env: dict[str, str], *args: str, retry_while: str = "", wait: float = 120) -> str:
+    """Run an airflow CLI command; retry while its error contains ``retry_while``."""
+    deadline = time.monotonic() + wait
+    while True:
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "airflow"), *args], env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0:
+            return result.stdout
+        if not retry_while or retry_while not in result.stderr or time.monotonic() > deadline:
+            raise SystemExit(f"airflow {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        time.sleep(5)
 
 
 def base_env() -> dict[str, str]:
@@ -164,6 +169,8 @@ def backfill(env: dict[str, str]) -> tuple[date, date]:
     airflow(
         env, "backfill", "create", "--dag-id", DAG_ID, "--from-date", str(first), "--to-date", str(last),
         "--max-active-runs", "8", "--reprocess-behavior", "failed",
+        # a backfill left open by an earlier stop is closed by the scheduler within about 30 s
+        retry_while="AlreadyRunningBackfill",
     )  # fmt: skip
     return first, last
 
@@ -215,7 +222,15 @@ def login_hint() -> str:
         return f"see {passwords}"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(mode: str) -> int:
+    # Ctrl-C and `kill` both unwind the stack below, which stops Airflow, the simulator and Postgres;
+    # SIGINT is set explicitly because a shell that starts us in the background ignores it.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
     started = time.monotonic()
     with services(env), standalone(env):

@@ -37,7 +37,8 @@ from include.embedded_postgres import EmbeddedPostgres  # noqa: E402
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator  # noqa: E402
 from include.webhook_receiver import WebhookReceiver  # noqa: E402
 
-LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Set STORYBLOK_TEST_POSTGRES to use another server (or an unreachable one, to exercise the embedded fallback).
+LOCAL_POSTGRES = os.environ.get("STORYBLOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_DB = "storyblok_tests"
 SIM_TODAY = date(2026, 3, 10)
 
