@@ -201,16 +201,12 @@ def wait_for_runs(env: dict[str, str], first: date, last: date, timeout: float =
 def report(env: dict[str, str], as_of: date) -> str:
     from storyblok_traffic.config import load_config
     from storyblok_traffic.report import usage_report
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
     config = load_config()
-    engine = engine_from_conn_id(config.warehouse_conn_id)
-    try:
-        with begin(engine, config.warehouse_schema) as conn:
-            return usage_report(conn, config.organisations[0].org, as_of)
-    finally:
-        engine.dispose()
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+        return usage_report(conn, config.organisations[0].org, as_of)
 
 
 def login_hint() -> str:

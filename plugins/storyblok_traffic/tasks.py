@@ -19,19 +19,13 @@ WITHIN_LIMITS_TASK = "usage_within_limits"
 def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[str, Any]:
     """Validate the fetched body again (it crossed a process boundary) and write it in one transaction."""
     from storyblok_traffic.model import FetchedTraffic
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
-    from storyblok_traffic.warehouse.migrations import migrate
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
 
     fetched = FetchedTraffic.from_xcom(fetched_xcom)
     daily = fetched.daily()  # before any write: an invalid body writes nothing
-    engine = engine_from_conn_id(config.warehouse_conn_id)
-    try:
-        migrate(engine, config.warehouse_schema)
-        with begin(engine, config.warehouse_schema) as conn:
-            counts = write_fetch(conn, fetched, daily)
-    finally:
-        engine.dispose()
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+        counts = write_fetch(conn, fetched, daily)
     log.info("Upserted %s for %s, %s..%s", counts.as_dict(), fetched.org, fetched.start_date, fetched.end_date)
     return {
         "org": fetched.org,
@@ -46,16 +40,10 @@ def check_usage(day: date, org: OrgConfig, config: MonitorConfig) -> UsageSummar
 
     Newly crossed thresholds are recorded as pending alerts in the same transaction.
     """
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
-    from storyblok_traffic.warehouse.migrations import migrate
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    engine = engine_from_conn_id(config.warehouse_conn_id)
-    try:
-        migrate(engine, config.warehouse_schema)
-        with begin(engine, config.warehouse_schema) as conn:
-            summary = evaluate_year(conn, day, org)
-    finally:
-        engine.dispose()
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+        summary = evaluate_year(conn, day, org)
     log.info("Usage check: %s", summary.describe())
     for note in summary.notes:
         log.warning("%s", note)
@@ -126,21 +114,17 @@ def notify_threshold_crossed(summary_xcom: dict[str, Any], org: OrgConfig, confi
     from storyblok_traffic.messages import threshold_message
     from storyblok_traffic.notifiers import WebhookNotifier
     from storyblok_traffic.warehouse import alerts
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     summary = summary_from_xcom(summary_xcom)
-    engine = engine_from_conn_id(config.warehouse_conn_id)
-    try:
-        with begin(engine, config.warehouse_schema) as conn:
-            pending = alerts.claim_pending(conn, org.org)
-            if not pending:
-                log.info("Nothing to notify for %s: the alerts were already sent", org.org)
-                return 0
-            text = threshold_message(summary, pending)
-            WebhookNotifier(text=text, webhook_conn_id=config.alerts_conn_id).notify(context)
-            alerts.mark_sent(conn, pending, datetime.now(UTC))
-    finally:
-        engine.dispose()
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema, migrate=False) as conn:
+        pending = alerts.claim_pending(conn, org.org)
+        if not pending:
+            log.info("Nothing to notify for %s: the alerts were already sent", org.org)
+            return 0
+        text = threshold_message(summary, pending)
+        WebhookNotifier(text=text, webhook_conn_id=config.alerts_conn_id).notify(context)
+        alerts.mark_sent(conn, pending, datetime.now(UTC))
     log.info("Notified %d threshold(s) for %s", len(pending), org.org)
     return len(pending)
 

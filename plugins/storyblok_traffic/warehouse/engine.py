@@ -17,6 +17,21 @@ def engine_from_conn_id(conn_id: str) -> Engine:
 
 
 @contextmanager
+def warehouse_transaction(conn_id: str, schema: str, migrate: bool = True) -> Iterator[Connection]:
+    """One transaction on the warehouse of an Airflow connection, its schema migrated first."""
+    engine = engine_from_conn_id(conn_id)
+    try:
+        if migrate:
+            from storyblok_traffic.warehouse.migrations import migrate as apply_migrations
+
+            apply_migrations(engine, schema)
+        with begin(engine, schema) as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def begin(engine: Engine, schema: str) -> Iterator[Connection]:
     """One transaction whose schema-less tables resolve into ``schema``."""
     with engine.connect() as raw:
