@@ -64,13 +64,6 @@ class StoryblokHook(HttpHook):
         self._settings: StoryblokConnectionSettings | None = None
         self._session: requests.Session | None = None
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Kept in step with provider_info for Airflow versions that still ask the hook."""
-        from storyblok_traffic.provider_info import UI_FIELD_BEHAVIOUR
-
-        return UI_FIELD_BEHAVIOUR
-
     @property
     def settings(self) -> StoryblokConnectionSettings:
         if self._settings is None:
