@@ -62,7 +62,8 @@ def evaluate_year(conn: Any, day: date, org: OrgConfig) -> UsageSummary:
     found = usage.crossings(daily, limit, org.yearly_thresholds)
     alerts.record_crossings(conn, org.org, PERIOD, start, found, limit)
     state = alerts.alerts_for(conn, org.org, PERIOD, start)
-    notes = _coverage_notes(conn, org, start, day, len(daily), limit)
+    expected = usage.days_in_period_to_date(start, day)
+    notes = _coverage_notes(conn, org, start, day, len(daily), expected, limit)
     return UsageSummary(
         org=org.org,
         day=day,
@@ -76,17 +77,17 @@ def evaluate_year(conn: Any, day: date, org: OrgConfig) -> UsageSummary:
         crossed=tuple(c.threshold_pct for c in found),
         to_notify=tuple(a.threshold_pct for a in state if a.status == alerts.PENDING),
         days_with_data=len(daily),
-        days_in_period=usage.days_in_period_to_date(start, day),
+        days_in_period=expected,
         notes=notes,
     )
 
 
-def _coverage_notes(conn: Any, org: OrgConfig, start: date, day: date, days: int, limit: int) -> tuple[str, ...]:
-    from storyblok_traffic.usage import days_in_period_to_date
+def _coverage_notes(
+    conn: Any, org: OrgConfig, start: date, day: date, days: int, expected: int, limit: int
+) -> tuple[str, ...]:
     from storyblok_traffic.warehouse.reads import days_missing_bytes
 
     notes = []
-    expected = days_in_period_to_date(start, day)
     if days < expected:
         notes.append(
             f"only {days} of {expected} days since {start} are stored: usage is a lower bound until "
