@@ -14,7 +14,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.notifiers import FAILURE_TEXT, WebhookNotifier
+from storyblok_traffic.notifiers import PipelineFailureNotifier
 from storyblok_traffic.operator import StoryblokTrafficOperator
 
 DOC = """
@@ -22,9 +22,10 @@ DOC = """
 
 Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblok's Management API
 for the day's traffic, **upsert_traffic** writes it to `{schema}` in `{warehouse}`,
-**check_usage** sums the year to date from the warehouse and compares it with the yearly limit
-({thresholds} %, metric `{metric}`), then **notify_threshold_crossed** posts to `{alerts}` once per
-threshold and year, or **usage_within_limits** ends the run quietly.
+**check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
+limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
+data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
+ends the run quietly. Days older than {lookback} days record alerts without sending them.
 
 Backfill history (checks run in date order, hence the reprocess flag):
 `airflow backfill create --dag-id {dag_id} --from-date 2026-01-01 --to-date 2026-01-31 --reprocess-behavior failed`.
@@ -44,9 +45,12 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             dag_id=org.dag_id,
             schema=config.warehouse_schema,
             warehouse=config.warehouse_conn_id,
-            thresholds=", ".join(f"{t:g}" for t in org.yearly_thresholds),
+            yearly=_pcts(org.yearly_thresholds),
+            monthly=_pcts(org.monthly_thresholds),
+            forecast=_pcts(org.forecast_thresholds),
             metric=org.metric,
-            alerts=config.alerts_conn_id,
+            channels=", ".join(f"`{c.name}`" for c in config.channels_for(org)) or "no channel",
+            lookback=org.alert_lookback_days,
         ),
         default_args={
             "owner": "data-platform",
@@ -55,7 +59,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             "retry_exponential_backoff": True,
             "max_retry_delay": timedelta(minutes=15),
         },
-        on_failure_callback=WebhookNotifier(text=FAILURE_TEXT, webhook_conn_id=config.alerts_conn_id),
+        on_failure_callback=PipelineFailureNotifier(channels=config.channels_for(org)),
     ) as dag:
         fetched = StoryblokTrafficOperator(
             task_id="fetch_traffic",
@@ -80,27 +84,30 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         @task.branch(
             task_id="check_usage",
             depends_on_past=True,
-            doc_md="Year-to-date usage against the yearly limit; records newly crossed thresholds.",
+            doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
         def check_usage(upserted: dict[str, Any]) -> str:
             from storyblok_traffic import tasks
 
-            summary = tasks.check_usage(date.fromisoformat(upserted["end_date"]), org, config)
-            get_current_context()["ti"].xcom_push(key="usage_summary", value=summary.to_xcom())
-            return tasks.branch_for(summary)
+            day = date.fromisoformat(upserted["end_date"])
+            evaluation = tasks.check_usage(day, org, config, fetched_rows=upserted.get("org_days_received"))
+            get_current_context()["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
+            return tasks.branch_for(evaluation)
 
-        @task(task_id="notify_threshold_crossed", doc_md="Post the crossed thresholds to the webhook, once.")
-        def notify_threshold_crossed() -> int:
+        @task(task_id="notify_threshold_crossed", doc_md="Send due notices to each channel that lacks them.")
+        def notify_threshold_crossed() -> dict[str, list[str]]:
             from storyblok_traffic import tasks
 
-            context = get_current_context()
-            summary = context["ti"].xcom_pull(task_ids="check_usage", key="usage_summary")
-            return tasks.notify_threshold_crossed(summary, org, config, context)
+            return tasks.notify_due(org, config)
 
         within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new threshold crossed.")
 
         check_usage(upsert_traffic(fetched.output)) >> [notify_threshold_crossed(), within_limits]
     return dag
+
+
+def _pcts(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:g}" for v in values) or "off"
 
 
 _config = load_config()

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from include.embedded_postgres import EmbeddedPostgres
+from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
 
@@ -100,7 +101,30 @@ def services(env: dict[str, str]) -> Iterator[None]:
             stack.callback(receiver.stop)
             env["AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK"] = json.dumps({"conn_type": "http", "host": receiver.url})
             say(f"alerts go to a local webhook receiver on {receiver.url}; they are printed here")
+        if "STORYBLOK_TRAFFIC_CONFIG" not in env:
+            mail = SmtpReceiver(echo=True).start()
+            stack.callback(mail.stop)
+            extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@localhost", "retry_limit": 0}
+            env["AIRFLOW_CONN_SMTP_DEVSTACK"] = json.dumps(
+                {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
+            )
+            env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config())
+            say(f"alert emails go to a local SMTP server on {mail.host}:{mail.port}; their subjects are printed here")
         yield
+
+
+def _demo_config() -> Path:
+    """Slack-style webhook and email; a lookback as long as the backfill, so the demo's history announces."""
+    STATE.mkdir(exist_ok=True)
+    path = STATE / "monitor.yaml"
+    path.write_text(
+        "channels:\n"
+        "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
+        "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"
+        "organisations:\n"
+        f"  - conn_id: storyblok_default\n    alert_lookback_days: {DAYS + 1}\n"
+    )
+    return path
 
 
 def _create_databases(url: str, *names: str) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class WebhookReceiver:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, echo: bool = False, fail_next: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, echo: bool = False, fail_next: int = 0, delay: float = 0.0
+    ) -> None:
         self.messages: list[dict[str, Any]] = []
         self.echo = echo
         self.fail_next = fail_next  # answer 500 to this many posts first
+        self.delay = delay  # seconds to wait before answering, like a slow receiver
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
@@ -42,6 +46,7 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(receiver.delay)
             with receiver._lock:
                 failing = receiver.fail_next > 0
                 receiver.fail_next -= 1 if failing else 0

@@ -34,6 +34,7 @@ import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
 from include.embedded_postgres import EmbeddedPostgres  # noqa: E402
+from include.smtp_receiver import SmtpReceiver  # noqa: E402
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator  # noqa: E402
 from include.webhook_receiver import WebhookReceiver  # noqa: E402
 
@@ -118,13 +119,36 @@ def storyblok_conn(simulator: StoryblokSimulator, monkeypatch: pytest.MonkeyPatc
     return "storyblok_default"
 
 
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
-    """A local webhook receiver behind ``storyblok_alerts_webhook``."""
+def _webhook_receiver(monkeypatch: pytest.MonkeyPatch, conn_id: str) -> Iterator[WebhookReceiver]:
     rec = WebhookReceiver().start()
-    monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK", json.dumps({"conn_type": "http", "host": rec.url}))
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "http", "host": rec.url}))
     yield rec
     rec.stop()
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    """A local Slack-style webhook receiver behind ``storyblok_alerts_webhook``."""
+    yield from _webhook_receiver(monkeypatch, "storyblok_alerts_webhook")
+
+
+@pytest.fixture
+def json_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    """A local receiver behind ``storyblok_alerts_json``, for the generic JSON webhook channel."""
+    yield from _webhook_receiver(monkeypatch, "storyblok_alerts_json")
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpReceiver]:
+    """A local SMTP server behind ``smtp_alerts`` (plain SMTP, no retries inside the hook)."""
+    server = SmtpReceiver().start()
+    extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@example.com", "retry_limit": 0}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_ALERTS",
+        json.dumps({"conn_type": "smtp", "host": server.host, "port": server.port, "extra": extra}),
+    )
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +156,50 @@ def airflow_db() -> Path:
     """A migrated Airflow metadata database (SQLite is enough for ``dag.test``: no scheduler runs)."""
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ)
     return AIRFLOW_HOME
+
+
+class History:
+    """Writes simulated traffic histories straight into a test schema."""
+
+    AT = "2026-01-01T00:00:00+00:00"
+
+    def __init__(self, engine: Engine, schema: str) -> None:
+        from storyblok_traffic.warehouse.migrations import migrate
+
+        self.engine, self.schema = engine, schema
+        migrate(engine, schema)
+
+    def _upsert(self, table: str, rows: list[dict[str, object]]) -> None:
+        from storyblok_traffic.warehouse import tables
+        from storyblok_traffic.warehouse.engine import begin
+        from storyblok_traffic.warehouse.writes import upsert
+
+        with begin(self.engine, self.schema) as conn:
+            upsert(conn, getattr(tables, table), [r | {"fetched_at": self.AT} for r in rows])
+
+    def days(self, org: str, amounts: dict[date, int]) -> None:
+        rows = [{"org": org, "day": d, "api_requests": n, "total_bytes": n * 10} for d, n in amounts.items()]
+        self._upsert("org_traffic_daily", rows)
+
+    def spaces(self, org: str, amounts: dict[tuple[str, date], int]) -> None:
+        rows = [
+            {"org": org, "space_id": s, "day": d, "api_requests": n, "total_bytes": n * 10}
+            for (s, d), n in amounts.items()
+        ]
+        self._upsert("space_traffic_daily", rows)
+
+    def limit(self, org: str, as_of: date, monthly: int) -> None:
+        row = {
+            "org": org,
+            "as_of": as_of,
+            "monthly_traffic_limit": monthly,
+            "yearly_traffic_limit": monthly * 12,
+            "traffic_used_this_year": 0,
+            "requests_used_last_7_days": None,
+        }
+        self._upsert("usage_snapshots", [row])
+
+
+@pytest.fixture
+def history(engine: Engine, schema: str, warehouse_conn: str) -> History:
+    return History(engine, schema)

@@ -45,7 +45,17 @@ def test_file(tmp_path):
         ("organisations:\n  - metric: seconds", "metric 'seconds'"),
         ("organisations:\n  - yearly_thresholds: [50, 1001]", "outside 0 < percent <= 1000"),
         ("organisations:\n  - yearly_thresholds: [50, 50]", "twice"),
-        ("organisations:\n  - yearly_thresholds: []", "non-empty"),
+        ("organisations:\n  - yearly_thresholds: 50", "must be a list of percents"),
+        ("organisations:\n  - year_start_month: 2\n    year_start_day: 30", "are not a date"),
+        ("organisations:\n  - alert_lookback_days: -1", "alert_lookback_days must be a whole number"),
+        ("organisations:\n  - forecast_min_days: 40", "forecast_min_days must be a whole number from 7 to 28"),
+        ("organisations:\n  - channels: [pager]", "unknown channel(s) pager"),
+        ("channels:\n  - {name: mail, type: email, conn_id: smtp_default}", "needs 'to'"),
+        ("channels:\n  - {name: s, type: sms, conn_id: x}", "type 'sms' is not one of"),
+        ("channels:\n  - {name: s, type: slack, conn_id: x, to: a@b.c}", "only apply to email"),
+        ("channels:\n  - {name: m, type: email, conn_id: x, to: [nobody]}", "'nobody' is not an email"),
+        ("channels:\n  - {name: s, type: slack}", "missing conn_id"),
+        ("channels:\n  - {name: s, type: slack, conn_id: x}\n  - {name: s, type: webhook, conn_id: y}", "used twice"),
         ("organisations:\n  - conn_id: 'a b'", "not a valid connection id"),
         ("organisations:\n  - conn_id: x\n  - conn_id: x", "configured twice"),
         ("start_date: tomorrow", "start_date 'tomorrow'"),
@@ -70,3 +80,29 @@ def test_missing_file_is_named(tmp_path):
 def test_org_defaults_to_conn_id():
     assert OrgConfig(conn_id="sb_acme").org == "sb_acme"
     assert MonitorConfig().organisations[0].org == "storyblok_default"
+
+
+def test_alerting_settings(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "channels:\n"
+        "  - {name: slack, type: slack, conn_id: hooks}\n"
+        "  - {name: ops-mail, type: email, conn_id: smtp_default, to: [ops@example.com, cto@example.com]}\n"
+        "  - {name: json, type: webhook, conn_id: collector}\n"
+        "organisations:\n"
+        "  - conn_id: a\n    monthly_thresholds: []\n    forecast_thresholds: [90, 100]\n"
+        "    year_start_month: 4\n    year_start_day: 15\n    alert_lookback_days: 7\n    channels: [ops-mail]\n"
+        "  - conn_id: b\n"
+    )
+    config = load_config(path)
+    a, b = config.organisations
+    assert (a.monthly_thresholds, a.forecast_thresholds, a.year_start, a.alert_lookback_days) == (
+        (),
+        (90, 100),
+        (4, 15),
+        7,
+    )
+    assert [c.name for c in config.channels_for(a)] == ["ops-mail"]
+    assert config.channels_for(a)[0].to == ("ops@example.com", "cto@example.com")
+    assert [c.name for c in config.channels_for(b)] == ["slack", "ops-mail", "json"]
+    assert (b.monthly_thresholds, b.forecast_thresholds, b.stale_after_days) == ((80, 100), (100,), 2)

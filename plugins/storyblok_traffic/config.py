@@ -19,10 +19,14 @@ DEFAULT_DAG_ID = "storyblok_traffic"
 
 Metric = Literal["requests", "bytes"]
 METRICS: tuple[str, ...] = get_args(Metric)
+ChannelType = Literal["slack", "email", "webhook"]
+CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
 
 # Airflow connection ids and Postgres identifiers we accept: no quoting surprises anywhere.
 _CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+$")
 
 
 class ConfigError(ValueError):
@@ -35,7 +39,8 @@ def _check(condition: bool, message: str) -> None:
 
 
 def _thresholds(value: Any, name: str) -> tuple[float, ...]:
-    _check(isinstance(value, list | tuple) and len(value) > 0, f"{name} must be a non-empty list of percents")
+    """Percents, sorted; an empty list is allowed and turns the rule off."""
+    _check(isinstance(value, list | tuple), f"{name} must be a list of percents ([] turns it off)")
     out: list[float] = []
     for item in value:
         _check(
@@ -48,6 +53,48 @@ def _thresholds(value: Any, name: str) -> tuple[float, ...]:
     return tuple(sorted(out))
 
 
+def _int_in(value: Any, low: int, high: int, name: str) -> None:
+    _check(
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
+        f"{name} must be a whole number from {low} to {high}, got {value!r}",
+    )
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Where notifications go: a Slack-compatible webhook, email over SMTP, or a generic JSON webhook.
+
+    ``conn_id`` is an HTTP connection whose host is the webhook URL (slack, webhook) or an SMTP
+    connection (email, which also needs ``to``).
+    """
+
+    name: str
+    type: ChannelType
+    conn_id: str
+    to: tuple[str, ...] = ()
+    from_email: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.name, str) and bool(_CHANNEL_NAME.match(self.name)),
+            f"channel name {self.name!r} must be lower-case letters, digits, '-' or '_' (at most 40)",
+        )
+        where = f"channel {self.name!r}"
+        _check(self.type in CHANNEL_TYPES, f"{where}: type {self.type!r} is not one of {', '.join(CHANNEL_TYPES)}")
+        _check(bool(_CONN_ID.match(str(self.conn_id))), f"{where}: conn_id {self.conn_id!r} is not a valid Airflow id")
+        to = (self.to,) if isinstance(self.to, str) else tuple(self.to)
+        object.__setattr__(self, "to", to)
+        for address in (*to, *([self.from_email] if self.from_email else [])):
+            _check(isinstance(address, str) and bool(_EMAIL.match(address)), f"{where}: {address!r} is not an email")
+        if self.type == "email":
+            _check(len(to) > 0, f"{where}: an email channel needs 'to' (one or more addresses)")
+        else:
+            _check(not to and not self.from_email, f"{where}: 'to' and 'from_email' only apply to email channels")
+
+
+DEFAULT_CHANNELS = (ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook"),)
+
+
 @dataclass(frozen=True)
 class OrgConfig:
     """One monitored Storyblok organisation, reached through one Airflow connection."""
@@ -55,7 +102,18 @@ class OrgConfig:
     conn_id: str = DEFAULT_CONN_ID
     org: str = ""  # the key stored in the warehouse; defaults to conn_id
     metric: Metric = "requests"
+    # Percent of each period's limit; [] turns the period (or the forecast) off.
     yearly_thresholds: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
+    monthly_thresholds: tuple[float, ...] = (80.0, 100.0)
+    forecast_thresholds: tuple[float, ...] = (100.0,)
+    forecast_window_days: int = 28  # run rate from the last N days, per weekday
+    forecast_min_days: int = 14  # fewer stored days in the window: no forecast
+    # The contract year; months start on the same day of the month (clamped to short months).
+    year_start_month: int = 1
+    year_start_day: int = 1
+    alert_lookback_days: int = 3  # runs for older days record alerts as 'suppressed'
+    stale_after_days: int = 2
+    channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
 
     def __post_init__(self) -> None:
         _check(bool(_CONN_ID.match(self.conn_id)), f"conn_id {self.conn_id!r} is not a valid connection id")
@@ -63,7 +121,30 @@ class OrgConfig:
             object.__setattr__(self, "org", self.conn_id)
         _check(0 < len(self.org) <= 200, f"org {self.org!r} must be 1-200 characters")
         _check(self.metric in METRICS, f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
-        object.__setattr__(self, "yearly_thresholds", _thresholds(list(self.yearly_thresholds), "yearly_thresholds"))
+        for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
+            object.__setattr__(self, name, _thresholds(list(getattr(self, name)), name))
+        _int_in(self.forecast_window_days, 7, 366, "forecast_window_days")
+        _int_in(self.forecast_min_days, 7, self.forecast_window_days, "forecast_min_days")
+        _int_in(self.year_start_month, 1, 12, "year_start_month")
+        _int_in(self.year_start_day, 1, 31, "year_start_day")
+        try:
+            date(2000, self.year_start_month, self.year_start_day)  # a leap year: 02-29 is a valid start
+        except ValueError:
+            raise ConfigError(
+                f"year_start_month {self.year_start_month} and year_start_day {self.year_start_day} are not a date"
+            ) from None
+        _int_in(self.alert_lookback_days, 0, 3650, "alert_lookback_days")
+        _int_in(self.stale_after_days, 1, 365, "stale_after_days")
+        if self.channels is not None:
+            _check(
+                isinstance(self.channels, list | tuple),
+                f"channels must be a list of channel names, got {self.channels!r}",
+            )
+            object.__setattr__(self, "channels", tuple(self.channels))
+
+    @property
+    def year_start(self) -> tuple[int, int]:
+        return (self.year_start_month, self.year_start_day)
 
     @property
     def dag_id(self) -> str:
@@ -81,15 +162,15 @@ class MonitorConfig:
     schedule: str = "0 0 * * *"  # each run covers the UTC day that just ended
     warehouse_conn_id: str = "storyblok_warehouse"
     warehouse_schema: str = "storyblok"
-    alerts_conn_id: str = "storyblok_alerts_webhook"
     pool: str = "storyblok_api"
     retries: int = 3
+    channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
     organisations: tuple[OrgConfig, ...] = field(default_factory=lambda: (OrgConfig(),))
 
     def __post_init__(self) -> None:
         _check(isinstance(self.start_date, date), f"start_date {self.start_date!r} is not a date")
         _check(isinstance(self.catchup, bool), f"catchup {self.catchup!r} must be true or false")
-        for name in ("warehouse_conn_id", "alerts_conn_id", "pool"):
+        for name in ("warehouse_conn_id", "pool"):
             value = getattr(self, name)
             _check(bool(_CONN_ID.match(str(value))), f"{name} {value!r} is not a valid Airflow id")
         _check(
@@ -103,6 +184,17 @@ class MonitorConfig:
         for org in self.organisations:
             _check(org.dag_id not in seen, f"organisation {org.conn_id!r} is configured twice")
             seen.add(org.dag_id)
+        names = [c.name for c in self.channels]
+        _check(len(set(names)) == len(names), f"channels: a name is used twice in {names}")
+        for org in self.organisations:
+            unknown = sorted(set(org.channels or ()) - set(names))
+            _check(not unknown, f"organisation {org.org!r}: unknown channel(s) {', '.join(unknown)}; known: {names}")
+
+    def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
+        """The channels an organisation notifies, in configuration order."""
+        if org.channels is None:
+            return self.channels
+        return tuple(c for c in self.channels if c.name in org.channels)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> MonitorConfig:
@@ -113,6 +205,10 @@ class MonitorConfig:
         if orgs_raw is not None:
             _check(isinstance(orgs_raw, list), "organisations must be a list")
             values["organisations"] = tuple(_org_from_dict(item) for item in orgs_raw)
+        channels_raw = values.pop("channels", None)
+        if channels_raw is not None:
+            _check(isinstance(channels_raw, list), "channels must be a list")
+            values["channels"] = tuple(_channel_from_dict(item) for item in channels_raw)
         if isinstance(values.get("start_date"), str):
             try:
                 values["start_date"] = date.fromisoformat(values["start_date"])
@@ -125,9 +221,18 @@ def _org_from_dict(raw: Any) -> OrgConfig:
     _check(isinstance(raw, dict), f"each organisation must be a mapping, got {raw!r}")
     _reject_unknown(raw, OrgConfig, f"organisation {raw.get('conn_id', '?')!r}")
     values = dict(raw)
-    if "yearly_thresholds" in values:
-        values["yearly_thresholds"] = _thresholds(values["yearly_thresholds"], "yearly_thresholds")
+    for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
+        if name in values:
+            values[name] = _thresholds(values[name] if values[name] is not None else [], name)
     return OrgConfig(**values)
+
+
+def _channel_from_dict(raw: Any) -> ChannelConfig:
+    _check(isinstance(raw, dict), f"each channel must be a mapping, got {raw!r}")
+    _reject_unknown(raw, ChannelConfig, f"channel {raw.get('name', '?')!r}")
+    missing = [name for name in ("name", "type", "conn_id") if name not in raw]
+    _check(not missing, f"channel {raw.get('name', '?')!r}: missing {', '.join(missing)}")
+    return ChannelConfig(**raw)
 
 
 def _reject_unknown(raw: dict[str, Any], cls: type, where: str) -> None:

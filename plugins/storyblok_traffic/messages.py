@@ -1,23 +1,131 @@
-"""The words people read in notifications (pure)."""
+"""The words people read in notifications, and the fields machines read (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+from typing import Any
 
-from storyblok_traffic.usage import UsageSummary, format_pct
-from storyblok_traffic.warehouse.alerts import Alert
+from storyblok_traffic.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, Alert
+from storyblok_traffic.periods import ADJECTIVE
+from storyblok_traffic.usage import format_pct, percent_of
+
+# (period, period start) -> [(space id, usage)], largest first
+TopSpaces = Mapping[tuple[str, date], Sequence[tuple[str, int]]]
 
 
-def threshold_message(summary: UsageSummary, alerts: Sequence[Alert]) -> str:
-    """One message for a run, naming the highest newly crossed threshold and listing the others."""
-    highest = max(alerts, key=lambda a: a.threshold_pct)
-    others = sorted(a.threshold_pct for a in alerts if a is not highest)
-    pct = "an unknown share" if summary.percent is None else f"{summary.percent:.1f}%"
-    text = (
-        f"Storyblok traffic: {summary.org} has used {pct} of its {summary.period}ly limit "
-        f"({summary.usage:,} of {summary.limit:,} {summary.metric}) as of {summary.day}. "
-        f"It crossed the {format_pct(highest.threshold_pct)} threshold on {highest.crossed_on}."
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str  # the subject, then one line per notice
+    data: dict[str, Any] = field(default_factory=dict)  # structured fields for JSON webhooks
+
+
+def _order(alert: Alert) -> tuple[int, int, float]:
+    kinds = {(ACTUAL, "alarm"): 0, (FORECAST, "alarm"): 1, (NO_DATA, "alarm"): 2}
+    return (kinds.get((alert.kind, alert.notice), 3), 0 if alert.period == "year" else 1, -alert.threshold_pct)
+
+
+def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces) -> Message:
+    """One message for a batch of notices: each group (period, kind, notice) names its highest threshold."""
+    ordered = sorted(alerts, key=_order)
+    groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
+    lines = [_line(g[0], [a.threshold_pct for a in g[1:]], metric) for g in groups]
+    shown: set[tuple[str, date]] = set()
+    for group in groups:
+        head = group[0]
+        where = (head.period, head.period_start)
+        if head.kind != NO_DATA and where not in shown and top.get(where):
+            shown.add(where)
+            lines.append(f"Top spaces this {head.period}: " + _spaces(top[where], head.usage) + ".")
+    subject = _subject(org, groups[0][0])
+    return Message(
+        subject=subject,
+        text="\n".join([subject, *lines]),
+        data={
+            "org": org,
+            "metric": metric,
+            "subject": subject,
+            "alerts": [_fields(a, top.get((a.period, a.period_start), ())) for a in ordered],
+        },
     )
-    if others:
-        text += " Also crossed: " + ", ".join(format_pct(p) for p in others) + "."
-    return text
+
+
+def failure_message(text: str) -> Message:
+    return Message(subject="Storyblok traffic pipeline failed", text=text, data={"event": "pipeline_failed"})
+
+
+def _subject(org: str, head: Alert) -> str:
+    adjective = ADJECTIVE.get(head.period, head.period)
+    if head.kind == NO_DATA:
+        since = "" if head.period_start == NEVER else f" after {head.period_start}"
+        return f"Storyblok traffic: no data for {org}{since}"
+    if head.notice == CLEAR:
+        return f"Storyblok traffic: {org} is back within its {adjective} limit"
+    if head.kind == FORECAST:
+        return (
+            f"Storyblok traffic: {org} is forecast to reach {format_pct(head.threshold_pct)} of its "
+            f"{adjective} limit on {head.projected_on}"
+        )
+    return f"Storyblok traffic: {org} has used {_pct(head)} of its {adjective} limit"
+
+
+def _line(head: Alert, others: Sequence[float], metric: str) -> str:
+    adjective = ADJECTIVE.get(head.period, head.period)
+    used = f"{head.usage:,} of {head.usage_limit:,} {metric} ({_pct(head)})"
+    if head.kind == NO_DATA:
+        newest = (
+            "No traffic is stored" if head.period_start == NEVER else f"The newest stored day is {head.period_start}"
+        )
+        return f"{newest}, checked for {head.as_of}: check the fetch task and the Storyblok connection."
+    if head.notice == CLEAR:
+        return (
+            f"Back within the {adjective} limit: {used} as of {head.as_of}, below the "
+            f"{format_pct(head.threshold_pct)} threshold notified before (the limit in force changed)."
+        )
+    period = f"the {head.period} {head.period_start} to {head.period_end}"
+    if head.kind == FORECAST:
+        return (
+            f"Forecast: at the recent rate, {adjective} usage reaches {format_pct(head.threshold_pct)} of "
+            f"the limit on {head.projected_on}, before {period} ends; {used} as of {head.as_of}."
+        )
+    also = f" (also crossed: {', '.join(format_pct(t) for t in sorted(others))})" if others else ""
+    return (
+        f"{adjective.capitalize()} limit: {used} as of {head.as_of} in {period}. "
+        f"Crossed the {format_pct(head.threshold_pct)} threshold on {head.crossed_on}{also}."
+    )
+
+
+def _pct(alert: Alert) -> str:
+    pct = percent_of(alert.usage, alert.usage_limit)
+    return "an unknown share" if pct is None else f"{pct:.1f}%"
+
+
+def _spaces(spaces: Sequence[tuple[str, int]], total: int) -> str:
+    return ", ".join(f"{space} ({used * 100 / total:.1f}%)" if total else space for space, used in spaces)
+
+
+def _fields(alert: Alert, spaces: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    def iso(value: date | None) -> str | None:
+        return None if value is None or value == NEVER else value.isoformat()
+
+    return {
+        "period": alert.period,
+        "kind": alert.kind,
+        "event": alert.notice,
+        "threshold": alert.threshold_pct,
+        "usage": alert.usage,
+        "limit": alert.usage_limit,
+        "percent": percent_of(alert.usage, alert.usage_limit),
+        "day": alert.as_of.isoformat(),
+        "crossed_on": alert.crossed_on.isoformat(),
+        "period_start": iso(alert.period_start),
+        "period_end": iso(alert.period_end),
+        "forecast_date": iso(alert.projected_on),
+        "top_spaces": [
+            {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}
+            for s, u in (spaces if alert.kind != NO_DATA else ())
+        ],
+    }

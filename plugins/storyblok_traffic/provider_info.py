@@ -52,5 +52,10 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": CONN_FIELDS,
             }
         ],
-        "notifications": ["storyblok_traffic.notifiers.WebhookNotifier"],
+        "notifications": [
+            "storyblok_traffic.notifiers.SlackWebhookNotifier",
+            "storyblok_traffic.notifiers.EmailNotifier",
+            "storyblok_traffic.notifiers.JsonWebhookNotifier",
+            "storyblok_traffic.notifiers.PipelineFailureNotifier",
+        ],
     }

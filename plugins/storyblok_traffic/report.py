@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Connection, Date, cast, func, select
 
+from storyblok_traffic.alert_state import FORECAST, NO_DATA
 from storyblok_traffic.usage import percent_of
 from storyblok_traffic.warehouse.reads import limits_on
 from storyblok_traffic.warehouse.tables import org_traffic_daily, usage_alerts
@@ -38,10 +40,20 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     ]
     a = usage_alerts.c
     alerts = conn.execute(
-        select(a.period, a.threshold_pct, a.crossed_on, a.status)
+        select(a.period, a.period_start, a.kind, a.threshold_pct, a.crossed_on, a.projected_on, a.status)
         .where(a.org == org)
-        .order_by(a.period_start, a.threshold_pct)
+        .order_by(a.period_start, a.period, a.kind, a.threshold_pct)
     ).all()
-    lines.append("Alerts raised:" + ("" if alerts else " none"))
-    lines += [f"  {p} {float(th):g}% crossed on {on} ({status})" for p, th, on, status in alerts]
+    lines.append("Alerts:" + ("" if alerts else " none"))
+    lines += [f"  {_alert_line(*row)}" for row in alerts]
     return "\n".join(lines)
+
+
+def _alert_line(
+    period: str, start: date, kind: str, pct: Decimal, on: date, projected: date | None, status: str
+) -> str:
+    if kind == NO_DATA:
+        return f"no data after {start} noticed on {on} ({status})"
+    if kind == FORECAST:
+        return f"{period} from {start}: forecast {float(pct):g}% on {projected}, made on {on} ({status})"
+    return f"{period} from {start}: {float(pct):g}% crossed on {on} ({status})"

@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.usage import UsageSummary
+from storyblok_traffic.evaluation import Evaluation
 
 log = logging.getLogger(__name__)
 
-PERIOD = "year"
 NOTIFY_TASK = "notify_threshold_crossed"
 WITHIN_LIMITS_TASK = "usage_within_limits"
 
@@ -31,109 +30,91 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[
         "org": fetched.org,
         "start_date": fetched.start_date.isoformat(),
         "end_date": fetched.end_date.isoformat(),
+        "org_days_received": len(daily.org_days),
         "written": counts.as_dict(),
     }
 
 
-def check_usage(day: date, org: OrgConfig, config: MonitorConfig) -> UsageSummary:
-    """Year-to-date usage as of ``day`` from the warehouse against the limit in force then.
+def check_usage(
+    day: date, org: OrgConfig, config: MonitorConfig, fetched_rows: int | None = None, today: date | None = None
+) -> Evaluation:
+    """Usage as of ``day`` against the limits in force, recording alert transitions in one transaction.
 
-    Newly crossed thresholds are recorded as pending alerts in the same transaction.
+    ``today`` (default: the UTC date now) decides whether the day is within the alert lookback.
+    """
+    from storyblok_traffic.alerting import evaluate
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    today = today or datetime.now(UTC).date()
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+        evaluation = evaluate(conn, org, day, today, fetched_rows)
+    log.info("Usage check:\n%s", evaluation.describe())
+    for note in evaluation.all_notes():
+        log.warning("%s", note)
+    return evaluation
+
+
+def branch_for(evaluation: Evaluation) -> str:
+    return NOTIFY_TASK if evaluation.due else WITHIN_LIMITS_TASK
+
+
+def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
+    """Send the org's due notices to each channel that does not have them yet; returns channel -> alert keys.
+
+    The alerts stay locked while messages go out, so a concurrent run finds nothing to send. Each
+    delivery is recorded per channel; when a channel fails the others are still served and recorded,
+    and the task fails afterwards, so its retry sends only to the channel that failed.
     """
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
-        summary = evaluate_year(conn, day, org)
-    log.info("Usage check: %s", summary.describe())
-    for note in summary.notes:
-        log.warning("%s", note)
-    return summary
+    failures: dict[str, str] = {}
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema, migrate=False) as conn:
+        sent = _deliver(conn, org, config, failures)
+    if failures:
+        detail = "; ".join(f"{name}: {error}" for name, error in failures.items())
+        raise NotificationError(f"notices for {org.org} not delivered to {len(failures)} channel(s): {detail}")
+    return sent
 
 
-def evaluate_year(conn: Any, day: date, org: OrgConfig) -> UsageSummary:
-    from storyblok_traffic import usage
+class NotificationError(RuntimeError):
+    """A channel did not take a notice; the others did, and a retry sends only to the failed one."""
+
+
+def _deliver(conn: Any, org: OrgConfig, config: MonitorConfig, failures: dict[str, str]) -> dict[str, list[str]]:
+    from storyblok_traffic.messages import alert_message
+    from storyblok_traffic.notifiers import notifier_for
     from storyblok_traffic.warehouse import alerts, reads
 
-    start = usage.year_start(day)
-    daily = reads.daily_usage(conn, org.org, start, day, org.metric)
-    total = sum(amount for _, amount in daily)
-    limits = reads.limits_on(conn, org.org, day)
-    limit = limits.yearly if limits else 0
-    found = usage.crossings(daily, limit, org.yearly_thresholds)
-    alerts.record_crossings(conn, org.org, PERIOD, start, found, limit)
-    state = alerts.alerts_for(conn, org.org, PERIOD, start)
-    expected = usage.days_in_period_to_date(start, day)
-    notes = _coverage_notes(conn, org, start, day, len(daily), expected, limit)
-    return UsageSummary(
-        org=org.org,
-        day=day,
-        period=PERIOD,
-        period_start=start,
-        metric=org.metric,
-        usage=total,
-        limit=limit,
-        percent=usage.percent_of(total, limit),
-        thresholds=org.yearly_thresholds,
-        crossed=tuple(c.threshold_pct for c in found),
-        to_notify=tuple(a.threshold_pct for a in state if a.status == alerts.PENDING),
-        days_with_data=len(daily),
-        days_in_period=expected,
-        notes=notes,
-    )
+    due = alerts.claim_due(conn, org.org)
+    if not due:
+        log.info("Nothing to notify for %s: the notices were already sent", org.org)
+        return {}
+    done = alerts.delivered(conn, due)
+    top = {
+        (a.period, a.period_start): reads.top_spaces(conn, org.org, a.period_start, a.as_of, org.metric)
+        for a in due
+        if a.period != "data"
+    }
+    channels = config.channels_for(org)
+    sent: dict[str, list[str]] = {}
+    for channel in channels:
+        todo = [a for a in due if (a.key, channel.name) not in done]
+        if not todo:
+            continue
+        try:
+            notifier_for(channel).send(alert_message(org.org, org.metric, todo, top))
+        except Exception as err:  # any channel's failure must not stop the others
+            log.error("Channel %s did not take %d notice(s) for %s: %s", channel.name, len(todo), org.org, err)
+            failures[channel.name] = str(err) or type(err).__name__
+            continue
+        alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
+        done |= {(a.key, channel.name) for a in todo}
+        sent[channel.name] = [_label(a) for a in todo]
+    complete = [a for a in due if all((a.key, c.name) in done for c in channels)]
+    alerts.finish(conn, complete, datetime.now(UTC))
+    log.info("Notices for %s: %s", org.org, sent or "none sent")
+    return sent
 
 
-def _coverage_notes(
-    conn: Any, org: OrgConfig, start: date, day: date, days: int, expected: int, limit: int
-) -> tuple[str, ...]:
-    from storyblok_traffic.warehouse.reads import days_missing_bytes
-
-    notes = []
-    if days < expected:
-        notes.append(
-            f"only {days} of {expected} days since {start} are stored: usage is a lower bound until "
-            f"the missing days are backfilled"
-        )
-    if limit <= 0:
-        notes.append("no traffic limit is known yet for this organisation: thresholds cannot be checked")
-    if org.metric == "bytes":
-        missing = days_missing_bytes(conn, org.org, start, day)
-        if missing:
-            notes.append(f"{missing} day(s) have no byte count yet (Storyblok has not calculated them)")
-    return tuple(notes)
-
-
-def branch_for(summary: UsageSummary) -> str:
-    return NOTIFY_TASK if summary.to_notify else WITHIN_LIMITS_TASK
-
-
-def notify_threshold_crossed(summary_xcom: dict[str, Any], org: OrgConfig, config: MonitorConfig, context: Any) -> int:
-    """Send one message for this org's pending alerts and mark them sent; returns alerts sent.
-
-    The alerts stay locked while the message goes out and are marked sent in the same transaction,
-    so a retry, a re-run or a concurrent run finds nothing left to send.
-    """
-    from storyblok_traffic.messages import threshold_message
-    from storyblok_traffic.notifiers import WebhookNotifier
-    from storyblok_traffic.warehouse import alerts
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
-
-    summary = summary_from_xcom(summary_xcom)
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema, migrate=False) as conn:
-        pending = alerts.claim_pending(conn, org.org)
-        if not pending:
-            log.info("Nothing to notify for %s: the alerts were already sent", org.org)
-            return 0
-        text = threshold_message(summary, pending)
-        WebhookNotifier(text=text, webhook_conn_id=config.alerts_conn_id).notify(context)
-        alerts.mark_sent(conn, pending, datetime.now(UTC))
-    log.info("Notified %d threshold(s) for %s", len(pending), org.org)
-    return len(pending)
-
-
-def summary_from_xcom(value: dict[str, Any]) -> UsageSummary:
-    fields = dict(value)
-    fields["day"] = date.fromisoformat(fields["day"])
-    fields["period_start"] = date.fromisoformat(fields["period_start"])
-    for key in ("thresholds", "crossed", "to_notify", "notes"):
-        fields[key] = tuple(fields.get(key, ()))
-    return UsageSummary(**fields)
+def _label(alert: Any) -> str:
+    return f"{alert.period} {alert.kind} {alert.threshold_pct:g}% {alert.notice}"

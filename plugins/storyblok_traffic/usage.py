@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 
 @dataclass(frozen=True)
 class Crossing:
-    """A threshold reached: the first day the period's cumulative usage got to it."""
+    """A threshold in alarm: since ``crossed_on``, the first day of the current stretch at or above it."""
 
     threshold_pct: float
     crossed_on: date
     usage: int
 
 
-def year_start(day: date) -> date:
-    return date(day.year, 1, 1)
+@dataclass(frozen=True)
+class Limits:
+    """The limits one usage snapshot reported, from the day it was taken."""
+
+    monthly: int
+    yearly: int
+    as_of: date
+
+    def of(self, period: str) -> int:
+        return self.yearly if period == "year" else self.monthly
 
 
-def days_in_period_to_date(period_start: date, day: date) -> int:
-    return (day - period_start).days + 1
+def limit_in_force(history: Sequence[Limits], day: date) -> Limits | None:
+    """The newest snapshot taken on or before ``day``, else the oldest (the best knowledge of older days).
+
+    ``history`` is sorted by ``as_of``.
+    """
+    if not history:
+        return None
+    index = bisect_right([h.as_of for h in history], day)
+    return history[index - 1] if index else history[0]
 
 
 def percent_of(usage: int, limit: int) -> float | None:
@@ -38,53 +53,31 @@ def reached(usage: int, limit: int, threshold_pct: float) -> bool:
     return limit > 0 and Decimal(usage) * 100 >= Decimal(limit) * Decimal(str(threshold_pct))
 
 
-def crossings(daily: Sequence[tuple[date, int]], limit: int, thresholds: Iterable[float]) -> list[Crossing]:
-    """For each threshold the cumulative series reaches, the first day it does; ascending thresholds."""
-    pending = sorted(thresholds)
-    found: list[Crossing] = []
-    total = 0
-    for day, amount in sorted(daily):
-        total += amount
-        while pending and reached(total, limit, pending[0]):
-            found.append(Crossing(pending.pop(0), day, total))
-    return found
+def alarms(
+    daily: Sequence[tuple[date, int]],
+    limit_on: Callable[[date], int],
+    thresholds: Iterable[float],
+    first: date,
+    last: date,
+) -> list[Crossing]:
+    """The thresholds the cumulative usage from ``first`` stands at or above on ``last``.
 
-
-@dataclass(frozen=True)
-class UsageSummary:
-    """What check_usage found: logged, returned as XCom, shown in the UI."""
-
-    org: str
-    day: date
-    period: str
-    period_start: date
-    metric: str
-    usage: int
-    limit: int
-    percent: float | None
-    thresholds: tuple[float, ...]
-    crossed: tuple[float, ...]
-    to_notify: tuple[float, ...]
-    days_with_data: int
-    days_in_period: int
-    notes: tuple[str, ...] = field(default=())
-
-    def to_xcom(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["day"] = self.day.isoformat()
-        out["period_start"] = self.period_start.isoformat()
-        for key in ("thresholds", "crossed", "to_notify", "notes"):
-            out[key] = list(out[key])
-        return out
-
-    def describe(self) -> str:
-        pct = "unknown" if self.percent is None else f"{self.percent:.2f}%"
-        return (
-            f"{self.org}: {self.usage:,} of {self.limit:,} {self.metric} in the {self.period} from "
-            f"{self.period_start} to {self.day} ({pct}); thresholds crossed: "
-            f"{_pcts(self.crossed) or 'none'}; to notify: {_pcts(self.to_notify) or 'none'}; "
-            f"days with data: {self.days_with_data} of {self.days_in_period}"
-        )
+    Each day is judged against the limit in force on that day, so a limit raised mid-period puts
+    usage back below a threshold, and an old alarm keeps the day it started.
+    """
+    amounts = dict(daily)
+    since: dict[float, tuple[date, int]] = {}
+    total, day = 0, first
+    while day <= last:
+        total += amounts.get(day, 0)
+        limit = limit_on(day)
+        for threshold in thresholds:
+            if not reached(total, limit, threshold):
+                since.pop(threshold, None)
+            elif threshold not in since:
+                since[threshold] = (day, total)
+        day += timedelta(days=1)
+    return [Crossing(t, on, used) for t, (on, used) in sorted(since.items())]
 
 
 def format_pct(value: float) -> str:

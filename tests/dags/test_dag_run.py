@@ -8,15 +8,16 @@ import pytest
 from sqlalchemy import Engine, text
 
 from include.storyblok_simulator import SimulatorSettings
-from tests.conftest import SIM_TODAY
 
-DAY = SIM_TODAY - timedelta(days=2)
+# Alerts go out only for days within the lookback (3 days), so this test lives in the present.
+TODAY = datetime.now(UTC).date()
+DAY = TODAY - timedelta(days=2)
 
 
 @pytest.fixture
 def sim_settings() -> SimulatorSettings:
-    # A limit this small is crossed by one day of traffic: 50 % on the first run, nothing above.
-    return SimulatorSettings(today=SIM_TODAY, monthly_limit=1_500)
+    # A limit this small is crossed by one day of traffic: 50 % of the year, 80 and 100 % of the month.
+    return SimulatorSettings(today=TODAY, monthly_limit=1_500)
 
 
 @pytest.fixture
@@ -48,11 +49,15 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     with engine.connect() as conn:
         org = conn.execute(text(f'SELECT day, api_requests FROM "{schema}".org_traffic_daily')).all()
         spaces = conn.execute(text(f'SELECT count(*) FROM "{schema}".space_traffic_daily')).scalar()
-        alerts = conn.execute(text(f'SELECT threshold_pct, status FROM "{schema}".usage_alerts')).all()
+        alerts = conn.execute(text(f'SELECT period, threshold_pct, status FROM "{schema}".usage_alerts')).all()
     expected = simulator.model.day_rows(DAY)
     assert org == [(DAY, sum(r for _, r, _ in expected))]
     assert spaces == len(expected)
-    assert [(float(t), s) for t, s in alerts] == [(50.0, "sent")]
+    used = sum(r for _, r, _ in expected)
+    yearly = [t for t in (50, 75, 90, 100) if used * 100 >= 18_000 * t]  # 1,500 a month, 18,000 a year
+    assert sorted((p, float(t), s) for p, t, s in alerts) == [("month", 80.0, "sent"), ("month", 100.0, "sent")] + [
+        ("year", t, "sent") for t in yearly
+    ]
 
     second = _run(traffic_dag, DAY)
     assert str(second.state) == "success", _states(second)
@@ -61,7 +66,16 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
 
     assert len(receiver.messages) == 1
     message = receiver.texts()[0]
-    assert "storyblok_default" in message
-    assert "50% threshold" in message
-    assert str(DAY) in message
+    assert message.startswith("Storyblok traffic: storyblok_default has used")
+    assert f"Crossed the {yearly[-1]:g}% threshold on {DAY}" in message
+    assert f"Crossed the 100% threshold on {DAY} (also crossed: 80%)" in message
     assert simulator.settings.token not in message
+
+
+def test_a_failed_run_notifies_every_channel_once(traffic_dag, simulator, receiver):
+    simulator.settings.token = "rotated"  # the connection's token no longer works: 401, no retry helps
+    run = _run(traffic_dag, DAY)
+    assert str(run.state) == "failed", _states(run)
+    assert _states(run)["fetch_traffic"] == "failed"
+    [text] = receiver.texts()
+    assert text.startswith(f"Storyblok traffic pipeline storyblok_traffic failed in run {run.run_id}")

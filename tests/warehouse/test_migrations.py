@@ -26,3 +26,37 @@ def test_migrated_tables_match_the_current_definitions(engine, schema):
         assert {n: v[1] for n, v in columns.items()} == {n: v[1] for n, v in expected.items()}, table.name
         pk = inspector.get_pk_constraint(table.name, schema)["constrained_columns"]
         assert pk == [c.name for c in table.primary_key.columns], table.name
+
+
+def test_v2_keeps_alerts_recorded_under_v1(engine, schema):
+    from datetime import date
+
+    from sqlalchemy import select, text
+
+    from storyblok_traffic.warehouse import migrations
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.tables import usage_alerts
+
+    v1 = migrations.MIGRATIONS[:1]
+    original = migrations.MIGRATIONS
+    migrations.MIGRATIONS = v1
+    try:
+        migrate(engine, schema)
+    finally:
+        migrations.MIGRATIONS = original
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f'INSERT INTO "{schema}".usage_alerts (org, period, period_start, threshold_pct, crossed_on, usage, '
+                "usage_limit, status) VALUES ('acme', 'year', '2026-01-01', 50, '2026-06-02', 600, 1200, 'sent')"
+            )
+        )
+    assert migrate(engine, schema) == [2]
+    with begin(engine, schema) as conn:
+        row = conn.execute(select(usage_alerts)).mappings().one()
+    assert (row["kind"], row["status"], row["notice"], row["notice_seq"]) == ("actual", "sent", "alarm", 1)
+    assert (row["as_of"], row["evaluated_on"], row["period_end"]) == (
+        date(2026, 6, 2),
+        date(2026, 6, 2),
+        date(2026, 12, 31),
+    )

@@ -101,7 +101,54 @@ def _v1_initial(conn: Connection) -> None:
     meta.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", _v1_initial),)
+_V2_ALERTS = """
+ALTER TABLE usage_alerts
+    ADD COLUMN kind text NOT NULL DEFAULT 'actual',
+    ADD COLUMN period_end date,
+    ADD COLUMN as_of date,
+    ADD COLUMN projected_on date,
+    ADD COLUMN notice text NOT NULL DEFAULT 'alarm',
+    ADD COLUMN notice_seq integer NOT NULL DEFAULT 1,
+    ADD COLUMN evaluated_on date;
+UPDATE usage_alerts SET
+    as_of = crossed_on,
+    evaluated_on = crossed_on,
+    period_end = CASE WHEN period = 'year' THEN (period_start + interval '1 year - 1 day')::date END;
+ALTER TABLE usage_alerts
+    ALTER COLUMN kind DROP DEFAULT,
+    ALTER COLUMN notice DROP DEFAULT,
+    ALTER COLUMN notice_seq DROP DEFAULT,
+    ALTER COLUMN as_of SET NOT NULL,
+    ALTER COLUMN evaluated_on SET NOT NULL,
+    DROP CONSTRAINT usage_alerts_pkey,
+    ADD CONSTRAINT usage_alerts_pkey PRIMARY KEY (org, period, period_start, kind, threshold_pct);
+CREATE TABLE alert_deliveries (
+    org text NOT NULL,
+    period text NOT NULL,
+    period_start date NOT NULL,
+    kind text NOT NULL,
+    threshold_pct numeric(7, 2) NOT NULL,
+    notice_seq integer NOT NULL,
+    channel text NOT NULL,
+    delivered_at timestamp with time zone NOT NULL,
+    PRIMARY KEY (org, period, period_start, kind, threshold_pct, notice_seq, channel)
+);
+"""
+
+
+def _v2_alert_kinds(conn: Connection) -> None:
+    # Plain DDL: schema_translate_map only reaches Table objects, so point search_path at the schema.
+    schema = conn.get_execution_options()["schema_translate_map"][None]
+    conn.exec_driver_sql(f"SET LOCAL search_path TO {conn.dialect.identifier_preparer.quote_schema(schema)}")
+    for statement in _V2_ALERTS.split(";"):
+        if statement.strip():
+            conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial tables", _v1_initial),
+    Migration(2, "alert kinds (actual, forecast, no data), notices and per-channel deliveries", _v2_alert_kinds),
+)
 
 
 def migrate(engine: Engine, schema: str) -> list[int]:

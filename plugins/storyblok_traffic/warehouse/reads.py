@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from storyblok_traffic.warehouse.tables import org_traffic_daily, usage_snapshots
-
-
-@dataclass(frozen=True)
-class Limits:
-    monthly: int
-    yearly: int
-    as_of: date
+from storyblok_traffic.usage import Limits
+from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily, usage_snapshots
 
 
 def daily_usage(conn: Connection, org: str, first: date, last: date, metric: str) -> list[tuple[date, int]]:
@@ -55,3 +48,35 @@ def limits_on(conn: Connection, org: str, day: date) -> Limits | None:
     if row is None:
         row = conn.execute(select(*columns).where(snap.org == org).order_by(snap.as_of).limit(1)).first()
     return None if row is None else Limits(monthly=int(row[0]), yearly=int(row[1]), as_of=row[2])
+
+
+def limit_history(conn: Connection, org: str) -> list[Limits]:
+    """Every usage snapshot's limits, oldest first."""
+    snap = usage_snapshots.c
+    rows = conn.execute(
+        select(snap.monthly_traffic_limit, snap.yearly_traffic_limit, snap.as_of)
+        .where(snap.org == org)
+        .order_by(snap.as_of)
+    )
+    return [Limits(monthly=int(m), yearly=int(y), as_of=d) for m, y, d in rows]
+
+
+def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:
+    t = org_traffic_daily.c
+    return conn.scalar(select(func.max(t.day)).where(t.org == org, t.day <= on_or_before))
+
+
+def top_spaces(
+    conn: Connection, org: str, first: date, last: date, metric: str, count: int = 3
+) -> list[tuple[str, int]]:
+    """The ``count`` spaces that used most in ``first``..``last``, with their usage, largest first."""
+    t = space_traffic_daily.c
+    amount = func.sum(func.coalesce(t.api_requests if metric == "requests" else t.total_bytes, 0))
+    rows = conn.execute(
+        select(t.space_id, amount)
+        .where(t.org == org, t.day.between(first, last))
+        .group_by(t.space_id)
+        .order_by(amount.desc(), t.space_id)
+        .limit(count)
+    )
+    return [(space, int(used)) for space, used in rows]

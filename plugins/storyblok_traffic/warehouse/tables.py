@@ -62,15 +62,36 @@ usage_alerts = Table(
     "usage_alerts",
     metadata,
     Column("org", Text, nullable=False),
-    Column("period", Text, nullable=False),  # 'year'
-    Column("period_start", Date, nullable=False),
+    Column("period", Text, nullable=False),  # 'year', 'month', or 'data' for no-data alarms
+    Column("period_start", Date, nullable=False),  # for 'data': the newest stored day when data stopped
+    Column("kind", Text, nullable=False),  # 'actual', 'forecast' or 'no_data'
     Column("threshold_pct", Numeric(7, 2), nullable=False),
+    Column("period_end", Date),
     Column("crossed_on", Date, nullable=False),
+    Column("as_of", Date, nullable=False),
     Column("usage", BigInteger, nullable=False),
     Column("usage_limit", BigInteger, nullable=False),
-    Column("status", Text, nullable=False),  # 'pending' until notified, then 'sent'
+    Column("projected_on", Date),
+    Column("status", Text, nullable=False),  # pending, sent, suppressed, cleared
+    Column("notice", Text, nullable=False),  # alarm or clear
+    Column("notice_seq", Integer, nullable=False),
+    Column("evaluated_on", Date, nullable=False),
     Column("notified_at", DateTime(timezone=True)),
-    PrimaryKeyConstraint("org", "period", "period_start", "threshold_pct"),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct"),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("threshold_pct", Numeric(7, 2), nullable=False),
+    Column("notice_seq", Integer, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "notice_seq", "channel"),
 )
 
 raw_responses = Table(

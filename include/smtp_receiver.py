@@ -1,0 +1,78 @@
+"""A local SMTP server (aiosmtpd) that keeps every email it is sent, for tests and the dev stack."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+
+
+@dataclass(frozen=True)
+class Email:
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str  # the HTML part's text
+
+
+class SmtpReceiver:
+    """Accepts mail on ``host:port`` (a free port by default); ``fail_next`` refuses that many messages."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, fail_next: int = 0, echo: bool = False) -> None:
+        self.emails: list[Email] = []
+        self.fail_next = fail_next
+        self.echo = echo
+        self._lock = threading.Lock()
+        self.host = host
+        self.port = port or _free_port(host)
+        self._controller = Controller(self, hostname=host, port=self.port)
+
+    def start(self) -> SmtpReceiver:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return "451 Requested action aborted: local error in processing"
+            email = _parse(envelope)
+            self.emails.append(email)
+        if self.echo:
+            print(f"[email to {', '.join(email.recipients)}] {email.subject}", flush=True)
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        with self._lock:
+            return [e.subject for e in self.emails]
+
+
+def _parse(envelope: Envelope) -> Email:
+    content: Any = envelope.content
+    message = message_from_bytes(content if isinstance(content, bytes) else content.encode(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(preferencelist=("html", "plain"))
+    return Email(
+        sender=str(envelope.mail_from),
+        recipients=tuple(envelope.rcpt_tos),
+        subject=str(message["Subject"]),
+        body=part.get_content() if part is not None else "",
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

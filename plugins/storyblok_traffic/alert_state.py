@@ -1,0 +1,117 @@
+"""Alert state (pure): one row per (org, period, period start, kind, threshold) and how a run moves it.
+
+A notice is due (status ``pending``) only on a transition: into alarm, or, for an actual threshold
+already notified, back below it because a higher limit came into force. Runs for days older than the
+lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
+moves a row forward in time: a rerun of a day older than the row's last change leaves it alone.
+Forecast and no-data alarms fire once per period (or data gap) and are never cleared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+ACTUAL, FORECAST, NO_DATA = "actual", "forecast", "no_data"
+PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
+ALARM, CLEAR = "alarm", "clear"
+DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
+NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without any
+
+
+@dataclass(frozen=True)
+class Alert:
+    org: str
+    period: str
+    period_start: date
+    kind: str
+    threshold_pct: float
+    period_end: date | None
+    crossed_on: date  # the day the alarm (re)started; for forecasts, the day it was made
+    as_of: date  # the run's day when the current notice became due
+    usage: int
+    usage_limit: int
+    projected_on: date | None  # forecasts: the day the threshold is projected to be reached
+    status: str
+    notice: str  # what the current notice says: alarm or clear
+    notice_seq: int  # bumps with every notice, so deliveries of an older one never count for it
+    evaluated_on: date  # the run's day of the last change
+    notified_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, date, str, float]:
+        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
+
+    @property
+    def due(self) -> bool:
+        return self.status == PENDING
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one run saw for one (period, kind, threshold)."""
+
+    org: str
+    period: str
+    period_start: date
+    period_end: date | None
+    kind: str
+    threshold_pct: float
+    in_alarm: bool
+    crossed_on: date | None = None
+    usage: int = 0
+    usage_limit: int = 0
+    projected_on: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str, date, str, float]:
+        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
+
+
+def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> Alert | None:
+    """The row after a run for ``day`` saw ``seen``; None when nothing changes. ``quiet``: older than the lookback."""
+    if row is None:
+        return _raised(seen, day, quiet, seq=1) if seen.in_alarm else None
+    if day < row.evaluated_on or seen.kind != ACTUAL:
+        return None
+    if seen.in_alarm:
+        if row.status == CLEARED:
+            return _raised(seen, day, quiet, seq=row.notice_seq + 1)
+        if row.status == PENDING and row.notice == CLEAR:  # back in alarm before the clear went out
+            return replace(row, status=SENT, notice=ALARM, evaluated_on=day)
+        return None
+    if row.notice == CLEAR:
+        return None
+    if row.status == SENT:
+        return replace(
+            row,
+            status=CLEARED if quiet else PENDING,
+            notice=CLEAR,
+            notice_seq=row.notice_seq + 1,
+            as_of=day,
+            usage=seen.usage,
+            usage_limit=seen.usage_limit,
+            evaluated_on=day,
+        )
+    # Never announced (pending or suppressed): it ends as quietly as it began.
+    return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
+
+
+def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
+    return Alert(
+        org=seen.org,
+        period=seen.period,
+        period_start=seen.period_start,
+        kind=seen.kind,
+        threshold_pct=seen.threshold_pct,
+        period_end=seen.period_end,
+        crossed_on=seen.crossed_on or day,
+        as_of=day,
+        usage=seen.usage,
+        usage_limit=seen.usage_limit,
+        projected_on=seen.projected_on,
+        status=SUPPRESSED if quiet else PENDING,
+        notice=ALARM,
+        notice_seq=seq,
+        evaluated_on=day,
+    )

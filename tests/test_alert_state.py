@@ -1,0 +1,80 @@
+"""Alert transitions (pure): notices only on the way into alarm, or out of a notified one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from storyblok_traffic import alert_state as st
+
+DAY = date(2026, 6, 10)
+
+
+def seen(in_alarm: bool, kind: str = st.ACTUAL) -> st.Observation:
+    return st.Observation(
+        org="acme",
+        period="year",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        kind=kind,
+        threshold_pct=50.0,
+        in_alarm=in_alarm,
+        crossed_on=date(2026, 6, 9) if in_alarm else None,
+        usage=600,
+        usage_limit=1200,
+    )
+
+
+def raised(quiet: bool = False) -> st.Alert:
+    alert = st.next_state(None, seen(True), DAY, quiet)
+    assert alert is not None
+    return alert
+
+
+def test_entering_alarm_is_due_unless_quiet():
+    assert (raised().status, raised().notice, raised().notice_seq, raised().crossed_on) == (
+        st.PENDING,
+        st.ALARM,
+        1,
+        date(2026, 6, 9),
+    )
+    assert raised(quiet=True).status == st.SUPPRESSED
+    assert st.next_state(None, seen(False), DAY, quiet=False) is None
+
+
+def test_staying_in_alarm_changes_nothing():
+    for status in (st.PENDING, st.SENT, st.SUPPRESSED):
+        assert st.next_state(replace(raised(), status=status), seen(True), DAY, quiet=False) is None
+
+
+def test_leaving_a_notified_alarm_sends_one_clear_notice():
+    sent = replace(raised(), status=st.SENT)
+    cleared = st.next_state(sent, seen(False), DAY.replace(day=11), quiet=False)
+    assert cleared is not None
+    assert (cleared.status, cleared.notice, cleared.notice_seq) == (st.PENDING, st.CLEAR, 2)
+    assert st.next_state(replace(cleared, status=st.CLEARED), seen(False), DAY.replace(day=12), False) is None
+
+
+def test_an_unannounced_alarm_clears_silently():
+    for status in (st.PENDING, st.SUPPRESSED):
+        cleared = st.next_state(replace(raised(), status=status), seen(False), DAY, quiet=False)
+        assert cleared is not None
+        assert (cleared.status, cleared.notice_seq) == (st.CLEARED, 1)
+
+
+def test_alarm_again_after_a_clear_is_a_new_notice():
+    done = replace(raised(), status=st.CLEARED, notice=st.CLEAR, notice_seq=2)
+    again = st.next_state(done, seen(True), DAY.replace(day=20), quiet=False)
+    assert again is not None
+    assert (again.status, again.notice, again.notice_seq) == (st.PENDING, st.ALARM, 3)
+
+
+def test_a_rerun_of_an_older_day_moves_nothing_back():
+    sent = replace(raised(), status=st.SENT)
+    assert st.next_state(sent, seen(False), DAY.replace(day=1), quiet=False) is None
+
+
+def test_forecasts_fire_once_per_period():
+    first = st.next_state(None, seen(True, st.FORECAST), DAY, quiet=False)
+    assert first is not None
+    assert st.next_state(replace(first, status=st.SENT), seen(False, st.FORECAST), DAY.replace(day=11), False) is None

@@ -1,0 +1,322 @@
+"""Alert scenarios against a real Postgres, with local webhook and SMTP receivers capturing what is sent.
+
+``run`` does what a DAG run does after the upsert: check usage as of a day, and notify when the
+branch says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storyblok_traffic.alerting import evaluate
+from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
+from storyblok_traffic.evaluation import Evaluation
+from storyblok_traffic.tasks import NOTIFY_TASK, NotificationError, branch_for, check_usage, notify_due
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
+
+SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
+EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
+JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
+YEARLY = OrgConfig(conn_id="sb", org="acme", monthly_thresholds=(), forecast_thresholds=())
+
+
+def days(first: date, count: int, amount: int) -> dict[date, int]:
+    return {first + timedelta(days=i): amount for i in range(count)}
+
+
+@pytest.fixture
+def config(schema: str) -> MonitorConfig:
+    return MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(YEARLY,))
+
+
+def run(day: date, org: OrgConfig, config: MonitorConfig, today: date | None = None, **kw: int) -> Evaluation:
+    evaluation = check_usage(day, org, config, today=today or day, **kw)
+    if branch_for(evaluation) == NOTIFY_TASK:
+        notify_due(org, config)
+    return evaluation
+
+
+def rows(engine, schema) -> list[tuple[str, str, date, float, str, date]]:
+    a = usage_alerts.c
+    with begin(engine, schema) as conn:
+        found = conn.execute(
+            select(a.period, a.kind, a.period_start, a.threshold_pct, a.status, a.crossed_on).order_by(
+                a.period_start, a.period, a.kind, a.threshold_pct
+            )
+        )
+        return [(p, k, s, float(t), st, on) for p, k, s, t, st, on in found]
+
+
+def test_each_yearly_tier_is_announced_once_on_its_day(history, config, receiver, engine, schema):
+    history.limit("acme", date(2026, 1, 1), 100)  # 1,200 a year
+    history.days("acme", days(date(2026, 1, 1), 14, 100))
+    for day in days(date(2026, 1, 1), 14, 0):
+        run(day, YEARLY, config)
+    texts = receiver.texts()
+    assert len(texts) == 4
+    for text, (tier, on) in zip(texts, [(50, 6), (75, 9), (90, 11), (100, 12)], strict=True):
+        assert f"Crossed the {tier}% threshold on 2026-01-{on:02d}" in text
+        assert "also crossed" not in text
+    assert texts[0].startswith("Storyblok traffic: acme has used 50.0% of its yearly limit\n")
+    assert "600 of 1,200 requests (50.0%) as of 2026-01-06 in the year 2026-01-01 to 2026-12-31" in texts[0]
+    assert [(t, s) for _, _, _, t, s, _ in rows(engine, schema)] == [
+        (50, "sent"),
+        (75, "sent"),
+        (90, "sent"),
+        (100, "sent"),
+    ]
+
+
+def test_exactly_at_the_threshold_counts_and_one_below_does_not(history, config, receiver):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 2, 1): 599, date(2026, 2, 2): 1})
+    assert run(date(2026, 2, 1), YEARLY, config).due == 0
+    assert run(date(2026, 2, 2), YEARLY, config).due == 1
+    assert len(receiver.texts()) == 1
+    assert "Crossed the 50% threshold on 2026-02-02" in receiver.texts()[0]
+
+
+def test_two_thresholds_on_one_day_one_message_on_every_channel(
+    history, config, receiver, json_receiver, smtp, engine, schema
+):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 1): 300, date(2026, 6, 2): 660})
+    history.spaces(
+        "acme",
+        {
+            ("111", date(2026, 6, 2)): 600,
+            ("222", date(2026, 6, 1)): 300,
+            ("333", date(2026, 6, 2)): 50,
+            ("444", date(2026, 6, 2)): 10,
+        },
+    )
+    config = replace(config, channels=(SLACK, EMAIL, JSON))
+    run(date(2026, 6, 2), YEARLY, config)
+
+    [text] = receiver.texts()
+    assert text == (
+        "Storyblok traffic: acme has used 80.0% of its yearly limit\n"
+        "Yearly limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
+        "Crossed the 75% threshold on 2026-06-02 (also crossed: 50%).\n"
+        "Top spaces this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
+    )
+    [mail] = smtp.emails
+    assert (mail.subject, mail.recipients) == (
+        "Storyblok traffic: acme has used 80.0% of its yearly limit",
+        ("ops@example.com",),
+    )
+    assert "Crossed the 75% threshold on 2026-06-02 (also crossed: 50%)." in mail.body
+    [doc] = json_receiver.messages
+    assert doc["org"] == "acme"
+    assert doc["text"] == text
+    assert [
+        (a["period"], a["kind"], a["threshold"], a["usage"], a["limit"], a["percent"], a["day"]) for a in doc["alerts"]
+    ] == [
+        ("year", "actual", 75.0, 960, 1200, 80.0, "2026-06-02"),
+        ("year", "actual", 50.0, 960, 1200, 80.0, "2026-06-02"),
+    ]
+    assert doc["alerts"][0]["top_spaces"][0] == {"space_id": "111", "usage": 600, "share": 62.5}
+    assert [s for _, _, _, _, s, _ in rows(engine, schema)] == ["sent", "sent"]
+
+
+def test_a_new_month_starts_clean(history, schema, receiver):
+    org = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), forecast_thresholds=())
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
+    history.limit("acme", date(2026, 1, 1), 1000)
+    history.days("acme", {date(2026, 3, 20): 900, date(2026, 4, 1): 100, date(2026, 4, 25): 750})
+    run(date(2026, 3, 20), org, config)
+    april_first = run(date(2026, 4, 1), org, config)
+    assert april_first.periods[0].start == date(2026, 4, 1)
+    assert april_first.periods[0].alerts == ()
+    run(date(2026, 4, 25), org, config)
+    texts = receiver.texts()
+    assert len(texts) == 2
+    assert "monthly limit" in texts[0]
+    assert "the month 2026-03-01 to 2026-03-31" in texts[0]
+    assert "Crossed the 80% threshold on 2026-04-25" in texts[1]
+
+
+def test_a_contract_year_resets_on_its_start_day(history, schema, receiver):
+    org = replace(YEARLY, year_start_month=3, year_start_day=15)
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 3, 14): 700, date(2026, 3, 15): 700})
+    assert run(date(2026, 3, 14), org, config).due == 1
+    after = run(date(2026, 3, 15), org, config)
+    assert after.periods[0].start == date(2026, 3, 15)
+    assert after.periods[0].usage == 700
+    assert len(receiver.texts()) == 2  # 700 of 1,200 again in the new contract year
+    assert "the year 2026-03-15 to 2027-03-14" in receiver.texts()[1]
+
+
+def test_a_mid_year_upgrade_keeps_past_alerts_and_says_back_within_limits_once(
+    history, config, receiver, engine, schema
+):
+    history.limit("acme", date(2026, 1, 1), 100)  # 1,200 a year
+    history.days("acme", {date(2026, 3, 1): 700, date(2026, 6, 1): 10, date(2026, 6, 2): 10})
+    run(date(2026, 3, 1), YEARLY, config)
+    history.limit("acme", date(2026, 6, 1), 200)  # upgraded: 2,400 a year
+    run(date(2026, 6, 1), YEARLY, config)
+    run(date(2026, 6, 2), YEARLY, config)
+    texts = receiver.texts()
+    assert len(texts) == 2
+    assert texts[1] == (
+        "Storyblok traffic: acme is back within its yearly limit\n"
+        "Back within the yearly limit: 710 of 2,400 requests (29.6%) as of 2026-06-01, below the 50% threshold "
+        "notified before (the limit in force changed)."
+    )
+    assert rows(engine, schema) == [("year", "actual", date(2026, 1, 1), 50.0, "cleared", date(2026, 3, 1))]
+    # The past is judged by the limit of its day: March still reads 58% of 1,200, and moves nothing.
+    march = check_usage(date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 2))
+    assert (march.periods[0].limit, march.periods[0].percent, march.due) == (1200, 58.33, 0)
+    assert rows(engine, schema)[0][4] == "cleared"
+
+
+FORECASTING = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(100,))
+
+
+def test_a_forecast_warns_weeks_before_the_actual_crossing(history, schema, receiver):
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(FORECASTING,))
+    history.limit("acme", date(2026, 1, 1), 3000)
+    history.days("acme", days(date(2026, 2, 1), 59, 100))  # Feb 1 .. Mar 31
+    first = run(date(2026, 3, 1), FORECASTING, config)
+    assert first.periods[0].forecast is not None
+    assert first.periods[0].forecast.crossings == {"100%": date(2026, 3, 30)}
+    for day in days(date(2026, 3, 2), 30, 0):
+        run(day, FORECASTING, config)
+    texts = receiver.texts()
+    assert len(texts) == 2
+    assert texts[0].startswith("Storyblok traffic: acme is forecast to reach 100% of its monthly limit on 2026-03-30\n")
+    assert "100 of 3,000 requests (3.3%) as of 2026-03-01" in texts[0]
+    assert "Crossed the 100% threshold on 2026-03-30" in texts[1]
+
+
+def test_no_forecast_alert_while_history_is_short(history, schema, receiver):
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(FORECASTING,))
+    history.limit("acme", date(2026, 1, 1), 3000)
+    history.days("acme", days(date(2026, 3, 1), 14, 150))
+    for day in days(date(2026, 3, 1), 13, 0):
+        evaluation = run(day, FORECASTING, config)
+        assert evaluation.periods[0].forecast is None
+        assert any("no forecast: fewer than 14 stored days" in n for n in evaluation.all_notes())
+    assert receiver.texts() == []
+    run(date(2026, 3, 14), FORECASTING, config)
+    assert len(receiver.texts()) == 1
+    assert "forecast to reach 100%" in receiver.texts()[0]
+
+
+def test_a_400_day_backfill_records_every_crossing_and_sends_only_recent_ones(history, schema, receiver, engine):
+    org = OrgConfig(conn_id="sb", org="acme", forecast_thresholds=())
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
+    today = date(2026, 3, 24)
+    first = today - timedelta(days=399)
+    traffic = days(first, 400, 110)
+    history.limit("acme", first, 3000)
+    history.days("acme", traffic)
+    for day in sorted(traffic):  # in date order, as depends_on_past makes a backfill do
+        with begin(engine, schema) as conn:
+            due = evaluate(conn, org, day, today).due
+        if due:
+            notify_due(org, config)
+
+    expected = set()
+    for period, limit, thresholds in (("month", 3000, (80, 100)), ("year", 36000, (50, 75, 90, 100))):
+        totals: dict[date, int] = {}
+        for day in sorted(traffic):
+            start = date(day.year, day.month, 1) if period == "month" else date(day.year, 1, 1)
+            totals[start] = totals.get(start, 0) + traffic[day]
+            expected |= {(period, start, float(t)) for t in thresholds if totals[start] * 100 >= limit * t}
+    recorded = rows(engine, schema)
+    assert {(p, s, t) for p, _, s, t, _, _ in recorded} == expected
+    lookback = today - timedelta(days=3)
+    assert all((status == "suppressed") == (on < lookback) for _, _, _, _, status, on in recorded)
+    # Only March 2026's 80 % (2,420 of 3,000 on the 22nd) falls within the lookback.
+    assert [r for r in recorded if r[4] == "sent"] == [
+        ("month", "actual", date(2026, 3, 1), 80.0, "sent", date(2026, 3, 22))
+    ]
+    [text] = receiver.texts()
+    assert "Crossed the 80% threshold on 2026-03-22" in text
+
+
+def test_stale_data_sends_one_no_data_alert(history, config, receiver, engine, schema):
+    history.limit("acme", date(2026, 1, 1), 100_000)
+    history.days("acme", days(date(2026, 3, 1), 5, 10))  # up to Mar 5
+    assert run(date(2026, 3, 7), YEARLY, config).due == 0  # two days behind: tolerated
+    stale = run(date(2026, 3, 8), YEARLY, config)
+    assert stale.data_alert is not None
+    assert stale.data_alert.status == "pending"
+    assert any("the newest stored day is 2026-03-05, 3 days before 2026-03-08" in n for n in stale.notes)
+    run(date(2026, 3, 9), YEARLY, config, fetched_rows=0)
+    assert receiver.texts() == [
+        "Storyblok traffic: no data for acme after 2026-03-05\n"
+        "The newest stored day is 2026-03-05, checked for 2026-03-08: check the fetch task and the Storyblok "
+        "connection."
+    ]
+
+
+def test_a_fetch_without_rows_is_no_data_at_once(history, config, receiver):
+    history.limit("acme", date(2026, 1, 1), 100_000)
+    history.days("acme", days(date(2026, 3, 1), 5, 10))
+    assert run(date(2026, 3, 6), YEARLY, config, fetched_rows=1).due == 0
+    run(date(2026, 3, 6), YEARLY, config, fetched_rows=0)
+    assert len(receiver.texts()) == 1
+    assert "no data for acme after 2026-03-05" in receiver.texts()[0]
+
+
+def test_a_failed_channel_is_retried_alone(history, config, receiver, json_receiver, smtp, engine, schema):
+    config = replace(config, channels=(SLACK, EMAIL, JSON))
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 2): 700})
+    check_usage(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 2))
+    smtp.fail_next = 1
+    with pytest.raises(NotificationError, match="email"):
+        notify_due(YEARLY, config)
+    assert (len(receiver.messages), len(smtp.emails), len(json_receiver.messages)) == (1, 0, 1)
+    assert rows(engine, schema)[0][4] == "pending"
+    assert notify_due(YEARLY, config) == {"email": ["year actual 50% alarm"]}
+    assert (len(receiver.messages), len(smtp.emails), len(json_receiver.messages)) == (1, 1, 1)
+    assert rows(engine, schema)[0][4] == "sent"
+    with begin(engine, schema) as conn:
+        assert sorted(conn.scalars(select(alert_deliveries.c.channel))) == ["email", "json", "slack"]
+    assert notify_due(YEARLY, config) == {}
+
+
+def test_two_concurrent_runs_for_one_day_send_one_message(history, config, receiver):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 2): 700})
+    receiver.delay = 0.5  # the first sender holds the alert while the second one arrives
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def one_run() -> None:
+        try:
+            start.wait()
+            run(date(2026, 6, 2), YEARLY, config)
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(receiver.messages) == 1
+
+
+def test_old_days_record_without_sending(history, config, receiver, engine, schema):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 2): 700})
+    quiet = run(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 6))
+    assert quiet.quiet
+    assert quiet.due == 0
+    assert receiver.messages == []
+    assert rows(engine, schema)[0][4] == "suppressed"
+    assert run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6)).due == 0
+    assert receiver.messages == []

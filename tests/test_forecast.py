@@ -1,0 +1,52 @@
+"""Period-end forecasts from the weekday run rate (pure)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from storyblok_traffic.forecast import project, weekday_rates
+
+MONDAY = date(2026, 3, 2)
+
+
+def weeks(n: int, weekday: int, weekend: int, end: date) -> list[tuple[date, int]]:
+    days = [end - timedelta(days=i) for i in range(n * 7)]
+    return sorted((d, weekend if d.weekday() >= 5 else weekday) for d in days)
+
+
+def test_weekday_rates_keep_the_weekend_dip():
+    daily = weeks(4, 1000, 100, end=date(2026, 3, 29))  # a Sunday
+    rates, basis = weekday_rates(daily, date(2026, 3, 29), 28)
+    assert basis == 28
+    assert rates == [1000.0] * 5 + [100.0] * 2
+
+
+def test_projection_walks_the_remaining_days_by_weekday():
+    daily = weeks(4, 1000, 100, end=date(2026, 3, 29))
+    # From Sunday 29th: Mon 30th and Tue 31st remain, 2,000 more.
+    fc = project(daily, date(2026, 3, 29), date(2026, 3, 31), usage=20_000, limit=22_000, thresholds=[100, 150])
+    assert fc is not None
+    assert fc.projected_usage == 22_000
+    assert fc.crossings == ((100, date(2026, 3, 31)),)
+    assert fc.crossing_of(150) is None
+
+
+def test_a_weekend_dip_does_not_hide_the_weekday_rate():
+    daily = weeks(4, 1000, 100, end=date(2026, 3, 8))  # a Sunday, two quiet days last
+    fc = project(daily, date(2026, 3, 8), date(2026, 3, 13), usage=0, limit=5_000, thresholds=[100])
+    assert fc is not None
+    assert fc.crossing_of(100) == date(2026, 3, 13)
+
+
+def test_too_little_history_means_no_forecast():
+    daily = [(MONDAY + timedelta(days=i), 100) for i in range(13)]
+    assert project(daily, MONDAY + timedelta(days=12), date(2026, 3, 31), 1300, 1000, [100]) is None
+    daily.append((MONDAY + timedelta(days=13), 100))
+    assert project(daily, MONDAY + timedelta(days=13), date(2026, 3, 31), 1400, 10_000, [100]) is not None
+
+
+def test_thresholds_already_reached_are_not_forecast():
+    daily = [(MONDAY + timedelta(days=i), 100) for i in range(20)]
+    fc = project(daily, MONDAY + timedelta(days=19), date(2026, 3, 31), 2000, 2000, [100])
+    assert fc is not None
+    assert fc.crossings == ()

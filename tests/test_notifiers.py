@@ -1,0 +1,76 @@
+"""Notifiers over real local receivers: Slack-style webhook, JSON webhook, SMTP; the pipeline failure notice."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from storyblok_traffic.config import ChannelConfig
+from storyblok_traffic.messages import Message
+from storyblok_traffic.notifiers import (
+    FAILURE_TEXT,
+    EmailNotifier,
+    JsonWebhookNotifier,
+    PipelineFailureNotifier,
+    SlackWebhookNotifier,
+)
+
+SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
+EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
+JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
+MESSAGE = Message(subject="Subject line", text="Subject line\nSecond <line>", data={"org": "acme", "alerts": []})
+
+
+def context() -> dict[str, object]:
+    from airflow.sdk import DAG
+
+    return {"dag": DAG("storyblok_traffic", schedule=None), "run_id": "scheduled__2026-06-02", "reason": "task_failure"}
+
+
+def test_slack_posts_the_text(receiver):
+    SlackWebhookNotifier().send(MESSAGE)
+    assert receiver.messages == [{"text": "Subject line\nSecond <line>"}]
+
+
+def test_json_webhook_posts_the_fields(json_receiver):
+    JsonWebhookNotifier(webhook_conn_id="storyblok_alerts_json").send(MESSAGE)
+    assert json_receiver.messages == [
+        {"subject": "Subject line", "text": "Subject line\nSecond <line>", "org": "acme", "alerts": []}
+    ]
+
+
+def test_email_sends_subject_and_escaped_html(smtp):
+    EmailNotifier(to=["ops@example.com"], smtp_conn_id="smtp_alerts").send(MESSAGE)
+    [mail] = smtp.emails
+    assert (mail.sender, mail.recipients, mail.subject) == ("monitor@example.com", ("ops@example.com",), "Subject line")
+    assert mail.body.strip() == "<p>Subject line</p>\n<p>Second &lt;line&gt;</p>"
+
+
+def test_notifiers_raise_when_the_receiver_fails(receiver, smtp):
+    receiver.fail_next = 1
+    with pytest.raises(Exception, match="500"):
+        SlackWebhookNotifier().send(MESSAGE)
+    smtp.fail_next = 1
+    with pytest.raises(Exception, match="451"):
+        EmailNotifier(to=["ops@example.com"], smtp_conn_id="smtp_alerts").send(MESSAGE)
+
+
+def test_failure_notice_reaches_every_channel_even_when_one_fails(receiver, json_receiver, smtp):
+    receiver.fail_next = 1
+    with pytest.raises(RuntimeError, match=r"not delivered to channel\(s\): slack"):  # logged by Airflow
+        PipelineFailureNotifier(channels=(SLACK, EMAIL, JSON))(context())
+    expected = (
+        "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02: task_failure. "
+        "Open the run in the Airflow UI to see the failed task's log."
+    )
+    assert receiver.messages == []
+    assert [m.subject for m in smtp.emails] == ["Storyblok traffic pipeline failed"]
+    assert html.unescape(smtp.emails[0].body).strip() == f"<p>{expected}</p>"
+    assert json_receiver.messages == [
+        {"subject": "Storyblok traffic pipeline failed", "text": expected, "event": "pipeline_failed"}
+    ]
+
+
+def test_failure_text_is_the_default():
+    assert PipelineFailureNotifier(channels=()).text == FAILURE_TEXT
