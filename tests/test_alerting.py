@@ -320,3 +320,16 @@ def test_old_days_record_without_sending(history, config, receiver, engine, sche
     assert rows(engine, schema)[0][4] == "suppressed"
     assert run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6)).due == 0
     assert receiver.messages == []
+
+
+def test_notices_held_back_go_out_together_with_their_own_days(history, config, receiver):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 1): 700, date(2026, 6, 2): 300})
+    receiver.fail_next = 1
+    run_one = check_usage(date(2026, 6, 1), YEARLY, config, today=date(2026, 6, 2))
+    assert run_one.due == 1
+    with pytest.raises(NotificationError):
+        notify_due(YEARLY, config)  # the webhook is down: 50 % waits
+    run(date(2026, 6, 2), YEARLY, config)  # 83 %: 75 % joins it
+    [text] = receiver.texts()
+    assert "Crossed the 75% threshold on 2026-06-02 (also crossed: 50% on 2026-06-01)." in text

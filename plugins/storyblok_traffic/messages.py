@@ -32,7 +32,7 @@ def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold."""
     ordered = sorted(alerts, key=_order)
     groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
-    lines = [_line(g[0], [a.threshold_pct for a in g[1:]], metric) for g in groups]
+    lines = [_line(g[0], g[1:], metric) for g in groups]
     shown: set[tuple[str, date]] = set()
     for group in groups:
         head = group[0]
@@ -72,7 +72,7 @@ def _subject(org: str, head: Alert) -> str:
     return f"Storyblok traffic: {org} has used {_pct(head)} of its {adjective} limit"
 
 
-def _line(head: Alert, others: Sequence[float], metric: str) -> str:
+def _line(head: Alert, others: Sequence[Alert], metric: str) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
     used = f"{head.usage:,} of {head.usage_limit:,} {metric} ({_pct(head)})"
     if head.kind == NO_DATA:
@@ -91,11 +91,21 @@ def _line(head: Alert, others: Sequence[float], metric: str) -> str:
             f"Forecast: at the recent rate, {adjective} usage reaches {format_pct(head.threshold_pct)} of "
             f"the limit on {head.projected_on}, before {period} ends; {used} as of {head.as_of}."
         )
-    also = f" (also crossed: {', '.join(format_pct(t) for t in sorted(others))})" if others else ""
+    also = f" (also crossed: {', '.join(_also(a, head) for a in sorted(others, key=_pct_of))})" if others else ""
     return (
         f"{adjective.capitalize()} limit: {used} as of {head.as_of} in {period}. "
         f"Crossed the {format_pct(head.threshold_pct)} threshold on {head.crossed_on}{also}."
     )
+
+
+def _pct_of(alert: Alert) -> float:
+    return alert.threshold_pct
+
+
+def _also(alert: Alert, head: Alert) -> str:
+    """Another threshold in the same message; its day when it differs (a notice held back by a retry)."""
+    on = "" if alert.crossed_on == head.crossed_on else f" on {alert.crossed_on}"
+    return f"{format_pct(alert.threshold_pct)}{on}"
 
 
 def _pct(alert: Alert) -> str:
