@@ -21,7 +21,8 @@ DOC = """
 ### Storyblok API traffic for `{org}`
 
 Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblok's Management API
-for the day's traffic, **upsert_traffic** writes it to `{schema}` in `{warehouse}`,
+for the day's traffic, and again for the {refetch} days before it (late bytes); **upsert_traffic**
+writes it to `{schema}` in `{warehouse}`;
 **check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
 limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
 data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
@@ -51,6 +52,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             metric=org.metric,
             channels=", ".join(f"`{c.name}`" for c in config.channels_for(org)) or "no channel",
             lookback=org.alert_lookback_days,
+            refetch=org.refetch_days,
         ),
         default_args={
             "owner": "data-platform",
@@ -65,8 +67,9 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             task_id="fetch_traffic",
             storyblok_conn_id=org.conn_id,
             org=org.org,
+            refetch_days=org.refetch_days,
             pool=config.pool,
-            doc_md="Fetch the run's day from `GET /v1/orgs/me/statistics/all_traffic?group_by=day`.",
+            doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
         )
 
         @task(
@@ -90,7 +93,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             from storyblok_traffic import tasks
 
             day = date.fromisoformat(upserted["end_date"])
-            evaluation = tasks.check_usage(day, org, config, fetched_rows=upserted.get("org_days_received"))
+            evaluation = tasks.check_usage(day, org, config, fetched_day=upserted["end_day_received"])
             get_current_context()["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
             return tasks.branch_for(evaluation)
 

@@ -35,7 +35,7 @@ def config(schema: str) -> MonitorConfig:
     return MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(YEARLY,))
 
 
-def run(day: date, org: OrgConfig, config: MonitorConfig, today: date | None = None, **kw: int) -> Evaluation:
+def run(day: date, org: OrgConfig, config: MonitorConfig, today: date | None = None, **kw: bool) -> Evaluation:
     evaluation = check_usage(day, org, config, today=today or day, **kw)
     if branch_for(evaluation) == NOTIFY_TASK:
         notify_due(org, config)
@@ -252,7 +252,7 @@ def test_stale_data_sends_one_no_data_alert(history, config, receiver, engine, s
     assert stale.data_alert is not None
     assert stale.data_alert.status == "pending"
     assert any("the newest stored day is 2026-03-05, 3 days before 2026-03-08" in n for n in stale.notes)
-    run(date(2026, 3, 9), YEARLY, config, fetched_rows=0)
+    run(date(2026, 3, 9), YEARLY, config, fetched_day=False)
     assert receiver.texts() == [
         "Storyblok traffic: no data for acme after 2026-03-05\n"
         "The newest stored day is 2026-03-05, checked for 2026-03-08: check the fetch task and the Storyblok "
@@ -260,11 +260,11 @@ def test_stale_data_sends_one_no_data_alert(history, config, receiver, engine, s
     ]
 
 
-def test_a_fetch_without_rows_is_no_data_at_once(history, config, receiver):
+def test_a_fetch_without_the_day_is_no_data_at_once(history, config, receiver):
     history.limit("acme", date(2026, 1, 1), 100_000)
     history.days("acme", days(date(2026, 3, 1), 5, 10))
-    assert run(date(2026, 3, 6), YEARLY, config, fetched_rows=1).due == 0
-    run(date(2026, 3, 6), YEARLY, config, fetched_rows=0)
+    assert run(date(2026, 3, 6), YEARLY, config, fetched_day=True).due == 0
+    run(date(2026, 3, 6), YEARLY, config, fetched_day=False)
     assert len(receiver.texts()) == 1
     assert "no data for acme after 2026-03-05" in receiver.texts()[0]
 

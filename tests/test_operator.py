@@ -57,3 +57,31 @@ def test_permanent_problems_fail_without_retries(simulator, storyblok_conn, faul
 def test_bad_ranges_are_rejected(start, end, expected):
     with pytest.raises(AirflowFailException, match=expected):
         requested_days(start, end, today=date(2026, 3, 10))
+
+
+def test_refetch_days_fill_in_bytes_storyblok_finalised_later(simulator, storyblok_conn, history, schema, engine):
+    from sqlalchemy import select
+
+    from storyblok_traffic.config import MonitorConfig
+    from storyblok_traffic.tasks import upsert_traffic
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.tables import org_traffic_daily
+
+    config = MonitorConfig(warehouse_schema=schema)
+
+    def fetch_day(day: str) -> dict:
+        fetch = StoryblokTrafficOperator(task_id="f", start_date_str=day, end_date_str=day, refetch_days=3)
+        return upsert_traffic(fetch.execute({}), config)
+
+    def bytes_of(day: date) -> int | None:
+        with begin(engine, schema) as conn:
+            t = org_traffic_daily.c
+            return conn.scalar(select(t.total_bytes).where(t.day == day))
+
+    simulator.settings.today = date(2026, 3, 10)
+    assert fetch_day("2026-03-09")["end_day_received"] is True
+    assert bytes_of(date(2026, 3, 9)) is None  # not calculated yet
+    simulator.settings.today = date(2026, 3, 13)
+    assert fetch_day("2026-03-12")["org_days_received"] == 4  # 9th..12th in one request
+    assert simulator.calls()[-1]["query"]["start_date"] == ["2026-03-09"]
+    assert bytes_of(date(2026, 3, 9)) == sum(b for _, _, b in simulator.model.day_rows(date(2026, 3, 9)))

@@ -20,8 +20,8 @@ from storyblok_traffic.usage import Crossing, Limits, alarms, format_pct, limit_
 from storyblok_traffic.warehouse import alerts, reads
 
 
-def evaluate(conn: Connection, org: OrgConfig, day: date, today: date, fetched_rows: int | None = None) -> Evaluation:
-    """Check ``org`` as of ``day``; ``fetched_rows`` is how many days the run's fetch returned (None: unknown)."""
+def evaluate(conn: Connection, org: OrgConfig, day: date, today: date, fetched_day: bool | None = None) -> Evaluation:
+    """Check ``org`` as of ``day``; ``fetched_day``: whether the run's fetch had a row for it (None: unknown)."""
     alerts.lock_org(conn, org.org)
     quiet = (today - day).days > org.alert_lookback_days
     windows = [
@@ -38,7 +38,7 @@ def evaluate(conn: Connection, org: OrgConfig, day: date, today: date, fetched_r
 
     facts = [_facts(org, w, day, daily, history) for w in windows]
     seen = [obs for f in facts for obs in _observations(org, f)]
-    seen.append(_observe_data(org, day, newest, fetched_rows))
+    seen.append(_observe_data(org, day, newest, fetched_day))
     changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
     alerts.save(conn, changed)
     state = known | {a.key: a for a in changed}
@@ -54,7 +54,7 @@ def evaluate(conn: Connection, org: OrgConfig, day: date, today: date, fetched_r
         periods=summaries,
         data_alert=_view(data_row) if data_row else None,
         due=alerts.count_due(conn, org.org),
-        notes=_data_notes(org, day, newest, fetched_rows, quiet),
+        notes=_data_notes(org, day, newest, fetched_day, quiet),
     )
 
 
@@ -116,7 +116,7 @@ def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
     return found
 
 
-def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_rows: int | None) -> st.Observation:
+def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_day: bool | None) -> st.Observation:
     stale = newest is None or (day - newest).days > org.stale_after_days
     return st.Observation(
         org=org.org,
@@ -125,9 +125,8 @@ def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_rows: 
         period_end=None,
         kind=st.NO_DATA,
         threshold_pct=0.0,
-        in_alarm=stale or fetched_rows == 0,
+        in_alarm=stale or fetched_day is False,
         crossed_on=day,
-        usage=fetched_rows or 0,
     )
 
 
@@ -194,11 +193,11 @@ def _period_notes(conn: Connection, org: OrgConfig, f: _Facts, day: date) -> tup
 
 
 def _data_notes(
-    org: OrgConfig, day: date, newest: date | None, fetched_rows: int | None, quiet: bool
+    org: OrgConfig, day: date, newest: date | None, fetched_day: bool | None, quiet: bool
 ) -> tuple[str, ...]:
     notes = []
-    if fetched_rows == 0:
-        notes.append(f"Storyblok returned no traffic rows for the run's days (up to {day})")
+    if fetched_day is False:
+        notes.append(f"Storyblok returned no traffic row for {day}")
     if newest is None:
         notes.append(f"no traffic is stored for {org.org} up to {day}")
     elif (day - newest).days > org.stale_after_days:

@@ -102,6 +102,7 @@ class OrgConfig:
     conn_id: str = DEFAULT_CONN_ID
     org: str = ""  # the key stored in the warehouse; defaults to conn_id
     metric: Metric = "requests"
+    refetch_days: int = 3  # each daily run asks again for this many days before its own (late bytes)
     # Percent of each period's limit; [] turns the period (or the forecast) off.
     yearly_thresholds: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
     monthly_thresholds: tuple[float, ...] = (80.0, 100.0)
@@ -123,6 +124,7 @@ class OrgConfig:
         _check(self.metric in METRICS, f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
         for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
             object.__setattr__(self, name, _thresholds(list(getattr(self, name)), name))
+        _int_in(self.refetch_days, 0, 31, "refetch_days")
         _int_in(self.forecast_window_days, 7, 366, "forecast_window_days")
         _int_in(self.forecast_min_days, 7, self.forecast_window_days, "forecast_min_days")
         _int_in(self.year_start_month, 1, 12, "year_start_month")

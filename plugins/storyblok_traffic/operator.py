@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -26,6 +26,8 @@ class StoryblokTrafficOperator(BaseOperator):
     :param org: key of the organisation in the warehouse; defaults to the connection id.
     :param start_date_str: first day, YYYY-MM-DD; templated; defaults to the run's data interval.
     :param end_date_str: last day, YYYY-MM-DD; templated.
+    :param refetch_days: also ask again for this many days before the first one, in the same
+        request, so that counts and bytes Storyblok finalised late replace what was stored.
     """
 
     template_fields: Sequence[str] = ("storyblok_conn_id", "org", "start_date_str", "end_date_str")
@@ -38,9 +40,13 @@ class StoryblokTrafficOperator(BaseOperator):
         org: str | None = None,
         start_date_str: str = DEFAULT_START,
         end_date_str: str = DEFAULT_END,
+        refetch_days: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if refetch_days < 0:
+            raise ValueError(f"refetch_days must be 0 or more, got {refetch_days}")
+        self.refetch_days = refetch_days
         self.storyblok_conn_id = storyblok_conn_id
         self.org = org or storyblok_conn_id
         self.start_date_str = start_date_str
@@ -51,6 +57,7 @@ class StoryblokTrafficOperator(BaseOperator):
         from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
 
         first, last = requested_days(self.start_date_str, self.end_date_str)
+        first -= timedelta(days=self.refetch_days)
         hook = StoryblokHook(self.storyblok_conn_id)
         try:
             response = hook.get_all_traffic(first, last, group_by="day")

@@ -31,12 +31,13 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[
         "start_date": fetched.start_date.isoformat(),
         "end_date": fetched.end_date.isoformat(),
         "org_days_received": len(daily.org_days),
+        "end_day_received": fetched.end_date in daily.org_days,
         "written": counts.as_dict(),
     }
 
 
 def check_usage(
-    day: date, org: OrgConfig, config: MonitorConfig, fetched_rows: int | None = None, today: date | None = None
+    day: date, org: OrgConfig, config: MonitorConfig, fetched_day: bool | None = None, today: date | None = None
 ) -> Evaluation:
     """Usage as of ``day`` against the limits in force, recording alert transitions in one transaction.
 
@@ -47,7 +48,7 @@ def check_usage(
 
     today = today or datetime.now(UTC).date()
     with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
-        evaluation = evaluate(conn, org, day, today, fetched_rows)
+        evaluation = evaluate(conn, org, day, today, fetched_day)
     log.info("Usage check:\n%s", evaluation.describe())
     for note in evaluation.all_notes():
         log.warning("%s", note)

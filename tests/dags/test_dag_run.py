@@ -50,10 +50,11 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
         org = conn.execute(text(f'SELECT day, api_requests FROM "{schema}".org_traffic_daily')).all()
         spaces = conn.execute(text(f'SELECT count(*) FROM "{schema}".space_traffic_daily')).scalar()
         alerts = conn.execute(text(f'SELECT period, threshold_pct, status FROM "{schema}".usage_alerts')).all()
-    expected = simulator.model.day_rows(DAY)
-    assert org == [(DAY, sum(r for _, r, _ in expected))]
-    assert spaces == len(expected)
-    used = sum(r for _, r, _ in expected)
+    fetched = [DAY - timedelta(days=i) for i in (3, 2, 1, 0)]  # the day and refetch_days (3) before it
+    expected = {d: sum(r for _, r, _ in simulator.model.day_rows(d)) for d in fetched}
+    assert sorted(org) == sorted(expected.items())
+    assert spaces == sum(len(simulator.model.day_rows(d)) for d in fetched)
+    used = sum(n for d, n in expected.items() if d.year == DAY.year)
     yearly = [t for t in (50, 75, 90, 100) if used * 100 >= 18_000 * t]  # 1,500 a month, 18,000 a year
     assert sorted((p, float(t), s) for p, t, s in alerts) == [("month", 80.0, "sent"), ("month", 100.0, "sent")] + [
         ("year", t, "sent") for t in yearly
@@ -67,8 +68,11 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     assert len(receiver.messages) == 1
     message = receiver.texts()[0]
     assert message.startswith("Storyblok traffic: storyblok_default has used")
-    assert f"Crossed the {yearly[-1]:g}% threshold on {DAY}" in message
-    assert f"Crossed the 100% threshold on {DAY} (also crossed: 80%)" in message
+    # The first day stored already crosses every threshold named (the days before it are not stored).
+    first_of_year = min(d for d in fetched if d.year == DAY.year)
+    first_of_month = min(d for d in fetched if d.month == DAY.month)
+    assert f"Crossed the {yearly[-1]:g}% threshold on {first_of_year}" in message
+    assert f"Crossed the 100% threshold on {first_of_month} (also crossed: 80%)" in message
     assert simulator.settings.token not in message
 
 

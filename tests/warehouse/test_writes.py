@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storyblok_traffic.config import MonitorConfig
 from storyblok_traffic.errors import StoryblokPayloadError
@@ -122,3 +122,46 @@ def test_a_failing_statement_rolls_back_the_whole_write(engine, migrated):
     with pytest.raises(Exception, match="out of range"):
         write(engine, migrated, fetched(changed, at=T0 + timedelta(days=1)))
     assert dump(engine, migrated) == before
+
+
+def _history(days: int, spaces: int, bump: int = 0, null_from: int | None = None) -> FetchedTraffic:
+    """``days`` x ``spaces`` rows; ``bump`` adds 1 request to every 10th row; bytes null from day ``null_from``."""
+    dates = [FIRST - timedelta(days=i) for i in range(days)]
+    payload = copy.deepcopy(EXAMPLE)
+    payload["cumulated_traffic"]["traffic"] = [{"date": str(d), "api_requests": 1, "total_bytes": 2} for d in dates]
+    payload["traffic"] = [
+        {
+            "date": str(d),
+            "space_id": s,
+            "api_requests": 10 + (bump if (i * spaces + s) % 10 == 0 else 0),
+            "total_bytes": None if null_from is not None and i >= null_from else 100 + s,
+        }
+        for i, d in enumerate(dates)
+        for s in range(spaces)
+    ]
+    return FetchedTraffic("acme", dates[-1], FIRST, "day", T0 + timedelta(hours=bump), payload)
+
+
+@pytest.mark.parametrize("copy_from_rows", [1, 10**9], ids=["staged-copy", "multi-row-insert"])
+def test_both_write_paths_keep_the_same_rules(engine, migrated, monkeypatch, copy_from_rows):
+    monkeypatch.setattr("storyblok_traffic.warehouse.writes.COPY_FROM_ROWS", copy_from_rows)
+    assert write(engine, migrated, _history(30, 100)).space_days == 3_000
+    before = dump(engine, migrated)
+    assert write(engine, migrated, _history(30, 100)).space_days == 0  # again: nothing moves
+    assert dump(engine, migrated) == before
+    # 10 % of the counts change; the oldest 10 days lose their bytes, which must survive.
+    assert write(engine, migrated, _history(30, 100, bump=1, null_from=20)).space_days == 300
+    with begin(engine, migrated) as conn:
+        t = space_traffic_daily.c
+        nulls = conn.scalar(select(func.count()).where(t.total_bytes.is_(None)))
+        bumped = conn.scalar(select(func.count()).where(t.api_requests == 11))
+    assert (nulls, bumped) == (0, 300)
+
+
+def test_staged_copy_twice_in_one_transaction(engine, migrated, monkeypatch):
+    monkeypatch.setattr("storyblok_traffic.warehouse.writes.COPY_FROM_ROWS", 1)
+    with begin(engine, migrated) as conn:
+        first = _history(3, 10)
+        write_fetch(conn, first, first.daily())
+        second = _history(3, 10, bump=5)
+        assert write_fetch(conn, second, second.daily()).space_days == 3

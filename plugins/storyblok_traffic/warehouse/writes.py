@@ -1,5 +1,8 @@
 """Bulk, idempotent upserts of one fetch: one transaction, ``INSERT ... ON CONFLICT DO UPDATE``.
 
+Small batches (a day's rows) go as multi-row ``INSERT``s; large ones (history) are staged with
+``COPY`` into a temporary table first and merged with one ``INSERT ... SELECT``, several times faster.
+
 A row is rewritten only when a value changed, so running a day again leaves the tables as they were
 (``fetched_at`` included). ``total_bytes`` arrives later than the counts: a non-null value replaces
 an earlier null, and a null never overwrites a known value.
@@ -11,7 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from storyblok_traffic.model import DailyTraffic, FetchedTraffic
@@ -24,6 +42,8 @@ from storyblok_traffic.warehouse.tables import (
 
 # Rows per INSERT statement: keeps each statement far below Postgres' 65,535 bind parameters.
 CHUNK_ROWS = 5_000
+# From this many rows on, stage with COPY: below it the extra statements cost more than they save.
+COPY_FROM_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -96,28 +116,82 @@ def upsert(
     keep_known: Iterable[str] = (),
     stamp: str = "fetched_at",
 ) -> int:
-    """Multi-row upsert on the primary key; returns the rows inserted or changed.
+    """Upsert on the primary key; returns the rows inserted or changed.
 
     ``keep_known`` columns take the new value only when it is not null. ``stamp`` moves only with a change.
+    Keys must be unique within ``rows``.
     """
     if not rows:
         return 0
-    keys = [col.name for col in table.primary_key.columns]
-    keep = set(keep_known)
-    values = [col.name for col in table.columns if col.name not in keys and col.name != stamp]
+    if len(rows) >= COPY_FROM_ROWS:
+        return _staged_upsert(conn, table, rows, keep_known, stamp)
     written = 0
     for start in range(0, len(rows), CHUNK_ROWS):
         stmt = pg_insert(table).values(list(rows[start : start + CHUNK_ROWS]))
-        new, old = stmt.excluded, table.c
-        set_: dict[str, Any] = {stamp: new[stamp]}
-        changed = []
-        for name in values:
-            if name in keep:
-                set_[name] = func.coalesce(new[name], old[name])
-                changed.append(and_(new[name].is_not(None), old[name].is_distinct_from(new[name])))
-            else:
-                set_[name] = new[name]
-                changed.append(old[name].is_distinct_from(new[name]))
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=set_, where=or_(*changed))
-        written += conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
+        written += _execute_merge(conn, table, stmt, keep_known, stamp)
     return written
+
+
+def _execute_merge(conn: Connection, table: Table, stmt: Insert, keep_known: Iterable[str], stamp: str) -> int:
+    """Finish ``INSERT ...`` with ``ON CONFLICT DO UPDATE`` that rewrites only rows whose values change."""
+    keys = [col.name for col in table.primary_key.columns]
+    keep = set(keep_known)
+    new, old = stmt.excluded, table.c
+    set_: dict[str, Any] = {stamp: new[stamp]}
+    changed = []
+    for col in table.columns:
+        name = col.name
+        if name in keys or name == stamp:
+            continue
+        if name in keep:
+            set_[name] = func.coalesce(new[name], old[name])
+            changed.append(and_(new[name].is_not(None), old[name].is_distinct_from(new[name])))
+        else:
+            set_[name] = new[name]
+            changed.append(old[name].is_distinct_from(new[name]))
+    merge = stmt.on_conflict_do_update(index_elements=keys, set_=set_, where=or_(*changed))
+    return int(conn.execute(merge, execution_options={"preserve_rowcount": True}).rowcount)
+
+
+def _staged_upsert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keep_known: Iterable[str], stamp: str
+) -> int:
+    columns = [col.name for col in table.columns]
+    stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns), schema="pg_temp")
+    target = _qualified(conn, table)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage.name}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} (LIKE {target}) ON COMMIT DROP")
+    from psycopg.types.json import Jsonb
+
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    # Binary COPY: about four times faster than text for these rows.
+    with cursor.copy(f"COPY pg_temp.{stage.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([_copy_type(c) for c in table.columns])
+        if as_json:
+            for row in rows:
+                copy.write_row([Jsonb(row[c]) if c in as_json else row[c] for c in columns])
+        else:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    stmt = pg_insert(table).from_select(columns, select(stage))
+    return _execute_merge(conn, table, stmt, keep_known, stamp)
+
+
+def _copy_type(column: Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, JSONB):
+        return "jsonb"
+    if isinstance(kind, DateTime):
+        return "timestamptz" if kind.timezone else "timestamp"
+    for sql_type, name in ((BigInteger, "int8"), (Integer, "int4"), (Date, "date"), (Numeric, "numeric")):
+        if isinstance(kind, sql_type):
+            return name
+    return "text"
+
+
+def _qualified(conn: Connection, table: Table) -> str:
+    """``"schema".table`` for raw SQL: the schema the connection's translate map puts the table in."""
+    schema = conn.get_execution_options()["schema_translate_map"][None]
+    preparer = conn.dialect.identifier_preparer
+    return f"{preparer.quote_schema(schema)}.{preparer.quote(table.name)}"
