@@ -20,10 +20,22 @@ from storyblok_traffic.usage import Crossing, Limits, alarms, format_pct, limit_
 from storyblok_traffic.warehouse import alerts, reads
 
 
-def evaluate(conn: Connection, org: OrgConfig, day: date, today: date, fetched_day: bool | None = None) -> Evaluation:
-    """Check ``org`` as of ``day``; ``fetched_day``: whether the run's fetch had a row for it (None: unknown)."""
+def evaluate(
+    conn: Connection,
+    org: OrgConfig,
+    day: date,
+    today: date,
+    fetched_day: bool | None = None,
+    quiet: bool | None = None,
+) -> Evaluation:
+    """Check ``org`` as of ``day``.
+
+    ``fetched_day``: whether the run's fetch had a row for the day (None: unknown). ``quiet``: record
+    alerts as suppressed; by default, when the day is older than the organisation's lookback.
+    """
     alerts.lock_org(conn, org.org)
-    quiet = (today - day).days > org.alert_lookback_days
+    if quiet is None:
+        quiet = (today - day).days > org.alert_lookback_days
     windows = [
         window_of(period, day, org.year_start)
         for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+
+if TYPE_CHECKING:
+    from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 
 # A daily run covers [data_interval_start, data_interval_end): its days are start .. end - 1.
 DEFAULT_START = "{{ data_interval_start | ds }}"
@@ -53,19 +56,9 @@ class StoryblokTrafficOperator(BaseOperator):
         self.end_date_str = end_date_str
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from storyblok_traffic.hook import StoryblokHook
-        from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
-
         first, last = requested_days(self.start_date_str, self.end_date_str)
         first -= timedelta(days=self.refetch_days)
-        hook = StoryblokHook(self.storyblok_conn_id)
-        try:
-            response = hook.get_all_traffic(first, last, group_by="day")
-            fetched_at = datetime.now(UTC)
-            payload = load_json(response.content)
-            daily = parse_daily(payload, first, last)
-        except (StoryblokRequestRejected, StoryblokPayloadError, StoryblokConnectionError) as err:
-            raise AirflowFailException(str(err)) from None
+        fetched, daily = fetch_days(self.storyblok_conn_id, self.org, first, last)
         self.log.info(
             "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
             len(daily.org_days),
@@ -74,7 +67,22 @@ class StoryblokTrafficOperator(BaseOperator):
             first,
             last,
         )
-        return FetchedTraffic(self.org, first, last, "day", fetched_at, payload).to_xcom()
+        return fetched.to_xcom()
+
+
+def fetch_days(conn_id: str, org: str, first: date, last: date) -> tuple[FetchedTraffic, DailyTraffic]:
+    """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task."""
+    from storyblok_traffic.hook import StoryblokHook
+    from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
+
+    try:
+        response = StoryblokHook(conn_id).get_all_traffic(first, last, group_by="day")
+        fetched_at = datetime.now(UTC)
+        payload = load_json(response.content)
+        daily = parse_daily(payload, first, last)
+    except (StoryblokRequestRejected, StoryblokPayloadError, StoryblokConnectionError) as err:
+        raise AirflowFailException(str(err)) from None
+    return FetchedTraffic(org, first, last, "day", fetched_at, payload), daily
 
 
 def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:

@@ -29,8 +29,8 @@ def dags() -> dict:
     return load_dags()
 
 
-def test_no_import_errors_and_default_dag(dags):
-    assert list(dags) == ["storyblok_traffic"]
+def test_no_import_errors_and_default_dags(dags):
+    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill"]
 
 
 def test_tags_retries_and_docs(dags):
@@ -66,7 +66,7 @@ def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     dags = load_dags()
-    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_storyblok_acme"]
+    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_storyblok_acme"]
     acme = dags["storyblok_traffic_storyblok_acme"]
     assert acme.catchup is True
     assert acme.start_date.date().isoformat() == "2025-06-01"
@@ -80,3 +80,12 @@ def test_plugins_folder_loader_skips_the_package():
 
     found = [p for p in find_path_from_directory(str(ROOT / "plugins"), ".airflowignore") if p.endswith(".py")]
     assert found == []
+
+
+def test_bulk_history_dag_has_a_validated_form(dags):
+    dag = dags["storyblok_traffic_backfill"]
+    assert dag.timetable.__class__.__name__ == "NullTimetable"  # manual runs only
+    assert set(dag.params) == {"start_date", "end_date", "organisation"}
+    assert dag.params.get_param("organisation").schema["enum"] == ["storyblok_default"]
+    assert dag.params.get_param("start_date").schema["format"] == "date"
+    assert dag.get_task("load_month").pool == "storyblok_api"

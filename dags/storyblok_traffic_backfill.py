@@ -1,0 +1,86 @@
+"""Bulk history: load a range of days for one organisation in a few large requests, then evaluate it.
+
+Triggered by hand (Trigger → with its form: start date, end date, organisation). Months are fetched
+a request each and written in bulk; every day is then evaluated in order with alerts recorded as
+suppressed, never sent. For a few recent days, the daily DAG's own backfill is the better path.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Param, task
+
+from storyblok_traffic.config import load_config
+from storyblok_traffic.notifiers import PipelineFailureNotifier
+
+DOC = """
+### Bulk history for a Storyblok organisation
+
+**plan** checks the form and cuts the range into calendar months; **load_month** fetches each month in
+one request and upserts it in one transaction (in the `{pool}` pool); **evaluate_days** then checks
+every day in date order and records the alerts it finds as `suppressed`: history never notifies.
+The result is what the daily DAG would have stored for the same days.
+"""
+
+_config = load_config()
+_orgs = {org.conn_id: org for org in _config.organisations}
+_yesterday = datetime.now(UTC).date() - timedelta(days=1)
+
+with DAG(
+    dag_id="storyblok_traffic_backfill",
+    schedule=None,
+    start_date=datetime.combine(_config.start_date, datetime.min.time(), tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["storyblok", "traffic", "backfill"],
+    doc_md=DOC.format(pool=_config.pool),
+    params={
+        "start_date": Param(
+            date(_yesterday.year, 1, 1).isoformat(), type="string", format="date", title="First day (UTC)"
+        ),
+        "end_date": Param(_yesterday.isoformat(), type="string", format="date", title="Last day (UTC)"),
+        "organisation": Param(
+            next(iter(_orgs)), type="string", enum=list(_orgs), title="Organisation (its Storyblok connection)"
+        ),
+    },
+    default_args={
+        "owner": "data-platform",
+        "retries": _config.retries,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+    },
+    on_failure_callback=PipelineFailureNotifier(channels=_config.channels),
+) as dag:
+
+    @task(task_id="plan", doc_md="Check the form and cut the range into calendar months.")
+    def plan(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+        from storyblok_traffic import history
+
+        assert params is not None  # filled in by Airflow from the run's form
+        days = history.checked_range(params["start_date"], params["end_date"])
+        return [chunk.to_xcom() for chunk in history.month_chunks(days)]
+
+    @task(
+        task_id="load_month",
+        pool=_config.pool,
+        max_active_tis_per_dagrun=2,
+        doc_md="Fetch one month in one request and upsert it in one transaction.",
+    )
+    def load_month(chunk: dict[str, str], params: dict[str, Any] | None = None) -> dict[str, Any]:
+        from storyblok_traffic import history
+
+        assert params is not None
+        org = _orgs[params["organisation"]]
+        return history.load_chunk(history.Range.from_xcom(chunk), org, _config)
+
+    @task(task_id="evaluate_days", doc_md="Evaluate every day in order; alerts are recorded as suppressed.")
+    def evaluate_days(loaded: list[dict[str, Any]], params: dict[str, Any] | None = None) -> dict[str, Any]:
+        from storyblok_traffic import history
+
+        assert params is not None
+        days = history.Range(date.fromisoformat(loaded[0]["first"]), date.fromisoformat(loaded[-1]["last"]))
+        return history.evaluate_range(days, _orgs[params["organisation"]], _config)
+
+    evaluate_days(load_month.expand(chunk=plan()))

@@ -1,0 +1,108 @@
+"""Bulk history behind the ``storyblok_traffic_backfill`` DAG: big requests, bulk writes, quiet evaluation.
+
+A range is fetched a calendar month per request (12 or 13 requests for a year), each month written
+in its own transaction, then every day is evaluated in date order with alerts recorded as
+suppressed, exactly as the daily DAG would record them for days older than the lookback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+
+log = logging.getLogger(__name__)
+
+MAX_DAYS = 3 * 366  # a range longer than this is almost surely a typo
+
+
+@dataclass(frozen=True)
+class Range:
+    first: date
+    last: date
+
+    def to_xcom(self) -> dict[str, str]:
+        return {"first": self.first.isoformat(), "last": self.last.isoformat()}
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, str]) -> Range:
+        return cls(date.fromisoformat(value["first"]), date.fromisoformat(value["last"]))
+
+
+def checked_range(start: str, end: str, today: date | None = None) -> Range:
+    """The requested days; bad input fails the task at once (no retries) naming what is wrong."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        return _range(start, end, today)
+    except ValueError as err:
+        raise AirflowFailException(str(err)) from None
+
+
+def _range(start: str, end: str, today: date | None) -> Range:
+    try:
+        first, last = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+    except ValueError as err:
+        raise ValueError(f"start_date and end_date must be YYYY-MM-DD: {err}") from None
+    today = today or datetime.now(UTC).date()
+    if last < first:
+        raise ValueError(f"end_date {last} is before start_date {first}")
+    if last >= today:
+        raise ValueError(f"end_date {last} must be before today ({today} UTC): today's traffic is not complete")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ValueError(f"{start}..{end} spans more than {MAX_DAYS} days; split it into several runs")
+    return Range(first, last)
+
+
+def month_chunks(days: Range) -> list[Range]:
+    """The range cut at calendar month boundaries: one request each."""
+    chunks, first = [], days.first
+    while first <= days.last:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(days.last, following - timedelta(days=1))
+        chunks.append(Range(first, last))
+        first = last + timedelta(days=1)
+    return chunks
+
+
+def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
+    """Fetch one chunk and write it in one transaction; returns the (small) write counts."""
+    from storyblok_traffic.operator import fetch_days
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.writes import write_fetch
+
+    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last)
+    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+        counts = write_fetch(conn, fetched, daily)
+    log.info("Loaded %s..%s for %s: %s", chunk.first, chunk.last, org.org, counts.as_dict())
+    return {**chunk.to_xcom(), "org_days": len(daily.org_days), "written": counts.as_dict()}
+
+
+def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
+    """Evaluate every day in order, one transaction each, alerts suppressed; returns a small summary."""
+    from sqlalchemy import select
+
+    from storyblok_traffic.alerting import evaluate
+    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
+    from storyblok_traffic.warehouse.migrations import migrate
+    from storyblok_traffic.warehouse.tables import org_traffic_daily
+
+    engine = engine_from_conn_id(config.warehouse_conn_id)
+    try:
+        migrate(engine, config.warehouse_schema)
+        with begin(engine, config.warehouse_schema) as conn:
+            t = org_traffic_daily.c
+            stored = set(conn.scalars(select(t.day).where(t.org == org.org, t.day.between(days.first, days.last))))
+        day, last = days.first, None
+        while day <= days.last:
+            with begin(engine, config.warehouse_schema) as conn:
+                last = evaluate(conn, org, day, today=day, fetched_day=day in stored, quiet=True)
+            day += timedelta(days=1)
+        assert last is not None  # a Range holds at least one day
+    finally:
+        engine.dispose()
+    log.info("Evaluated %s..%s for %s:\n%s", days.first, days.last, org.org, last.describe())
+    return {**days.to_xcom(), "days": (days.last - days.first).days + 1, "days_stored": len(stored)}
