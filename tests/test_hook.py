@@ -132,6 +132,24 @@ def test_throttle_keeps_to_the_plan_rate(simulator, storyblok_conn):
     assert len(simulator.calls()) == 8  # no 429 was answered, so nothing was retried
 
 
+def _burst_in_a_process(n: int) -> None:
+    _burst(hook(requests_per_second=3), n)
+
+
+def test_processes_share_the_throttle(simulator, storyblok_conn):
+    """Airflow runs each task in its own process: three at once still keep to the plan's rate."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_burst_in_a_process, args=(4,)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert len(simulator.calls()) == 12  # no 429, so nothing was retried
+
+
 def test_without_the_throttle_the_simulator_answers_429(simulator, storyblok_conn):
     """The control for the test above: the same burst, unthrottled, does hit the limit."""
     patient = RetryPolicy(max_attempts=10, base_delay=0.3, max_delay=1.0, total_seconds=20)
