@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from include.airflow_stack import AirflowStack, airflow_env
 from include.embedded_postgres import EmbeddedPostgres
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
@@ -39,37 +38,10 @@ def say(message: str) -> None:
     print(f"[devstack] {message}", flush=True)
 
 
-def airflow(env: dict[str, str], *args: str, retry_while: str = "", wait: float = 120) -> str:
-    """Run an airflow CLI command; retry while its error contains ``retry_while``."""
-    deadline = time.monotonic() + wait
-    while True:
-        result = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "airflow"), *args], env=env, capture_output=True, text=True, check=False
-        )
-        if result.returncode == 0:
-            return result.stdout
-        if not retry_while or retry_while not in result.stderr or time.monotonic() > deadline:
-            raise SystemExit(f"airflow {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-        time.sleep(5)
-
-
 def base_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "AIRFLOW_HOME": str(AIRFLOW_HOME),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "8",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-            "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
+    env = airflow_env(AIRFLOW_HOME, metadata_url=os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""))
+    if not env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]:
+        del env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]  # services() starts an embedded Postgres for it
     return env
 
 
@@ -138,88 +110,24 @@ def _create_databases(url: str, *names: str) -> None:
 
 
 @contextmanager
-def standalone(env: dict[str, str]) -> Iterator[None]:
-    STATE.mkdir(exist_ok=True)
+def standalone(env: dict[str, str]) -> Iterator[AirflowStack]:
     say("migrating the Airflow metadata database")
-    airflow(env, "db", "migrate")
-    airflow(env, "pools", "set", "storyblok_api", "4", "Storyblok Management API calls")
-    log = (STATE / "airflow.log").open("w")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "airflow"), "standalone"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    stack = AirflowStack(env, STATE / "airflow.log")
     try:
-        _wait_for_ui(proc)
-        yield
+        yield stack.start()
+    except RuntimeError as err:
+        raise SystemExit(str(err)) from None
     finally:
         say("stopping Airflow")
-        _stop(proc)
-        log.close()
+        stack.stop()
 
 
-def _wait_for_ui(proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"airflow standalone exited; see {STATE / 'airflow.log'}")
-        try:
-            with urllib.request.urlopen(f"{UI}/api/v2/monitor/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(2)
-    raise SystemExit(f"the Airflow UI did not come up in {timeout:.0f} s; see {STATE / 'airflow.log'}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGINT)  # standalone stops its components cleanly on Ctrl-C
-    try:
-        proc.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def backfill(env: dict[str, str]) -> tuple[date, date]:
+def backfill(stack: AirflowStack) -> tuple[date, date]:
     today = datetime.now(UTC).date()
     first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
-    airflow(env, "dags", "reserialize")
-    airflow(env, "dags", "unpause", DAG_ID)
     say(f"backfilling {DAG_ID} from {first} to {last}")
-    airflow(
-        env, "backfill", "create", "--dag-id", DAG_ID, "--from-date", str(first), "--to-date", str(last),
-        "--max-active-runs", "8", "--reprocess-behavior", "failed",
-        # a backfill left open by an earlier stop is closed by the scheduler within about 30 s
-        retry_while="AlreadyRunningBackfill",
-    )  # fmt: skip
+    stack.backfill(DAG_ID, first, last)
     return first, last
-
-
-def wait_for_runs(env: dict[str, str], first: date, last: date, timeout: float = 900) -> dict[str, int]:
-    """Run states of the backfilled days, once none is queued or running."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
-    query = text(
-        "SELECT state, count(*) FROM dag_run WHERE dag_id = :dag AND logical_date >= :first "
-        "AND logical_date < :end GROUP BY state"
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            with engine.connect() as conn:
-                params = {"dag": DAG_ID, "first": first, "end": last + timedelta(days=1)}
-                states = {str(s): int(n) for s, n in conn.execute(query, params)}
-            done = states.get("success", 0) + states.get("failed", 0)
-            if done >= (last - first).days + 1 or time.monotonic() > deadline:
-                return states
-            time.sleep(3)
-    finally:
-        engine.dispose()
 
 
 def report(env: dict[str, str], as_of: date) -> str:
@@ -253,9 +161,9 @@ def main(mode: str) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
     started = time.monotonic()
-    with services(env), standalone(env):
+    with services(env), standalone(env) as stack:
         say(f"Airflow UI: {UI} ({login_hint()})")
-        first, last = backfill(env)
+        first, last = backfill(stack)
         if mode == "run":
             say("running; Ctrl-C stops everything")
             try:
@@ -263,7 +171,7 @@ def main(mode: str) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return 0
-        states = wait_for_runs(env, first, last)
+        states = stack.wait_for_runs(DAG_ID, first, last)
         say(f"backfill finished in {time.monotonic() - started:.0f} s: runs by state {states}")
         print("\n" + report(env, last) + "\n", flush=True)
         return 0 if states.get("success", 0) == (last - first).days + 1 else 1

@@ -64,13 +64,13 @@ def sim_settings() -> SimulatorSettings:
 FIRST, LAST = TODAY - timedelta(days=75), TODAY - timedelta(days=10)
 
 
-def daily_runs(org: OrgConfig, config: MonitorConfig) -> None:
+def daily_runs(org: OrgConfig, config: MonitorConfig, first: date = FIRST, last: date = LAST) -> None:
     """What the daily DAG's tasks do for each day, in date order (as depends_on_past makes a backfill do)."""
     from storyblok_traffic.operator import StoryblokTrafficOperator
     from storyblok_traffic.tasks import NOTIFY_TASK, branch_for, check_usage, notify_due, upsert_traffic
 
-    day = FIRST
-    while day <= LAST:
+    day = first
+    while day <= last:
         fetch = StoryblokTrafficOperator(
             task_id="fetch_traffic", start_date_str=str(day), end_date_str=str(day), refetch_days=org.refetch_days
         )
