@@ -7,15 +7,15 @@ One DAG per organisation in the monitor configuration (``STORYBLOK_TRAFFIC_CONFI
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.notifiers import PipelineFailureNotifier
+from storyblok_traffic.notifiers.channels import PipelineFailureNotifier
 from storyblok_traffic.operator import StoryblokTrafficOperator
+from storyblok_traffic.pipeline_operators import TrafficUpsertOperator, UsageCheckOperator, UsageNotifyOperator
 
 DOC = """
 ### Storyblok API traffic for `{org}`
@@ -72,40 +72,33 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
         )
 
-        @task(
+        upserted = TrafficUpsertOperator(
             task_id="upsert_traffic",
-            outlets=[Asset(name=f"storyblok_traffic_{org.org}", uri=f"storyblok://{org.org}/traffic")],
+            fetched=fetched.output,
+            config=config,
+            # Name only: an Asset URI makes parsing load every provider's URI handlers (about 40 ms).
+            outlets=[Asset(name=f"storyblok_traffic_{org.org}")],
             doc_md="Upsert the org's and spaces' day rows, the usage snapshot and the raw response.",
         )
-        def upsert_traffic(fetched_xcom: dict[str, Any]) -> dict[str, Any]:
-            from storyblok_traffic import tasks
-
-            return tasks.upsert_traffic(fetched_xcom, config)
-
         # depends_on_past keeps checks in date order, so a parallel backfill never judges a day
         # before the days ahead of it are stored.
-        @task.branch(
+        check_usage = UsageCheckOperator(
             task_id="check_usage",
+            upserted=upserted.output,
+            org=org,
+            config=config,
             depends_on_past=True,
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
-        def check_usage(upserted: dict[str, Any]) -> str:
-            from storyblok_traffic import tasks
+        notify = UsageNotifyOperator(
+            task_id="notify_threshold_crossed",
+            org=org,
+            config=config,
+            doc_md="Send due notices to each channel that lacks them.",
+        )
+        within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new notice is due.")
 
-            day = date.fromisoformat(upserted["end_date"])
-            evaluation = tasks.check_usage(day, org, config, fetched_day=upserted["end_day_received"])
-            get_current_context()["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
-            return tasks.branch_for(evaluation)
-
-        @task(task_id="notify_threshold_crossed", doc_md="Send due notices to each channel that lacks them.")
-        def notify_threshold_crossed() -> dict[str, list[str]]:
-            from storyblok_traffic import tasks
-
-            return tasks.notify_due(org, config)
-
-        within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new threshold crossed.")
-
-        check_usage(upsert_traffic(fetched.output)) >> [notify_threshold_crossed(), within_limits]
+        fetched >> upserted >> check_usage >> [notify, within_limits]
     return dag
 
 

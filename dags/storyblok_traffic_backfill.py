@@ -8,12 +8,12 @@ suppressed, never sent. For a few recent days, the daily DAG's own backfill is t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param
 
 from storyblok_traffic.config import load_config
-from storyblok_traffic.notifiers import PipelineFailureNotifier
+from storyblok_traffic.notifiers.channels import PipelineFailureNotifier
+from storyblok_traffic.pipeline_operators import HistoryEvaluateOperator, HistoryLoadOperator, HistoryPlanOperator
 
 DOC = """
 ### Bulk history for a Storyblok organisation
@@ -53,34 +53,19 @@ with DAG(
     },
     on_failure_callback=PipelineFailureNotifier(channels=_config.channels),
 ) as dag:
-
-    @task(task_id="plan", doc_md="Check the form and cut the range into calendar months.")
-    def plan(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
-        from storyblok_traffic import history
-
-        assert params is not None  # filled in by Airflow from the run's form
-        days = history.checked_range(params["start_date"], params["end_date"])
-        return [chunk.to_xcom() for chunk in history.month_chunks(days)]
-
-    @task(
+    plan = HistoryPlanOperator(task_id="plan", doc_md="Check the form and cut the range into calendar months.")
+    load_month = HistoryLoadOperator.partial(
         task_id="load_month",
+        orgs=_orgs,
+        config=_config,
         pool=_config.pool,
         max_active_tis_per_dagrun=2,
         doc_md="Fetch one month in one request and upsert it in one transaction.",
+    ).expand(chunk=plan.output)
+    HistoryEvaluateOperator(
+        task_id="evaluate_days",
+        loaded=load_month.output,
+        orgs=_orgs,
+        config=_config,
+        doc_md="Evaluate every day in order; alerts are recorded as suppressed.",
     )
-    def load_month(chunk: dict[str, str], params: dict[str, Any] | None = None) -> dict[str, Any]:
-        from storyblok_traffic import history
-
-        assert params is not None
-        org = _orgs[params["organisation"]]
-        return history.load_chunk(history.Range.from_xcom(chunk), org, _config)
-
-    @task(task_id="evaluate_days", doc_md="Evaluate every day in order; alerts are recorded as suppressed.")
-    def evaluate_days(loaded: list[dict[str, Any]], params: dict[str, Any] | None = None) -> dict[str, Any]:
-        from storyblok_traffic import history
-
-        assert params is not None
-        days = history.Range(date.fromisoformat(loaded[0]["first"]), date.fromisoformat(loaded[-1]["last"]))
-        return history.evaluate_range(days, _orgs[params["organisation"]], _config)
-
-    evaluate_days(load_month.expand(chunk=plan()))

@@ -54,7 +54,7 @@ def test_flow_and_task_settings(dags):
     assert dag.get_task("fetch_traffic").pool == "storyblok_api"
     assert dag.get_task("fetch_traffic").retry_exponential_backoff
     assert dag.get_task("check_usage").depends_on_past
-    assert [a.uri for a in dag.get_task("upsert_traffic").outlets] == ["storyblok://storyblok_default/traffic"]
+    assert [a.name for a in dag.get_task("upsert_traffic").outlets] == ["storyblok_traffic_storyblok_default"]
     assert dag.on_failure_callback
 
 

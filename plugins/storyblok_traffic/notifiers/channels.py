@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import BaseNotifier
 
 from storyblok_traffic.config import ChannelConfig
-from storyblok_traffic.messages import Message, failure_message
+
+if TYPE_CHECKING:
+    from storyblok_traffic.messages import Message
 
 FAILURE_TEXT = (
     "Storyblok traffic pipeline {{ dag.dag_id }} failed in run {{ run_id }}: {{ reason }}. "
@@ -53,6 +55,8 @@ class PipelineFailureNotifier(BaseNotifier):
         return super().get_template_env(dag=dag)
 
     def notify(self, context: Any) -> None:
+        from storyblok_traffic.messages import failure_message
+
         message = failure_message(self.text)
         failed = []
         for channel in self.channels:
