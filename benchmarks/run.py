@@ -1,0 +1,156 @@
+"""``make bench``: every benchmark in a fresh interpreter, one table, the same as JSON in results.json.
+
+Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT
+
+OUT = ROOT / "benchmarks" / "results.json"
+BENCHMARKS = ("parse", "upsert", "bulk_history", "scheduler_backfill")
+
+# (benchmark, label, value, target text, met?) from a benchmark's results
+Row = tuple[str, str, Any, str, bool | None]
+
+
+def _parse(r: dict[str, Any]) -> list[Row]:
+    both, daily = r["ratio"], r["daily_dag_file_ratio"]
+    return [
+        ("parse", "dags/ in a DagBag (ms, median of 5)", r["ours_ms"], "", None),
+        ("parse", "one-task DAG (ms)", r["one_task_ms"], "", None),
+        ("parse", "ratio: dags/ (2 DAG files, 8 tasks)", both, "<= 1.5", both <= 1.5),
+        ("parse", "ratio: the daily DAG file alone", daily, "<= 1.5", daily <= 1.5),
+    ]
+
+
+def _upsert(r: dict[str, Any]) -> list[Row]:
+    first, reload, copy = r["ours_first_rows_s"], r["ours_reload_rows_s"], r["copy_rows_s"]
+    h_first, h_reload = r["insert_rows_first_rows_s"], r["insert_rows_reload_rows_s"]
+    vs_helper = f"{first / h_first:.1f}x / {reload / h_reload:.1f}x"
+    vs_copy = f"{copy / first:.1f}x / {copy / reload:.1f}x"
+    return [
+        ("upsert", f"first load, {r['rows']:,} rows (rows/s)", first, ">= 120,000", first >= 120_000),
+        ("upsert", "reload, 10 % changed (rows/s)", reload, ">= 120,000", reload >= 120_000),
+        ("upsert", "insert_rows(replace=True): first / reload", f"{h_first:,} / {h_reload:,}", "", None),
+        (
+            "upsert",
+            "ours vs insert_rows: first / reload",
+            vs_helper,
+            ">= 2x",
+            min(first / h_first, reload / h_reload) >= 2,
+        ),
+        ("upsert", "plain COPY, unindexed (rows/s)", copy, "", None),
+        ("upsert", "COPY vs ours: first / reload", vs_copy, "<= 3x", max(copy / first, copy / reload) <= 3),
+    ]
+
+
+def _bulk(r: dict[str, Any]) -> list[Row]:
+    seconds, calls = r["seconds"], r["api_calls"]
+    what = f"{r['days']} days x {r['spaces']} spaces: wall time (s)"
+    return [
+        ("bulk_history", what, seconds, "<= 60", r["state"] == "success" and seconds <= 60),
+        ("bulk_history", "API calls", calls, "<= 13", calls <= 13),
+    ]
+
+
+def _scheduler(r: dict[str, Any]) -> list[Row]:
+    return [
+        ("scheduler_backfill", "airflow standalone start (s)", r["startup_s"], "", None),
+        (
+            "scheduler_backfill",
+            "30 days: wall time per run (s)",
+            r["per_run_30_s"],
+            "",
+            r["states_30"] == {"success": 30},
+        ),
+        (
+            "scheduler_backfill",
+            "90 days: wall time per run (s)",
+            r["per_run_90_s"],
+            "",
+            r["states_90"] == {"success": 90},
+        ),
+        (
+            "scheduler_backfill",
+            "90 days: requests answered 429",
+            r["retried_calls_90"],
+            "0",
+            r["retried_calls_90"] == 0,
+        ),
+        ("scheduler_backfill", "Airflow processes: peak PSS (MB)", r["airflow_peak_pss_mb"], "", None),
+    ]
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "parse": _parse,
+    "upsert": _upsert,
+    "bulk_history": _bulk,
+    "scheduler_backfill": _scheduler,
+}
+
+
+def _rows(name: str, r: dict[str, Any]) -> list[Row]:
+    return [*ROWS[name](r), (name, "peak memory of the benchmark process (MB)", r["peak_rss_mb"], "", None)]
+
+
+def machine() -> dict[str, Any]:
+    def first_line(path: str, prefix: str) -> str:
+        try:
+            return next(line for line in Path(path).read_text().splitlines() if line.startswith(prefix))
+        except (OSError, StopIteration):
+            return ""
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": first_line("/proc/cpuinfo", "model name").split(":", 1)[-1].strip(),
+        "memory": first_line("/proc/meminfo", "MemTotal").split(":", 1)[-1].strip(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def run(name: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"benchmark {name} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["benchmark_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def table(rows: list[Row]) -> str:
+    def mark(ok: bool | None) -> str:
+        return "" if ok is None else ("met" if ok else "MISSED")
+
+    lines = ["| benchmark | measure | value | target | |", "|---|---|---|---|---|"]
+    fmt: Callable[[Any], str] = lambda v: f"{v:,}" if isinstance(v, int) else str(v)  # noqa: E731
+    lines += [f"| {b} | {m} | {fmt(v)} | {t} | {mark(ok)} |" for b, m, v, t, ok in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    only = sys.argv[1:] or list(BENCHMARKS)
+    results = {name: run(name) for name in only}
+    rows = [row for name, r in results.items() for row in _rows(name, r)]
+    info = machine()
+    print(f"Machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}\n")
+    print(table(rows))
+    OUT.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    print(f"\nwritten to {OUT.relative_to(ROOT)}")
+    return 1 if any(ok is False for *_, ok in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

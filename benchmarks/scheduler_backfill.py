@@ -1,0 +1,120 @@
+"""Per-day backfill through the real scheduler (``airflow standalone``, LocalExecutor, Postgres metadata):
+30 days, then 90 days with ``--max-active-runs 8`` to check that the shared throttle keeps the
+simulator from answering 429. Memory: the peak of the Airflow processes' summed PSS, sampled."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from benchmarks.common import postgres, report
+from include.airflow_stack import AirflowStack, airflow_env
+
+
+def _pss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class PeakSampler(threading.Thread):
+    def __init__(self, stack: AirflowStack) -> None:
+        super().__init__(daemon=True)
+        self.stack, self.peak, self._stop = stack, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, _pss_mb(self.stack.pids()))
+
+    def stop(self) -> float:
+        self._stop.set()
+        return round(self.peak, 1)
+
+
+def _timed_backfill(stack: AirflowStack, first: date, last: date) -> tuple[float, dict[str, int]]:
+    start = time.perf_counter()
+    stack.backfill("storyblok_traffic", first, last, max_active_runs=8)
+    states = stack.wait_for_runs("storyblok_traffic", first, last, timeout=900)
+    return time.perf_counter() - start, states
+
+
+def main() -> None:
+    from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
+
+    today = datetime.now(UTC).date()
+    sim = StoryblokSimulator(SimulatorSettings(today=today, spaces=50)).start()
+    home = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        with postgres() as url:
+            with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS storyblok_bench_meta WITH (FORCE)")
+                conn.execute("CREATE DATABASE storyblok_bench_meta")
+            meta = url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/storyblok_bench_meta"
+            (home / "monitor.yaml").write_text(
+                f"warehouse_schema: bench_sched\nstart_date: {today + timedelta(days=1)}\n"
+            )
+            env = airflow_env(home / "airflow", meta, port=port)
+            env.update(
+                {
+                    "STORYBLOK_TRAFFIC_CONFIG": str(home / "monitor.yaml"),
+                    "AIRFLOW_CONN_STORYBLOK_WAREHOUSE": url.replace("postgresql://", "postgres://"),
+                    "AIRFLOW_CONN_STORYBLOK_DEFAULT": json.dumps(
+                        {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}
+                    ),
+                    "STORYBLOK_THROTTLE_DIR": str(home),
+                }
+            )
+            stack = AirflowStack(env, home / "airflow.log")
+            started = time.perf_counter()
+            stack.start()
+            startup = time.perf_counter() - started
+            sampler = PeakSampler(stack)
+            sampler.start()
+            try:
+                first30, last30 = today - timedelta(days=30), today - timedelta(days=1)
+                s30, states30 = _timed_backfill(stack, first30, last30)
+                calls30 = len(sim.calls())
+                first90, last90 = today - timedelta(days=120), today - timedelta(days=31)
+                s90, states90 = _timed_backfill(stack, first90, last90)
+                calls90 = len(sim.calls()) - calls30
+            finally:
+                peak = sampler.stop()
+                stack.stop()
+    finally:
+        sim.stop()
+    report(
+        {
+            "startup_s": round(startup, 1),
+            "days_30_s": round(s30, 1),
+            "per_run_30_s": round(s30 / 30, 2),
+            "states_30": states30,
+            "days_90_s": round(s90, 1),
+            "per_run_90_s": round(s90 / 90, 2),
+            "states_90": states90,
+            "api_calls_90": calls90,
+            "retried_calls_90": calls90 - 90,  # one request a run; any more were answers to 429
+            "airflow_peak_pss_mb": peak,
+        }
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp())
+    main()
