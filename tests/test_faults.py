@@ -1,0 +1,108 @@
+"""Upstream faults end to end (fetch -> upsert), against the simulator and Postgres.
+
+Transient faults are retried and the warehouse ends exactly as after a clean run; permanent ones fail
+the task at once, name the cause without the token, and write nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.storyblok_simulator import Fault
+from storyblok_traffic.config import MonitorConfig
+from storyblok_traffic.operator import StoryblokTrafficOperator
+from storyblok_traffic.tasks import upsert_traffic
+from storyblok_traffic.warehouse.checksum import table_checksums
+from storyblok_traffic.warehouse.engine import begin
+
+DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+RATE = {"error": "Rate limit of 6 request per second reached. Retry later."}
+
+TRANSIENT = {
+    "429s without Retry-After": [Fault(status=429, body=RATE) for _ in range(3)],
+    "429s with Retry-After": [Fault(status=429, body=RATE, headers={"Retry-After": "1"}) for _ in range(2)],
+    "500/502/503 burst": [Fault(status=500), Fault(status=502), Fault(status=503)],
+    "connection resets": [Fault(drop=True), Fault(drop=True)],
+}
+
+
+def run_days(config: MonitorConfig) -> None:
+    for day in DAYS:
+        fetch = StoryblokTrafficOperator(task_id="fetch", start_date_str=str(day), end_date_str=str(day))
+        upsert_traffic(fetch.execute({}), config)
+
+
+def checksums(engine, schema) -> dict[str, str]:
+    with begin(engine, schema) as conn:
+        return table_checksums(conn)
+
+
+@pytest.fixture
+def clean(simulator, storyblok_conn, warehouse_conn, engine):
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    run_days(MonitorConfig(warehouse_schema=schema))
+    yield checksums(engine, schema)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.parametrize("faults", TRANSIENT.values(), ids=TRANSIENT.keys())
+def test_transient_faults_end_as_a_clean_run(clean, simulator, engine, schema, faults):
+    calls_before = len(simulator.calls())
+    simulator.faults.extend(faults)  # the first day's request meets the whole script
+    run_days(MonitorConfig(warehouse_schema=schema))
+    assert len(simulator.calls()) - calls_before == len(DAYS) + len(faults)
+    assert checksums(engine, schema) == clean
+
+
+PERMANENT = {
+    "401": (Fault(status=401, body={"error": "Unauthorized"}), "401"),
+    "403": (Fault(status=403, body={"error": "Forbidden"}), "403"),
+    "404": (Fault(status=404, body=["This record could not be found"]), "404"),
+    "422": (Fault(status=422, body={"error": "start_date is invalid"}), "start_date is invalid"),
+    "truncated body": (Fault(status=200, body=b'{"montly_traffic_limit": 10'), "not JSON"),
+    "not JSON": (Fault(status=200, body=b"<html>maintenance</html>"), "not JSON"),
+    "missing field": (Fault(status=200, body={"yearly_traffic_limit": 1}), "required field is missing"),
+}
+
+
+@pytest.mark.parametrize(("fault", "named"), PERMANENT.values(), ids=PERMANENT.keys())
+def test_permanent_faults_fail_at_once_and_write_nothing(
+    simulator, storyblok_conn, warehouse_conn, schema, fault, named
+):
+    simulator.faults.append(fault)
+    fetch = StoryblokTrafficOperator(task_id="fetch", start_date_str="2026-03-01", end_date_str="2026-03-01")
+    with pytest.raises(AirflowFailException) as err:
+        upsert_traffic(fetch.execute({}), MonitorConfig(warehouse_schema=schema))
+    assert named in str(err.value)
+    assert simulator.settings.token not in str(err.value)
+    assert len(simulator.calls()) == 1  # no retry
+
+
+def _payload_with(simulator, mutate) -> dict:
+    import copy
+
+    body = copy.deepcopy(simulator.model.all_traffic(DAYS[0], DAYS[0], "day"))
+    mutate(body)
+    return body
+
+
+BAD_VALUES = {
+    "wrong type": (lambda b: b["traffic"][0].update(api_requests="many"), "traffic.0.api_requests"),
+    "negative": (lambda b: b["cumulated_traffic"]["traffic"][0].update(api_requests=-5), "greater than or equal to 0"),
+    "outside the range": (lambda b: b["traffic"][0].update(date="2026-02-01"), "outside the requested range"),
+    "duplicate space day": (lambda b: b["traffic"].append(dict(b["traffic"][0])), "twice"),
+}
+
+
+@pytest.mark.parametrize(("mutate", "named"), BAD_VALUES.values(), ids=BAD_VALUES.keys())
+def test_invalid_values_are_rejected_naming_the_field(simulator, storyblok_conn, mutate, named):
+    simulator.faults.append(Fault(status=200, body=_payload_with(simulator, mutate)))
+    fetch = StoryblokTrafficOperator(task_id="fetch", start_date_str=str(DAYS[0]), end_date_str=str(DAYS[0]))
+    with pytest.raises(AirflowFailException, match=named):
+        fetch.execute({})
+    assert len(simulator.calls()) == 1
