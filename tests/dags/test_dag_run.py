@@ -83,3 +83,44 @@ def test_a_failed_run_notifies_every_channel_once(traffic_dag, simulator, receiv
     assert _states(run)["fetch_traffic"] == "failed"
     [text] = receiver.texts()
     assert text.startswith(f"Storyblok traffic pipeline storyblok_traffic failed in run {run.run_id}")
+
+
+def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema, caplog, capfd):
+    """A good run (with a notice) and a failed one (401), at debug level: the token is nowhere."""
+    import json
+    import logging
+
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.models.xcom import XComModel
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+    from airflow.utils.session import create_session
+
+    token = simulator.settings.token
+    caplog.set_level(logging.DEBUG)
+    assert str(_run(traffic_dag, DAY).state) == "success"
+    simulator.settings.token = "rotated"  # the connection's token is now refused: the run fails
+    assert str(_run(traffic_dag, DAY - timedelta(days=1)).state) == "failed"
+
+    out, err = capfd.readouterr()
+    with create_session() as session:
+        xcom = [str(x.value) for x in session.query(XComModel).all()]
+        rendered = [json.dumps(r.rendered_fields, default=str) for r in session.query(RenderedTaskInstanceFields).all()]
+    with engine.connect() as conn:
+        tables = [
+            str(conn.exec_driver_sql(f'SELECT * FROM "{schema}".{name}').all())
+            for name in ("org_traffic_daily", "space_traffic_daily", "usage_snapshots", "usage_alerts", "raw_responses")
+        ]
+    places = {
+        "task output and logs": out + err,
+        "log records": caplog.text,
+        "XCom": "\n".join(xcom),
+        "rendered template fields": "\n".join(rendered),
+        "notifications": json.dumps(receiver.messages),
+        "warehouse, raw responses included": "\n".join(tables),
+    }
+    assert all(places.values()), [k for k, v in places.items() if not v]  # every place was really searched
+    assert "401" in places["log records"] + places["task output and logs"]  # the failure was logged
+    assert len(receiver.messages) == 2  # the alert and the failure notice
+    for where, found in places.items():
+        assert token not in found, where
+    assert token not in str(redact(f"Authorization: {token}"))  # registered with the secrets masker
