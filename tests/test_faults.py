@@ -106,3 +106,25 @@ def test_invalid_values_are_rejected_naming_the_field(simulator, storyblok_conn,
     with pytest.raises(AirflowFailException, match=named):
         fetch.execute({})
     assert len(simulator.calls()) == 1
+
+
+def test_an_invalid_answer_is_kept_aside_and_nothing_else_is_written(
+    simulator, storyblok_conn, warehouse_conn, engine, schema
+):
+    body = _payload_with(simulator, lambda b: b["traffic"][0].update(api_requests=-1))
+    simulator.faults.append(Fault(status=200, body=body))
+    fetch = StoryblokTrafficOperator(
+        task_id="fetch",
+        start_date_str=str(DAYS[0]),
+        end_date_str=str(DAYS[0]),
+        quarantine=("storyblok_warehouse", schema),
+    )
+    with pytest.raises(AirflowFailException, match=f"kept in {schema}.rejected_responses"):
+        fetch.execute({})
+    with engine.connect() as conn:
+        kept = conn.exec_driver_sql(f'SELECT start_date, error, body FROM "{schema}".rejected_responses').all()
+        stored = conn.exec_driver_sql(f'SELECT count(*) FROM "{schema}".space_traffic_daily').scalar()
+    [(day, error, text)] = kept
+    assert (day, stored) == (DAYS[0], 0)
+    assert "traffic.0.api_requests" in error
+    assert '"api_requests": -1' in text or '"api_requests":-1' in text

@@ -74,7 +74,8 @@ def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str,
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
 
-    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last)
+    quarantine = (config.warehouse_conn_id, config.warehouse_schema)
+    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last, quarantine)
     with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
         counts = write_fetch(conn, fetched, daily)
     log.info("Loaded %s..%s for %s: %s", chunk.first, chunk.last, org.org, counts.as_dict())

@@ -31,6 +31,8 @@ class StoryblokTrafficOperator(BaseOperator):
     :param end_date_str: last day, YYYY-MM-DD; templated.
     :param refetch_days: also ask again for this many days before the first one, in the same
         request, so that counts and bytes Storyblok finalised late replace what was stored.
+    :param quarantine: (warehouse connection id, schema) where an invalid answer is kept for
+        diagnosis in ``rejected_responses``; None keeps nothing.
     """
 
     template_fields: Sequence[str] = ("storyblok_conn_id", "org", "start_date_str", "end_date_str")
@@ -44,12 +46,14 @@ class StoryblokTrafficOperator(BaseOperator):
         start_date_str: str = DEFAULT_START,
         end_date_str: str = DEFAULT_END,
         refetch_days: int = 0,
+        quarantine: tuple[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if refetch_days < 0:
             raise ValueError(f"refetch_days must be 0 or more, got {refetch_days}")
         self.refetch_days = refetch_days
+        self.quarantine = quarantine
         self.storyblok_conn_id = storyblok_conn_id
         self.org = org or storyblok_conn_id
         self.start_date_str = start_date_str
@@ -58,7 +62,7 @@ class StoryblokTrafficOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)
         first -= timedelta(days=self.refetch_days)
-        fetched, daily = fetch_days(self.storyblok_conn_id, self.org, first, last)
+        fetched, daily = fetch_days(self.storyblok_conn_id, self.org, first, last, self.quarantine)
         self.log.info(
             "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
             len(daily.org_days),
@@ -70,18 +74,35 @@ class StoryblokTrafficOperator(BaseOperator):
         return fetched.to_xcom()
 
 
-def fetch_days(conn_id: str, org: str, first: date, last: date) -> tuple[FetchedTraffic, DailyTraffic]:
-    """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task."""
+def fetch_days(
+    conn_id: str, org: str, first: date, last: date, quarantine: tuple[str, str] | None = None
+) -> tuple[FetchedTraffic, DailyTraffic]:
+    """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task.
+
+    An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
+    warehouse (connection id, schema).
+    """
     from storyblok_traffic.hook import StoryblokHook
     from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
 
+    hook = StoryblokHook(conn_id)
     try:
-        response = StoryblokHook(conn_id).get_all_traffic(first, last, group_by="day")
-        fetched_at = datetime.now(UTC)
+        response = hook.get_all_traffic(first, last, group_by="day")
+    except (StoryblokRequestRejected, StoryblokConnectionError) as err:
+        raise AirflowFailException(str(err)) from None
+    fetched_at = datetime.now(UTC)
+    try:
         payload = load_json(response.content)
         daily = parse_daily(payload, first, last)
-    except (StoryblokRequestRejected, StoryblokPayloadError, StoryblokConnectionError) as err:
-        raise AirflowFailException(str(err)) from None
+    except StoryblokPayloadError as err:
+        message = str(err)
+        if quarantine:
+            from storyblok_traffic.warehouse.rejects import keep_rejected
+
+            secret = hook.settings.token
+            keep_rejected(*quarantine, org, first, last, message, response.content, fetched_at, secret=secret)
+            message += f" (the answer is kept in {quarantine[1]}.rejected_responses)"
+        raise AirflowFailException(message) from None
     return FetchedTraffic(org, first, last, "day", fetched_at, payload), daily
 
 

@@ -108,7 +108,14 @@ def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema,
     with engine.connect() as conn:
         tables = [
             str(conn.exec_driver_sql(f'SELECT * FROM "{schema}".{name}').all())
-            for name in ("org_traffic_daily", "space_traffic_daily", "usage_snapshots", "usage_alerts", "raw_responses")
+            for name in (
+                "org_traffic_daily",
+                "space_traffic_daily",
+                "usage_snapshots",
+                "usage_alerts",
+                "raw_responses",
+                "rejected_responses",
+            )
         ]
     places = {
         "task output and logs": out + err,

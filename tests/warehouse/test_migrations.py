@@ -51,7 +51,7 @@ def test_v2_keeps_alerts_recorded_under_v1(engine, schema):
                 "usage_limit, status) VALUES ('acme', 'year', '2026-01-01', 50, '2026-06-02', 600, 1200, 'sent')"
             )
         )
-    assert migrate(engine, schema) == [2]
+    assert migrate(engine, schema) == [2, 3]
     with begin(engine, schema) as conn:
         row = conn.execute(select(usage_alerts)).mappings().one()
     assert (row["kind"], row["status"], row["notice"], row["notice_seq"]) == ("actual", "sent", "alarm", 1)

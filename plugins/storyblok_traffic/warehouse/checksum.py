@@ -1,7 +1,7 @@
 """Checksums of the warehouse tables, to prove that reruns, orders and parallel runs end in the same state.
 
 Columns that record *when* work happened (``fetched_at``, ``notified_at``, ``delivered_at``,
-``applied_at``) are left out: two correct runs differ there and nowhere else.
+``applied_at``, ``received_at``) are left out: two correct runs differ there and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from storyblok_traffic.warehouse.tables import metadata
 
-WHEN_COLUMNS = frozenset({"fetched_at", "notified_at", "delivered_at", "applied_at"})
+WHEN_COLUMNS = frozenset({"fetched_at", "notified_at", "delivered_at", "applied_at", "received_at"})
 
 
 def table_checksums(conn: Connection) -> dict[str, str]:

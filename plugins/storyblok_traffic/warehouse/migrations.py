@@ -145,9 +145,24 @@ def _v2_alert_kinds(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
 
 
+def _v3_rejected_responses(conn: Connection) -> None:
+    Table(
+        "rejected_responses",
+        MetaData(),
+        Column("org", Text, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("start_date", Date, nullable=False),
+        Column("end_date", Date, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        PrimaryKeyConstraint("org", "received_at"),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "alert kinds (actual, forecast, no data), notices and per-channel deliveries", _v2_alert_kinds),
+    Migration(3, "rejected responses kept for diagnosis", _v3_rejected_responses),
 )
 
 

@@ -106,6 +106,18 @@ raw_responses = Table(
     PrimaryKeyConstraint("org", "start_date", "end_date", "group_by"),
 )
 
+rejected_responses = Table(
+    "rejected_responses",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("body", Text, nullable=False),  # as received (first MB), for diagnosis; never parsed into the tables
+    PrimaryKeyConstraint("org", "received_at"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
