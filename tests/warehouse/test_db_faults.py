@@ -1,0 +1,85 @@
+"""The warehouse connection dies in the middle of an upsert: the task fails, nothing of it is kept, and
+the retry ends as a clean run."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from storyblok_traffic.config import MonitorConfig
+from storyblok_traffic.operator import StoryblokTrafficOperator
+from storyblok_traffic.tasks import upsert_traffic
+from storyblok_traffic.warehouse.checksum import table_checksums
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.migrations import migrate
+
+DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
+
+
+def fetch(day: date) -> dict:
+    return StoryblokTrafficOperator(task_id="f", start_date_str=str(day), end_date_str=str(day)).execute({})
+
+
+def test_connection_lost_mid_upsert_then_retry(simulator, storyblok_conn, warehouse_conn, engine, schema):
+    clean = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        for day in DAYS:
+            upsert_traffic(fetch(day), MonitorConfig(warehouse_schema=clean))
+        with begin(engine, clean) as conn:
+            expected = table_checksums(conn)
+
+        config = MonitorConfig(warehouse_schema=schema)
+        migrate(engine, schema)
+        fetched = fetch(DAYS[0])
+        failure: list[BaseException] = []
+
+        def upsert() -> None:
+            try:
+                upsert_traffic(fetched, config)
+            except BaseException as err:  # surfaced below
+                failure.append(err)
+
+        with engine.connect() as blocker:
+            # Hold the space table: the upsert writes the org rows, then waits here, mid-transaction.
+            blocker.execute(text(f'LOCK TABLE "{schema}".space_traffic_daily IN ACCESS EXCLUSIVE MODE'))
+            worker = threading.Thread(target=upsert)
+            worker.start()
+            pid = _wait_for_blocked_backend(engine)
+            blocker.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            blocker.rollback()
+            worker.join(30)
+        assert failure
+        assert isinstance(failure[0], OperationalError)
+        with engine.connect() as conn:
+            assert conn.execute(text(f'SELECT count(*) FROM "{schema}".org_traffic_daily')).scalar() == 0
+
+        upsert_traffic(fetched, config)  # the retry
+        upsert_traffic(fetch(DAYS[1]), config)
+        with begin(engine, schema) as conn:
+            assert table_checksums(conn) == expected
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{clean}" CASCADE')
+
+
+def _wait_for_blocked_backend(engine, timeout: float = 20) -> int:
+    # From its own short transactions: pg_stat_activity is a snapshot per transaction.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as probe:
+            pid = probe.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE '%space_traffic_daily%'"
+                )
+            ).scalar()
+        if pid:
+            return int(pid)
+        time.sleep(0.05)
+    pytest.fail("the upsert never reached the locked table")
