@@ -28,8 +28,9 @@ limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and
 data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
 ends the run quietly. Days older than {lookback} days record alerts without sending them.
 
-Backfill history (checks run in date order, hence the reprocess flag):
-`airflow backfill create --dag-id {dag_id} --from-date 2026-01-01 --to-date 2026-01-31 --reprocess-behavior failed`.
+History: trigger **storyblok_traffic_backfill** (a month per request, quiet). A few days, or failed ones,
+through this DAG (checks run in date order, hence the reprocess flag):
+`airflow backfill create --dag-id {dag_id} --from-date 2026-11-01 --to-date 2026-11-07 --reprocess-behavior failed`.
 """
 
 

@@ -78,3 +78,13 @@ def test_forecasts_fire_once_per_period():
     first = st.next_state(None, seen(True, st.FORECAST), DAY, quiet=False)
     assert first is not None
     assert st.next_state(replace(first, status=st.SENT), seen(False, st.FORECAST), DAY.replace(day=11), False) is None
+
+
+def test_history_stored_later_moves_a_first_alarm_back_quietly():
+    sent = replace(raised(), status=st.SENT, crossed_on=DAY)  # raised before the older days were stored
+    earlier = replace(seen(True), crossed_on=date(2026, 3, 4))
+    moved = st.next_state(sent, earlier, date(2026, 3, 5), quiet=True)  # a backfilled older day sees it
+    assert moved is not None
+    assert (moved.crossed_on, moved.status, moved.notice_seq) == (date(2026, 3, 4), st.SENT, 1)
+    again = replace(sent, notice_seq=3)  # an alarm that came back after a clear keeps its own start
+    assert st.next_state(again, earlier, date(2026, 3, 5), quiet=True) is None

@@ -333,3 +333,14 @@ def test_notices_held_back_go_out_together_with_their_own_days(history, config, 
     run(date(2026, 6, 2), YEARLY, config)  # 83 %: 75 % joins it
     [text] = receiver.texts()
     assert "Crossed the 75% threshold on 2026-06-02 (also crossed: 50% on 2026-06-01)." in text
+
+
+def test_a_first_alarm_moves_back_when_older_history_arrives(history, config, receiver, engine, schema):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})
+    run(date(2026, 6, 10), YEARLY, config)  # only two days stored: 50 % "on June 10"
+    assert rows(engine, schema)[0][5] == date(2026, 6, 10)
+    history.days("acme", {date(2026, 3, 1): 650})  # the backfill brings March
+    run(date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 11))
+    assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))
+    assert len(receiver.texts()) == 1

@@ -3,7 +3,8 @@
 A notice is due (status ``pending``) only on a transition: into alarm, or, for an actual threshold
 already notified, back below it because a higher limit came into force. Runs for days older than the
 lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
-moves a row forward in time: a rerun of a day older than the row's last change leaves it alone.
+moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
+that history stored later may move a first alarm's start to an earlier day (without a notice).
 Forecast and no-data alarms fire once per period (or data gap) and are never cleared.
 """
 
@@ -72,6 +73,9 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     """The row after a run for ``day`` saw ``seen``; None when nothing changes. ``quiet``: older than the lookback."""
     if row is None:
         return _raised(seen, day, quiet, seq=1) if seen.in_alarm else None
+    if _earlier_start(row, seen):
+        # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
+        return replace(row, crossed_on=seen.crossed_on)
     if day < row.evaluated_on or seen.kind != ACTUAL:
         return None
     if seen.in_alarm:
@@ -95,6 +99,18 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
         )
     # Never announced (pending or suppressed): it ends as quietly as it began.
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
+
+
+def _earlier_start(row: Alert, seen: Observation) -> bool:
+    """A first alarm (never cleared) that the data now shows started before the recorded day."""
+    return (
+        seen.kind == ACTUAL
+        and seen.in_alarm
+        and seen.crossed_on is not None
+        and seen.crossed_on < row.crossed_on
+        and row.notice == ALARM
+        and row.notice_seq == 1
+    )
 
 
 def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
