@@ -73,7 +73,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     """The row after a run for ``day`` saw ``seen``; None when nothing changes. ``quiet``: older than the lookback."""
     if row is None:
         return _raised(seen, day, quiet, seq=1) if seen.in_alarm else None
-    if _earlier_start(row, seen):
+    if seen.crossed_on is not None and _earlier_start(row, seen):
         # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
         return replace(row, crossed_on=seen.crossed_on)
     if day < row.evaluated_on or seen.kind != ACTUAL:
