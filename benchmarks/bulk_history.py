@@ -16,21 +16,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.common import ROOT, new_schema, postgres, report
+from include.airflow_stack import airflow_env
 
 SPACES = 500
 
 
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-airflow-"))
-    os.environ.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        }
-    )
+    # dag.test needs no scheduler, so SQLite metadata is enough here.
+    os.environ.update(airflow_env(home, f"sqlite:///{home}/airflow.db"))
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
     from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 

@@ -23,23 +23,13 @@ def postgres() -> Iterator[str]:
     """A fresh benchmark database on the local server (or an embedded one); yields its URL."""
     import psycopg
 
-    from include.embedded_postgres import EmbeddedPostgres
+    from include.embedded_postgres import local_or_embedded
 
-    server = None
-    try:
-        psycopg.connect(LOCAL_POSTGRES, connect_timeout=3).close()
-        url = LOCAL_POSTGRES
-    except psycopg.OperationalError:
-        server = EmbeddedPostgres(ROOT / ".devstack" / "bench-pg").start()
-        url = server.url
-    try:
+    with local_or_embedded(LOCAL_POSTGRES, ROOT / ".devstack" / "bench-pg") as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {BENCH_DB}")
         yield url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    finally:
-        if server is not None:
-            server.stop()
 
 
 def new_schema() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -17,6 +16,7 @@ import psycopg
 
 from benchmarks.common import postgres, report
 from include.airflow_stack import AirflowStack, airflow_env
+from include.net import free_port
 
 
 def _pss_mb(pids: list[int]) -> float:
@@ -58,9 +58,7 @@ def main() -> None:
     today = datetime.now(UTC).date()
     sim = StoryblokSimulator(SimulatorSettings(today=today, spaces=50)).start()
     home = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     try:
         with postgres() as url:
             with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:

@@ -9,18 +9,37 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+from include.net import free_port
 
 SERVER_USER = "pgserver"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def reachable(url: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextlib.contextmanager
+def local_or_embedded(url: str, data_dir: Path) -> Iterator[str]:
+    """``url`` when a server answers there, else an embedded server in ``data_dir`` for the block."""
+    if reachable(url):
+        yield url
+        return
+    server = EmbeddedPostgres(data_dir).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 class EmbeddedPostgres:

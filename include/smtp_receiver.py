@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -12,6 +11,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from include.net import free_port
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
 
@@ -33,7 +34,7 @@ class SmtpReceiver:
         self.echo = echo
         self._lock = threading.Lock()
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self._controller = Controller(self, hostname=host, port=self.port)
 
     def start(self) -> SmtpReceiver:
@@ -70,9 +71,3 @@ def _parse(envelope: Envelope) -> Email:
         subject=str(message["Subject"]),
         body=part.get_content() if part is not None else "",
     )
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])

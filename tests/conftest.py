@@ -33,7 +33,7 @@ import psycopg  # noqa: E402
 import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
-from include.embedded_postgres import EmbeddedPostgres  # noqa: E402
+from include.embedded_postgres import local_or_embedded  # noqa: E402
 from include.smtp_receiver import SmtpReceiver  # noqa: E402
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator  # noqa: E402
 from include.webhook_receiver import WebhookReceiver  # noqa: E402
@@ -44,25 +44,11 @@ TEST_DB = "storyblok_tests"
 SIM_TODAY = date(2026, 3, 10)
 
 
-def _reachable(url: str) -> bool:
-    try:
-        psycopg.connect(url, connect_timeout=3).close()
-        return True
-    except psycopg.OperationalError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a server we may create databases on."""
-    if _reachable(LOCAL_POSTGRES):
-        yield LOCAL_POSTGRES
-        return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with local_or_embedded(LOCAL_POSTGRES, tmp_path_factory.mktemp("pg") / "data") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ day after the other, and the shared throttle must keep the simulator from ever a
 
 from __future__ import annotations
 
-import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ import psycopg
 import pytest
 
 from include.airflow_stack import AirflowStack, airflow_env
+from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from tests.test_history import comparable, daily_runs
@@ -38,9 +38,7 @@ def stack(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver, 
     # (a backfill takes the dates it is given, whatever the start date).
     config.write_text(f"warehouse_schema: {schema}\nstart_date: {TODAY + timedelta(days=1)}\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{meta}"
     airflow = AirflowStack(airflow_env(tmp_path / "airflow", url, port=port), tmp_path / "airflow.log")
     try:
