@@ -91,11 +91,13 @@ def _deliver(conn: Any, org: OrgConfig, config: MonitorConfig, failures: dict[st
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
         return {}
     done = alerts.delivered(conn, due)
-    top = {
-        (a.period, a.period_start): reads.top_spaces(conn, org.org, a.period_start, a.as_of, org.metric)
-        for a in due
-        if a.period != "data"
-    }
+    # One query per period: its spaces up to the newest day any of its notices speaks of.
+    latest: dict[tuple[str, date], date] = {}
+    for a in due:
+        if a.period != "data":
+            key = (a.period, a.period_start)
+            latest[key] = max(latest.get(key, a.as_of), a.as_of)
+    top = {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}
     channels = config.channels_for(org)
     sent: dict[str, list[str]] = {}
     for channel in channels:
