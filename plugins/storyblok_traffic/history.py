@@ -84,19 +84,16 @@ def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str,
 
 def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
     """Evaluate every day in order, one transaction each, alerts suppressed; returns a small summary."""
-    from sqlalchemy import select
-
     from storyblok_traffic.alerting import evaluate
     from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
     from storyblok_traffic.warehouse.migrations import migrate
-    from storyblok_traffic.warehouse.tables import org_traffic_daily
+    from storyblok_traffic.warehouse.reads import days_stored
 
     engine = engine_from_conn_id(config.warehouse_conn_id)
     try:
         migrate(engine, config.warehouse_schema)
         with begin(engine, config.warehouse_schema) as conn:
-            t = org_traffic_daily.c
-            stored = set(conn.scalars(select(t.day).where(t.org == org.org, t.day.between(days.first, days.last))))
+            stored = days_stored(conn, org.org, days.first, days.last)
         day, last = days.first, None
         while day <= days.last:
             with begin(engine, config.warehouse_schema) as conn:

@@ -61,6 +61,11 @@ def limit_history(conn: Connection, org: str) -> list[Limits]:
     return [Limits(monthly=int(m), yearly=int(y), as_of=d) for m, y, d in rows]
 
 
+def days_stored(conn: Connection, org: str, first: date, last: date) -> set[date]:
+    t = org_traffic_daily.c
+    return set(conn.scalars(select(t.day).where(t.org == org, t.day.between(first, last))))
+
+
 def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:
     t = org_traffic_daily.c
     return conn.scalar(select(func.max(t.day)).where(t.org == org, t.day <= on_or_before))
