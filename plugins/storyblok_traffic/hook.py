@@ -18,7 +18,7 @@ from storyblok_traffic import __version__
 from storyblok_traffic.connection import StoryblokConnectionSettings
 from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
 from storyblok_traffic.retry import RETRYABLE_STATUSES, RetryPolicy
-from storyblok_traffic.throttle import Spacer, shared_throttle
+from storyblok_traffic.throttle import HostThrottle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
 GROUP_BY = ("day", "month", "year")
@@ -73,7 +73,7 @@ class StoryblokHook(HttpHook):
         return self._settings
 
     @property
-    def throttle(self) -> Spacer:
+    def throttle(self) -> HostThrottle:
         rate = self._requests_per_second or self.settings.requests_per_second
         return shared_throttle(self.storyblok_conn_id, rate)
 

@@ -1,8 +1,9 @@
 """Client-side rate limit: spaces requests so that no one-second window holds more than the plan allows.
 
-``Throttle`` spaces the threads of one process; ``HostThrottle`` spaces every process on the host
-(Airflow runs each task in its own process, so concurrent backfill runs need it): the next free start
-time lives in a small file, updated under an exclusive lock.
+Storyblok counts requests in fixed one-second windows; starts spaced by ``1 / rate`` can never put
+more than ``rate`` of them into any one-second window. Airflow runs each task in its own process,
+so the spacing is shared by every process on the host: the next free start time lives in a small
+file, updated under an exclusive lock.
 """
 
 from __future__ import annotations
@@ -12,48 +13,9 @@ import hashlib
 import os
 import struct
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
-
-
-class Spacer(Protocol):
-    def wait(self) -> float: ...
-
-
-class Throttle:
-    """Minimum spacing of ``1 / rate`` seconds between request starts, shared by threads in a process.
-
-    Storyblok counts requests in fixed one-second windows; starts spaced by ``1 / rate`` can never put
-    more than ``rate`` of them into any one-second window.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_start = 0.0
-
-    def wait(self) -> float:
-        """Block until the next request may start; return the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next_start)
-            self._next_start = start + self.interval
-        delay = start - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
 
 
 class HostThrottle:
@@ -97,6 +59,6 @@ class HostThrottle:
         return delay
 
 
-def shared_throttle(key: str, rate: float) -> Spacer:
+def shared_throttle(key: str, rate: float) -> HostThrottle:
     """The throttle every hook on this host uses for (connection, rate)."""
     return HostThrottle(key, rate)
