@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import Connection, Date, cast, func, select
 
-from storyblok_traffic.alert_state import FORECAST, NO_DATA
+from storyblok_traffic.alert_state import FORECAST, NO_DATA, Alert
 from storyblok_traffic.usage import percent_of
+from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.reads import limits_on
-from storyblok_traffic.warehouse.tables import org_traffic_daily, usage_alerts
+from storyblok_traffic.warehouse.tables import org_traffic_daily
 
 
 def usage_report(conn: Connection, org: str, as_of: date) -> str:
@@ -38,22 +38,18 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
         "",
         f"{as_of.year} to {as_of}: {year_total:,} requests stored, {pct if pct is not None else '?'}% of the limit",
     ]
-    a = usage_alerts.c
-    alerts = conn.execute(
-        select(a.period, a.period_start, a.kind, a.threshold_pct, a.crossed_on, a.projected_on, a.status)
-        .where(a.org == org)
-        .order_by(a.period_start, a.period, a.kind, a.threshold_pct)
-    ).all()
-    lines.append("Alerts:" + ("" if alerts else " none"))
-    lines += [f"  {_alert_line(*row)}" for row in alerts]
+    recorded = alerts.history(conn, org)
+    lines.append("Alerts:" + ("" if recorded else " none"))
+    lines += [f"  {_alert_line(a)}" for a in recorded]
     return "\n".join(lines)
 
 
-def _alert_line(
-    period: str, start: date, kind: str, pct: Decimal, on: date, projected: date | None, status: str
-) -> str:
-    if kind == NO_DATA:
-        return f"no data after {start} noticed on {on} ({status})"
-    if kind == FORECAST:
-        return f"{period} from {start}: forecast {float(pct):g}% on {projected}, made on {on} ({status})"
-    return f"{period} from {start}: {float(pct):g}% crossed on {on} ({status})"
+def _alert_line(a: Alert) -> str:
+    if a.kind == NO_DATA:
+        return f"no data after {a.period_start} noticed on {a.crossed_on} ({a.status})"
+    if a.kind == FORECAST:
+        return (
+            f"{a.period} from {a.period_start}: forecast {a.threshold_pct:g}% on {a.projected_on}, "
+            f"made on {a.crossed_on} ({a.status})"
+        )
+    return f"{a.period} from {a.period_start}: {a.threshold_pct:g}% crossed on {a.crossed_on} ({a.status})"

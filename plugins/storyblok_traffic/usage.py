@@ -82,7 +82,3 @@ def alarms(
 
 def format_pct(value: float) -> str:
     return f"{value:g}%"
-
-
-def _pcts(values: Iterable[float]) -> str:
-    return ", ".join(format_pct(v) for v in values)

@@ -52,8 +52,10 @@ def save(conn: Connection, alerts: Sequence[Alert]) -> None:
 
 
 def history(conn: Connection, org: str) -> list[Alert]:
+    """Every alert of the organisation, by period start, period, kind and threshold."""
     a = usage_alerts.c
-    rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(a.period_start, a.period, a.kind))
+    order = (a.period_start, a.period, a.kind, a.threshold_pct)
+    rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(*order))
     return [_alert(row) for row in rows.mappings()]
 
 
