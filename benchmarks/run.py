@@ -31,6 +31,9 @@ def _parse(r: dict[str, Any]) -> list[Row]:
         ("parse", "one-task DAG (ms)", r["one_task_ms"], "", None),
         ("parse", "ratio: dags/ (2 DAG files, 8 tasks)", both, "<= 1.5", both <= 1.5),
         ("parse", "ratio: the daily DAG file alone", daily, "<= 1.5", daily <= 1.5),
+        ("parse", "floor: dags/'s shape in EmptyOperators (ms)", r["floor_ms"], "", None),
+        ("parse", "ratio: the floor of dags/", r["floor_ratio"], "", None),
+        ("parse", "ratio: the floor of the daily DAG file", r["floor_daily_ratio"], "", None),
     ]
 
 

@@ -98,8 +98,9 @@ class EmbeddedPostgres:
         )
         return self
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` ends sessions and shuts down cleanly; ``immediate`` is a crash (recovery on start)."""
         if (self.data_dir / "postmaster.pid").exists():
             # a stale pid file: the server is not running after all
             with contextlib.suppress(subprocess.CalledProcessError):
-                self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "fast", "stop")
+                self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", mode, "stop")

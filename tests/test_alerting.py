@@ -7,10 +7,10 @@ branch says so.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from storyblok_traffic.alerting import evaluate

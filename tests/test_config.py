@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from storyblok_traffic.config import ConfigError, MonitorConfig, OrgConfig, load_config
+from storyblok_traffic.config import ChannelConfig, ConfigError, MonitorConfig, OrgConfig, load_config
 
 
 def test_defaults_without_a_file(monkeypatch):
@@ -106,3 +109,51 @@ def test_alerting_settings(tmp_path):
     assert config.channels_for(a)[0].to == ("ops@example.com", "cto@example.com")
     assert [c.name for c in config.channels_for(b)] == ["slack", "ops-mail", "json"]
     assert (b.monthly_thresholds, b.forecast_thresholds, b.stale_after_days) == ((80, 100), (100,), 2)
+
+
+# The spellings the checks in config.py accept, written as the patterns they replace.
+SPELLINGS = {
+    "conn_id": r"[A-Za-z0-9_.-]{1,250}",
+    "schema": r"[a-z_][a-z0-9_]{0,62}",
+    "channel": r"[a-z][a-z0-9_-]{0,39}",
+    "email": r"[^@\s,;]+@[^@\s,;]+",
+}
+CHECKS = {
+    "conn_id": lambda v: OrgConfig(conn_id=v),
+    "schema": lambda v: MonitorConfig(warehouse_schema=v),
+    "channel": lambda v: ChannelConfig(name=v, type="slack", conn_id="x"),
+    "email": lambda v: ChannelConfig(name="m", type="email", conn_id="x", to=(v,)),
+}
+ALPHABET = st.sampled_from("aZ09_.-@;, \t\u00a0\u00e9'\"")
+
+
+@settings(max_examples=300, deadline=None)
+@example(kind="email", value="a b@c")
+@example(kind="email", value="a@b@c")
+@example(kind="email", value="@b")
+@example(kind="schema", value="0a")
+@example(kind="schema", value="_a")
+@example(kind="channel", value="_a")
+@example(kind="conn_id", value="a;b")
+@given(kind=st.sampled_from(sorted(SPELLINGS)), value=st.text(ALPHABET, max_size=8) | st.from_regex(r"\A[a-z]{1,3}\Z"))
+def test_identifier_checks_accept_exactly_their_spelling(kind, value):
+    expected = re.fullmatch(SPELLINGS[kind], value) is not None
+    try:
+        CHECKS[kind](value)
+        accepted = True
+    except ConfigError:
+        accepted = False
+    assert accepted == expected, (kind, value)
+
+
+def test_identifier_length_limits():
+    OrgConfig(conn_id="c" * 250, org="acme")
+    MonitorConfig(warehouse_schema="s" * 63)
+    ChannelConfig(name="n" * 40, type="slack", conn_id="x")
+    for build in (
+        lambda: OrgConfig(conn_id="c" * 251),
+        lambda: MonitorConfig(warehouse_schema="s" * 64),
+        lambda: ChannelConfig(name="n" * 41, type="slack", conn_id="x"),
+    ):
+        with pytest.raises(ConfigError):
+            build()

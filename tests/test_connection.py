@@ -25,11 +25,13 @@ def test_region_roots(region):
 
 def test_defaults_to_eu_personal_token_six_per_second():
     s = settings()
-    assert (s.base_url, s.token_type, s.requests_per_second) == (
+    assert (s.base_url, s.token_type, s.requests_per_second, s.read_timeout) == (
         "https://mapi.storyblok.com",
         "personal",
         6.0,
+        30.0,
     )
+    assert settings(read_timeout="2.5").read_timeout == 2.5
     assert s.authorization == TOKEN
 
 
@@ -52,6 +54,8 @@ def test_host_overrides_region():
         ({"host": "https://mapi.storyblok.com/v1"}, "must not end with /v1"),
         ({"requests_per_second": "fast"}, "requests_per_second 'fast'"),
         ({"requests_per_second": 0}, "requests_per_second 0"),
+        ({"read_timeout": "nan"}, "read_timeout 'nan' must be a number in (0, 600]"),
+        ({"read_timeout": 3600}, "read_timeout 3600"),
     ],
 )
 def test_bad_settings_are_named_without_the_token(kwargs, expected):

@@ -6,6 +6,7 @@ the task at once, name the cause without the token, and write nothing.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 
@@ -56,6 +57,16 @@ def test_transient_faults_end_as_a_clean_run(clean, simulator, engine, schema, f
     simulator.faults.extend(faults)  # the first day's request meets the whole script
     run_days(MonitorConfig(warehouse_schema=schema))
     assert len(simulator.calls()) - calls_before == len(DAYS) + len(faults)
+    assert checksums(engine, schema) == clean
+
+
+def test_an_answer_slower_than_the_read_timeout_is_retried(clean, simulator, engine, schema, monkeypatch):
+    conn = {"conn_type": "storyblok", "host": simulator.url, "password": simulator.settings.token}
+    monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_DEFAULT", json.dumps({**conn, "extra": {"read_timeout": 0.5}}))
+    calls_before = len(simulator.calls())
+    simulator.faults.append(Fault(status=200, body={}, delay=3.0))  # the body would be invalid: never read
+    run_days(MonitorConfig(warehouse_schema=schema))
+    assert len(simulator.calls()) - calls_before == len(DAYS) + 1
     assert checksums(engine, schema) == clean
 
 

@@ -18,6 +18,8 @@ REGION_ROOTS: dict[str, str] = {
 TOKEN_TYPES = ("personal", "oauth")
 # Storyblok's plans: 3 requests/s on Starter, 6 on all others.
 DEFAULT_REQUESTS_PER_SECOND = 6.0
+# A year of daily traffic for hundreds of spaces takes Storyblok a few seconds to answer.
+DEFAULT_READ_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class StoryblokConnectionSettings:
     token: str
     token_type: str
     requests_per_second: float
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
     def __repr__(self) -> str:  # the token must not surface through a repr in a log or traceback
         return (
@@ -72,7 +75,8 @@ class StoryblokConnectionSettings:
             region=region,
             token=token,
             token_type=token_type,
-            requests_per_second=_rate(conn_id, extra.get("requests_per_second")),
+            requests_per_second=_number(conn_id, "requests_per_second", extra, DEFAULT_REQUESTS_PER_SECOND, 100),
+            read_timeout=_number(conn_id, "read_timeout", extra, DEFAULT_READ_TIMEOUT, 600),
         )
 
 
@@ -101,15 +105,14 @@ def _base_url(conn_id: str, host: str | None, region: str) -> str:
     return root
 
 
-def _rate(conn_id: str, value: Any) -> float:
+def _number(conn_id: str, name: str, extra: dict[str, Any], default: float, most: float) -> float:
+    value = extra.get(name)
     if value in (None, ""):
-        return DEFAULT_REQUESTS_PER_SECOND
+        return default
     try:
-        rate = float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        rate = -1.0
-    if not 0 < rate <= 100:
-        raise StoryblokConnectionError(
-            f"connection {conn_id!r}: requests_per_second {value!r} must be a number in (0, 100]"
-        )
-    return rate
+        number = -1.0
+    if not 0 < number <= most:
+        raise StoryblokConnectionError(f"connection {conn_id!r}: {name} {value!r} must be a number in (0, {most:g}]")
+    return number

@@ -22,6 +22,7 @@ from storyblok_traffic.throttle import HostThrottle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
 GROUP_BY = ("day", "month", "year")
+CONNECT_TIMEOUT = 5.0
 
 _HINTS = {
     400: "the request was malformed",
@@ -37,7 +38,8 @@ class StoryblokHook(HttpHook):
     """Talks to Storyblok's Management API through a ``storyblok`` connection.
 
     :param storyblok_conn_id: connection holding the token (password), region and token type (extras).
-    :param timeout: (connect, read) timeouts in seconds for each request.
+    :param timeout: (connect, read) timeouts in seconds for each request; defaults to 5 s and the
+        connection's ``read_timeout`` (30 s).
     :param retry: how transient failures (429, 5xx, network) are retried.
     :param requests_per_second: client-side rate; defaults to the connection's, else 6 (3 on Starter).
     """
@@ -51,7 +53,7 @@ class StoryblokHook(HttpHook):
         self,
         storyblok_conn_id: str = default_conn_name,
         *,
-        timeout: tuple[float, float] = (5.0, 30.0),
+        timeout: tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         requests_per_second: float | None = None,
         **kwargs: Any,
@@ -115,12 +117,13 @@ class StoryblokHook(HttpHook):
         if self._session is None:
             self._session = self.get_conn()
         url = self.url_from_endpoint(endpoint)
+        timeout = self.timeout or (CONNECT_TIMEOUT, self.settings.read_timeout)
         deadline = time.monotonic() + self.retry.total_seconds
         last_problem = "no attempt made"
         for attempt in range(1, self.retry.max_attempts + 1):
             self.throttle.wait()
             try:
-                response = self._session.get(url, params=params, timeout=self.timeout)
+                response = self._session.get(url, params=params, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as err:
                 last_problem = f"{type(err).__name__} talking to {self.base_url}"
                 retry_after = None

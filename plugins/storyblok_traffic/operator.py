@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
-
 if TYPE_CHECKING:
     from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 
@@ -82,6 +80,7 @@ def fetch_days(
     An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
     warehouse (connection id, schema).
     """
+    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
     from storyblok_traffic.hook import StoryblokHook
     from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
 

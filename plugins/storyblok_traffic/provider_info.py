@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from storyblok_traffic import __version__
-from storyblok_traffic.connection import DEFAULT_REQUESTS_PER_SECOND, REGION_ROOTS, TOKEN_TYPES
+from storyblok_traffic.connection import DEFAULT_READ_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND, REGION_ROOTS, TOKEN_TYPES
 
 PACKAGE_NAME = "storyblok-traffic-monitor"
 
@@ -33,6 +33,11 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Requests per second",
         "description": "Client-side rate limit: 3 on the Starter plan, 6 on all others.",
         "schema": {"type": ["number", "null"], "default": DEFAULT_REQUESTS_PER_SECOND},
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "description": "How long to wait for an answer before retrying; at most 600.",
+        "schema": {"type": ["number", "null"], "default": DEFAULT_READ_TIMEOUT},
     },
 }
 

@@ -4,26 +4,20 @@ the retry ends as a clean run."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import date
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storyblok_traffic.config import MonitorConfig
-from storyblok_traffic.operator import StoryblokTrafficOperator
 from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
+from tests.warehouse.blocking import fetch, wait_for_blocked_backend
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
-
-
-def fetch(day: date) -> dict:
-    return StoryblokTrafficOperator(task_id="f", start_date_str=str(day), end_date_str=str(day)).execute({})
 
 
 def test_connection_lost_mid_upsert_then_retry(simulator, storyblok_conn, warehouse_conn, engine, schema):
@@ -50,7 +44,7 @@ def test_connection_lost_mid_upsert_then_retry(simulator, storyblok_conn, wareho
             blocker.execute(text(f'LOCK TABLE "{schema}".space_traffic_daily IN ACCESS EXCLUSIVE MODE'))
             worker = threading.Thread(target=upsert)
             worker.start()
-            pid = _wait_for_blocked_backend(engine)
+            pid = wait_for_blocked_backend(engine)
             blocker.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             blocker.rollback()
             worker.join(30)
@@ -66,20 +60,3 @@ def test_connection_lost_mid_upsert_then_retry(simulator, storyblok_conn, wareho
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{clean}" CASCADE')
-
-
-def _wait_for_blocked_backend(engine, timeout: float = 20) -> int:
-    # From its own short transactions: pg_stat_activity is a snapshot per transaction.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as probe:
-            pid = probe.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query ILIKE '%space_traffic_daily%'"
-                )
-            ).scalar()
-        if pid:
-            return int(pid)
-        time.sleep(0.05)
-    pytest.fail("the upsert never reached the locked table")
