@@ -193,3 +193,14 @@ def test_bad_range_is_rejected_before_any_request(simulator, storyblok_conn):
     with pytest.raises(ValueError, match="before start_date"):
         hook().get_all_traffic(date(2026, 3, 2), date(2026, 3, 1))
     assert simulator.calls() == []
+
+
+def test_the_token_as_sent_is_registered_with_the_secrets_masker(simulator, monkeypatch):
+    # Airflow masks a connection's password as stored; the hook sends it stripped, and a stripped
+    # token inside a longer padded one would slip past that registration.
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    token = "pat-padded-0123456789"
+    set_conn(monkeypatch, simulator.url, f"  {token}\n")
+    assert hook().settings.token == token
+    assert token not in str(redact(f"sent Authorization: {token}"))

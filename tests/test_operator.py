@@ -85,3 +85,31 @@ def test_refetch_days_fill_in_bytes_storyblok_finalised_later(simulator, storybl
     assert fetch_day("2026-03-12")["org_days_received"] == 4  # 9th..12th in one request
     assert simulator.calls()[-1]["query"]["start_date"] == ["2026-03-09"]
     assert bytes_of(date(2026, 3, 9)) == sum(b for _, _, b in simulator.model.day_rows(date(2026, 3, 9)))
+
+
+BAD_CONNECTIONS = {
+    "unknown region": ({"extra": {"region": "mars"}, "host": None}, "unknown region 'mars'"),
+    "token of the wrong kind": ({"password": "Bearer {token}"}, "without the 'Bearer ' prefix"),
+    "extra not an object": ({"extra": ["eu"]}, "extra must be a JSON object"),
+    "rate not a number": ({"extra": {"requests_per_second": "fast"}}, "requests_per_second 'fast'"),
+    "timeout out of range": ({"extra": {"read_timeout": 0}}, "read_timeout 0"),
+    "host with /v1": ({"host": "{url}/v1"}, "must not end with /v1"),
+}
+
+
+@pytest.mark.parametrize(("change", "named"), BAD_CONNECTIONS.values(), ids=BAD_CONNECTIONS.keys())
+def test_bad_connections_fail_before_any_request(simulator, monkeypatch, change, named):
+    token = simulator.settings.token
+    conn = {"conn_type": "storyblok", "host": simulator.url, "password": token}
+    conn |= {k: v.format(token=token, url=simulator.url) if isinstance(v, str) else v for k, v in change.items()}
+    monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_DEFAULT", json.dumps(conn))
+    with pytest.raises(AirflowFailException, match=named) as err:
+        operator().execute({})
+    assert token not in str(err.value)
+    assert simulator.calls() == []
+
+
+def test_bad_ranges_fail_before_any_request(simulator, storyblok_conn):
+    with pytest.raises(AirflowFailException, match="before start date"):
+        StoryblokTrafficOperator(task_id="f", start_date_str="2026-03-02", end_date_str="2026-03-01").execute({})
+    assert simulator.calls() == []
