@@ -60,6 +60,7 @@ def test_file(tmp_path):
         ("channels:\n  - {name: s, type: slack}", "missing conn_id"),
         ("channels:\n  - {name: s, type: slack, conn_id: x}\n  - {name: s, type: webhook, conn_id: y}", "used twice"),
         ("organisations:\n  - conn_id: 'a b'", "not a valid connection id"),
+        (f"organisations:\n  - conn_id: {'c' * 201}", "(it defaults to conn_id: set org)"),
         ("organisations:\n  - conn_id: x\n  - conn_id: x", "configured twice"),
         ("start_date: tomorrow", "start_date 'tomorrow'"),
         ("colour: blue", "unknown setting(s) colour"),

@@ -18,7 +18,7 @@ REGION_ROOTS: dict[str, str] = {
 TOKEN_TYPES = ("personal", "oauth")
 # Storyblok's plans: 3 requests/s on Starter, 6 on all others.
 DEFAULT_REQUESTS_PER_SECOND = 6.0
-# A year of daily traffic for hundreds of spaces takes Storyblok a few seconds to answer.
+# Generous, because the bulk history asks for a whole month of every space per request.
 DEFAULT_READ_TIMEOUT = 30.0
 
 
