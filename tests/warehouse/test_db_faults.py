@@ -3,7 +3,6 @@ the retry ends as a clean run."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import date
 
@@ -15,7 +14,7 @@ from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
-from tests.warehouse.blocking import fetch, wait_for_blocked_backend
+from tests.warehouse.blocking import fetch, interrupted_upsert
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
@@ -31,25 +30,13 @@ def test_connection_lost_mid_upsert_then_retry(simulator, storyblok_conn, wareho
         config = MonitorConfig(warehouse_schema=schema)
         migrate(engine, schema)
         fetched = fetch(DAYS[0])
-        failure: list[BaseException] = []
 
-        def upsert() -> None:
-            try:
-                upsert_traffic(fetched, config)
-            except BaseException as err:  # surfaced below
-                failure.append(err)
+        def terminate(pid: int) -> None:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
-        with engine.connect() as blocker:
-            # Hold the space table: the upsert writes the org rows, then waits here, mid-transaction.
-            blocker.execute(text(f'LOCK TABLE "{schema}".space_traffic_daily IN ACCESS EXCLUSIVE MODE'))
-            worker = threading.Thread(target=upsert)
-            worker.start()
-            pid = wait_for_blocked_backend(engine)
-            blocker.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            blocker.rollback()
-            worker.join(30)
-        assert failure
-        assert isinstance(failure[0], OperationalError)
+        failure = interrupted_upsert(engine, fetched, schema, terminate)
+        assert isinstance(failure, OperationalError)
         with engine.connect() as conn:
             assert conn.execute(text(f'SELECT count(*) FROM "{schema}".org_traffic_daily')).scalar() == 0
 

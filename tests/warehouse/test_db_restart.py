@@ -6,7 +6,6 @@ upsert fails, nothing of it is kept, and the retry ends with the tables of a cle
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -22,7 +21,7 @@ from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
-from tests.warehouse.blocking import fetch, wait_for_blocked_backend
+from tests.warehouse.blocking import fetch, interrupted_upsert
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
@@ -78,28 +77,11 @@ def test_server_restarted_mid_upsert(server, own_engine, clean, mode):
     schema = f"t_{uuid.uuid4().hex[:8]}"
     migrate(own_engine, schema)
     fetched = fetch(DAYS[0])
-    failure: list[BaseException] = []
-
-    def upsert() -> None:
-        try:
-            upsert_traffic(fetched, MonitorConfig(warehouse_schema=schema))
-        except BaseException as err:  # surfaced below
-            failure.append(err)
-
-    blocker = own_engine.connect()
-    # Hold the space table: the upsert writes the org rows, then waits here, mid-transaction.
-    blocker.execute(text(f'LOCK TABLE "{schema}".space_traffic_daily IN ACCESS EXCLUSIVE MODE'))
-    worker = threading.Thread(target=upsert)
-    worker.start()
     try:
-        wait_for_blocked_backend(own_engine)
-        server.stop(mode)
-        worker.join(30)
+        failure = interrupted_upsert(own_engine, fetched, schema, lambda _pid: server.stop(mode))
     finally:
-        blocker.invalidate()
         server.start()
-    assert failure
-    assert isinstance(failure[0], OperationalError)
+    assert isinstance(failure, OperationalError)
     with own_engine.connect() as conn:
         assert conn.execute(text(f'SELECT count(*) FROM "{schema}".org_traffic_daily')).scalar() == 0
     finish_and_compare(own_engine, schema, fetched, clean)
