@@ -139,3 +139,24 @@ def test_an_invalid_answer_is_kept_aside_and_nothing_else_is_written(
     assert (day, stored) == (DAYS[0], 0)
     assert "traffic.0.api_requests" in error
     assert '"api_requests": -1' in text or '"api_requests":-1' in text
+
+
+def test_an_invalid_answer_that_echoes_the_token_is_kept_without_it(
+    simulator, storyblok_conn, warehouse_conn, engine, schema
+):
+    token = simulator.settings.token
+    # A proxy's debug page that repeats the request's headers, token first.
+    simulator.faults.append(Fault(status=200, body=f"{token} was sent as Authorization: {token}".encode()))
+    fetch = StoryblokTrafficOperator(
+        task_id="fetch",
+        start_date_str=str(DAYS[0]),
+        end_date_str=str(DAYS[0]),
+        quarantine=("storyblok_warehouse", schema),
+    )
+    with pytest.raises(AirflowFailException, match="not JSON") as err:
+        fetch.execute({})
+    assert token not in str(err.value)
+    with engine.connect() as conn:
+        [(error, text)] = conn.exec_driver_sql(f'SELECT error, body FROM "{schema}".rejected_responses').all()
+    assert token not in error
+    assert text == "*** was sent as Authorization: ***"

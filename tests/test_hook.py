@@ -72,6 +72,24 @@ def test_permanent_errors_are_not_retried(simulator, storyblok_conn, status, bod
     assert len(simulator.calls()) == 1
 
 
+# Error pages that quote the request they refused, token included.
+ECHOING = {
+    "JSON error": (403, lambda token: {"error": f"{token} may not read statistics"}, StoryblokRequestRejected),
+    "text error": (401, lambda token: f"Unauthorized: {token}".encode(), StoryblokRequestRejected),
+    "retried error": (503, lambda token: f"proxy error for Authorization: {token}".encode(), StoryblokUnavailable),
+}
+
+
+@pytest.mark.parametrize(("status", "body", "error"), ECHOING.values(), ids=ECHOING.keys())
+def test_error_bodies_that_quote_the_token_are_reported_without_it(simulator, storyblok_conn, status, body, error):
+    token = simulator.settings.token
+    simulator.faults.append(Fault(status=status, body=body(token)))
+    with pytest.raises(error) as err:
+        hook(retry=RetryPolicy(max_attempts=1)).get_all_traffic(DAY, DAY)
+    assert token not in str(err.value)
+    assert "***" in str(err.value)
+
+
 def test_429_honours_retry_after(simulator, storyblok_conn):
     simulator.faults.append(Fault(status=429, body={"error": "Rate limit"}, headers={"Retry-After": "1"}))
     started = time.monotonic()

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+BLANK = "***"
+
+
+def without_secret(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` blanked: for anything quoted from an answer, which
+    a misbehaving server or proxy may have filled with the request's own headers."""
+    return text.replace(secret, BLANK) if secret else text
+
 
 class StoryblokError(Exception):
     """Base class for everything this package raises about Storyblok."""

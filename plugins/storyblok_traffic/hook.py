@@ -16,7 +16,7 @@ from airflow.sdk.log import mask_secret
 
 from storyblok_traffic import __version__
 from storyblok_traffic.connection import StoryblokConnectionSettings
-from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
+from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable, without_secret
 from storyblok_traffic.retry import RETRYABLE_STATUSES, RetryPolicy
 from storyblok_traffic.throttle import HostThrottle, shared_throttle
 
@@ -131,8 +131,8 @@ class StoryblokHook(HttpHook):
                 if response.status_code < 300:
                     return response
                 if response.status_code not in RETRYABLE_STATUSES:
-                    raise _rejected(response, endpoint)
-                last_problem = f"HTTP {response.status_code} {_error_text(response)}"
+                    raise _rejected(response, endpoint, self.settings.token)
+                last_problem = f"HTTP {response.status_code} {_error_text(response, self.settings.token)}"
                 retry_after = response.headers.get("Retry-After")
             wait = self.retry.delay(attempt, retry_after)
             if attempt == self.retry.max_attempts or time.monotonic() + wait > deadline:
@@ -163,25 +163,28 @@ class StoryblokHook(HttpHook):
             return False, str(err)
 
 
-def _error_text(response: requests.Response) -> str:
-    """Storyblok's error bodies: {"error": ...}, {"errors": ...}, a list of strings or a field map."""
+def _error_text(response: requests.Response, secret: str) -> str:
+    """Storyblok's error bodies: {"error": ...}, {"errors": ...}, a list of strings or a field map.
+
+    The token is blanked: an error page may quote the request it refused.
+    """
     try:
         body = response.json()
     except ValueError:
-        return (response.text or response.reason or "").strip()[:300]
+        return without_secret((response.text or response.reason or "").strip(), secret)[:300]
     if isinstance(body, dict):
         body = body.get("error") or body.get("errors") or body
     if isinstance(body, list):
         body = "; ".join(str(item) for item in body)
     elif isinstance(body, dict):
         body = "; ".join(f"{key}: {value}" for key, value in body.items())
-    return str(body)[:300]
+    return without_secret(str(body), secret)[:300]
 
 
-def _rejected(response: requests.Response, endpoint: str) -> StoryblokRequestRejected:
+def _rejected(response: requests.Response, endpoint: str, secret: str) -> StoryblokRequestRejected:
     status = response.status_code
     hint = _HINTS.get(status, "the request was refused")
     return StoryblokRequestRejected(
         status,
-        f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response)} ({hint})",
+        f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response, secret)} ({hint})",
     )

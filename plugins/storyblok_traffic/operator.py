@@ -80,7 +80,12 @@ def fetch_days(
     An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
     warehouse (connection id, schema).
     """
-    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.errors import (
+        StoryblokConnectionError,
+        StoryblokPayloadError,
+        StoryblokRequestRejected,
+        without_secret,
+    )
     from storyblok_traffic.hook import StoryblokHook
     from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
 
@@ -94,11 +99,11 @@ def fetch_days(
         payload = load_json(response.content)
         daily = parse_daily(payload, first, last)
     except StoryblokPayloadError as err:
-        message = str(err)
+        secret = hook.settings.token
+        message = without_secret(str(err), secret)  # it quotes the body, which may repeat the token
         if quarantine:
             from storyblok_traffic.warehouse.rejects import keep_rejected
 
-            secret = hook.settings.token
             keep_rejected(*quarantine, org, first, last, message, response.content, fetched_at, secret=secret)
             message += f" (the answer is kept in {quarantine[1]}.rejected_responses)"
         raise AirflowFailException(message) from None

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import insert
 
+from storyblok_traffic.errors import without_secret
 from storyblok_traffic.warehouse.tables import rejected_responses
 
 MAX_BODY_CHARS = 1_000_000
@@ -22,18 +23,16 @@ def keep_rejected(
     received_at: datetime,
     secret: str = "",
 ) -> None:
-    """Store the body (decoded leniently, cut at a million characters, any secret blanked) with its error."""
+    """Store the body (decoded leniently, cut at a million characters) with its error, any secret blanked in both."""
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
-    if secret:
-        text = text.replace(secret, "***")
+    text = without_secret(body.decode("utf-8", "replace")[:MAX_BODY_CHARS], secret)
     row = {
         "org": org,
         "received_at": received_at,
         "start_date": first,
         "end_date": last,
-        "error": error,
+        "error": without_secret(error, secret),
         "body": text,
     }
     with warehouse_transaction(conn_id, schema) as conn:
