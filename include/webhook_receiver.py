@@ -17,6 +17,9 @@ class WebhookReceiver:
         self.echo = echo
         self.fail_next = fail_next  # answer 500 to this many posts first
         self.delay = delay  # seconds to wait before answering, like a slow receiver
+        self.arrived = threading.Event()  # set by the first post
+        self.gate = threading.Event()  # clear it to hold every answer until it is set again
+        self.gate.set()
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
@@ -46,6 +49,8 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.arrived.set()
+            receiver.gate.wait(60)
             time.sleep(receiver.delay)
             with receiver._lock:
                 failing = receiver.fail_next > 0

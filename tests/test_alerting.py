@@ -19,6 +19,7 @@ from storyblok_traffic.evaluation import Evaluation
 from storyblok_traffic.tasks import NOTIFY_TASK, NotificationError, branch_for, check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
+from tests.warehouse.blocking import wait_for_blocked_backend
 
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
 EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
@@ -344,3 +345,44 @@ def test_a_first_alarm_moves_back_when_older_history_arrives(history, config, re
     run(date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 11))
     assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))
     assert len(receiver.texts()) == 1
+
+
+def test_a_check_during_a_send_waits_for_it_and_nothing_goes_out_twice(history, config, receiver, engine, schema):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})
+    assert check_usage(date(2026, 6, 10), YEARLY, config, today=date(2026, 6, 10)).due == 1  # 50 % "on June 10"
+    receiver.gate.clear()  # the webhook hangs: the sender's transaction stays open
+    sender = Background(notify_due, YEARLY, config)
+    assert receiver.arrived.wait(10)
+    history.days("acme", {date(2026, 3, 1): 650})  # the backfill brings March: the alarm began earlier
+    check = Background(check_usage, date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 11))
+    wait_for_blocked_backend(engine, "%")  # the check waits for the sender to finish
+    receiver.gate.set()
+    sender.result()
+    check.result()
+    assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))  # moved back, still sent
+    assert notify_due(YEARLY, config) == {}
+    assert len(receiver.texts()) == 1
+
+
+class Background:
+    """``fn(*args, **kwargs)`` in a thread; ``result()`` joins it and re-raises what it raised."""
+
+    def __init__(self, fn, *args, **kwargs) -> None:
+        self._outcome: list[tuple[bool, object]] = []
+        self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs))
+        self._thread.start()
+
+    def _run(self, fn, args, kwargs) -> None:
+        try:
+            self._outcome.append((True, fn(*args, **kwargs)))
+        except BaseException as err:  # re-raised by result()
+            self._outcome.append((False, err))
+
+    def result(self, timeout: float = 30) -> object:
+        self._thread.join(timeout)
+        assert self._outcome, "still running"
+        ok, value = self._outcome[0]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value

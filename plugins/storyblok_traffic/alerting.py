@@ -1,6 +1,6 @@
 """One organisation's usage check as of a day: read the warehouse, apply the rules, record alert state.
 
-The caller owns the transaction; the organisation's advisory lock makes concurrent checks take turns.
+The caller owns the transaction; the organisation's advisory lock makes concurrent checks (and senders) take turns.
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ def branch_for(evaluation: Evaluation) -> str:
 def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     """Send the org's due notices to each channel that does not have them yet; returns channel -> alert keys.
 
-    The alerts stay locked while messages go out, so a concurrent run finds nothing to send. Each
+    The organisation stays locked while messages go out, so a concurrent run finds nothing to send
+    and a concurrent check waits and then sees what was sent. Each
     delivery is recorded per channel; when a channel fails the others are still served and recorded,
     and the task fails afterwards, so its retry sends only to the channel that failed.
     """
@@ -86,6 +87,9 @@ def _deliver(conn: Any, org: OrgConfig, config: MonitorConfig, failures: dict[st
     from storyblok_traffic.notifiers import notifier_for
     from storyblok_traffic.warehouse import alerts, reads
 
+    # Checks of the org wait until this transaction ends: one that read the alerts before they were
+    # marked sent would write them back as pending, and they would go out again.
+    alerts.lock_org(conn, org.org)
     due = alerts.claim_due(conn, org.org)
     if not due:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)

@@ -45,8 +45,9 @@ def interrupted_upsert(
     return failure[0] if failure else None
 
 
-def wait_for_blocked_backend(engine: Engine, timeout: float = 20) -> int:
-    """The pid of the session waiting for a lock on ``space_traffic_daily``: an upsert mid-transaction."""
+def wait_for_blocked_backend(engine: Engine, query_like: str = "%space_traffic_daily%", timeout: float = 20) -> int:
+    """The pid of a session of this database waiting for a lock in a statement like ``query_like``
+    (by default: an upsert mid-transaction, at the space table)."""
     # From its own short transactions: pg_stat_activity is a snapshot per transaction.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,10 +55,11 @@ def wait_for_blocked_backend(engine: Engine, timeout: float = 20) -> int:
             pid = probe.execute(
                 text(
                     "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query ILIKE '%space_traffic_daily%'"
-                )
+                    "AND datname = current_database() AND query ILIKE :like"
+                ),
+                {"like": query_like},
             ).scalar()
         if pid:
             return int(pid)
         time.sleep(0.05)
-    pytest.fail("the upsert never reached the locked table")
+    pytest.fail(f"no session waited for a lock in a statement like {query_like!r}")

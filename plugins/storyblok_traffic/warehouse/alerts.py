@@ -1,8 +1,8 @@
 """Alert state in ``usage_alerts`` and per-channel deliveries in ``alert_deliveries``.
 
-Evaluations of one organisation take a transaction-scoped advisory lock, so two runs never decide
-the same transition. Senders claim due alerts with ``FOR UPDATE SKIP LOCKED``: a concurrent sender
-finds nothing to send while the first one holds them.
+Evaluations and senders of one organisation take a transaction-scoped advisory lock, so two runs never
+decide the same transition and no evaluation writes back alerts as they were before a send. Senders
+also claim due alerts with ``FOR UPDATE SKIP LOCKED``, which keeps out any writer without the lock.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _LOCK_SPACE = 0x5B0B
 
 
 def lock_org(conn: Connection, org: str) -> None:
-    """Serialise alert evaluations of ``org`` until the caller's transaction ends."""
+    """Serialise alert evaluations and sends of ``org`` until the caller's transaction ends."""
     conn.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, func.hashtext(org))))
 
 
