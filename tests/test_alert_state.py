@@ -58,7 +58,8 @@ def test_leaving_a_notified_alarm_sends_one_clear_notice():
 def test_back_in_alarm_before_the_clear_went_out_withdraws_the_clear():
     sent = replace(raised(), status=st.SENT)
     clearing = st.next_state(sent, seen(False), DAY.replace(day=11), quiet=False)
-    assert clearing is not None and clearing.status == st.PENDING
+    assert clearing is not None
+    assert clearing.status == st.PENDING
     again = st.next_state(clearing, seen(True), DAY.replace(day=12), quiet=False)
     assert again is not None
     # The alarm that was announced still holds: no "back within limits", and nothing new to say.

@@ -1,8 +1,8 @@
 """Alert state in ``usage_alerts`` and per-channel deliveries in ``alert_deliveries``.
 
 Evaluations and senders of one organisation take a transaction-scoped advisory lock, so two runs never
-decide the same transition and no evaluation writes back alerts as they were before a send. Senders
-also claim due alerts with ``FOR UPDATE SKIP LOCKED``, which keeps out any writer without the lock.
+decide the same transition, a second sender finds the notices sent, and no evaluation writes back
+alerts as they were before a send.
 """
 
 from __future__ import annotations
@@ -64,14 +64,13 @@ def count_due(conn: Connection, org: str) -> int:
     return int(conn.scalar(select(func.count()).where(a.org == org, a.status == PENDING)) or 0)
 
 
-def claim_due(conn: Connection, org: str) -> list[Alert]:
-    """Lock the org's due alerts for the caller's transaction, skipping rows another sender holds."""
+def due(conn: Connection, org: str) -> list[Alert]:
+    """The org's alerts whose notice is waiting; to send them, hold the org's lock (``lock_org``)."""
     a = usage_alerts.c
     rows = conn.execute(
         select(usage_alerts)
         .where(a.org == org, a.status == PENDING)
         .order_by(a.period_start, a.period, a.kind, a.threshold_pct)
-        .with_for_update(skip_locked=True)
     )
     return [_alert(row) for row in rows.mappings()]
 
