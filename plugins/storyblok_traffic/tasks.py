@@ -87,10 +87,10 @@ def _deliver(conn: Any, org: OrgConfig, config: MonitorConfig, failures: dict[st
     from storyblok_traffic.notifiers import notifier_for
     from storyblok_traffic.warehouse import alerts, reads
 
-    # Checks of the org wait until this transaction ends: one that read the alerts before they were
-    # marked sent would write them back as pending, and they would go out again.
+    # Other senders and checks of the org wait until this transaction ends: a second sender then finds
+    # the notices sent, and no check that read them as pending writes them back after they were sent.
     alerts.lock_org(conn, org.org)
-    due = alerts.claim_due(conn, org.org)
+    due = alerts.due(conn, org.org)
     if not due:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
         return {}
