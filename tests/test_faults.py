@@ -160,3 +160,23 @@ def test_an_invalid_answer_that_echoes_the_token_is_kept_without_it(
         [(error, text)] = conn.exec_driver_sql(f'SELECT error, body FROM "{schema}".rejected_responses').all()
     assert token not in error
     assert text == "*** was sent as Authorization: ***"
+
+
+def test_the_token_is_blanked_before_the_answer_is_quoted_or_cut(simulator, storyblok_conn):
+    token = simulator.settings.token
+    simulator.faults.append(Fault(status=200, body=b"x" * 70 + token.encode()))  # the quote stops mid-token
+    fetch = StoryblokTrafficOperator(task_id="fetch", start_date_str=str(DAYS[0]), end_date_str=str(DAYS[0]))
+    with pytest.raises(AirflowFailException, match="not JSON") as err:
+        fetch.execute({})
+    assert token[:8] not in str(err.value)
+    assert "x***" in str(err.value)
+
+
+def test_a_valid_answer_that_quotes_the_token_is_handed_on_without_it(simulator, storyblok_conn):
+    token = simulator.settings.token
+    body = _payload_with(simulator, lambda b: b.update(debug=f"Authorization: {token}"))
+    simulator.faults.append(Fault(status=200, body=body))
+    fetch = StoryblokTrafficOperator(task_id="fetch", start_date_str=str(DAYS[0]), end_date_str=str(DAYS[0]))
+    handed_on = json.dumps(fetch.execute({}))  # the XCom, which the upsert stores in raw_responses
+    assert token not in handed_on
+    assert "Authorization: ***" in handed_on

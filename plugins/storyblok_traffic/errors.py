@@ -6,9 +6,14 @@ BLANK = "***"
 
 
 def without_secret(text: str, secret: str) -> str:
-    """``text`` with every occurrence of ``secret`` blanked: for anything quoted from an answer, which
+    """``text`` with every occurrence of ``secret`` blanked: for anything taken from an answer, which
     a misbehaving server or proxy may have filled with the request's own headers."""
     return text.replace(secret, BLANK) if secret else text
+
+
+def body_without_secret(body: bytes, secret: str) -> bytes:
+    """The same for a raw body, before anything reads it: no quote, cut or copy of it holds the secret."""
+    return body.replace(secret.encode(), BLANK.encode()) if secret else body
 
 
 class StoryblokError(Exception):

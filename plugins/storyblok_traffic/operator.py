@@ -84,7 +84,7 @@ def fetch_days(
         StoryblokConnectionError,
         StoryblokPayloadError,
         StoryblokRequestRejected,
-        without_secret,
+        body_without_secret,
     )
     from storyblok_traffic.hook import StoryblokHook
     from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
@@ -95,16 +95,17 @@ def fetch_days(
     except (StoryblokRequestRejected, StoryblokConnectionError) as err:
         raise AirflowFailException(str(err)) from None
     fetched_at = datetime.now(UTC)
+    # An answer may quote the request, token included: the errors, XCom and tables get it blanked.
+    body = body_without_secret(response.content, hook.settings.token)
     try:
-        payload = load_json(response.content)
+        payload = load_json(body)
         daily = parse_daily(payload, first, last)
     except StoryblokPayloadError as err:
-        secret = hook.settings.token
-        message = without_secret(str(err), secret)  # it quotes the body, which may repeat the token
+        message = str(err)
         if quarantine:
             from storyblok_traffic.warehouse.rejects import keep_rejected
 
-            keep_rejected(*quarantine, org, first, last, message, response.content, fetched_at, secret=secret)
+            keep_rejected(*quarantine, org, first, last, message, body, fetched_at)
             message += f" (the answer is kept in {quarantine[1]}.rejected_responses)"
         raise AirflowFailException(message) from None
     return FetchedTraffic(org, first, last, "day", fetched_at, payload), daily

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from sqlalchemy import insert
 
-from storyblok_traffic.errors import without_secret
 from storyblok_traffic.warehouse.tables import rejected_responses
 
 MAX_BODY_CHARS = 1_000_000
@@ -21,18 +20,20 @@ def keep_rejected(
     error: str,
     body: bytes,
     received_at: datetime,
-    secret: str = "",
 ) -> None:
-    """Store the body (decoded leniently, cut at a million characters) with its error, any secret blanked in both."""
+    """Store the body (decoded leniently, cut at a million characters) with its error.
+
+    The caller blanks the token in both first (``storyblok_traffic.errors.body_without_secret``).
+    """
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    text = without_secret(body.decode("utf-8", "replace")[:MAX_BODY_CHARS], secret)
+    text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
     row = {
         "org": org,
         "received_at": received_at,
         "start_date": first,
         "end_date": last,
-        "error": without_secret(error, secret),
+        "error": error,
         "body": text,
     }
     with warehouse_transaction(conn_id, schema) as conn:
