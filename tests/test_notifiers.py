@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,10 +23,12 @@ JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json
 MESSAGE = Message(subject="Subject line", text="Subject line\nSecond <line>", data={"org": "acme", "alerts": []})
 
 
-def context() -> dict[str, object]:
+def context(**more: object) -> dict[str, object]:
+    """What Airflow hands a DAG's failure callback: the failed task as ``ti`` when it knows it."""
     from airflow.sdk import DAG
 
-    return {"dag": DAG("storyblok_traffic", schedule=None), "run_id": "scheduled__2026-06-02", "reason": "task_failure"}
+    dag = DAG("storyblok_traffic", schedule=None)
+    return {"dag": dag, "run_id": "scheduled__2026-06-02", "reason": "task_failure", **more}
 
 
 def test_slack_posts_the_text(receiver):
@@ -59,10 +62,10 @@ def test_notifiers_raise_when_the_receiver_fails(receiver, smtp):
 def test_failure_notice_reaches_every_channel_even_when_one_fails(receiver, json_receiver, smtp):
     receiver.fail_next = 1
     with pytest.raises(RuntimeError, match=r"not delivered to channel\(s\): slack"):  # logged by Airflow
-        PipelineFailureNotifier(channels=(SLACK, EMAIL, JSON))(context())
+        PipelineFailureNotifier(channels=(SLACK, EMAIL, JSON))(context(ti=SimpleNamespace(task_id="upsert_traffic")))
     expected = (
-        "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02: task_failure. "
-        "Open the run in the Airflow UI to see the failed task's log."
+        "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02 at task upsert_traffic "
+        "(task_failure). Open the run in the Airflow UI to see the failed task's log."
     )
     assert receiver.messages == []
     assert [m.subject for m in smtp.emails] == ["Storyblok traffic pipeline failed"]
@@ -70,6 +73,13 @@ def test_failure_notice_reaches_every_channel_even_when_one_fails(receiver, json
     assert json_receiver.messages == [
         {"subject": "Storyblok traffic pipeline failed", "text": expected, "event": "pipeline_failed"}
     ]
+
+
+def test_failure_notice_without_the_failed_task(receiver):
+    PipelineFailureNotifier(channels=(SLACK,))(context())
+    assert receiver.texts()[0].startswith(
+        "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02 (task_failure). "
+    )
 
 
 def test_failure_text_is_the_default():

@@ -82,7 +82,9 @@ def test_a_failed_run_notifies_every_channel_once(traffic_dag, simulator, receiv
     assert str(run.state) == "failed", _states(run)
     assert _states(run)["fetch_traffic"] == "failed"
     [text] = receiver.texts()
-    assert text.startswith(f"Storyblok traffic pipeline storyblok_traffic failed in run {run.run_id}")
+    assert text.startswith(
+        f"Storyblok traffic pipeline storyblok_traffic failed in run {run.run_id} at task fetch_traffic"
+    )
 
 
 def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema, caplog, capfd):

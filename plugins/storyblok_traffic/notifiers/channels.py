@@ -12,8 +12,10 @@ from storyblok_traffic.config import ChannelConfig
 if TYPE_CHECKING:
     from storyblok_traffic.messages import Message
 
+# Airflow hands a DAG's failure callback the task that failed as ``ti``, but not its error: that is in the log.
 FAILURE_TEXT = (
-    "Storyblok traffic pipeline {{ dag.dag_id }} failed in run {{ run_id }}: {{ reason }}. "
+    "Storyblok traffic pipeline {{ dag.dag_id }} failed in run {{ run_id }}"
+    "{% if ti is defined %} at task {{ ti.task_id }}{% endif %} ({{ reason }}). "
     "Open the run in the Airflow UI to see the failed task's log."
 )
 
