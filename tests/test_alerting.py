@@ -293,21 +293,14 @@ def test_two_concurrent_runs_for_one_day_send_one_message(history, config, recei
     history.days("acme", {date(2026, 6, 2): 700})
     receiver.delay = 0.5  # the first sender holds the alert while the second one arrives
     start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def one_run() -> None:
-        try:
-            start.wait()
-            run(date(2026, 6, 2), YEARLY, config)
-        except BaseException as err:  # surfaced below
-            errors.append(err)
+        start.wait()
+        run(date(2026, 6, 2), YEARLY, config)
 
-    threads = [threading.Thread(target=one_run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    runs = [Background(one_run) for _ in range(2)]
+    for each in runs:
+        each.result()  # raises what the run raised
     assert len(receiver.messages) == 1
 
 
