@@ -13,7 +13,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.notifiers.channels import PipelineFailureNotifier
+from storyblok_traffic.notifiers.channels import PipelineFailureNotifier, record_failure
 from storyblok_traffic.operator import StoryblokTrafficOperator
 from storyblok_traffic.pipeline_operators import TrafficUpsertOperator, UsageCheckOperator, UsageNotifyOperator
 
@@ -61,6 +61,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             "retry_delay": timedelta(seconds=30),
             "retry_exponential_backoff": True,
             "max_retry_delay": timedelta(minutes=15),
+            "on_failure_callback": record_failure,  # keeps the error for the failure notice
         },
         on_failure_callback=PipelineFailureNotifier(channels=config.channels_for(org)),
     ) as dag:

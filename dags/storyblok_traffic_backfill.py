@@ -13,7 +13,7 @@ from airflow.sdk import DAG, Param
 
 from storyblok_traffic.config import load_config
 from storyblok_traffic.history_operators import HistoryEvaluateOperator, HistoryLoadOperator, HistoryPlanOperator
-from storyblok_traffic.notifiers.channels import PipelineFailureNotifier
+from storyblok_traffic.notifiers.channels import PipelineFailureNotifier, record_failure
 
 DOC = """
 ### Bulk history for a Storyblok organisation
@@ -50,6 +50,7 @@ with DAG(
         "retries": _config.retries,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
+        "on_failure_callback": record_failure,  # keeps the error for the failure notice
     },
     on_failure_callback=PipelineFailureNotifier(channels=_config.channels),
 ) as dag:

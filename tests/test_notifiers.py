@@ -16,6 +16,7 @@ from storyblok_traffic.notifiers import (
     PipelineFailureNotifier,
     SlackWebhookNotifier,
 )
+from storyblok_traffic.notifiers.channels import FAILURE_KEY, MAX_ERROR_CHARS, record_failure
 
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
 EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
@@ -79,6 +80,39 @@ def test_failure_notice_without_the_failed_task(receiver):
     PipelineFailureNotifier(channels=(SLACK,))(context())
     assert receiver.texts()[0].startswith(
         "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02 (task_failure). "
+    )
+
+
+class FailedTask:
+    """The part of Airflow's task instance that the failure callbacks use: its id and its XComs."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        self.xcoms: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[key] = value
+
+    def xcom_pull(self, key: str) -> object:
+        return self.xcoms.get(key)
+
+
+def test_a_task_failure_keeps_its_error_for_the_notice(receiver):
+    from airflow.sdk.log import mask_secret
+
+    mask_secret("s3cr3t-token-value")
+    ti = FailedTask("fetch_traffic")
+    error = RuntimeError("Storyblok answered 401 with s3cr3t-token-value " + "x" * 500 + "\nTraceback line")
+    record_failure({"ti": ti, "exception": error})
+    kept = str(ti.xcoms[FAILURE_KEY])
+    assert kept.startswith("Storyblok answered 401 with ***")
+    assert (len(kept), kept[-3:]) == (MAX_ERROR_CHARS, "...")
+    assert "Traceback" not in kept
+
+    PipelineFailureNotifier(channels=(SLACK,))(context(ti=ti))
+    assert receiver.texts()[0].startswith(
+        "Storyblok traffic pipeline storyblok_traffic failed in run scheduled__2026-06-02 at task fetch_traffic: "
+        "Storyblok answered 401 with ***"
     )
 
 

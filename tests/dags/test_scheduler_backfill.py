@@ -6,6 +6,7 @@ day after the other, and the shared throttle must keep the simulator from ever a
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -64,3 +65,18 @@ def test_backfill_through_the_scheduler_equals_daily_runs(stack, simulator, engi
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{expected}" CASCADE')
+
+
+def test_a_failed_day_tells_every_channel_why(stack, simulator, receiver):
+    token = simulator.settings.token
+    simulator.settings.token = "rotated"  # the connection's token is refused: 401, no retry helps
+    stack.backfill("storyblok_traffic", LAST, LAST, max_active_runs=1)
+    assert stack.wait_for_runs("storyblok_traffic", LAST, LAST, timeout=180) == {"failed": 1}
+    deadline = time.monotonic() + 90  # the dag-processor runs the DAG's failure callback soon after
+    while not receiver.messages and time.monotonic() < deadline:
+        time.sleep(1)
+    [text] = receiver.texts()
+    assert text.startswith("Storyblok traffic pipeline storyblok_traffic failed in run "), text
+    assert " at task fetch_traffic: Storyblok answered 401 Unauthorized" in text
+    assert "check the password of the connection" in text
+    assert token not in text
