@@ -7,6 +7,7 @@ branch says so.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -298,9 +299,10 @@ def test_two_concurrent_runs_for_one_day_send_one_message(history, config, recei
         start.wait()
         run(date(2026, 6, 2), YEARLY, config)
 
-    runs = [Background(one_run) for _ in range(2)]
-    for each in runs:
-        each.result()  # raises what the run raised
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(one_run) for _ in range(2)]
+        for each in runs:
+            each.result(timeout=30)  # raises what the run raised
     assert len(receiver.messages) == 1
 
 
@@ -345,37 +347,15 @@ def test_a_check_during_a_send_waits_for_it_and_nothing_goes_out_twice(history, 
     history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})
     assert check_usage(date(2026, 6, 10), YEARLY, config, today=date(2026, 6, 10)).due == 1  # 50 % "on June 10"
     receiver.gate.clear()  # the webhook hangs: the sender's transaction stays open
-    sender = Background(notify_due, YEARLY, config)
-    assert receiver.arrived.wait(10)
-    history.days("acme", {date(2026, 3, 1): 650})  # the backfill brings March: the alarm began earlier
-    check = Background(check_usage, date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 11))
-    wait_for_blocked_backend(engine, "%")  # the check waits for the sender to finish
-    receiver.gate.set()
-    sender.result()
-    check.result()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sender = pool.submit(notify_due, YEARLY, config)
+        assert receiver.arrived.wait(10)
+        history.days("acme", {date(2026, 3, 1): 650})  # the backfill brings March: the alarm began earlier
+        check = pool.submit(check_usage, date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 11))
+        wait_for_blocked_backend(engine, "%")  # the check waits for the sender to finish
+        receiver.gate.set()
+        sender.result(timeout=30)
+        check.result(timeout=30)
     assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))  # moved back, still sent
     assert notify_due(YEARLY, config) == {}
     assert len(receiver.texts()) == 1
-
-
-class Background:
-    """``fn(*args, **kwargs)`` in a thread; ``result()`` joins it and re-raises what it raised."""
-
-    def __init__(self, fn, *args, **kwargs) -> None:
-        self._outcome: list[tuple[bool, object]] = []
-        self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs))
-        self._thread.start()
-
-    def _run(self, fn, args, kwargs) -> None:
-        try:
-            self._outcome.append((True, fn(*args, **kwargs)))
-        except BaseException as err:  # re-raised by result()
-            self._outcome.append((False, err))
-
-    def result(self, timeout: float = 30) -> object:
-        self._thread.join(timeout)
-        assert self._outcome, "still running"
-        ok, value = self._outcome[0]
-        if not ok:
-            raise value  # type: ignore[misc]
-        return value
