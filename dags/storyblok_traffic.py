@@ -65,7 +65,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         },
         on_failure_callback=PipelineFailureNotifier(channels=config.channels_for(org)),
     ) as dag:
-        fetched = StoryblokTrafficOperator(
+        fetch_traffic = StoryblokTrafficOperator(
             task_id="fetch_traffic",
             storyblok_conn_id=org.conn_id,
             org=org.org,
@@ -75,9 +75,9 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
         )
 
-        upserted = TrafficUpsertOperator(
+        upsert_traffic = TrafficUpsertOperator(
             task_id="upsert_traffic",
-            fetched=fetched.output,
+            fetched=fetch_traffic.output,
             config=config,
             # Name only: an Asset URI makes parsing load every provider's URI handlers (about 40 ms).
             outlets=[Asset(name=f"storyblok_traffic_{org.org}")],
@@ -87,21 +87,21 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         # before the days ahead of it are stored.
         check_usage = UsageCheckOperator(
             task_id="check_usage",
-            upserted=upserted.output,
+            upserted=upsert_traffic.output,
             org=org,
             config=config,
             depends_on_past=True,
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
-        notify = UsageNotifyOperator(
+        notify_threshold_crossed = UsageNotifyOperator(
             task_id="notify_threshold_crossed",
             org=org,
             config=config,
             doc_md="Send due notices to each channel that lacks them.",
         )
-        within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new notice is due.")
+        usage_within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new notice is due.")
 
-        fetched >> upserted >> check_usage >> [notify, within_limits]
+        fetch_traffic >> upsert_traffic >> check_usage >> [notify_threshold_crossed, usage_within_limits]
     return dag
 
 

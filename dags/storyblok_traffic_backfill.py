@@ -7,7 +7,7 @@ suppressed, never sent. For a few recent days, the daily DAG's own backfill is t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, Param
 
@@ -26,7 +26,6 @@ The result is what the daily DAG would have stored for the same days.
 
 _config = load_config()
 _orgs = {org.conn_id: org for org in _config.organisations}
-_yesterday = datetime.now(UTC).date() - timedelta(days=1)
 
 with DAG(
     dag_id="storyblok_traffic_backfill",
@@ -37,10 +36,17 @@ with DAG(
     tags=["storyblok", "traffic", "backfill"],
     doc_md=DOC.format(pool=_config.pool),
     params={
+        # Blank dates are resolved by `plan` when the run starts: nothing here may depend on the clock.
         "start_date": Param(
-            date(_yesterday.year, 1, 1).isoformat(), type="string", format="date", title="First day (UTC)"
+            None,
+            type=["null", "string"],
+            format="date",
+            title="First day (UTC)",
+            description="Blank: the first of January of the last day's year.",
         ),
-        "end_date": Param(_yesterday.isoformat(), type="string", format="date", title="Last day (UTC)"),
+        "end_date": Param(
+            None, type=["null", "string"], format="date", title="Last day (UTC)", description="Blank: yesterday."
+        ),
         "organisation": Param(
             next(iter(_orgs)), type="string", enum=list(_orgs), title="Organisation (its Storyblok connection)"
         ),

@@ -32,22 +32,27 @@ class Range:
         return cls(date.fromisoformat(value["first"]), date.fromisoformat(value["last"]))
 
 
-def checked_range(start: str, end: str, today: date | None = None) -> Range:
-    """The requested days; bad input fails the task at once (no retries) naming what is wrong."""
+def checked_range(start: str | None, end: str | None, today: date | None = None) -> Range:
+    """The requested days; bad input fails the task at once (no retries) naming what is wrong.
+
+    A blank ``end`` means yesterday and a blank ``start`` the first of January of ``end``'s year:
+    resolved here, when the run starts, because a default computed when the DAG file is parsed
+    would change the serialized DAG (and make a new DAG version) every day.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     try:
-        return _range(start, end, today)
+        return _range(start, end, today or datetime.now(UTC).date())
     except ValueError as err:
         raise AirflowFailException(str(err)) from None
 
 
-def _range(start: str, end: str, today: date | None) -> Range:
+def _range(start: str | None, end: str | None, today: date) -> Range:
     try:
-        first, last = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+        last = date.fromisoformat(str(end)) if end else today - timedelta(days=1)
+        first = date.fromisoformat(str(start)) if start else date(last.year, 1, 1)
     except ValueError as err:
         raise ValueError(f"start_date and end_date must be YYYY-MM-DD: {err}") from None
-    today = today or datetime.now(UTC).date()
     if last < first:
         raise ValueError(f"end_date {last} is before start_date {first}")
     if last >= today:

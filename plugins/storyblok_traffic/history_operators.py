@@ -21,7 +21,7 @@ class HistoryPlanOperator(BaseOperator):
         from storyblok_traffic import history
 
         params = context["params"]
-        days = history.checked_range(params["start_date"], params["end_date"])
+        days = history.checked_range(params.get("start_date"), params.get("end_date"))
         return [chunk.to_xcom() for chunk in history.month_chunks(days)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,37 @@ def test_bulk_history_dag_has_a_validated_form(dags):
     assert dag.params.get_param("organisation").schema["enum"] == ["storyblok_default"]
     assert dag.params.get_param("start_date").schema["format"] == "date"
     assert dag.get_task("load_month").pool == "storyblok_api"
+
+
+def dag_hashes() -> dict[str, str]:
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+
+    return {dag_id: LazyDeserializedDAG.from_dag(dag).hash for dag_id, dag in load_dags().items()}
+
+
+def test_serialized_dags_do_not_depend_on_the_parse_day():
+    """Any change of the serialized DAG is a new DAG version: a parse-time clock makes one every day."""
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
+        first = dag_hashes()
+    with time_machine.travel(datetime(2027, 7, 21, 3, tzinfo=UTC), tick=False):
+        later = dag_hashes()
+    assert set(first) == {"storyblok_traffic", "storyblok_traffic_backfill"}
+    assert later == first
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (None, None, (date(2026, 1, 1), date(2026, 3, 9))),
+        ("2025-11-01", None, (date(2025, 11, 1), date(2026, 3, 9))),
+        (None, "2025-12-31", (date(2025, 1, 1), date(2025, 12, 31))),
+        ("", "", (date(2026, 1, 1), date(2026, 3, 9))),
+    ],
+)
+def test_blank_form_dates_are_resolved_when_the_run_starts(start, end, expected):
+    from storyblok_traffic.history import checked_range
+
+    days = checked_range(start, end, today=date(2026, 3, 10))
+    assert (days.first, days.last) == expected
