@@ -70,7 +70,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             storyblok_conn_id=org.conn_id,
             org=org.org,
             refetch_days=org.refetch_days,
-            quarantine=(config.warehouse_conn_id, config.warehouse_schema),
+            quarantine=config.warehouse,
             pool=config.pool,
             doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
         )

@@ -1,2 +1,2 @@
--- The warehouse database beside Airflow's; the package creates and migrates its own tables in it.
+-- The warehouse database beside Airflow's; `storyblok-traffic db migrate` (the init service) creates its schema and tables.
 CREATE DATABASE storyblok;

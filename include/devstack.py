@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -137,7 +138,7 @@ def report(env: dict[str, str], as_of: date) -> str:
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
     config = load_config()
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+    with warehouse_transaction(config.warehouse) as conn:
         return usage_report(conn, config.organisations[0].org, as_of)
 
 
@@ -154,27 +155,55 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def check_config(env: dict[str, str]) -> None:
+    """A bad monitor configuration stops us before anything starts, naming the file and the setting."""
+    from storyblok_traffic.config import CONFIG_ENV, ConfigError, load_config
+
+    if env.get(CONFIG_ENV):
+        try:
+            load_config(env[CONFIG_ENV])
+        except ConfigError as err:
+            raise SystemExit(f"[devstack] the monitor configuration is invalid: {err}") from None
+
+
+def migrate_warehouse(env: dict[str, str]) -> None:
+    """What an operator runs before starting Airflow: the warehouse schema, migrated explicitly."""
+    command = [str(Path(sys.executable).with_name("storyblok-traffic")), "db", "migrate"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"[devstack] `storyblok-traffic db migrate` failed:\n{done.stderr.strip()}")
+    say(done.stdout.strip())
+
+
 def main(mode: str) -> int:
     # Ctrl-C and `kill` both unwind the stack below, which stops Airflow, the simulator and Postgres;
     # SIGINT is set explicitly because a shell that starts us in the background ignores it.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
+    check_config(env)
     started = time.monotonic()
-    with services(env), standalone(env) as stack:
-        say(f"Airflow UI: {UI} ({login_hint()})")
-        first, last = backfill(stack)
-        if mode == "run":
-            say("running; Ctrl-C stops everything")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return 0
+    with services(env):
+        migrate_warehouse(env)  # before Airflow starts: its tasks then find the schema current
+        with standalone(env) as stack:
+            return _serve(mode, env, stack, started)
+
+
+def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) -> int:
+    """Tell where the UI is, backfill the demo days, say when they are done; then serve (run) or report (demo)."""
+    say(f"Airflow UI: {UI} ({login_hint()})")
+    first, last = backfill(stack)
+    try:
         states = stack.wait_for_runs(DAG_ID, first, last)
         say(f"backfill finished in {time.monotonic() - started:.0f} s: runs by state {states}")
-        print("\n" + report(env, last) + "\n", flush=True)
-        return 0 if states.get("success", 0) == (last - first).days + 1 else 1
+        if mode == "run":
+            say(f"running; the UI stays on {UI}; Ctrl-C stops everything")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    print("\n" + report(env, last) + "\n", flush=True)
+    return 0 if states.get("success", 0) == (last - first).days + 1 else 1
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ def test_file(tmp_path):
         ("colour: blue", "unknown setting(s) colour"),
         ("organisations: []", "at least one"),
         ("[unclosed", "not valid YAML"),
+        ("auto_migrate: maybe", "auto_migrate 'maybe' must be true or false"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, text, expected):
@@ -74,6 +75,7 @@ def test_bad_settings_are_named(tmp_path, text, expected):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert expected in str(err.value)
+    assert str(path) in str(err.value)  # the file too: the message reaches the UI's import errors
 
 
 def test_missing_file_is_named(tmp_path):

@@ -51,6 +51,7 @@ def test_files_it_names_exist(compose):
     assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile
     assert "-c /opt/storyblok/constraints.txt" in dockerfile
     assert "storyblok_api" in compose["services"]["airflow-init"]["command"][1]
+    assert "storyblok-traffic db migrate" in compose["services"]["airflow-init"]["command"][1]
 
 
 def test_config_file_it_mounts_is_valid():

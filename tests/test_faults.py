@@ -14,7 +14,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.storyblok_simulator import Fault
-from storyblok_traffic.config import MonitorConfig
+from storyblok_traffic.config import MonitorConfig, Warehouse
 from storyblok_traffic.operator import StoryblokTrafficOperator
 from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
@@ -128,7 +128,7 @@ def test_an_invalid_answer_is_kept_aside_and_nothing_else_is_written(
         task_id="fetch",
         start_date_str=str(DAYS[0]),
         end_date_str=str(DAYS[0]),
-        quarantine=("storyblok_warehouse", schema),
+        quarantine=Warehouse("storyblok_warehouse", schema),
     )
     with pytest.raises(AirflowFailException, match=f"kept in {schema}.rejected_responses"):
         fetch.execute({})
@@ -151,7 +151,7 @@ def test_an_invalid_answer_that_echoes_the_token_is_kept_without_it(
         task_id="fetch",
         start_date_str=str(DAYS[0]),
         end_date_str=str(DAYS[0]),
-        quarantine=("storyblok_warehouse", schema),
+        quarantine=Warehouse("storyblok_warehouse", schema),
     )
     with pytest.raises(AirflowFailException, match="not JSON") as err:
         fetch.execute({})

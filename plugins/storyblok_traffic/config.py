@@ -182,6 +182,14 @@ class OrgConfig(Struct, frozen=True):
         return f"{DEFAULT_DAG_ID}_{''.join(c if c in _WORD else '_' for c in self.conn_id)}"
 
 
+class Warehouse(Struct, frozen=True):
+    """Where the tables live: a Postgres connection and schema, and whether tasks may migrate it."""
+
+    conn_id: str
+    schema: str
+    auto_migrate: bool = True
+
+
 class MonitorConfig(Struct, frozen=True):
     """Settings shared by every organisation's DAG."""
 
@@ -190,6 +198,8 @@ class MonitorConfig(Struct, frozen=True):
     schedule: str = "0 0 * * *"  # each run covers the UTC day that just ended
     warehouse_conn_id: str = "storyblok_warehouse"
     warehouse_schema: str = "storyblok"
+    # Tasks migrate a schema that is behind; false: they fail naming `storyblok-traffic db migrate`.
+    auto_migrate: bool = True
     pool: str = "storyblok_api"
     retries: int = 3
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
@@ -198,6 +208,7 @@ class MonitorConfig(Struct, frozen=True):
     def __post_init__(self) -> None:
         _check(isinstance(self.start_date, date), f"start_date {self.start_date!r} is not a date")
         _check(isinstance(self.catchup, bool), f"catchup {self.catchup!r} must be true or false")
+        _check(isinstance(self.auto_migrate, bool), f"auto_migrate {self.auto_migrate!r} must be true or false")
         for name in ("warehouse_conn_id", "pool"):
             value = getattr(self, name)
             _check(_is_conn_id(value), f"{name} {value!r} is not a valid Airflow id")
@@ -217,6 +228,10 @@ class MonitorConfig(Struct, frozen=True):
         for org in self.organisations:
             unknown = sorted(set(org.channels or ()) - set(names))
             _check(not unknown, f"organisation {org.org!r}: unknown channel(s) {', '.join(unknown)}; known: {names}")
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_conn_id, self.warehouse_schema, self.auto_migrate)
 
     def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
         """The channels an organisation notifies, in configuration order."""
@@ -282,4 +297,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> MonitorConfig:
         raise ConfigError(f"cannot read {CONFIG_ENV} file {path}: {err.strerror}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    return MonitorConfig.from_dict(raw)
+    try:
+        return MonitorConfig.from_dict(raw)
+    except (ConfigError, TypeError, ValueError) as err:  # msgspec and constructors raise the last two
+        raise ConfigError(f"{CONFIG_ENV} file {path}: {err}") from None

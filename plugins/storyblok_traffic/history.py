@@ -79,9 +79,8 @@ def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str,
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
 
-    quarantine = (config.warehouse_conn_id, config.warehouse_schema)
-    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last, quarantine)
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last, config.warehouse)
+    with warehouse_transaction(config.warehouse) as conn:
         counts = write_fetch(conn, fetched, daily)
     log.info("Loaded %s..%s for %s: %s", chunk.first, chunk.last, org.org, counts.as_dict())
     return {**chunk.to_xcom(), "org_days": len(daily.org_days), "written": counts.as_dict()}
@@ -91,12 +90,12 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     """Evaluate every day in order, one transaction each, alerts suppressed; returns a small summary."""
     from storyblok_traffic.alerting import evaluate
     from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
-    from storyblok_traffic.warehouse.migrations import migrate
+    from storyblok_traffic.warehouse.migrations import ensure_current
     from storyblok_traffic.warehouse.reads import days_stored
 
     engine = engine_from_conn_id(config.warehouse_conn_id)
     try:
-        migrate(engine, config.warehouse_schema)
+        ensure_current(engine, config.warehouse_schema, config.auto_migrate)
         with begin(engine, config.warehouse_schema) as conn:
             stored = days_stored(conn, org.org, days.first, days.last)
         day, last = days.first, None

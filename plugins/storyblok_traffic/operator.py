@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
+    from storyblok_traffic.config import Warehouse
     from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 
 # A daily run covers [data_interval_start, data_interval_end): its days are start .. end - 1.
@@ -29,8 +30,8 @@ class StoryblokTrafficOperator(BaseOperator):
     :param end_date_str: last day, YYYY-MM-DD; templated.
     :param refetch_days: also ask again for this many days before the first one, in the same
         request, so that counts and bytes Storyblok finalised late replace what was stored.
-    :param quarantine: (warehouse connection id, schema) where an invalid answer is kept for
-        diagnosis in ``rejected_responses``; None keeps nothing.
+    :param quarantine: the warehouse where an invalid answer is kept for diagnosis in
+        ``rejected_responses``; None keeps nothing.
     """
 
     template_fields: Sequence[str] = ("storyblok_conn_id", "org", "start_date_str", "end_date_str")
@@ -44,7 +45,7 @@ class StoryblokTrafficOperator(BaseOperator):
         start_date_str: str = DEFAULT_START,
         end_date_str: str = DEFAULT_END,
         refetch_days: int = 0,
-        quarantine: tuple[str, str] | None = None,
+        quarantine: Warehouse | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,12 +74,12 @@ class StoryblokTrafficOperator(BaseOperator):
 
 
 def fetch_days(
-    conn_id: str, org: str, first: date, last: date, quarantine: tuple[str, str] | None = None
+    conn_id: str, org: str, first: date, last: date, quarantine: Warehouse | None = None
 ) -> tuple[FetchedTraffic, DailyTraffic]:
     """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task.
 
     An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
-    warehouse (connection id, schema).
+    warehouse.
     """
     from storyblok_traffic.errors import (
         StoryblokConnectionError,
@@ -105,8 +106,8 @@ def fetch_days(
         if quarantine:
             from storyblok_traffic.warehouse.rejects import keep_rejected
 
-            keep_rejected(*quarantine, org, first, last, message, body, fetched_at)
-            message += f" (the answer is kept in {quarantine[1]}.rejected_responses)"
+            keep_rejected(quarantine, org, first, last, message, body, fetched_at)
+            message += f" (the answer is kept in {quarantine.schema}.rejected_responses)"
         raise AirflowFailException(message) from None
     return FetchedTraffic(org, first, last, "day", fetched_at, payload), daily
 

@@ -23,7 +23,7 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[
 
     fetched = FetchedTraffic.from_xcom(fetched_xcom)
     daily = fetched.daily()  # before any write: an invalid body writes nothing
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+    with warehouse_transaction(config.warehouse) as conn:
         counts = write_fetch(conn, fetched, daily)
     log.info("Upserted %s for %s, %s..%s", counts.as_dict(), fetched.org, fetched.start_date, fetched.end_date)
     return {
@@ -47,7 +47,7 @@ def check_usage(
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     today = today or datetime.now(UTC).date()
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema) as conn:
+    with warehouse_transaction(config.warehouse) as conn:
         evaluation = evaluate(conn, org, day, today, fetched_day)
     log.info("Usage check:\n%s", evaluation.describe())
     for note in evaluation.all_notes():
@@ -70,7 +70,7 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     failures: dict[str, str] = {}
-    with warehouse_transaction(config.warehouse_conn_id, config.warehouse_schema, migrate=False) as conn:
+    with warehouse_transaction(config.warehouse) as conn:
         sent = _deliver(conn, org, config, failures)
     if failures:
         detail = "; ".join(f"{name}: {error}" for name, error in failures.items())

@@ -124,3 +124,15 @@ def test_blank_form_dates_are_resolved_when_the_run_starts(start, end, expected)
 
     days = checked_range(start, end, today=date(2026, 3, 10))
     assert (days.first, days.last) == expected
+
+
+def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_path, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text("organisations:\n  - conn_id: acme\n    metric: furlongs\n")
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    errors = DagBag(dag_folder=str(ROOT / "dags")).import_errors
+    assert len(errors) == 2  # both DAG files
+    for message in errors.values():
+        assert f"{config}: metric 'furlongs' is not one of requests, bytes" in message

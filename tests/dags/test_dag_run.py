@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -133,3 +134,39 @@ def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema,
     for where, found in places.items():
         assert token not in found, where
     assert token not in str(redact(f"Authorization: {token}"))  # registered with the secrets masker
+
+
+@pytest.fixture
+def dml_role(engine, schema, warehouse_url, monkeypatch) -> Iterator[str]:
+    """The warehouse connection as a role that may read and write the schema's rows, and nothing else."""
+    from sqlalchemy.engine import make_url
+
+    from storyblok_traffic.warehouse.migrations import migrate
+
+    migrate(engine, schema)  # by the owner, as `storyblok-traffic db migrate` would
+    role = f"dml_{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+    url = make_url(warehouse_url).set(drivername="postgres", username=role)
+    monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", url.render_as_string(hide_password=False))
+    yield role
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP OWNED BY "{role}"'))
+        conn.execute(text(f'DROP ROLE "{role}"'))
+
+
+def test_a_role_with_only_dml_rights_runs_the_daily_dag(traffic_dag, dml_role, engine, schema, receiver):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    run = _run(traffic_dag, DAY)
+    assert str(run.state) == "success", _states(run)
+    with engine.connect() as conn:
+        assert conn.execute(text(f'SELECT count(*) FROM "{schema}".org_traffic_daily')).scalar() == 4
+    assert len(receiver.messages) == 1
+    # The role really cannot change the schema: no task of the run could have migrated it.
+    url = make_url(str(engine.url)).set(drivername="postgresql", username=dml_role).render_as_string(False)
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f'CREATE TABLE "{schema}".probe (x int)')

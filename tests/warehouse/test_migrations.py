@@ -1,49 +1,87 @@
+"""Alembic migrations: a baseline equal to the hand-written version 3, old schemas adopted with their rows,
+no drift between the revisions and ``tables.py``, and a check on the hot path that reads once and never locks."""
+
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import threading
+from datetime import date
 
-from storyblok_traffic.warehouse.migrations import MIGRATIONS, current_version, migrate
-from storyblok_traffic.warehouse.tables import metadata
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, func, inspect, select, text
+
+from storyblok_traffic.warehouse.checksum import table_checksums
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.migrations import (
+    HEAD,
+    MIGRATE_COMMAND,
+    REVISIONS,
+    VERSION_TABLE,
+    SchemaNotCurrent,
+    alembic_config,
+    current_revision,
+    ensure_current,
+    legacy,
+    migrate,
+)
+from storyblok_traffic.warehouse.tables import metadata, usage_alerts
 
 
 def test_migrate_creates_schema_and_is_idempotent(engine, schema):
-    assert migrate(engine, schema) == [m.version for m in MIGRATIONS]
+    assert current_revision(engine, schema) is None
+    assert migrate(engine, schema) == list(REVISIONS)
     assert migrate(engine, schema) == []
-    assert current_version(engine, schema) == MIGRATIONS[-1].version
+    assert current_revision(engine, schema) == HEAD
 
 
-def test_migrated_tables_match_the_current_definitions(engine, schema):
-    """Migrations are frozen copies; this catches a table changed without a migration."""
+def test_the_hot_path_constant_lists_alembics_revisions():
+    scripts = ScriptDirectory.from_config(alembic_config(None, "unused"))
+    assert tuple(reversed([s.revision for s in scripts.walk_revisions()])) == REVISIONS
+    assert scripts.get_current_head() == HEAD
+
+
+def test_each_schema_keeps_its_own_version_table(engine, schema):
+    other = f"{schema}_b"
+    try:
+        migrate(engine, schema)
+        assert current_revision(engine, other) is None  # the first schema's version says nothing of this one
+        migrate(engine, other)
+        for name in (schema, other):
+            assert VERSION_TABLE in inspect(engine).get_table_names(schema=name)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{other}" CASCADE'))
+
+
+def test_no_drift_between_the_revisions_and_the_table_definitions(engine, schema):
+    """Types, nullability, tables and columns (Alembic's comparison), plus primary keys."""
     migrate(engine, schema)
+    with engine.connect() as conn:
+        conn.execute(text(f'SET search_path TO "{schema}"'))
+        context = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "include_name": lambda name, kind, _: name != VERSION_TABLE},
+        )
+        assert compare_metadata(context, metadata) == []
     inspector = inspect(engine)
-    assert set(inspector.get_table_names(schema=schema)) == set(metadata.tables)
+    assert set(inspector.get_table_names(schema=schema)) == {*metadata.tables, VERSION_TABLE}
     for table in metadata.tables.values():
-        columns = {
-            c["name"]: (type(c["type"]).__name__, c["nullable"]) for c in inspector.get_columns(table.name, schema)
-        }
-        expected = {c.name: (type(c.type).__name__, c.nullable) for c in table.columns}
-        assert columns.keys() == expected.keys(), table.name
-        assert {n: v[1] for n, v in columns.items()} == {n: v[1] for n, v in expected.items()}, table.name
         pk = inspector.get_pk_constraint(table.name, schema)["constrained_columns"]
         assert pk == [c.name for c in table.primary_key.columns], table.name
 
 
-def test_v2_keeps_alerts_recorded_under_v1(engine, schema):
-    from datetime import date
+def legacy_schema(engine: Engine, schema: str, version: int) -> None:
+    """A schema as the hand-written migrations left it at ``version``, bookkeeping included."""
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+        legacy.apply(conn, upto=version)
 
-    from sqlalchemy import select, text
 
-    from storyblok_traffic.warehouse import migrations
-    from storyblok_traffic.warehouse.engine import begin
-    from storyblok_traffic.warehouse.tables import usage_alerts
-
-    v1 = migrations.MIGRATIONS[:1]
-    original = migrations.MIGRATIONS
-    migrations.MIGRATIONS = v1
-    try:
-        migrate(engine, schema)
-    finally:
-        migrations.MIGRATIONS = original
+def test_a_schema_at_legacy_version_1_reaches_head_with_its_rows(engine, schema):
+    legacy_schema(engine, schema, 1)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -51,12 +89,85 @@ def test_v2_keeps_alerts_recorded_under_v1(engine, schema):
                 "usage_limit, status) VALUES ('acme', 'year', '2026-01-01', 50, '2026-06-02', 600, 1200, 'sent')"
             )
         )
-    assert migrate(engine, schema) == [2, 3]
+        conn.execute(
+            text(f"INSERT INTO \"{schema}\".org_traffic_daily VALUES ('acme', '2026-06-02', 600, 6000, now())")
+        )
+    assert migrate(engine, schema) == list(REVISIONS)
     with begin(engine, schema) as conn:
         row = conn.execute(select(usage_alerts)).mappings().one()
+        days = conn.execute(text(f'SELECT org, day, api_requests, total_bytes FROM "{schema}".org_traffic_daily')).all()
     assert (row["kind"], row["status"], row["notice"], row["notice_seq"]) == ("actual", "sent", "alarm", 1)
     assert (row["as_of"], row["evaluated_on"], row["period_end"]) == (
         date(2026, 6, 2),
         date(2026, 6, 2),
         date(2026, 12, 31),
     )
+    assert days == [("acme", date(2026, 6, 2), 600, 6000)]
+    assert legacy.schema_migrations.name not in inspect(engine).get_table_names(schema=schema)
+
+
+def test_a_schema_at_legacy_version_3_is_adopted_without_touching_a_row(engine, schema, history):
+    with engine.begin() as conn:  # the history fixture migrated it with Alembic: rebuild it the old way
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    legacy_schema(engine, schema, 3)
+    history.days("acme", {date(2026, 3, d): 100 * d for d in range(1, 11)})
+    history.spaces("acme", {("1", date(2026, 3, 1)): 70, ("2", date(2026, 3, 1)): 30})
+    history.limit("acme", date(2026, 3, 1), 10_000)
+    with begin(engine, schema) as conn:
+        before = table_checksums(conn)
+    assert all(before[name] for name in ("org_traffic_daily", "space_traffic_daily", "usage_snapshots"))
+    assert migrate(engine, schema) == list(REVISIONS)
+    with begin(engine, schema) as conn:
+        assert table_checksums(conn) == before
+    assert current_revision(engine, schema) == HEAD
+
+
+def count_statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_current_schema_costs_one_read_and_no_lock(engine, schema):
+    migrate(engine, schema)
+    done = threading.Event()
+    with engine.begin() as holder:  # another task migrating this schema right now
+        holder.execute(select(func.pg_advisory_xact_lock(0x5B0B_7AFF, func.hashtext(schema))))
+        statements = count_statements(engine)
+
+        def check() -> None:
+            ensure_current(engine, schema)
+            done.set()
+
+        worker = threading.Thread(target=check)
+        worker.start()
+        worker.join(timeout=10)
+        assert done.is_set(), "a check of a current schema waited for the migration lock"
+    assert len([s for s in statements if "alembic_version" in s]) == 1
+    assert not [s for s in statements if "advisory" in s or "CREATE" in s.upper()]
+
+
+def test_without_auto_migrate_a_behind_schema_fails_naming_the_command(engine, schema):
+    with pytest.raises(SchemaNotCurrent, match=f"auto_migrate is false: run `{MIGRATE_COMMAND}`"):
+        ensure_current(engine, schema, auto_migrate=False)
+    assert schema not in inspect(engine).get_schema_names()  # nothing was written
+    ensure_current(engine, schema, auto_migrate=True)
+    assert current_revision(engine, schema) == HEAD
+
+
+def test_a_schema_from_a_newer_package_is_refused(engine, schema):
+    migrate(engine, schema)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE \"{schema}\".{VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(SchemaNotCurrent, match="revision 9999, which this package does not know"):
+        ensure_current(engine, schema)
+
+
+def test_a_task_with_auto_migrate_off_fails_before_writing(engine, schema, warehouse_conn):
+    from storyblok_traffic import tasks
+    from storyblok_traffic.config import MonitorConfig, OrgConfig
+
+    config = MonitorConfig(warehouse_schema=schema, auto_migrate=False)
+    with pytest.raises(SchemaNotCurrent, match=MIGRATE_COMMAND):
+        tasks.check_usage(date(2026, 3, 9), OrgConfig(), config, today=date(2026, 3, 10))
+    assert schema not in inspect(engine).get_schema_names()

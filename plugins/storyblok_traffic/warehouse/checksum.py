@@ -18,8 +18,6 @@ def table_checksums(conn: Connection) -> dict[str, str]:
     """md5 over each table's rows (as text, sorted) without the time-of-work columns; empty tables give ''."""
     sums = {}
     for name, table in metadata.tables.items():
-        if name == "schema_migrations":
-            continue
         columns = [c for c in table.columns if c.name not in WHEN_COLUMNS]
         rows = select(cast(tuple_(*columns), Text).label("row_text")).subquery()
         ordered = aggregate_order_by(literal("\n"), rows.c.row_text.collate("C"))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine
+
+if TYPE_CHECKING:
+    from storyblok_traffic.config import Warehouse
 
 
 def engine_from_conn_id(conn_id: str) -> Engine:
@@ -17,15 +21,14 @@ def engine_from_conn_id(conn_id: str) -> Engine:
 
 
 @contextmanager
-def warehouse_transaction(conn_id: str, schema: str, migrate: bool = True) -> Iterator[Connection]:
-    """One transaction on the warehouse of an Airflow connection, its schema migrated first."""
-    engine = engine_from_conn_id(conn_id)
-    try:
-        if migrate:
-            from storyblok_traffic.warehouse.migrations import migrate as apply_migrations
+def warehouse_transaction(warehouse: Warehouse) -> Iterator[Connection]:
+    """One transaction on the warehouse, after checking (and, if allowed, bringing) its schema current."""
+    from storyblok_traffic.warehouse.migrations import ensure_current
 
-            apply_migrations(engine, schema)
-        with begin(engine, schema) as conn:
+    engine = engine_from_conn_id(warehouse.conn_id)
+    try:
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate)
+        with begin(engine, warehouse.schema) as conn:
             yield conn
     finally:
         engine.dispose()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
 from storyblok_traffic.warehouse.tables import rejected_responses
 
+if TYPE_CHECKING:
+    from storyblok_traffic.config import Warehouse
+
 MAX_BODY_CHARS = 1_000_000
 
 
 def keep_rejected(
-    conn_id: str,
-    schema: str,
+    warehouse: Warehouse,
     org: str,
     first: date,
     last: date,
@@ -36,5 +39,5 @@ def keep_rejected(
         "error": error,
         "body": text,
     }
-    with warehouse_transaction(conn_id, schema) as conn:
+    with warehouse_transaction(warehouse) as conn:
         conn.execute(insert(rejected_responses).values(row))

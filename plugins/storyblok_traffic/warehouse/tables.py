@@ -117,11 +117,3 @@ rejected_responses = Table(
     Column("body", Text, nullable=False),  # as received (first MB), for diagnosis; never parsed into the tables
     PrimaryKeyConstraint("org", "received_at"),
 )
-
-schema_migrations = Table(
-    "schema_migrations",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("description", Text, nullable=False),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)

@@ -1,13 +1,14 @@
-"""Schema migrations, applied in order under an advisory lock, each recorded in ``schema_migrations``.
+"""The hand-written migrations that came before Alembic, frozen: versions 1 to 3 and their bookkeeping.
 
-A migration is frozen once released: it defines the tables as they were at that version, so a
-fresh database and an upgraded one end up the same. Change a table by adding a migration.
+Alembic's baseline revision runs them to build today's schema, or to finish one they began: a schema
+they migrated records its versions in ``schema_migrations``. Each step defines the tables as they were
+at its version and never changes. The caller's connection has ``search_path`` set to the warehouse
+schema, so schema-less tables and plain DDL both land there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -16,31 +17,26 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Engine,
+    Integer,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
     Table,
     Text,
-    func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.schema import CreateSchema
 
-from storyblok_traffic.warehouse.engine import begin
-from storyblok_traffic.warehouse.tables import schema_migrations
-
-# pg_advisory_xact_lock key: concurrent tasks migrating the same database wait for each other.
-_LOCK_KEY = 0x5B0B_7AFF
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
+# The version table of the hand-written migrations; Alembic's ``alembic_version`` replaces it.
+schema_migrations = Table(
+    "schema_migrations",
+    MetaData(),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -137,9 +133,6 @@ CREATE TABLE alert_deliveries (
 
 
 def _v2_alert_kinds(conn: Connection) -> None:
-    # Plain DDL: schema_translate_map only reaches Table objects, so point search_path at the schema.
-    schema = conn.get_execution_options()["schema_translate_map"][None]
-    conn.exec_driver_sql(f"SET LOCAL search_path TO {conn.dialect.identifier_preparer.quote_schema(schema)}")
     for statement in _V2_ALERTS.split(";"):
         if statement.strip():
             conn.exec_driver_sql(statement)
@@ -159,38 +152,40 @@ def _v3_rejected_responses(conn: Connection) -> None:
     ).create(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial tables", _v1_initial),
-    Migration(2, "alert kinds (actual, forecast, no data), notices and per-channel deliveries", _v2_alert_kinds),
-    Migration(3, "rejected responses kept for diagnosis", _v3_rejected_responses),
+STEPS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "initial tables", _v1_initial),
+    (2, "alert kinds (actual, forecast, no data), notices and per-channel deliveries", _v2_alert_kinds),
+    (3, "rejected responses kept for diagnosis", _v3_rejected_responses),
+)
+# Every table version 3 has, in the order they can be dropped.
+TABLES = (
+    "rejected_responses",
+    "alert_deliveries",
+    "raw_responses",
+    "usage_alerts",
+    "usage_snapshots",
+    "space_traffic_daily",
+    "org_traffic_daily",
 )
 
 
-def migrate(engine: Engine, schema: str) -> list[int]:
-    """Bring ``schema`` up to the newest version; returns the versions applied now (idempotent)."""
-    with engine.begin() as conn:
-        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
-        conn.execute(CreateSchema(schema, if_not_exists=True))
-    applied: list[int] = []
-    with begin(engine, schema) as conn:
-        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+def versions_done(conn: Connection) -> set[int]:
+    """The versions the hand-written migrations recorded; none when they never ran here."""
+    if not inspect(conn).has_table(schema_migrations.name):
+        return set()
+    return set(conn.scalars(select(schema_migrations.c.version)))
+
+
+def apply(conn: Connection, upto: int = 3, record: bool = True) -> None:
+    """Run the steps not yet done, up to ``upto``; ``record`` them as the hand-written code did."""
+    done = versions_done(conn)
+    if record:
         schema_migrations.create(conn, checkfirst=True)
-        done = set(conn.scalars(select(schema_migrations.c.version)))
-        for migration in MIGRATIONS:
-            if migration.version in done:
-                continue
-            migration.apply(conn)
+    for version, description, step in STEPS:
+        if version in done or version > upto:
+            continue
+        step(conn)
+        if record:
             conn.execute(
-                insert(schema_migrations).values(
-                    version=migration.version,
-                    description=migration.description,
-                    applied_at=datetime.now(UTC),
-                )
+                insert(schema_migrations).values(version=version, description=description, applied_at=datetime.now(UTC))
             )
-            applied.append(migration.version)
-    return applied
-
-
-def current_version(engine: Engine, schema: str) -> int:
-    with begin(engine, schema) as conn:
-        return int(conn.scalar(select(func.coalesce(func.max(schema_migrations.c.version), 0))) or 0)

@@ -1,0 +1,99 @@
+"""``storyblok-traffic``: the warehouse's schema and a usage report, from a shell.
+
+``db migrate`` brings the warehouse schema to this package's newest revision (run it as a role that
+may change the schema, for example before starting Airflow, so that the tasks' role needs only DML
+rights); ``db current`` prints the schema's revision; ``report`` prints what the warehouse holds.
+The warehouse comes from the monitor configuration (``STORYBLOK_TRAFFIC_CONFIG``) and its Airflow
+connection, or from ``--url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, load_config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as err:
+        print(f"storyblok-traffic: {err}", file=sys.stderr)
+        return 2
+    schema = args.schema or config.warehouse_schema
+    engine = _engine(args.url, args.conn_id or config.warehouse_conn_id)
+    try:
+        return int(args.run(args, config, engine, schema))
+    finally:
+        engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyblok-traffic",
+        description=f"The Storyblok traffic warehouse. Settings come from the file in {CONFIG_ENV}, if set.",
+    )
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--url", help="a SQLAlchemy URL of the warehouse database (default: the Airflow connection)")
+    where.add_argument("--conn-id", help="the warehouse's Airflow connection (default: warehouse_conn_id)")
+    where.add_argument("--schema", help="the warehouse schema (default: warehouse_schema)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    db = commands.add_parser("db", help="the warehouse schema").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("migrate", parents=[where], help="bring the schema to the newest revision").set_defaults(run=_migrate)
+    db.add_parser("current", parents=[where], help="print the schema's revision").set_defaults(run=_current)
+    report = commands.add_parser("report", parents=[where], help="print the usage stored for an organisation")
+    report.add_argument("--org", help="the organisation (default: the first configured)")
+    report.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today, UTC)")
+    report.set_defaults(run=_report)
+    return parser
+
+
+def _engine(url: str | None, conn_id: str) -> Engine:
+    if url is None:
+        from storyblok_traffic.warehouse.engine import engine_from_conn_id
+
+        return engine_from_conn_id(conn_id)
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed)
+
+
+def _migrate(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.warehouse.migrations import HEAD, migrate
+
+    applied = migrate(engine, schema)
+    done = f"applied {', '.join(applied)}" if applied else "nothing to do"
+    print(f"warehouse schema {schema}: at revision {HEAD} ({done})")
+    return 0
+
+
+def _current(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.warehouse.migrations import HEAD, current_revision
+
+    revision = current_revision(engine, schema)
+    behind = "" if revision == HEAD else f"; this package needs {HEAD}: run `storyblok-traffic db migrate`"
+    print(f"warehouse schema {schema}: revision {revision or 'none'}{behind}")
+    return 0 if revision == HEAD else 1
+
+
+def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.report import usage_report
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.migrations import ensure_current
+
+    ensure_current(engine, schema, auto_migrate=False)
+    with begin(engine, schema) as conn:
+        print(usage_report(conn, args.org or config.organisations[0].org, args.as_of or datetime.now(UTC).date()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

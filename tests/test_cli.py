@@ -1,0 +1,59 @@
+"""The ``storyblok-traffic`` console command, as installed by the package, against a real Postgres."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from storyblok_traffic.warehouse.migrations import HEAD, current_revision
+
+COMMAND = str(Path(sys.executable).with_name("storyblok-traffic"))
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COMMAND, *args], env=os.environ | env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_db_migrate_with_a_url_then_current(engine, schema, warehouse_url):
+    before = cli("db", "current", "--url", warehouse_url, "--schema", schema)
+    assert before.returncode == 1
+    assert "revision none; this package needs" in before.stdout
+
+    done = cli("db", "migrate", "--url", warehouse_url, "--schema", schema)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {HEAD})"
+    assert current_revision(engine, schema) == HEAD
+
+    again = cli("db", "migrate", "--url", warehouse_url, "--schema", schema)
+    assert "(nothing to do)" in again.stdout
+    assert cli("db", "current", "--url", warehouse_url, "--schema", schema).returncode == 0
+
+
+def test_db_migrate_reads_the_configuration_and_its_airflow_connection(engine, schema, warehouse_conn, tmp_path):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"warehouse_schema: {schema}\n")
+    done = cli("db", "migrate", STORYBLOK_TRAFFIC_CONFIG=str(config))
+    assert done.returncode == 0, done.stderr
+    assert current_revision(engine, schema) == HEAD
+
+
+def test_a_bad_configuration_names_the_file_and_the_setting(tmp_path):
+    config = tmp_path / "monitor.yaml"
+    config.write_text("warehouse_schema: Not-An-Identifier\n")
+    done = cli("db", "migrate", STORYBLOK_TRAFFIC_CONFIG=str(config))
+    assert done.returncode == 2
+    assert str(config) in done.stderr
+    assert "warehouse_schema 'Not-An-Identifier'" in done.stderr
+
+
+def test_report_prints_the_stored_usage(history, schema, warehouse_url):
+    history.days("acme", {date(2026, 3, d): 1_000 for d in range(1, 6)})
+    history.limit("acme", date(2026, 3, 1), 10_000)
+    done = cli("report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
+    assert done.returncode == 0, done.stderr
+    assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
