@@ -13,9 +13,9 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.notifiers.channels import PipelineFailureNotifier, record_failure
-from storyblok_traffic.operator import StoryblokTrafficOperator
-from storyblok_traffic.pipeline_operators import TrafficUpsertOperator, UsageCheckOperator, UsageNotifyOperator
+from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
+from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
+from storyblok_traffic.operators.pipeline import TrafficUpsertOperator, UsageCheckOperator, UsageNotifyOperator
 
 DOC = """
 ### Storyblok API traffic for `{org}`

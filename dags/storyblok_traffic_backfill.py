@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import DAG, Param
 
 from storyblok_traffic.config import load_config
-from storyblok_traffic.history_operators import HistoryEvaluateOperator, HistoryLoadOperator, HistoryPlanOperator
-from storyblok_traffic.notifiers.channels import PipelineFailureNotifier, record_failure
+from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
+from storyblok_traffic.operators.history import HistoryEvaluateOperator, HistoryLoadOperator, HistoryPlanOperator
 
 DOC = """
 ### Bulk history for a Storyblok organisation

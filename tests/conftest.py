@@ -40,7 +40,8 @@ from include.webhook_receiver import WebhookReceiver  # noqa: E402
 
 # Set STORYBLOK_TEST_POSTGRES to use another server (or an unreachable one, to exercise the embedded fallback).
 LOCAL_POSTGRES = os.environ.get("STORYBLOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-TEST_DB = "storyblok_tests"
+# One database per test run, so that two runs (a developer's and CI's, or two clones) never meet.
+TEST_DB = f"storyblok_tests_{uuid.uuid4().hex[:8]}"
 SIM_TODAY = date(2026, 3, 10)
 
 
@@ -52,11 +53,12 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def warehouse_url(postgres_server: str) -> str:
+def warehouse_url(postgres_server: str) -> Iterator[str]:
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {TEST_DB}")
+    yield postgres_server.rsplit("/", 1)[0] + f"/{TEST_DB}"
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEST_DB}")
-    return postgres_server.rsplit("/", 1)[0] + f"/{TEST_DB}"
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from storyblok_traffic import alert_state as st
+from storyblok_traffic.rules import alert_state as st
 
 DAY = date(2026, 6, 10)
 
@@ -63,7 +63,7 @@ def test_back_in_alarm_before_the_clear_went_out_withdraws_the_clear():
     again = st.next_state(clearing, seen(True), DAY.replace(day=12), quiet=False)
     assert again is not None
     # The alarm that was announced still holds: no "back within limits", and nothing new to say.
-    assert (again.status, again.notice, again.due) == (st.SENT, st.ALARM, False)
+    assert (again.status, again.notice, again.is_pending) == (st.SENT, st.ALARM, False)
 
 
 def test_an_unannounced_alarm_clears_silently():

@@ -5,8 +5,8 @@ import json
 import pytest
 from airflow.sdk import Connection
 
-from storyblok_traffic.connection import REGION_ROOTS, StoryblokConnectionSettings
 from storyblok_traffic.errors import StoryblokConnectionError
+from storyblok_traffic.hooks.connection import REGION_ROOTS, StoryblokConnectionSettings
 
 TOKEN = "pat-0123456789abcdef"
 
@@ -25,7 +25,7 @@ def test_region_roots(region):
 
 def test_defaults_to_eu_personal_token_six_per_second():
     s = settings()
-    assert (s.base_url, s.token_type, s.requests_per_second, s.read_timeout) == (
+    assert (s.base_url, s.auth_scheme, s.requests_per_second, s.read_timeout) == (
         "https://mapi.storyblok.com",
         "personal",
         6.0,
@@ -36,7 +36,12 @@ def test_defaults_to_eu_personal_token_six_per_second():
 
 
 def test_oauth_token_goes_as_bearer():
+    assert settings(auth_scheme="oauth").authorization == f"Bearer {TOKEN}"
+
+
+def test_the_old_extra_name_token_type_still_works():
     assert settings(token_type="oauth").authorization == f"Bearer {TOKEN}"
+    assert settings(token_type="oauth", auth_scheme="personal").authorization == TOKEN  # the new name wins
 
 
 def test_host_overrides_region():
@@ -47,7 +52,8 @@ def test_host_overrides_region():
     ("kwargs", "expected"),
     [
         ({"region": "mars"}, "unknown region 'mars'"),
-        ({"token_type": "jwt"}, "token_type 'jwt'"),
+        ({"auth_scheme": "jwt"}, "auth_scheme 'jwt'"),
+        ({"token_type": "jwt"}, "auth_scheme 'jwt'"),
         ({"password": None}, "has no token"),
         ({"password": f"Bearer {TOKEN}"}, "without the 'Bearer ' prefix"),
         ({"host": "mapi.storyblok.com"}, "must be an http(s) URL"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storyblok_traffic.forecast import project, weekday_rates
+from storyblok_traffic.rules.forecast import project, weekday_rates
 
 MONDAY = date(2026, 3, 2)
 

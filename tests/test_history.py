@@ -66,7 +66,7 @@ FIRST, LAST = TODAY - timedelta(days=75), TODAY - timedelta(days=10)
 
 def daily_runs(org: OrgConfig, config: MonitorConfig, first: date = FIRST, last: date = LAST) -> None:
     """What the daily DAG's tasks do for each day, in date order (as depends_on_past makes a backfill do)."""
-    from storyblok_traffic.operator import StoryblokTrafficOperator
+    from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
     from storyblok_traffic.tasks import NOTIFY_TASK, branch_for, check_usage, notify_due, upsert_traffic
 
     day = first
@@ -75,7 +75,7 @@ def daily_runs(org: OrgConfig, config: MonitorConfig, first: date = FIRST, last:
             task_id="fetch_traffic", start_date_str=str(day), end_date_str=str(day), refetch_days=org.refetch_days
         )
         upserted = upsert_traffic(fetch.execute({}), config)
-        if branch_for(check_usage(day, org, config, fetched_day=upserted["end_day_received"])) == NOTIFY_TASK:
+        if branch_for(check_usage(day, org, config, fetched_day=upserted.fetched_day)) == NOTIFY_TASK:
             notify_due(org, config)
         day += timedelta(days=1)
 

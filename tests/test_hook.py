@@ -10,8 +10,8 @@ import pytest
 
 from include.storyblok_simulator import ALL_TRAFFIC, Fault, SimulatorSettings
 from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
-from storyblok_traffic.hook import StoryblokHook
-from storyblok_traffic.retry import RetryPolicy, parse_retry_after
+from storyblok_traffic.hooks.retry import RetryPolicy, parse_retry_after
+from storyblok_traffic.hooks.storyblok import StoryblokHook
 
 DAY = date(2026, 3, 1)
 FAST = RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=0.2, total_seconds=10)
@@ -38,7 +38,7 @@ def test_personal_token_is_sent_as_is(simulator, storyblok_conn):
 
 
 def test_oauth_token_is_sent_as_bearer(simulator, monkeypatch):
-    set_conn(monkeypatch, simulator.url, simulator.settings.oauth_token, token_type="oauth")
+    set_conn(monkeypatch, simulator.url, simulator.settings.oauth_token, auth_scheme="oauth")
     assert hook().get_all_traffic(DAY, DAY).status_code == 200
     assert simulator.calls()[0]["authorization"] == f"Bearer {simulator.settings.oauth_token}"
 
@@ -186,10 +186,10 @@ def test_test_connection(simulator, storyblok_conn, monkeypatch):
 
 
 def test_extras_do_not_become_headers(simulator, monkeypatch):
-    set_conn(monkeypatch, simulator.url, simulator.settings.token, region="us", token_type="personal")
+    set_conn(monkeypatch, simulator.url, simulator.settings.token, region="us", auth_scheme="personal")
     session = hook().get_conn()
     assert "region" not in {k.lower() for k in session.headers}
-    assert "token_type" not in {k.lower() for k in session.headers}
+    assert "auth_scheme" not in {k.lower() for k in session.headers}
 
 
 def test_all_traffic_endpoint_path(simulator, storyblok_conn):
@@ -222,3 +222,30 @@ def test_the_token_as_sent_is_registered_with_the_secrets_masker(simulator, monk
     set_conn(monkeypatch, simulator.url, f"  {token}\n")
     assert hook().settings.token == token
     assert token not in str(redact(f"sent Authorization: {token}"))
+
+
+def test_run_is_the_one_public_request_method_and_it_retries(simulator, storyblok_conn):
+    from storyblok_traffic.hooks.storyblok import ALL_TRAFFIC_ENDPOINT
+
+    simulator.faults.append(Fault(status=503))
+    params = {"start_date": "2026-03-01", "end_date": "2026-03-01", "group_by": "day"}
+    assert hook().run(ALL_TRAFFIC_ENDPOINT, params).status_code == 200
+    assert len(simulator.calls()) == 2  # the 503, then the answer
+
+
+def test_run_keeps_to_the_throttle(simulator, storyblok_conn):
+    from storyblok_traffic.hooks.storyblok import ALL_TRAFFIC_ENDPOINT
+
+    h = hook(requests_per_second=3)
+    for _ in range(8):
+        h.run(ALL_TRAFFIC_ENDPOINT, {"start_date": "2026-03-01", "end_date": "2026-03-01"})
+    assert len(simulator.calls()) == 8  # the simulator allows 3 a second: no 429, nothing retried
+
+
+def test_no_inherited_method_sends_requests_around_run():
+    """HttpHook's public run() went around the throttle and the retries; nothing like it is inherited."""
+    from airflow.sdk import BaseHook
+
+    inherited = {name for name in dir(StoryblokHook) if not name.startswith("_")} - set(vars(StoryblokHook))
+    assert not {"run", "run_and_check", "run_with_advanced_retry", "request"} & inherited
+    assert StoryblokHook.__mro__[1] is BaseHook

@@ -1,4 +1,4 @@
-"""Notifiers over real local receivers: Slack-style webhook, JSON webhook, SMTP; the pipeline failure notice."""
+"""Senders over real local receivers: Slack-style webhook, JSON webhook, SMTP; the pipeline failure notice."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from types import SimpleNamespace
 import pytest
 
 from storyblok_traffic.config import ChannelConfig
-from storyblok_traffic.messages import Message
-from storyblok_traffic.notifiers import (
+from storyblok_traffic.notifications.failure import (
+    FAILURE_KEY,
     FAILURE_TEXT,
-    EmailNotifier,
-    JsonWebhookNotifier,
+    MAX_ERROR_CHARS,
     PipelineFailureNotifier,
-    SlackWebhookNotifier,
+    record_failure,
 )
-from storyblok_traffic.notifiers.channels import FAILURE_KEY, MAX_ERROR_CHARS, record_failure
+from storyblok_traffic.notifications.senders import EmailSender, JsonWebhookSender, SlackWebhookSender
+from storyblok_traffic.rules.messages import Message
 
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
 EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
@@ -33,19 +33,19 @@ def context(**more: object) -> dict[str, object]:
 
 
 def test_slack_posts_the_text(receiver):
-    SlackWebhookNotifier().send(MESSAGE)
+    SlackWebhookSender().send(MESSAGE)
     assert receiver.messages == [{"text": "Subject line\nSecond <line>"}]
 
 
 def test_json_webhook_posts_the_fields(json_receiver):
-    JsonWebhookNotifier(webhook_conn_id="storyblok_alerts_json").send(MESSAGE)
+    JsonWebhookSender(conn_id="storyblok_alerts_json").send(MESSAGE)
     assert json_receiver.messages == [
         {"subject": "Subject line", "text": "Subject line\nSecond <line>", "org": "acme", "alerts": []}
     ]
 
 
 def test_email_sends_subject_and_escaped_html(smtp):
-    EmailNotifier(to=["ops@example.com"], smtp_conn_id="smtp_alerts").send(MESSAGE)
+    EmailSender(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
     [mail] = smtp.emails
     assert (mail.sender, mail.recipients, mail.subject) == ("monitor@example.com", ("ops@example.com",), "Subject line")
     assert mail.body.strip() == "<p>Subject line</p>\n<p>Second &lt;line&gt;</p>"
@@ -54,10 +54,10 @@ def test_email_sends_subject_and_escaped_html(smtp):
 def test_notifiers_raise_when_the_receiver_fails(receiver, smtp):
     receiver.fail_next = 1
     with pytest.raises(Exception, match="500"):
-        SlackWebhookNotifier().send(MESSAGE)
+        SlackWebhookSender().send(MESSAGE)
     smtp.fail_next = 1
     with pytest.raises(Exception, match="451"):
-        EmailNotifier(to=["ops@example.com"], smtp_conn_id="smtp_alerts").send(MESSAGE)
+        EmailSender(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
 
 
 def test_failure_notice_reaches_every_channel_even_when_one_fails(receiver, json_receiver, smtp):

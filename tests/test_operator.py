@@ -8,7 +8,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from include.storyblok_simulator import Fault
 from storyblok_traffic.model import FetchedTraffic
-from storyblok_traffic.operator import StoryblokTrafficOperator, requested_days
+from storyblok_traffic.operators.fetch import StoryblokTrafficOperator, requested_days
+from storyblok_traffic.payloads import Upserted
 
 
 def operator(**kwargs) -> StoryblokTrafficOperator:
@@ -69,7 +70,7 @@ def test_refetch_days_fill_in_bytes_storyblok_finalised_later(simulator, storybl
 
     config = MonitorConfig(warehouse_schema=schema)
 
-    def fetch_day(day: str) -> dict:
+    def fetch_day(day: str) -> Upserted:
         fetch = StoryblokTrafficOperator(task_id="f", start_date_str=day, end_date_str=day, refetch_days=3)
         return upsert_traffic(fetch.execute({}), config)
 
@@ -79,10 +80,10 @@ def test_refetch_days_fill_in_bytes_storyblok_finalised_later(simulator, storybl
             return conn.scalar(select(t.total_bytes).where(t.day == day))
 
     simulator.settings.today = date(2026, 3, 10)
-    assert fetch_day("2026-03-09")["end_day_received"] is True
+    assert fetch_day("2026-03-09").fetched_day is True
     assert bytes_of(date(2026, 3, 9)) is None  # not calculated yet
     simulator.settings.today = date(2026, 3, 13)
-    assert fetch_day("2026-03-12")["org_days_received"] == 4  # 9th..12th in one request
+    assert fetch_day("2026-03-12").org_days == 4  # 9th..12th in one request
     assert simulator.calls()[-1]["query"]["start_date"] == ["2026-03-09"]
     assert bytes_of(date(2026, 3, 9)) == sum(b for _, _, b in simulator.model.day_rows(date(2026, 3, 9)))
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from storyblok_traffic.periods import month_of, window_of, year_of
+from storyblok_traffic.rules.periods import month_of, window_of, year_of
 
 
 def test_calendar_year_and_month():

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from storyblok_traffic import usage
 from storyblok_traffic.history import Range, month_chunks
 from storyblok_traffic.model import FetchedTraffic
+from storyblok_traffic.rules import usage
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 from storyblok_traffic.warehouse.reads import daily_usage

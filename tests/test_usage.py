@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storyblok_traffic import usage
-from storyblok_traffic.usage import Limits
+from storyblok_traffic.rules import usage
+from storyblok_traffic.rules.usage import Limits
 
 D = date(2026, 1, 1)
 

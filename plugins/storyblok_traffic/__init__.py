@@ -1,3 +1,3 @@
-"""Storyblok API traffic monitor for Airflow 3: hook, operator, warehouse, usage rules, notifiers."""
+"""Storyblok API traffic monitor for Airflow 3: hook, operators, warehouse, usage rules, notifications."""
 
 __version__ = "0.1.0"

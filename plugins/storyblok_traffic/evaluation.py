@@ -1,101 +1,224 @@
-"""What a usage check found (pure data): logged, pushed to XCom and readable in the UI."""
+"""One organisation's usage check as of a day: read the warehouse, apply the rules, record alert state.
+
+The caller owns the transaction; the organisation's advisory lock makes concurrent checks (and senders) take turns.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from storyblok_traffic.usage import format_pct
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, PeriodSummary
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.forecast import Forecast, project
+from storyblok_traffic.rules.periods import Window, window_of
+from storyblok_traffic.rules.usage import Crossing, Limits, alarms, format_pct, limit_in_force, percent_of
+from storyblok_traffic.warehouse import alerts, reads
+
+
+def evaluate(
+    conn: Connection,
+    org: OrgConfig,
+    day: date,
+    today: date,
+    fetched_day: bool | None = None,
+    quiet: bool | None = None,
+) -> Evaluation:
+    """Check ``org`` as of ``day``.
+
+    ``fetched_day``: whether the run's fetch had a row for the day (None: unknown). ``quiet``: record
+    alerts as suppressed; by default, when the day is older than the organisation's lookback.
+    """
+    alerts.lock_org(conn, org.org)
+    if quiet is None:
+        quiet = (today - day).days > org.alert_lookback_days
+    windows = [
+        window_of(period, day, org.year_start)
+        for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))
+        if thresholds
+    ]
+    first = min([w.start for w in windows] + [day - timedelta(days=org.forecast_window_days - 1)])
+    daily = reads.daily_usage(conn, org.org, first, day, org.metric)
+    history = reads.limit_history(conn, org.org)
+    newest = reads.newest_day(conn, org.org, day)
+    data_key = (st.DATA_PERIOD, newest or st.NEVER)
+    known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key])
+
+    facts = [_facts(org, w, day, daily, history) for w in windows]
+    seen = [obs for f in facts for obs in _observations(org, f)]
+    seen.append(_observe_data(org, day, newest, fetched_day))
+    changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
+    alerts.save(conn, changed)
+    state = known | {a.key: a for a in changed}
+
+    summaries = tuple(_summary(conn, org, f, day, state) for f in facts)
+    data_row = state.get((org.org, *data_key, st.NO_DATA, 0.0))
+    return Evaluation(
+        org=org.org,
+        day=day,
+        metric=org.metric,
+        quiet=quiet,
+        newest_day=newest,
+        periods=summaries,
+        data_alert=_view(data_row) if data_row else None,
+        pending_notices=alerts.count_pending(conn, org.org),
+        notes=_data_notes(org, day, newest, fetched_day, quiet),
+    )
+
+
+def _limit_on(history: Sequence[Limits], period: str, day: date) -> int:
+    limits = limit_in_force(history, day)
+    return limits.of(period) if limits else 0
 
 
 @dataclass(frozen=True)
-class AlertView:
-    kind: str  # actual or forecast
-    threshold_pct: float
-    status: str
-    crossed_on: date
-    projected_on: date | None = None
+class _Facts:
+    """One period as of the run's day."""
 
-    def describe(self) -> str:
-        text = f"{format_pct(self.threshold_pct)} {self.status}"
-        if self.kind == "forecast":
-            return f"forecast {text} (projected {self.projected_on})"
-        return text
-
-
-@dataclass(frozen=True)
-class ForecastView:
-    basis_days: int
-    daily_rate: float
-    projected_usage: int
-    projected_percent: float | None
-    crossings: dict[str, date]  # threshold ("100%") -> projected day
-
-
-@dataclass(frozen=True)
-class PeriodSummary:
-    period: str
-    start: date
-    last: date
-    usage: int
-    limit: int
-    percent: float | None
+    window: Window
     thresholds: tuple[float, ...]
     days_with_data: int
-    days_so_far: int
-    forecast: ForecastView | None
-    alerts: tuple[AlertView, ...]
-    notes: tuple[str, ...] = field(default=())
+    usage: int
+    limit: int  # in force on the run's day
+    active: dict[float, Crossing]  # thresholds in alarm
+    forecast: Forecast | None
 
-    def describe(self, metric: str) -> str:
-        pct = "unknown" if self.percent is None else f"{self.percent:.2f}%"
-        text = (
-            f"{self.period} {self.start}..{self.last}: {self.usage:,} of {self.limit:,} {metric} ({pct}), "
-            f"{self.days_with_data} of {self.days_so_far} days stored"
+
+def _facts(
+    org: OrgConfig, w: Window, day: date, daily: Sequence[tuple[date, int]], history: Sequence[Limits]
+) -> _Facts:
+    in_period = [(d, amount) for d, amount in daily if d >= w.start]
+    used = sum(amount for _, amount in in_period)
+    limit = _limit_on(history, w.period, day)
+    thresholds = org.yearly_thresholds if w.period == "year" else org.monthly_thresholds
+    found = alarms(in_period, lambda d: _limit_on(history, w.period, d), thresholds, w.start, day)
+    forecast = None
+    if org.forecast_thresholds and limit > 0:
+        forecast = project(
+            daily, day, w.last, used, limit, org.forecast_thresholds, org.forecast_window_days, org.forecast_min_days
         )
-        if self.forecast:
-            f = self.forecast
-            text += f"; forecast {f.projected_usage:,} by {self.last} from {f.basis_days} days"
-            if f.crossings:
-                text += " (" + ", ".join(f"{t} on {d}" for t, d in f.crossings.items()) + ")"
-        text += "; alerts: " + (", ".join(a.describe() for a in self.alerts) or "none")
-        return text
+    return _Facts(w, thresholds, len(in_period), used, limit, {c.threshold_pct: c for c in found}, forecast)
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    org: str
-    day: date
-    metric: str
-    quiet: bool  # the day is older than the lookback: alerts are recorded, not sent
-    newest_day: date | None
-    periods: tuple[PeriodSummary, ...]
-    data_alert: AlertView | None
-    due: int  # notices waiting to be sent for this organisation (this run's and any left over)
-    notes: tuple[str, ...] = field(default=())
+def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
+    w = f.window
 
-    def describe(self) -> str:
-        lines = [f"{self.org} as of {self.day} ({self.metric}):"]
-        lines += [f"  {p.describe(self.metric)}" for p in self.periods]
-        lines.append(
-            f"  newest stored day: {self.newest_day or 'none'}; notices due: {self.due}"
-            + ("; older than the lookback, so nothing is sent" if self.quiet else "")
+    def seen(kind: str, threshold: float, crossed_on: date | None, projected_on: date | None = None) -> st.Observation:
+        return st.Observation(
+            org=org.org,
+            period=w.period,
+            period_start=w.start,
+            period_end=w.last,
+            kind=kind,
+            threshold_pct=threshold,
+            in_alarm=(crossed_on if kind == st.ACTUAL else projected_on) is not None,
+            crossed_on=crossed_on,
+            usage=f.usage,
+            usage_limit=f.limit,
+            projected_on=projected_on,
         )
-        return "\n".join(lines)
 
-    def all_notes(self) -> tuple[str, ...]:
-        return self.notes + tuple(f"{p.period}: {note}" for p in self.periods for note in p.notes)
-
-    def to_xcom(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+    found = [seen(st.ACTUAL, t, f.active[t].crossed_on if t in f.active else None) for t in f.thresholds]
+    for t in org.forecast_thresholds:
+        found.append(seen(st.FORECAST, t, None, f.forecast.crossing_of(t) if f.forecast else None))
+    return found
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
+def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_day: bool | None) -> st.Observation:
+    stale = newest is None or (day - newest).days > org.stale_after_days
+    return st.Observation(
+        org=org.org,
+        period=st.DATA_PERIOD,
+        period_start=newest or st.NEVER,
+        period_end=None,
+        kind=st.NO_DATA,
+        threshold_pct=0.0,
+        in_alarm=stale or fetched_day is False,
+        crossed_on=day,
+    )
+
+
+def _summary(
+    conn: Connection, org: OrgConfig, f: _Facts, day: date, state: dict[tuple[object, ...], st.Alert]
+) -> PeriodSummary:
+    w = f.window
+    rows = sorted(
+        (a for a in state.values() if (a.period, a.period_start) == (w.period, w.start)),
+        key=lambda a: (a.kind, a.threshold_pct),
+    )
+    return PeriodSummary(
+        period=w.period,
+        start=w.start,
+        last=w.last,
+        usage=f.usage,
+        limit=f.limit,
+        percent=percent_of(f.usage, f.limit),
+        thresholds=f.thresholds,
+        days_with_data=f.days_with_data,
+        days_so_far=w.days_to(day),
+        forecast=_forecast_view(f.forecast, f.limit),
+        alerts=tuple(_view(a) for a in rows),
+        notes=_period_notes(conn, org, f, day),
+    )
+
+
+def _forecast_view(forecast: Forecast | None, limit: int) -> ForecastView | None:
+    if forecast is None:
+        return None
+    return ForecastView(
+        basis_days=forecast.basis_days,
+        daily_rate=forecast.daily_rate,
+        projected_usage=forecast.projected_usage,
+        projected_percent=percent_of(forecast.projected_usage, limit),
+        crossings={format_pct(t): d for t, d in forecast.crossings},
+    )
+
+
+def _view(alert: st.Alert) -> AlertView:
+    return AlertView(alert.kind, alert.threshold_pct, alert.status, alert.crossed_on, alert.projected_on)
+
+
+def _period_notes(conn: Connection, org: OrgConfig, f: _Facts, day: date) -> tuple[str, ...]:
+    notes = []
+    w, days, limit, forecast = f.window, f.days_with_data, f.limit, f.forecast
+    expected = w.days_to(day)
+    if days < expected:
+        notes.append(
+            f"only {days} of {expected} days since {w.start} are stored: usage is a lower bound until "
+            f"the missing days are backfilled"
+        )
+    if limit <= 0:
+        notes.append("no traffic limit is known yet for this organisation: thresholds cannot be checked")
+    elif org.forecast_thresholds and forecast is None:
+        notes.append(
+            f"no forecast: fewer than {org.forecast_min_days} stored days in the last {org.forecast_window_days} days"
+        )
+    if org.metric == "bytes":
+        missing = reads.days_missing_bytes(conn, org.org, w.start, day)
+        if missing:
+            notes.append(f"{missing} day(s) have no byte count yet (Storyblok has not calculated them)")
+    return tuple(notes)
+
+
+def _data_notes(
+    org: OrgConfig, day: date, newest: date | None, fetched_day: bool | None, quiet: bool
+) -> tuple[str, ...]:
+    notes = []
+    if fetched_day is False:
+        notes.append(f"Storyblok returned no traffic row for {day}")
+    if newest is None:
+        notes.append(f"no traffic is stored for {org.org} up to {day}")
+    elif (day - newest).days > org.stale_after_days:
+        notes.append(
+            f"the newest stored day is {newest}, {(day - newest).days} days before {day} "
+            f"(allowed: {org.stale_after_days})"
+        )
+    if quiet:
+        notes.append(
+            f"{day} is more than {org.alert_lookback_days} days old: alerts are recorded as suppressed, not sent"
+        )
+    return tuple(notes)

@@ -75,11 +75,12 @@ def month_chunks(days: Range) -> list[Range]:
 
 def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
     """Fetch one chunk and write it in one transaction; returns the (small) write counts."""
-    from storyblok_traffic.operator import fetch_days
+    from storyblok_traffic.hooks.storyblok import StoryblokHook
+    from storyblok_traffic.operators.fetch import fetch_days
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
 
-    fetched, daily = fetch_days(org.conn_id, org.org, chunk.first, chunk.last, config.warehouse)
+    fetched, daily = fetch_days(StoryblokHook(org.conn_id), org.org, chunk.first, chunk.last, config.warehouse)
     with warehouse_transaction(config.warehouse) as conn:
         counts = write_fetch(conn, fetched, daily)
     log.info("Loaded %s..%s for %s: %s", chunk.first, chunk.last, org.org, counts.as_dict())
@@ -88,7 +89,7 @@ def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str,
 
 def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
     """Evaluate every day in order, one transaction each, alerts suppressed; returns a small summary."""
-    from storyblok_traffic.alerting import evaluate
+    from storyblok_traffic.evaluation import evaluate
     from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
     from storyblok_traffic.warehouse.migrations import ensure_current
     from storyblok_traffic.warehouse.reads import days_stored

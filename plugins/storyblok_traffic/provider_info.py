@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from storyblok_traffic import __version__
-from storyblok_traffic.connection import DEFAULT_READ_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND, REGION_ROOTS, TOKEN_TYPES
+from storyblok_traffic.hooks.connection import (
+    AUTH_SCHEMES,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REQUESTS_PER_SECOND,
+    REGION_ROOTS,
+)
 
 PACKAGE_NAME = "storyblok-traffic-monitor"
 
@@ -24,10 +29,10 @@ CONN_FIELDS: dict[str, Any] = {
         "description": "Storyblok region of the organisation's spaces; ignored when a host is set.",
         "schema": {"type": ["string", "null"], "enum": [*REGION_ROOTS, None], "default": "eu"},
     },
-    "token_type": {
+    "auth_scheme": {
         "label": "Token type",
         "description": "'personal' sends the token as it is; 'oauth' sends it as a Bearer token.",
-        "schema": {"type": ["string", "null"], "enum": [*TOKEN_TYPES, None], "default": "personal"},
+        "schema": {"type": ["string", "null"], "enum": [*AUTH_SCHEMES, None], "default": "personal"},
     },
     "requests_per_second": {
         "label": "Requests per second",
@@ -46,21 +51,18 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE_NAME,
         "name": "Storyblok traffic monitor",
-        "description": "Storyblok Management API hook, traffic operator and usage notifiers.",
+        "description": "Storyblok Management API hook, traffic operators, usage alerts and their notifications.",
         "versions": [__version__],
         "connection-types": [
             {
                 "connection-type": "storyblok",
-                "hook-class-name": "storyblok_traffic.hook.StoryblokHook",
+                "hook-class-name": "storyblok_traffic.hooks.storyblok.StoryblokHook",
                 "hook-name": "Storyblok",
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
                 "conn-fields": CONN_FIELDS,
             }
         ],
         "notifications": [
-            "storyblok_traffic.notifiers.SlackWebhookNotifier",
-            "storyblok_traffic.notifiers.EmailNotifier",
-            "storyblok_traffic.notifiers.JsonWebhookNotifier",
-            "storyblok_traffic.notifiers.PipelineFailureNotifier",
+            "storyblok_traffic.notifications.failure.PipelineFailureNotifier",
         ],
     }

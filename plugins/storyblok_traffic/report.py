@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import Connection, Date, cast, func, select
 
-from storyblok_traffic.alert_state import FORECAST, NO_DATA, Alert
-from storyblok_traffic.usage import percent_of
+from storyblok_traffic.rules.alert_state import FORECAST, NO_DATA, Alert
+from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.reads import limits_on
 from storyblok_traffic.warehouse.tables import org_traffic_daily

@@ -161,7 +161,9 @@ def test_a_role_with_only_dml_rights_runs_the_daily_dag(traffic_dag, dml_role, e
     import psycopg
     from sqlalchemy.engine import make_url
 
-    run = _run(traffic_dag, DAY)
+    # The day after DAY: a run after another test's failed DAY - 1 would wait for ever on
+    # check_usage's depends_on_past (issue 11), while DAY's own runs succeed.
+    run = _run(traffic_dag, DAY + timedelta(days=1))
     assert str(run.state) == "success", _states(run)
     with engine.connect() as conn:
         assert conn.execute(text(f'SELECT count(*) FROM "{schema}".org_traffic_daily')).scalar() == 4

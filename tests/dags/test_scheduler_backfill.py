@@ -30,9 +30,8 @@ def sim_settings() -> SimulatorSettings:
 
 @pytest.fixture
 def stack(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
-    meta = "storyblok_airflow_meta"
+    meta = f"meta_{schema}"  # its own metadata database: runs side by side never share one
     with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {meta} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {meta}")
     config = tmp_path / "monitor.yaml"
     # Starting tomorrow, the DAG has no scheduled run of its own: only the backfill's runs happen
@@ -46,6 +45,8 @@ def stack(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver, 
         yield airflow.start()
     finally:
         airflow.stop()
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {meta} WITH (FORCE)")
 
 
 def test_backfill_through_the_scheduler_equals_daily_runs(stack, simulator, engine, schema, receiver):

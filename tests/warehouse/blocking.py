@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from storyblok_traffic.config import MonitorConfig
-from storyblok_traffic.operator import StoryblokTrafficOperator
+from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
 from storyblok_traffic.tasks import upsert_traffic
 
 

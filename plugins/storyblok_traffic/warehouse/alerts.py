@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.alert_state import CLEAR, CLEARED, PENDING, SENT, Alert
+from storyblok_traffic.rules.alert_state import CLEAR, CLEARED, PENDING, SENT, Alert
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
@@ -59,12 +59,12 @@ def history(conn: Connection, org: str) -> list[Alert]:
     return [_alert(row) for row in rows.mappings()]
 
 
-def count_due(conn: Connection, org: str) -> int:
+def count_pending(conn: Connection, org: str) -> int:
     a = usage_alerts.c
     return int(conn.scalar(select(func.count()).where(a.org == org, a.status == PENDING)) or 0)
 
 
-def due(conn: Connection, org: str) -> list[Alert]:
+def pending(conn: Connection, org: str) -> list[Alert]:
     """The org's alerts whose notice is waiting; to send them, hold the org's lock (``lock_org``)."""
     a = usage_alerts.c
     rows = conn.execute(

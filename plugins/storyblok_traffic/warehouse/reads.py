@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from storyblok_traffic.usage import Limits
+from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily, usage_snapshots
 
 

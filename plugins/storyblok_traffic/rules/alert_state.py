@@ -44,7 +44,8 @@ class Alert:
         return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
 
     @property
-    def due(self) -> bool:
+    def is_pending(self) -> bool:
+        """Its current notice waits to be sent."""
         return self.status == PENDING
 
 

@@ -1,4 +1,4 @@
-"""Settings of a ``storyblok`` Airflow connection: region or host, token and token type, rate."""
+"""Settings of a ``storyblok`` Airflow connection: region or host, token and how it is sent, rate."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ REGION_ROOTS: dict[str, str] = {
     "ap": "https://api-ap.storyblok.com",
     "cn": "https://app.storyblokchina.cn",
 }
-TOKEN_TYPES = ("personal", "oauth")
+AUTH_SCHEMES = ("personal", "oauth")
+# The extra that says how the token is sent. Its first name, token_type, contains "token", so Airflow's
+# secrets masker hid its value: the UI's edit form showed *** and could not show the saved choice.
+AUTH_SCHEME_EXTRA, OLD_AUTH_SCHEME_EXTRA = "auth_scheme", "token_type"
 # Storyblok's plans: 3 requests/s on Starter, 6 on all others.
 DEFAULT_REQUESTS_PER_SECOND = 6.0
 # Generous, because the bulk history asks for a whole month of every space per request.
@@ -28,21 +31,21 @@ class StoryblokConnectionSettings:
     base_url: str
     region: str
     token: str
-    token_type: str
+    auth_scheme: str
     requests_per_second: float
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
     def __repr__(self) -> str:  # the token must not surface through a repr in a log or traceback
         return (
             f"StoryblokConnectionSettings(conn_id={self.conn_id!r}, base_url={self.base_url!r}, "
-            f"region={self.region!r}, token_type={self.token_type!r}, "
+            f"region={self.region!r}, auth_scheme={self.auth_scheme!r}, "
             f"requests_per_second={self.requests_per_second})"
         )
 
     @property
     def authorization(self) -> str:
         """Personal access tokens go as they are; OAuth tokens as ``Bearer``."""
-        return f"Bearer {self.token}" if self.token_type == "oauth" else self.token  # noqa: S105
+        return f"Bearer {self.token}" if self.auth_scheme == "oauth" else self.token
 
     @classmethod
     def from_connection(cls, conn: Any) -> StoryblokConnectionSettings:
@@ -54,10 +57,11 @@ class StoryblokConnectionSettings:
             raise StoryblokConnectionError(
                 f"connection {conn_id!r}: unknown region {region!r}; use one of {', '.join(REGION_ROOTS)}"
             )
-        token_type = str(extra.get("token_type") or "personal").strip().lower()
-        if token_type not in TOKEN_TYPES:
+        auth_scheme = str(extra.get(AUTH_SCHEME_EXTRA) or extra.get(OLD_AUTH_SCHEME_EXTRA) or "personal")
+        auth_scheme = auth_scheme.strip().lower()
+        if auth_scheme not in AUTH_SCHEMES:
             raise StoryblokConnectionError(
-                f"connection {conn_id!r}: token_type {token_type!r} must be 'personal' or 'oauth'"
+                f"connection {conn_id!r}: auth_scheme {auth_scheme!r} must be 'personal' or 'oauth'"
             )
         token = (conn.password or "").strip()
         if not token:
@@ -67,14 +71,14 @@ class StoryblokConnectionSettings:
         if token.lower().startswith("bearer "):
             raise StoryblokConnectionError(
                 f"connection {conn_id!r}: store the token without the 'Bearer ' prefix and set "
-                "token_type to 'oauth' instead"
+                "auth_scheme to 'oauth' instead"
             )
         return cls(
             conn_id=conn_id,
             base_url=_base_url(conn_id, conn.host, region),
             region=region,
             token=token,
-            token_type=token_type,
+            auth_scheme=auth_scheme,
             requests_per_second=_number(conn_id, "requests_per_second", extra, DEFAULT_REQUESTS_PER_SECOND, 100),
             read_timeout=_number(conn_id, "read_timeout", extra, DEFAULT_READ_TIMEOUT, 600),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -11,6 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
     from storyblok_traffic.config import Warehouse
+    from storyblok_traffic.hooks.storyblok import StoryblokHook
     from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 
 # A daily run covers [data_interval_start, data_interval_end): its days are start .. end - 1.
@@ -58,10 +60,16 @@ class StoryblokTrafficOperator(BaseOperator):
         self.start_date_str = start_date_str
         self.end_date_str = end_date_str
 
+    @cached_property
+    def hook(self) -> StoryblokHook:
+        from storyblok_traffic.hooks.storyblok import StoryblokHook
+
+        return StoryblokHook(self.storyblok_conn_id)
+
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)
         first -= timedelta(days=self.refetch_days)
-        fetched, daily = fetch_days(self.storyblok_conn_id, self.org, first, last, self.quarantine)
+        fetched, daily = fetch_days(self.hook, self.org, first, last, self.quarantine)
         self.log.info(
             "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
             len(daily.org_days),
@@ -74,7 +82,7 @@ class StoryblokTrafficOperator(BaseOperator):
 
 
 def fetch_days(
-    conn_id: str, org: str, first: date, last: date, quarantine: Warehouse | None = None
+    hook: StoryblokHook, org: str, first: date, last: date, quarantine: Warehouse | None = None
 ) -> tuple[FetchedTraffic, DailyTraffic]:
     """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task.
 
@@ -87,10 +95,8 @@ def fetch_days(
         StoryblokRequestRejected,
         body_without_secret,
     )
-    from storyblok_traffic.hook import StoryblokHook
     from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
 
-    hook = StoryblokHook(conn_id)
     try:
         response = hook.get_all_traffic(first, last, group_by="day")
     except (StoryblokRequestRejected, StoryblokConnectionError) as err:

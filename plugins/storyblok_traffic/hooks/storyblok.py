@@ -1,24 +1,27 @@
 """StoryblokHook: transport to the Management API (auth, regions, timeouts, retries, throttle).
 
-It builds the session and classifies responses; parsing the body is left to the caller
-(``storyblok_traffic.model``), as in the HTTP provider.
+It owns its session and classifies responses; parsing the body is left to the caller
+(``storyblok_traffic.model``), as in the HTTP provider. It subclasses ``BaseHook`` rather than
+``HttpHook``: the HTTP hook's public ``run`` would send requests around the throttle and the retries,
+and its session builder turns every connection extra into a header.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import requests
-from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from storyblok_traffic import __version__
-from storyblok_traffic.connection import StoryblokConnectionSettings
 from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable, without_secret
-from storyblok_traffic.retry import RETRYABLE_STATUSES, RetryPolicy
-from storyblok_traffic.throttle import HostThrottle, shared_throttle
+from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
+from storyblok_traffic.hooks.retry import RETRYABLE_STATUSES, RetryPolicy
+from storyblok_traffic.hooks.throttle import HostThrottle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
 GROUP_BY = ("day", "month", "year")
@@ -34,8 +37,10 @@ _HINTS = {
 }
 
 
-class StoryblokHook(HttpHook):
+class StoryblokHook(BaseHook):
     """Talks to Storyblok's Management API through a ``storyblok`` connection.
+
+    Every request goes through ``run``, which keeps to the throttle and retries transient failures.
 
     :param storyblok_conn_id: connection holding the token (password), region and token type (extras).
     :param timeout: (connect, read) timeouts in seconds for each request; defaults to 5 s and the
@@ -58,45 +63,37 @@ class StoryblokHook(HttpHook):
         requests_per_second: float | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(method="GET", http_conn_id=storyblok_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.storyblok_conn_id = storyblok_conn_id
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._requests_per_second = requests_per_second
-        self._settings: StoryblokConnectionSettings | None = None
-        self._session: requests.Session | None = None
 
-    @property
+    @cached_property
     def settings(self) -> StoryblokConnectionSettings:
-        if self._settings is None:
-            settings = StoryblokConnectionSettings.from_connection(self.get_connection(self.storyblok_conn_id))
-            mask_secret(settings.token)
-            self._settings = settings
-        return self._settings
+        settings = StoryblokConnectionSettings.from_connection(self.get_connection(self.storyblok_conn_id))
+        mask_secret(settings.token)
+        return settings
 
-    @property
+    @cached_property
     def throttle(self) -> HostThrottle:
         rate = self._requests_per_second or self.settings.requests_per_second
         return shared_throttle(self.storyblok_conn_id, rate)
 
-    def get_conn(
-        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
-    ) -> requests.Session:
-        """A session with the Authorization header; connection extras never become headers here."""
-        settings = self.settings
-        self.base_url = settings.base_url
-        self._base_url_initialized = True
+    def get_conn(self) -> requests.Session:
+        """The hook's session: the Authorization header and nothing from the connection's extras."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
         session = requests.Session()
         session.headers.update(
             {
-                "Authorization": settings.authorization,
+                "Authorization": self.settings.authorization,
                 "Accept": "application/json",
                 "User-Agent": f"storyblok-traffic-monitor/{__version__}",
             }
         )
-        session = self._configure_session_from_mount_adapters(session)
-        if headers:
-            session.headers.update(headers)
         return session
 
     def get_all_traffic(self, start_date: date, end_date: date, group_by: str = "day") -> requests.Response:
@@ -110,22 +107,23 @@ class StoryblokHook(HttpHook):
             "end_date": end_date.isoformat(),
             "group_by": group_by,
         }
-        return self.request(ALL_TRAFFIC_ENDPOINT, params)
+        return self.run(ALL_TRAFFIC_ENDPOINT, params)
 
-    def request(self, endpoint: str, params: dict[str, str] | None = None) -> requests.Response:
-        """GET with throttle and retries; returns a 2xx response or raises a ``StoryblokError``."""
-        if self._session is None:
-            self._session = self.get_conn()
-        url = self.url_from_endpoint(endpoint)
+    def run(self, endpoint: str, params: dict[str, str] | None = None) -> requests.Response:
+        """GET ``endpoint`` (a path below the API root) with throttle and retries.
+
+        Returns a 2xx response or raises a ``StoryblokError``.
+        """
+        url = f"{self.settings.base_url}/{endpoint.lstrip('/')}"
         timeout = self.timeout or (CONNECT_TIMEOUT, self.settings.read_timeout)
         deadline = time.monotonic() + self.retry.total_seconds
         last_problem = "no attempt made"
         for attempt in range(1, self.retry.max_attempts + 1):
             self.throttle.wait()
             try:
-                response = self._session.get(url, params=params, timeout=timeout)
+                response = self.get_conn().get(url, params=params, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as err:
-                last_problem = f"{type(err).__name__} talking to {self.base_url}"
+                last_problem = f"{type(err).__name__} talking to {self.settings.base_url}"
                 retry_after = None
             else:
                 if response.status_code < 300:

@@ -8,9 +8,9 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from storyblok_traffic.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, Alert
-from storyblok_traffic.periods import ADJECTIVE
-from storyblok_traffic.usage import format_pct, percent_of
+from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, Alert
+from storyblok_traffic.rules.periods import ADJECTIVE
+from storyblok_traffic.rules.usage import format_pct, percent_of
 
 # (period, period start) -> [(space id, usage)], largest first
 TopSpaces = Mapping[tuple[str, date], Sequence[tuple[str, int]]]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storyblok_traffic.usage import reached
+from storyblok_traffic.rules.usage import reached
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,13 @@
-"""From configured channels to notifiers, and the pipeline's own failure notice to all of them."""
+"""The pipeline's failure notice: each task keeps its error, the DAG's callback tells every channel."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 from storyblok_traffic.config import ChannelConfig
-
-if TYPE_CHECKING:
-    from storyblok_traffic.messages import Message
 
 # ``ti`` is the task that failed, when Airflow knows it; ``error`` what ``record_failure`` kept of its error.
 FAILURE_TEXT = (
@@ -41,22 +38,6 @@ def record_failure(context: Any) -> None:
     context["ti"].xcom_push(key=FAILURE_KEY, value=text)
 
 
-class Sender(Protocol):
-    def send(self, message: Message) -> None: ...
-
-
-def notifier_for(channel: ChannelConfig) -> Sender:
-    from storyblok_traffic.notifiers.email import EmailNotifier
-    from storyblok_traffic.notifiers.json_webhook import JsonWebhookNotifier
-    from storyblok_traffic.notifiers.slack import SlackWebhookNotifier
-
-    if channel.type == "email":
-        return EmailNotifier(to=channel.to, smtp_conn_id=channel.conn_id, from_email=channel.from_email)
-    if channel.type == "webhook":
-        return JsonWebhookNotifier(webhook_conn_id=channel.conn_id)
-    return SlackWebhookNotifier(webhook_conn_id=channel.conn_id)
-
-
 class PipelineFailureNotifier(BaseNotifier):
     """The DAG's failure callback: ``text`` to every channel; one channel failing does not stop the others.
 
@@ -83,13 +64,14 @@ class PipelineFailureNotifier(BaseNotifier):
         return super().get_template_env(dag=dag)
 
     def notify(self, context: Any) -> None:
-        from storyblok_traffic.messages import failure_message
+        from storyblok_traffic.notifications.senders import sender_for
+        from storyblok_traffic.rules.messages import failure_message
 
         message = failure_message(self.text)
         failed = []
         for channel in self.channels:
             try:
-                notifier_for(channel).send(message)
+                sender_for(channel).send(message)
             except Exception:
                 self.log.exception("Could not send the failure notice to channel %s", channel.name)
                 failed.append(channel.name)

@@ -29,7 +29,7 @@ class TrafficUpsertOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic import tasks
 
-        return tasks.upsert_traffic(self.fetched, self.config)
+        return tasks.upsert_traffic(self.fetched, self.config).to_xcom()
 
 
 class UsageCheckOperator(BaseBranchOperator):
@@ -47,12 +47,11 @@ class UsageCheckOperator(BaseBranchOperator):
         self.config = config
 
     def choose_branch(self, context: Any) -> str:
-        from datetime import date
-
         from storyblok_traffic import tasks
+        from storyblok_traffic.payloads import Upserted
 
-        day = date.fromisoformat(self.upserted["end_date"])
-        evaluation = tasks.check_usage(day, self.org, self.config, fetched_day=self.upserted["end_day_received"])
+        upserted = Upserted.from_xcom(self.upserted)
+        evaluation = tasks.check_usage(upserted.end_date, self.org, self.config, fetched_day=upserted.fetched_day)
         context["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
         return tasks.branch_for(evaluation)
 

@@ -14,9 +14,9 @@ import pytest
 from msgspec.structs import replace
 from sqlalchemy import select
 
-from storyblok_traffic.alerting import evaluate
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
-from storyblok_traffic.evaluation import Evaluation
+from storyblok_traffic.evaluation import evaluate
+from storyblok_traffic.payloads import Evaluation
 from storyblok_traffic.tasks import NOTIFY_TASK, NotificationError, branch_for, check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
@@ -78,8 +78,8 @@ def test_each_yearly_tier_is_announced_once_on_its_day(history, config, receiver
 def test_exactly_at_the_threshold_counts_and_one_below_does_not(history, config, receiver):
     history.limit("acme", date(2026, 1, 1), 100)
     history.days("acme", {date(2026, 2, 1): 599, date(2026, 2, 2): 1})
-    assert run(date(2026, 2, 1), YEARLY, config).due == 0
-    assert run(date(2026, 2, 2), YEARLY, config).due == 1
+    assert run(date(2026, 2, 1), YEARLY, config).pending_notices == 0
+    assert run(date(2026, 2, 2), YEARLY, config).pending_notices == 1
     assert len(receiver.texts()) == 1
     assert "Crossed the 50% threshold on 2026-02-02" in receiver.texts()[0]
 
@@ -149,7 +149,7 @@ def test_a_contract_year_resets_on_its_start_day(history, schema, receiver):
     config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
     history.limit("acme", date(2026, 1, 1), 100)
     history.days("acme", {date(2026, 3, 14): 700, date(2026, 3, 15): 700})
-    assert run(date(2026, 3, 14), org, config).due == 1
+    assert run(date(2026, 3, 14), org, config).pending_notices == 1
     after = run(date(2026, 3, 15), org, config)
     assert after.periods[0].start == date(2026, 3, 15)
     assert after.periods[0].usage == 700
@@ -176,7 +176,7 @@ def test_a_mid_year_upgrade_keeps_past_alerts_and_says_back_within_limits_once(
     assert rows(engine, schema) == [("year", "actual", date(2026, 1, 1), 50.0, "cleared", date(2026, 3, 1))]
     # The past is judged by the limit of its day: March still reads 58% of 1,200, and moves nothing.
     march = check_usage(date(2026, 3, 1), YEARLY, config, today=date(2026, 6, 2))
-    assert (march.periods[0].limit, march.periods[0].percent, march.due) == (1200, 58.33, 0)
+    assert (march.periods[0].limit, march.periods[0].percent, march.pending_notices) == (1200, 58.33, 0)
     assert rows(engine, schema)[0][4] == "cleared"
 
 
@@ -223,7 +223,7 @@ def test_a_400_day_backfill_records_every_crossing_and_sends_only_recent_ones(hi
     history.days("acme", traffic)
     for day in sorted(traffic):  # in date order, as depends_on_past makes a backfill do
         with begin(engine, schema) as conn:
-            due = evaluate(conn, org, day, today).due
+            due = evaluate(conn, org, day, today).pending_notices
         if due:
             notify_due(org, config)
 
@@ -249,7 +249,7 @@ def test_a_400_day_backfill_records_every_crossing_and_sends_only_recent_ones(hi
 def test_stale_data_sends_one_no_data_alert(history, config, receiver, engine, schema):
     history.limit("acme", date(2026, 1, 1), 100_000)
     history.days("acme", days(date(2026, 3, 1), 5, 10))  # up to Mar 5
-    assert run(date(2026, 3, 7), YEARLY, config).due == 0  # two days behind: tolerated
+    assert run(date(2026, 3, 7), YEARLY, config).pending_notices == 0  # two days behind: tolerated
     stale = run(date(2026, 3, 8), YEARLY, config)
     assert stale.data_alert is not None
     assert stale.data_alert.status == "pending"
@@ -265,7 +265,7 @@ def test_stale_data_sends_one_no_data_alert(history, config, receiver, engine, s
 def test_a_fetch_without_the_day_is_no_data_at_once(history, config, receiver):
     history.limit("acme", date(2026, 1, 1), 100_000)
     history.days("acme", days(date(2026, 3, 1), 5, 10))
-    assert run(date(2026, 3, 6), YEARLY, config, fetched_day=True).due == 0
+    assert run(date(2026, 3, 6), YEARLY, config, fetched_day=True).pending_notices == 0
     run(date(2026, 3, 6), YEARLY, config, fetched_day=False)
     assert len(receiver.texts()) == 1
     assert "no data for acme after 2026-03-05" in receiver.texts()[0]
@@ -311,10 +311,10 @@ def test_old_days_record_without_sending(history, config, receiver, engine, sche
     history.days("acme", {date(2026, 6, 2): 700})
     quiet = run(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 6))
     assert quiet.quiet
-    assert quiet.due == 0
+    assert quiet.pending_notices == 0
     assert receiver.messages == []
     assert rows(engine, schema)[0][4] == "suppressed"
-    assert run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6)).due == 0
+    assert run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6)).pending_notices == 0
     assert receiver.messages == []
 
 
@@ -323,7 +323,7 @@ def test_notices_held_back_go_out_together_with_their_own_days(history, config, 
     history.days("acme", {date(2026, 6, 1): 700, date(2026, 6, 2): 300})
     receiver.fail_next = 1
     run_one = check_usage(date(2026, 6, 1), YEARLY, config, today=date(2026, 6, 2))
-    assert run_one.due == 1
+    assert run_one.pending_notices == 1
     with pytest.raises(NotificationError):
         notify_due(YEARLY, config)  # the webhook is down: 50 % waits
     run(date(2026, 6, 2), YEARLY, config)  # 83 %: 75 % joins it
@@ -345,7 +345,8 @@ def test_a_first_alarm_moves_back_when_older_history_arrives(history, config, re
 def test_a_check_during_a_send_waits_for_it_and_nothing_goes_out_twice(history, config, receiver, engine, schema):
     history.limit("acme", date(2026, 1, 1), 100)
     history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})
-    assert check_usage(date(2026, 6, 10), YEARLY, config, today=date(2026, 6, 10)).due == 1  # 50 % "on June 10"
+    checked = check_usage(date(2026, 6, 10), YEARLY, config, today=date(2026, 6, 10))
+    assert checked.pending_notices == 1  # 50 % "on June 10"
     receiver.gate.clear()  # the webhook hangs: the sender's transaction stays open
     with ThreadPoolExecutor(max_workers=2) as pool:
         sender = pool.submit(notify_due, YEARLY, config)

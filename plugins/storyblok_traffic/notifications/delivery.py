@@ -1,0 +1,78 @@
+"""Delivering an organisation's pending notices: one message per channel, each delivery recorded.
+
+The organisation stays locked (``warehouse.alerts.lock_org``) while messages go out, so a concurrent
+sender finds nothing left to send and a concurrent check waits and then sees what was sent. When a
+channel fails, the others are still served and recorded; the caller fails afterwards, so its retry
+sends only to the channel that failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import ChannelConfig, OrgConfig
+from storyblok_traffic.notifications.senders import sender_for
+from storyblok_traffic.rules.alert_state import DATA_PERIOD, Alert
+from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
+from storyblok_traffic.warehouse import alerts, reads
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Delivery:
+    """What one delivery did: the notices each channel took, and why the others refused."""
+
+    sent: dict[str, list[str]] = field(default_factory=dict)  # channel -> labels of the notices it took
+    failures: dict[str, str] = field(default_factory=dict)  # channel -> error
+
+
+def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig]) -> Delivery:
+    """Send ``org``'s pending notices to every channel that lacks them; the caller owns the transaction."""
+    alerts.lock_org(conn, org.org)
+    pending = alerts.pending(conn, org.org)
+    delivery = Delivery()
+    if not pending:
+        log.info("Nothing to notify for %s: the notices were already sent", org.org)
+        return delivery
+    top = _top_spaces(conn, org, pending)
+    done = alerts.delivered(conn, pending)
+    for channel in channels:
+        todo = [a for a in pending if (a.key, channel.name) not in done]
+        if todo and _send(channel, alert_message(org.org, org.metric, todo, top), delivery):
+            alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
+            done |= {(a.key, channel.name) for a in todo}
+            delivery.sent[channel.name] = [_label(a) for a in todo]
+    complete = [a for a in pending if all((a.key, c.name) in done for c in channels)]
+    alerts.finish(conn, complete, datetime.now(UTC))
+    log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
+    return delivery
+
+
+def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> TopSpaces:
+    """One query per period: its spaces up to the newest day any of its notices speaks of."""
+    latest: dict[tuple[str, date], date] = {}
+    for a in pending:
+        if a.period != DATA_PERIOD:
+            key = (a.period, a.period_start)
+            latest[key] = max(latest.get(key, a.as_of), a.as_of)
+    return {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}
+
+
+def _send(channel: ChannelConfig, message: Message, delivery: Delivery) -> bool:
+    try:
+        sender_for(channel).send(message)
+    except Exception as err:  # any channel's failure must not stop the others
+        log.error("Channel %s did not take the notices: %s", channel.name, err)
+        delivery.failures[channel.name] = str(err) or type(err).__name__
+        return False
+    return True
+
+
+def _label(alert: Alert) -> str:
+    return f"{alert.period} {alert.kind} {alert.threshold_pct:g}% {alert.notice}"

@@ -1,0 +1,103 @@
+"""Channel senders: one plain class per channel type behind the ``Sender`` protocol.
+
+They carry a rendered ``Message`` over the HTTP and SMTP providers' hooks and raise when the receiver
+refuses it; what to send, and to whom, is decided in ``notifications.delivery``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from storyblok_traffic.config import ChannelConfig
+    from storyblok_traffic.rules.messages import Message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEBHOOK_CONN_ID = "storyblok_alerts_webhook"
+
+
+class Sender(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class SlackWebhookSender:
+    """Posts ``{"text": ...}`` to a Slack-compatible incoming webhook: the URL in an HTTP connection's host."""
+
+    conn_id: str = DEFAULT_WEBHOOK_CONN_ID
+    timeout: float = 10.0
+
+    def send(self, message: Message) -> None:
+        post_json(self.conn_id, {"text": message.text}, self.timeout)
+        log.info("Sent a Slack notification through connection %s", self.conn_id)
+
+
+@dataclass(frozen=True)
+class JsonWebhookSender:
+    """Posts ``{"subject", "text", **fields}`` (org, alerts with period, kind, threshold, usage, limit, ...)."""
+
+    conn_id: str
+    timeout: float = 10.0
+
+    def send(self, message: Message) -> None:
+        post_json(self.conn_id, {"subject": message.subject, "text": message.text, **message.data}, self.timeout)
+        log.info("Sent a JSON notification through connection %s", self.conn_id)
+
+
+@dataclass(frozen=True)
+class EmailSender:
+    """The subject, and the text as simple HTML (a paragraph per line), through an SMTP connection.
+
+    The connection holds host, port and login; extras such as ``from_email``, ``disable_tls``,
+    ``disable_ssl``, ``timeout``, ``retry_limit``. ``from_email`` here overrides the connection's.
+    """
+
+    to: tuple[str, ...]
+    conn_id: str = "smtp_default"
+    from_email: str | None = None
+
+    def send(self, message: Message) -> None:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        with SmtpHook(smtp_conn_id=self.conn_id) as smtp:
+            smtp.send_email_smtp(
+                to=list(self.to),
+                subject=message.subject,
+                html_content=to_html(message.text),
+                from_email=self.from_email,
+            )
+        log.info("Sent an email to %d recipient(s) through connection %s", len(self.to), self.conn_id)
+
+
+def sender_for(channel: ChannelConfig) -> Sender:
+    if channel.type == "email":
+        return EmailSender(to=channel.to, conn_id=channel.conn_id, from_email=channel.from_email)
+    if channel.type == "webhook":
+        return JsonWebhookSender(conn_id=channel.conn_id)
+    return SlackWebhookSender(conn_id=channel.conn_id)
+
+
+def post_json(conn_id: str, payload: dict[str, Any], timeout: float) -> None:
+    """POST ``payload`` to the URL in the host of HTTP connection ``conn_id``; raises unless 2xx."""
+    from airflow.providers.http.hooks.http import HttpHook
+    from airflow.sdk.log import mask_secret
+
+    hook = HttpHook(method="POST", http_conn_id=conn_id)
+    host = hook.get_connection(conn_id).host or ""
+    # Slack-style webhook URLs carry their secret in the path.
+    if "/" in host.split("://", 1)[-1]:
+        mask_secret(host)
+    hook.run(
+        endpoint=None,
+        json=payload,
+        headers={"Content-Type": "application/json"},
+        extra_options={"timeout": timeout},
+    )
+
+
+def to_html(text: str) -> str:
+    return "\n".join(f"<p>{escape(line)}</p>" for line in text.split("\n") if line)

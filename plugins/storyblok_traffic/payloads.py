@@ -1,0 +1,126 @@
+"""Typed XCom payloads, shared by the task that pushes and the task that pulls them.
+
+``Upserted`` goes from ``upsert_traffic`` to ``check_usage``; ``Evaluation`` is what a usage check
+found, logged and pushed as XCom ``usage_summary``. (``fetch_traffic`` hands on
+``storyblok_traffic.model.FetchedTraffic``.) XCom holds their plain JSON form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from storyblok_traffic.rules.usage import format_pct
+
+
+class Upserted(msgspec.Struct, frozen=True):
+    """What ``upsert_traffic`` wrote for one fetch."""
+
+    org: str
+    start_date: date
+    end_date: date  # the run's day
+    org_days: int  # org days in the answer
+    fetched_day: bool  # the answer had a row for the run's day
+    written: dict[str, int]  # table -> rows inserted or changed
+
+    def to_xcom(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)
+
+    @classmethod
+    def from_xcom(cls, value: Any) -> Upserted:
+        return msgspec.convert(value, cls)
+
+
+@dataclass(frozen=True)
+class AlertView:
+    kind: str  # actual or forecast
+    threshold_pct: float
+    status: str
+    crossed_on: date
+    projected_on: date | None = None
+
+    def describe(self) -> str:
+        text = f"{format_pct(self.threshold_pct)} {self.status}"
+        if self.kind == "forecast":
+            return f"forecast {text} (projected {self.projected_on})"
+        return text
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    basis_days: int
+    daily_rate: float
+    projected_usage: int
+    projected_percent: float | None
+    crossings: dict[str, date]  # threshold ("100%") -> projected day
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    period: str
+    start: date
+    last: date
+    usage: int
+    limit: int
+    percent: float | None
+    thresholds: tuple[float, ...]
+    days_with_data: int
+    days_so_far: int
+    forecast: ForecastView | None
+    alerts: tuple[AlertView, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self, metric: str) -> str:
+        pct = "unknown" if self.percent is None else f"{self.percent:.2f}%"
+        text = (
+            f"{self.period} {self.start}..{self.last}: {self.usage:,} of {self.limit:,} {metric} ({pct}), "
+            f"{self.days_with_data} of {self.days_so_far} days stored"
+        )
+        if self.forecast:
+            f = self.forecast
+            text += f"; forecast {f.projected_usage:,} by {self.last} from {f.basis_days} days"
+            if f.crossings:
+                text += " (" + ", ".join(f"{t} on {d}" for t, d in f.crossings.items()) + ")"
+        text += "; alerts: " + (", ".join(a.describe() for a in self.alerts) or "none")
+        return text
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    org: str
+    day: date
+    metric: str
+    quiet: bool  # the day is older than the lookback: alerts are recorded, not sent
+    newest_day: date | None
+    periods: tuple[PeriodSummary, ...]
+    data_alert: AlertView | None
+    pending_notices: int  # waiting to be sent for this organisation (this run's and any left over)
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        lines = [f"{self.org} as of {self.day} ({self.metric}):"]
+        lines += [f"  {p.describe(self.metric)}" for p in self.periods]
+        lines.append(
+            f"  newest stored day: {self.newest_day or 'none'}; notices pending: {self.pending_notices}"
+            + ("; older than the lookback, so nothing is sent" if self.quiet else "")
+        )
+        return "\n".join(lines)
+
+    def all_notes(self) -> tuple[str, ...]:
+        return self.notes + tuple(f"{p.period}: {note}" for p in self.periods for note in p.notes)
+
+    def to_xcom(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
