@@ -6,7 +6,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest run demo simulator bench lock clean
+.PHONY: install test test-unit lint typecheck pytest run demo simulator bench lock clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The fast loop: tests/unit only (pure code, no service, no network).
+test-unit: install
+	$(BIN)/pytest tests/unit -q
 
 # The pipeline in Airflow with the UI on http://localhost:8080; Ctrl-C stops everything.
 run: install

@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(ROOT / ".venv" / "bin" / "airflow")
+# Airflow 3.3.2 reads .airflowignore files with pathspec's GitWildMatchPattern, deprecated since
+# pathspec 1.0 (which mypy needs here): without this every task log starts with that warning.
+QUIET_PATHSPEC = "ignore:GitWildMatchPattern:DeprecationWarning"
 
 
 def airflow_env(home: Path, metadata_url: str, port: int = 8080, parallelism: int = 8) -> dict[str, str]:
@@ -37,6 +40,7 @@ def airflow_env(home: Path, metadata_url: str, port: int = 8080, parallelism: in
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
             "PYTHONPATH": str(ROOT),
+            "PYTHONWARNINGS": ",".join(filter(None, [env.get("PYTHONWARNINGS"), QUIET_PATHSPEC])),
         }
     )
     return env

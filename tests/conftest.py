@@ -1,18 +1,13 @@
-"""Fixtures: a real Postgres (local on :5432, else embedded), the simulator and a webhook receiver over HTTP.
-
-Airflow reads its configuration at import, so its environment is set here, before any test imports it.
+"""Both tiers: Airflow's environment (set before any test imports Airflow, which reads it at import) and
+the tier markers. ``tests/unit`` needs no service and no network; ``tests/integration`` has the fixtures
+for a real Postgres, the Storyblok simulator, local receivers and Airflow itself.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,165 +24,15 @@ os.environ.update(
 os.environ.pop("STORYBLOK_TRAFFIC_CONFIG", None)
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 import pytest  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
-from include.embedded_postgres import local_or_embedded  # noqa: E402
-from include.smtp_receiver import SmtpReceiver  # noqa: E402
-from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator  # noqa: E402
-from include.webhook_receiver import WebhookReceiver  # noqa: E402
-
-# Set STORYBLOK_TEST_POSTGRES to use another server (or an unreachable one, to exercise the embedded fallback).
-LOCAL_POSTGRES = os.environ.get("STORYBLOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-# One database per test run, so that two runs (a developer's and CI's, or two clones) never meet.
-TEST_DB = f"storyblok_tests_{uuid.uuid4().hex[:8]}"
-SIM_TODAY = date(2026, 3, 10)
+TIERS = ("unit", "integration")
 
 
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a server we may create databases on."""
-    with local_or_embedded(LOCAL_POSTGRES, tmp_path_factory.mktemp("pg") / "data") as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def warehouse_url(postgres_server: str) -> Iterator[str]:
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {TEST_DB}")
-    yield postgres_server.rsplit("/", 1)[0] + f"/{TEST_DB}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-
-
-@pytest.fixture(scope="session")
-def engine(warehouse_url: str) -> Iterator[Engine]:
-    eng = create_engine(warehouse_url.replace("postgresql://", "postgresql+psycopg://"))
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def schema(engine: Engine) -> Iterator[str]:
-    """A fresh, empty warehouse schema per test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield name
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-
-
-@pytest.fixture
-def warehouse_conn(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The ``storyblok_warehouse`` Airflow connection, pointing at the test database."""
-    url = warehouse_url.replace("postgresql://", "postgres://")
-    monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", url)
-    return url
-
-
-@pytest.fixture
-def sim_settings() -> SimulatorSettings:
-    return SimulatorSettings(today=SIM_TODAY)
-
-
-@pytest.fixture
-def simulator(sim_settings: SimulatorSettings) -> Iterator[StoryblokSimulator]:
-    sim = StoryblokSimulator(sim_settings).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def storyblok_conn(simulator: StoryblokSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
-    """``storyblok_default`` pointing at the simulator with its personal token."""
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_STORYBLOK_DEFAULT",
-        json.dumps({"conn_type": "storyblok", "host": simulator.url, "password": simulator.settings.token}),
-    )
-    return "storyblok_default"
-
-
-def _webhook_receiver(monkeypatch: pytest.MonkeyPatch, conn_id: str) -> Iterator[WebhookReceiver]:
-    rec = WebhookReceiver().start()
-    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "http", "host": rec.url}))
-    yield rec
-    rec.stop()
-
-
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
-    """A local Slack-style webhook receiver behind ``storyblok_alerts_webhook``."""
-    yield from _webhook_receiver(monkeypatch, "storyblok_alerts_webhook")
-
-
-@pytest.fixture
-def json_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
-    """A local receiver behind ``storyblok_alerts_json``, for the generic JSON webhook channel."""
-    yield from _webhook_receiver(monkeypatch, "storyblok_alerts_json")
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpReceiver]:
-    """A local SMTP server behind ``smtp_alerts`` (plain SMTP, no retries inside the hook)."""
-    server = SmtpReceiver().start()
-    extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@example.com", "retry_limit": 0}
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_ALERTS",
-        json.dumps({"conn_type": "smtp", "host": server.host, "port": server.port, "extra": extra}),
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """A migrated Airflow metadata database (SQLite is enough for ``dag.test``: no scheduler runs)."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ)
-    return AIRFLOW_HOME
-
-
-class History:
-    """Writes simulated traffic histories straight into a test schema."""
-
-    AT = "2026-01-01T00:00:00+00:00"
-
-    def __init__(self, engine: Engine, schema: str) -> None:
-        from storyblok_traffic.warehouse.migrations import migrate
-
-        self.engine, self.schema = engine, schema
-        migrate(engine, schema)
-
-    def _upsert(self, table: str, rows: list[dict[str, object]]) -> None:
-        from storyblok_traffic.warehouse import tables
-        from storyblok_traffic.warehouse.engine import begin
-        from storyblok_traffic.warehouse.writes import upsert
-
-        with begin(self.engine, self.schema) as conn:
-            upsert(conn, getattr(tables, table), [r | {"fetched_at": self.AT} for r in rows])
-
-    def days(self, org: str, amounts: dict[date, int]) -> None:
-        rows = [{"org": org, "day": d, "api_requests": n, "total_bytes": n * 10} for d, n in amounts.items()]
-        self._upsert("org_traffic_daily", rows)
-
-    def spaces(self, org: str, amounts: dict[tuple[str, date], int]) -> None:
-        rows = [
-            {"org": org, "space_id": s, "day": d, "api_requests": n, "total_bytes": n * 10}
-            for (s, d), n in amounts.items()
-        ]
-        self._upsert("space_traffic_daily", rows)
-
-    def limit(self, org: str, as_of: date, monthly: int) -> None:
-        row = {
-            "org": org,
-            "as_of": as_of,
-            "monthly_traffic_limit": monthly,
-            "yearly_traffic_limit": monthly * 12,
-            "traffic_used_this_year": 0,
-            "requests_used_last_7_days": None,
-        }
-        self._upsert("usage_snapshots", [row])
-
-
-@pytest.fixture
-def history(engine: Engine, schema: str, warehouse_conn: str) -> History:
-    return History(engine, schema)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its tier's marker (``pytest -m unit``), from the folder it lives in."""
+    for item in items:
+        tier = next((t for t in TIERS if f"/tests/{t}/" in str(item.path)), None)
+        if tier is None:
+            raise pytest.UsageError(f"{item.nodeid}: every test lives in tests/unit or tests/integration")
+        item.add_marker(tier)

@@ -17,7 +17,7 @@ from include.airflow_stack import AirflowStack, airflow_env
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from tests.test_history import comparable, daily_runs
+from tests.integration.test_history import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
 FIRST, LAST = TODAY - timedelta(days=14), TODAY - timedelta(days=8)  # older than the alert lookback
@@ -55,6 +55,9 @@ def test_backfill_through_the_scheduler_equals_daily_runs(stack, simulator, engi
     assert states == {"success": (LAST - FIRST).days + 1}, stack.log_path.read_text()[-3000:]
     assert len(simulator.calls()) == (LAST - FIRST).days + 1  # one request a day: no 429, no retry
     assert receiver.messages == []  # every day is older than the lookback: recorded, not sent
+    task_logs = [path.read_text() for path in (stack.log_path.parent / "airflow" / "logs").rglob("*.log")]
+    assert len(task_logs) >= 3 * ((LAST - FIRST).days + 1)  # fetch, upsert and check each day: logs were read
+    assert not [log for log in task_logs if "GitWildMatchPattern" in log]  # the pathspec warning is filtered
 
     expected = f"t_{uuid.uuid4().hex[:12]}"
     try:

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from include.airflow_stack import QUIET_PATHSPEC
+
+ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SERVICES = {
     "airflow-apiserver",
     "airflow-scheduler",
@@ -39,6 +41,7 @@ def test_airflow_services_share_image_mounts_and_connections(compose):
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert env["AIRFLOW_CONN_STORYBLOK_WAREHOUSE"].startswith("postgres://")
         assert '"conn_type": "storyblok"' in env["AIRFLOW_CONN_STORYBLOK_DEFAULT"]
+        assert env["PYTHONWARNINGS"] == QUIET_PATHSPEC  # the same filter as the tested stack
 
 
 def test_files_it_names_exist(compose):

@@ -26,7 +26,7 @@ def traffic_dag(airflow_db, storyblok_conn, warehouse_conn, receiver, schema, mo
     config = tmp_path / "monitor.yaml"
     config.write_text(f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-    from tests.dags.test_dag_integrity import load_dags
+    from tests.dag_loading import load_dags
 
     return load_dags()["storyblok_traffic"]
 

@@ -14,7 +14,7 @@ from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
 from storyblok_traffic.tasks import check_usage, upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
-from tests.conftest import SIM_TODAY
+from tests.integration.conftest import SIM_TODAY
 
 DAYS = [date(2026, 2, 20) + timedelta(days=i) for i in range(10)]
 

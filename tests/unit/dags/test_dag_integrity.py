@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.dag_loading import ROOT, load_dags
+
 TASK_IDS = {
     "fetch_traffic",
     "upsert_traffic",
@@ -15,14 +15,6 @@ TASK_IDS = {
     "notify_threshold_crossed",
     "usage_within_limits",
 }
-
-
-def load_dags() -> dict:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}, bag.import_errors
-    return bag.dags
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 from sqlalchemy import select
 
 from include.storyblok_simulator import SimulatorSettings
@@ -16,31 +15,6 @@ from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import metadata
 
 TODAY = datetime.now(UTC).date()
-
-
-def test_month_chunks_cover_the_range_once():
-    chunks = history.month_chunks(Range(date(2025, 11, 20), date(2026, 2, 3)))
-    assert [(c.first, c.last) for c in chunks] == [
-        (date(2025, 11, 20), date(2025, 11, 30)),
-        (date(2025, 12, 1), date(2025, 12, 31)),
-        (date(2026, 1, 1), date(2026, 1, 31)),
-        (date(2026, 2, 1), date(2026, 2, 3)),
-    ]
-    assert len(history.month_chunks(Range(date(2025, 1, 1), date(2025, 12, 31)))) == 12
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "expected"),
-    [
-        ("2026-02-01", "2026-01-01", "before start_date"),
-        ("2026-01-01", "2026-03-10", "must be before today"),
-        ("2020-01-01", "2026-01-01", "more than 1098 days"),
-        ("last year", "2026-01-01", "YYYY-MM-DD"),
-    ],
-)
-def test_bad_ranges_fail_before_any_request(start, end, expected):
-    with pytest.raises(AirflowFailException, match=expected):
-        history.checked_range(start, end, today=date(2026, 3, 10))
 
 
 def comparable(engine, schema) -> dict[str, list[tuple]]:
@@ -85,7 +59,7 @@ def test_bulk_history_equals_the_daily_runs(
 ):
     import uuid
 
-    from tests.dags.test_dag_integrity import load_dags
+    from tests.dag_loading import load_dags
 
     daily_schema, bulk_schema = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from include.storyblok_simulator import ALL_TRAFFIC, Fault, SimulatorSettings
 from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable
-from storyblok_traffic.hooks.retry import RetryPolicy, parse_retry_after
+from storyblok_traffic.hooks.retry import RetryPolicy
 from storyblok_traffic.hooks.storyblok import StoryblokHook
 
 DAY = date(2026, 3, 1)
@@ -195,16 +195,6 @@ def test_extras_do_not_become_headers(simulator, monkeypatch):
 def test_all_traffic_endpoint_path(simulator, storyblok_conn):
     hook().get_all_traffic(DAY, DAY)
     assert simulator.requests[0]["path"] == ALL_TRAFFIC == "/v1/orgs/me/statistics/all_traffic"
-
-
-def test_retry_after_parsing():
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
-    from datetime import UTC, datetime
-
-    now = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("Sun, 01 Mar 2026 12:00:05 GMT", now) == 5.0
 
 
 def test_bad_range_is_rejected_before_any_request(simulator, storyblok_conn):

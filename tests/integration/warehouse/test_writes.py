@@ -19,7 +19,7 @@ from storyblok_traffic.warehouse.migrations import migrate
 from storyblok_traffic.warehouse.tables import metadata, org_traffic_daily, space_traffic_daily
 from storyblok_traffic.warehouse.writes import write_fetch
 
-EXAMPLE = json.loads((Path(__file__).parents[1] / "data" / "all_traffic_example.json").read_text())
+EXAMPLE = json.loads((Path(__file__).parents[2] / "data" / "all_traffic_example.json").read_text())
 FIRST, LAST = date(2026, 3, 7), date(2026, 3, 8)
 T0 = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
 

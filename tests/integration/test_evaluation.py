@@ -20,7 +20,7 @@ from storyblok_traffic.payloads import Evaluation
 from storyblok_traffic.tasks import NOTIFY_TASK, NotificationError, branch_for, check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
-from tests.warehouse.blocking import wait_for_blocked_backend
+from tests.integration.warehouse.blocking import wait_for_blocked_backend
 
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
 EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))

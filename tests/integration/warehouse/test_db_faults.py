@@ -14,7 +14,7 @@ from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
-from tests.warehouse.blocking import fetch, interrupted_upsert
+from tests.integration.warehouse.blocking import fetch, interrupted_upsert
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
