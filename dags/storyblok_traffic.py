@@ -15,7 +15,13 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-from storyblok_traffic.operators.pipeline import TrafficUpsertOperator, UsageCheckOperator, UsageNotifyOperator
+from storyblok_traffic.operators.pipeline import (
+    NOTIFY_TASK,
+    WITHIN_LIMITS_TASK,
+    TrafficUpsertOperator,
+    UsageCheckOperator,
+    UsageNotifyOperator,
+)
 
 DOC = """
 ### Storyblok API traffic for `{org}`
@@ -94,12 +100,12 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
         notify_threshold_crossed = UsageNotifyOperator(
-            task_id="notify_threshold_crossed",
+            task_id=NOTIFY_TASK,
             org=org,
             config=config,
             doc_md="Send due notices to each channel that lacks them.",
         )
-        usage_within_limits = EmptyOperator(task_id="usage_within_limits", doc_md="No new notice is due.")
+        usage_within_limits = EmptyOperator(task_id=WITHIN_LIMITS_TASK, doc_md="No new notice is due.")
 
         fetch_traffic >> upsert_traffic >> check_usage >> [notify_threshold_crossed, usage_within_limits]
     return dag

@@ -7,12 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.operators.pipeline import NOTIFY_TASK, WITHIN_LIMITS_TASK
 from storyblok_traffic.payloads import Evaluation, Upserted
 
 log = logging.getLogger(__name__)
-
-NOTIFY_TASK = "notify_threshold_crossed"
-WITHIN_LIMITS_TASK = "usage_within_limits"
 
 
 def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upserted:

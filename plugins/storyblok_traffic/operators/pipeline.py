@@ -15,6 +15,10 @@ from airflow.sdk.bases.branch import BaseBranchOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 
+# The two branches of check_usage: the DAG names its tasks with these, the check returns one of them.
+NOTIFY_TASK = "notify_threshold_crossed"
+WITHIN_LIMITS_TASK = "usage_within_limits"
+
 
 class TrafficUpsertOperator(BaseOperator):
     """Writes a fetch (the XCom of ``fetch_traffic``) to the warehouse in one transaction."""
