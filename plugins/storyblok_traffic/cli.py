@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, load_config
 
@@ -27,12 +28,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"storyblok-traffic: {err}", file=sys.stderr)
         return 2
+    from storyblok_traffic.warehouse.migrations import SchemaNotCurrent
+
     schema = args.schema or config.warehouse_schema
-    engine = _engine(args.url, args.conn_id or config.warehouse_conn_id)
+    conn_id = args.conn_id or config.warehouse_conn_id
+    try:
+        engine = _engine(args.url, conn_id)
+    except Exception as err:  # Airflow raises its own types for a connection it cannot find or read
+        return _fail(f"cannot use the warehouse connection {conn_id!r}: {err}")
     try:
         return int(args.run(args, config, engine, schema))
+    except (SQLAlchemyError, SchemaNotCurrent) as err:
+        return _fail(str(getattr(err, "orig", None) or err).strip().splitlines()[0])
     finally:
         engine.dispose()
+
+
+def _fail(message: str) -> int:
+    print(f"storyblok-traffic: {message}", file=sys.stderr)
+    return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -57,3 +57,20 @@ def test_report_prints_the_stored_usage(history, schema, warehouse_url):
     done = cli("report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
     assert done.returncode == 0, done.stderr
     assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
+
+
+def test_an_unreachable_warehouse_is_one_line_not_a_traceback(schema):
+    from include.net import free_port
+
+    done = cli("db", "migrate", "--url", f"postgresql://postgres@127.0.0.1:{free_port()}/none", "--schema", schema)
+    assert done.returncode == 1
+    assert done.stderr.startswith("storyblok-traffic: ")
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_airflow_connection_is_named(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", raising=False)
+    done = cli("db", "current", "--conn-id", "no_such_warehouse")
+    assert done.returncode == 1
+    assert "cannot use the warehouse connection 'no_such_warehouse'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -44,7 +44,7 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
     done = alerts.delivered(conn, pending)
     for channel in channels:
         todo = [a for a in pending if (a.key, channel.name) not in done]
-        if todo and _send(channel, alert_message(org.org, org.metric, todo, top), delivery):
+        if todo and _send(channel, alert_message(org.org, org.metric, todo, top), delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.key, channel.name) for a in todo}
             delivery.sent[channel.name] = [_label(a) for a in todo]
@@ -64,11 +64,11 @@ def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> T
     return {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}
 
 
-def _send(channel: ChannelConfig, message: Message, delivery: Delivery) -> bool:
+def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:
     try:
         sender_for(channel).send(message)
     except Exception as err:  # any channel's failure must not stop the others
-        log.error("Channel %s did not take the notices: %s", channel.name, err)
+        log.error("Channel %s did not take %d notice(s) for %s: %s", channel.name, count, org, err)
         delivery.failures[channel.name] = str(err) or type(err).__name__
         return False
     return True
