@@ -19,7 +19,8 @@ DOC = """
 ### Bulk history for a Storyblok organisation
 
 **plan** checks the form and cuts the range into calendar months; **load_month** fetches each month in
-one request and upserts it in one transaction (in the `{pool}` pool); **evaluate_days** then checks
+one request and upserts it in one transaction (in the `{pool}` pool), or, with source `stored`,
+replays the answers kept in `raw_responses` for it without calling the API; **evaluate_days** then checks
 every day in date order and records the alerts it finds as `suppressed`: history never notifies.
 The result is what the daily DAG would have stored for the same days.
 """
@@ -46,6 +47,14 @@ with DAG(
         ),
         "end_date": Param(
             None, type=["null", "string"], format="date", title="Last day (UTC)", description="Blank: yesterday."
+        ),
+        "source": Param(
+            "api",
+            type="string",
+            enum=["api", "stored"],
+            title="Source",
+            description="api: ask Storyblok, a request per month. stored: replay the answers kept in "
+            "raw_responses (after a parser fix, or into a fresh warehouse), with no API call.",
         ),
         "organisation": Param(
             next(iter(_orgs)), type="string", enum=list(_orgs), title="Organisation (its Storyblok connection)"

@@ -2,7 +2,8 @@
 
 ``db migrate`` brings the warehouse schema to this package's newest revision (run it as a role that
 may change the schema, for example before starting Airflow, so that the tasks' role needs only DML
-rights); ``db current`` prints the schema's revision; ``report`` prints what the warehouse holds.
+rights); ``db current`` prints the schema's revision; ``replay`` rebuilds the day tables of a range
+from the stored answers (no API call); ``report`` prints what the warehouse holds.
 The warehouse comes from the monitor configuration (``STORYBLOK_TRAFFIC_CONFIG``) and its Airflow
 connection, or from ``--url``.
 """
@@ -62,11 +63,25 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the warehouse schema").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("migrate", parents=[where], help="bring the schema to the newest revision").set_defaults(run=_migrate)
     db.add_parser("current", parents=[where], help="print the schema's revision").set_defaults(run=_current)
+    replay = commands.add_parser(
+        "replay", parents=[where], help="rebuild the day tables of a range from the stored answers (no API call)"
+    )
+    replay.add_argument("--org", required=True, help="the organisation (its key in the warehouse)")
+    replay.add_argument("--from", dest="first", required=True, type=_day, help="first day, YYYY-MM-DD")
+    replay.add_argument("--to", dest="last", required=True, type=_day, help="last day, YYYY-MM-DD")
+    replay.set_defaults(run=_replay)
     report = commands.add_parser("report", parents=[where], help="print the usage stored for an organisation")
     report.add_argument("--org", help="the organisation (default: the first configured)")
-    report.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today, UTC)")
+    report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: today, UTC)")
     report.set_defaults(run=_report)
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
 
 
 def _engine(url: str | None, conn_id: str) -> Engine:
@@ -96,6 +111,25 @@ def _current(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sc
     behind = "" if revision == HEAD else f"; this package needs {HEAD}: run `storyblok-traffic db migrate`"
     print(f"warehouse schema {schema}: revision {revision or 'none'}{behind}")
     return 0 if revision == HEAD else 1
+
+
+def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.replay import replay
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.migrations import ensure_current
+
+    if args.last < args.first:
+        return _fail(f"--to {args.last} is before --from {args.first}")
+    ensure_current(engine, schema, config.auto_migrate)
+    with begin(engine, schema) as conn:
+        done = replay(conn, args.org, args.first, args.last)
+    if not done.answers:
+        return _fail(f"no stored answers for {args.org} cover {args.first}..{args.last} in schema {schema}")
+    print(
+        f"replayed {done.answers} stored answer(s) for {args.org}, {args.first}..{args.last}: "
+        f"{done.org_days} org day(s) and {done.space_days} space day(s) written"
+    )
+    return 0
 
 
 def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:

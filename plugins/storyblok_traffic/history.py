@@ -17,6 +17,7 @@ from storyblok_traffic.config import MonitorConfig, OrgConfig
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 3 * 366  # a range longer than this is almost surely a typo
+SOURCES = ("api", "stored")
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,29 @@ def month_chunks(days: Range) -> list[Range]:
     return chunks
 
 
-def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
-    """Fetch one chunk and write it in one transaction; returns the (small) write counts."""
+def checked_source(source: str | None) -> str:
+    """Where the days come from: ``api`` (Storyblok) or ``stored`` (the answers in raw_responses)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    if (source or "api") not in SOURCES:
+        raise AirflowFailException(f"source {source!r} must be one of {', '.join(SOURCES)}")
+    return source or "api"
+
+
+def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig, source: str = "api") -> dict[str, Any]:
+    """Fetch one chunk (or replay its stored answers) and write it in one transaction; returns small counts."""
     from storyblok_traffic.hooks.storyblok import StoryblokHook
     from storyblok_traffic.operators.fetch import fetch_days
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
 
+    if checked_source(source) == "stored":
+        from storyblok_traffic.replay import replay
+
+        with warehouse_transaction(config.warehouse) as conn:
+            replayed = replay(conn, org.org, chunk.first, chunk.last)
+        log.info("Replayed %s..%s for %s from stored answers: %s", chunk.first, chunk.last, org.org, replayed)
+        return {**chunk.to_xcom(), "org_days": replayed.org_days, "written": replayed.as_dict()}
     fetched, daily = fetch_days(StoryblokHook(org.conn_id), org.org, chunk.first, chunk.last, config.warehouse)
     with warehouse_transaction(config.warehouse) as conn:
         counts = write_fetch(conn, fetched, daily)

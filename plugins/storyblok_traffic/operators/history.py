@@ -21,6 +21,7 @@ class HistoryPlanOperator(BaseOperator):
         from storyblok_traffic import history
 
         params = context["params"]
+        history.checked_source(params.get("source"))
         days = history.checked_range(params.get("start_date"), params.get("end_date"))
         return [chunk.to_xcom() for chunk in history.month_chunks(days)]
 
@@ -37,8 +38,9 @@ class HistoryLoadOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic import history
 
-        org = self.orgs[context["params"]["organisation"]]
-        return history.load_chunk(history.Range.from_xcom(self.chunk), org, self.config)
+        params = context["params"]
+        org = self.orgs[params["organisation"]]
+        return history.load_chunk(history.Range.from_xcom(self.chunk), org, self.config, params.get("source", "api"))
 
 
 class HistoryEvaluateOperator(BaseOperator):

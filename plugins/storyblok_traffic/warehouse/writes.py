@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -63,6 +64,34 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
     """Write one validated fetch; the caller owns the transaction."""
     org, at = fetched.org, fetched.fetched_at
     report = daily.report
+    org_days, space_days = write_days(conn, org, daily, at)
+    snapshot = {
+        "org": org,
+        "as_of": at.date(),
+        "monthly_traffic_limit": report.monthly_traffic_limit,
+        "yearly_traffic_limit": report.yearly_traffic_limit,
+        "traffic_used_this_year": report.traffic_used_this_year,
+        "requests_used_last_7_days": report.cumulated_traffic.requests_used_last_days,
+        "fetched_at": at,
+    }
+    raw = {
+        "org": org,
+        "start_date": fetched.start_date,
+        "end_date": fetched.end_date,
+        "group_by": fetched.group_by,
+        "fetched_at": at,
+        "payload": fetched.payload,
+    }
+    return WriteCounts(
+        org_days=org_days,
+        space_days=space_days,
+        snapshots=upsert(conn, usage_snapshots, [snapshot], keep_known=("requests_used_last_7_days",)),
+        raw_responses=upsert(conn, raw_responses, [raw]),
+    )
+
+
+def write_days(conn: Connection, org: str, daily: DailyTraffic, at: datetime) -> tuple[int, int]:
+    """The org's and its spaces' day rows of one answer fetched ``at``; returns the rows written of each."""
     org_rows = [
         {
             "org": org,
@@ -84,28 +113,9 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
         }
         for (space_id, day), b in sorted(daily.space_days.items())
     ]
-    snapshot = {
-        "org": org,
-        "as_of": at.date(),
-        "monthly_traffic_limit": report.monthly_traffic_limit,
-        "yearly_traffic_limit": report.yearly_traffic_limit,
-        "traffic_used_this_year": report.traffic_used_this_year,
-        "requests_used_last_7_days": report.cumulated_traffic.requests_used_last_days,
-        "fetched_at": at,
-    }
-    raw = {
-        "org": org,
-        "start_date": fetched.start_date,
-        "end_date": fetched.end_date,
-        "group_by": fetched.group_by,
-        "fetched_at": at,
-        "payload": fetched.payload,
-    }
-    return WriteCounts(
-        org_days=upsert(conn, org_traffic_daily, org_rows, keep_known=("total_bytes",)),
-        space_days=upsert(conn, space_traffic_daily, space_rows, keep_known=("total_bytes",)),
-        snapshots=upsert(conn, usage_snapshots, [snapshot], keep_known=("requests_used_last_7_days",)),
-        raw_responses=upsert(conn, raw_responses, [raw]),
+    return (
+        upsert(conn, org_traffic_daily, org_rows, keep_known=("total_bytes",)),
+        upsert(conn, space_traffic_daily, space_rows, keep_known=("total_bytes",)),
     )
 
 

@@ -78,7 +78,8 @@ def test_plugins_folder_loader_skips_the_package():
 def test_bulk_history_dag_has_a_validated_form(dags):
     dag = dags["storyblok_traffic_backfill"]
     assert dag.timetable.__class__.__name__ == "NullTimetable"  # manual runs only
-    assert set(dag.params) == {"start_date", "end_date", "organisation"}
+    assert set(dag.params) == {"start_date", "end_date", "source", "organisation"}
+    assert dag.params.get_param("source").schema["enum"] == ["api", "stored"]
     assert dag.params.get_param("organisation").schema["enum"] == ["storyblok_default"]
     assert dag.params.get_param("start_date").schema["format"] == "date"
     assert dag.get_task("load_month").pool == "storyblok_api"

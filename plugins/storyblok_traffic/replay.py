@@ -1,0 +1,58 @@
+"""Replay: rebuild the day tables of a range from the answers kept in ``raw_responses``, with no API call.
+
+For after a parser fix, or to fill a fresh warehouse from stored answers. The answers go through the
+same upsert rules as the fetches did, oldest first, so a later count replaces an earlier one and a
+null byte count never replaces a known one: the tables end as the fetches left them. Only days in
+the range are written; the answers themselves, the snapshots and the alerts are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from storyblok_traffic.errors import StoryblokPayloadError
+from storyblok_traffic.model import DailyTraffic, parse_daily
+from storyblok_traffic.warehouse.tables import raw_responses
+from storyblok_traffic.warehouse.writes import write_days
+
+
+@dataclass(frozen=True)
+class Replayed:
+    answers: int  # stored answers that cover part of the range
+    org_days: int  # org day rows inserted or changed
+    space_days: int  # space day rows inserted or changed
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def replay(conn: Connection, org: str, first: date, last: date) -> Replayed:
+    """Rewrite ``org``'s day rows of ``first``..``last`` from its stored answers; the caller owns the transaction."""
+    if last < first:
+        raise ValueError(f"the last day {last} is before the first day {first}")
+    raw = raw_responses.c
+    answers = conn.execute(
+        select(raw.start_date, raw.end_date, raw.fetched_at, raw.payload)
+        .where(raw.org == org, raw.group_by == "day", raw.start_date <= last, raw.end_date >= first)
+        .order_by(raw.fetched_at, raw.start_date)
+    ).all()
+    org_days = space_days = 0
+    for start, end, fetched_at, payload in answers:
+        try:
+            daily = parse_daily(payload, start, end)
+        except StoryblokPayloadError as err:
+            raise StoryblokPayloadError(f"the answer for {start}..{end} fetched at {fetched_at}: {err}") from None
+        written = write_days(conn, org, _within(daily, first, last), fetched_at)
+        org_days, space_days = org_days + written[0], space_days + written[1]
+    return Replayed(answers=len(answers), org_days=org_days, space_days=space_days)
+
+
+def _within(daily: DailyTraffic, first: date, last: date) -> DailyTraffic:
+    return DailyTraffic(
+        report=daily.report,
+        org_days={d: b for d, b in daily.org_days.items() if first <= d <= last},
+        space_days={key: b for key, b in daily.space_days.items() if first <= key[1] <= last},
+    )
