@@ -11,6 +11,7 @@ connection, or from ``--url``.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -98,6 +99,8 @@ def _engine(url: str | None, conn_id: str) -> Engine:
 def _migrate(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
     from storyblok_traffic.warehouse.migrations import HEAD, migrate
 
+    # Alembic narrates each step at INFO ("Context impl PostgresqlImpl."): the line below says what was done.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     applied = migrate(engine, schema)
     done = f"applied {', '.join(applied)}" if applied else "nothing to do"
     print(f"warehouse schema {schema}: at revision {HEAD} ({done})")

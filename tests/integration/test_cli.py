@@ -39,6 +39,7 @@ def test_db_migrate_reads_the_configuration_and_its_airflow_connection(engine, s
     config.write_text(f"warehouse_schema: {schema}\n")
     done = cli("db", "migrate", STORYBLOK_TRAFFIC_CONFIG=str(config))
     assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {HEAD})"  # one line
     assert current_revision(engine, schema) == HEAD
 
 
