@@ -27,7 +27,8 @@ DOC = """
 ### Storyblok API traffic for `{org}`
 
 Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblok's Management API
-for the day's traffic, and again for the {refetch} days before it (late bytes); **upsert_traffic**
+for the day's traffic, and again for the {refetch} days before it (late bytes) and for any day missed
+since the newest complete one (at most {max_gap} days back), in one request; **upsert_traffic**
 writes it to `{schema}` in `{warehouse}`;
 **check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
 limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
@@ -60,6 +61,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             channels=", ".join(f"`{c.name}`" for c in config.channels_for(org)) or "no channel",
             lookback=org.alert_lookback_days,
             refetch=org.refetch_days,
+            max_gap=org.max_gap_days,
         ),
         default_args={
             "owner": "data-platform",
@@ -76,7 +78,8 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             storyblok_conn_id=org.conn_id,
             org=org.org,
             refetch_days=org.refetch_days,
-            quarantine=config.warehouse,
+            max_gap_days=org.max_gap_days,
+            warehouse=config.warehouse,
             pool=config.pool,
             doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
         )

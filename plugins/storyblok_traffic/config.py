@@ -126,6 +126,7 @@ class OrgConfig(Struct, frozen=True):
     org: str = ""  # the key stored in the warehouse; defaults to conn_id
     metric: Metric = "requests"
     refetch_days: int = 3  # each daily run asks again for this many days before its own (late bytes)
+    max_gap_days: int = 31  # and for days missed since the newest complete one, at most this many back
     # Percent of each period's limit; [] turns the period (or the forecast) off.
     yearly_thresholds: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
     monthly_thresholds: tuple[float, ...] = (80.0, 100.0)
@@ -152,6 +153,7 @@ class OrgConfig(Struct, frozen=True):
         for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
             force_setattr(self, name, _thresholds(list(getattr(self, name)), name))
         _int_in(self.refetch_days, 0, 31, "refetch_days")
+        _int_in(self.max_gap_days, 0, 366, "max_gap_days")
         _int_in(self.forecast_window_days, 7, 366, "forecast_window_days")
         _int_in(self.forecast_min_days, 7, self.forecast_window_days, "forecast_min_days")
         _int_in(self.year_start_month, 1, 12, "year_start_month")

@@ -128,7 +128,7 @@ def test_an_invalid_answer_is_kept_aside_and_nothing_else_is_written(
         task_id="fetch",
         start_date_str=str(DAYS[0]),
         end_date_str=str(DAYS[0]),
-        quarantine=Warehouse("storyblok_warehouse", schema),
+        warehouse=Warehouse("storyblok_warehouse", schema),
     )
     with pytest.raises(AirflowFailException, match=f"kept in {schema}.rejected_responses"):
         fetch.execute({})
@@ -151,7 +151,7 @@ def test_an_invalid_answer_that_echoes_the_token_is_kept_without_it(
         task_id="fetch",
         start_date_str=str(DAYS[0]),
         end_date_str=str(DAYS[0]),
-        quarantine=Warehouse("storyblok_warehouse", schema),
+        warehouse=Warehouse("storyblok_warehouse", schema),
     )
     with pytest.raises(AirflowFailException, match="not JSON") as err:
         fetch.execute({})

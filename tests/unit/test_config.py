@@ -67,6 +67,7 @@ def test_file(tmp_path):
         ("organisations: []", "at least one"),
         ("[unclosed", "not valid YAML"),
         ("auto_migrate: maybe", "auto_migrate 'maybe' must be true or false"),
+        ("organisations:\n  - max_gap_days: 400", "max_gap_days must be a whole number from 0 to 366, got 400"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, text, expected):

@@ -32,8 +32,11 @@ class StoryblokTrafficOperator(BaseOperator):
     :param end_date_str: last day, YYYY-MM-DD; templated.
     :param refetch_days: also ask again for this many days before the first one, in the same
         request, so that counts and bytes Storyblok finalised late replace what was stored.
-    :param quarantine: the warehouse where an invalid answer is kept for diagnosis in
-        ``rejected_responses``; None keeps nothing.
+    :param max_gap_days: also ask, in the same request, for every day since the newest day stored
+        complete (counts and bytes) before those, at most this many days before the last: the days
+        missed while Airflow was down. 0 turns it off; it needs ``warehouse``.
+    :param warehouse: where the stored days are read, and where an invalid answer is kept for
+        diagnosis in ``rejected_responses``; None reads and keeps nothing.
     """
 
     template_fields: Sequence[str] = ("storyblok_conn_id", "org", "start_date_str", "end_date_str")
@@ -47,14 +50,17 @@ class StoryblokTrafficOperator(BaseOperator):
         start_date_str: str = DEFAULT_START,
         end_date_str: str = DEFAULT_END,
         refetch_days: int = 0,
-        quarantine: Warehouse | None = None,
+        max_gap_days: int = 0,
+        warehouse: Warehouse | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if refetch_days < 0:
-            raise ValueError(f"refetch_days must be 0 or more, got {refetch_days}")
+        for name, value in (("refetch_days", refetch_days), ("max_gap_days", max_gap_days)):
+            if value < 0:
+                raise ValueError(f"{name} must be 0 or more, got {value}")
         self.refetch_days = refetch_days
-        self.quarantine = quarantine
+        self.max_gap_days = max_gap_days
+        self.warehouse = warehouse
         self.storyblok_conn_id = storyblok_conn_id
         self.org = org or storyblok_conn_id
         self.start_date_str = start_date_str
@@ -68,8 +74,8 @@ class StoryblokTrafficOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)
-        first -= timedelta(days=self.refetch_days)
-        fetched, daily = fetch_days(self.hook, self.org, first, last, self.quarantine)
+        first = self._reach_back(first - timedelta(days=self.refetch_days), last)
+        fetched, daily = fetch_days(self.hook, self.org, first, last, self.warehouse)
         self.log.info(
             "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
             len(daily.org_days),
@@ -79,6 +85,32 @@ class StoryblokTrafficOperator(BaseOperator):
             last,
         )
         return fetched.to_xcom()
+
+    def _reach_back(self, first: date, last: date) -> date:
+        """``first``, or the first day missing or incomplete before it, at most max_gap_days before ``last``."""
+        if not self.max_gap_days or self.warehouse is None:
+            return first
+        from storyblok_traffic.warehouse.engine import warehouse_transaction
+        from storyblok_traffic.warehouse.reads import first_incomplete_day
+
+        with warehouse_transaction(self.warehouse) as conn:
+            gap_start = first_incomplete_day(conn, self.org, before=first)
+        if gap_start is None:  # nothing stored yet: history is the bulk DAG's job
+            return first
+        limit = last - timedelta(days=self.max_gap_days)
+        if gap_start < limit:
+            self.log.warning(
+                "Days %s..%s of %s are missing and more than max_gap_days (%d) back: trigger "
+                "storyblok_traffic_backfill for them",
+                gap_start,
+                limit - timedelta(days=1),
+                self.org,
+                self.max_gap_days,
+            )
+        healed = max(gap_start, limit)
+        if healed < first:
+            self.log.info("Days %s..%s of %s are missing or incomplete: asking for them too", healed, first, self.org)
+        return min(first, healed)
 
 
 def fetch_days(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, func, select
 
@@ -64,6 +64,17 @@ def limit_history(conn: Connection, org: str) -> list[Limits]:
 def days_stored(conn: Connection, org: str, first: date, last: date) -> set[date]:
     t = org_traffic_daily.c
     return set(conn.scalars(select(t.day).where(t.org == org, t.day.between(first, last))))
+
+
+def first_incomplete_day(conn: Connection, org: str, before: date) -> date | None:
+    """Before ``before``: the day after the newest day stored with counts and bytes, else the oldest
+    day stored without bytes; None when nothing is stored before it."""
+    t = org_traffic_daily.c
+    earlier = (t.org == org, t.day < before)
+    complete = conn.scalar(select(func.max(t.day)).where(*earlier, t.total_bytes.is_not(None)))
+    if complete is not None:
+        return complete + timedelta(days=1)
+    return conn.scalar(select(func.min(t.day)).where(*earlier))
 
 
 def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
@@ -114,3 +115,64 @@ def test_bad_ranges_fail_before_any_request(simulator, storyblok_conn):
     with pytest.raises(AirflowFailException, match="before start date"):
         StoryblokTrafficOperator(task_id="f", start_date_str="2026-03-02", end_date_str="2026-03-01").execute({})
     assert simulator.calls() == []
+
+
+def heal(schema: str, day: date, **kwargs) -> Upserted:
+    """The daily fetch (refetch 3, healing on) for ``day``, upserted."""
+    from storyblok_traffic.config import MonitorConfig
+    from storyblok_traffic.tasks import upsert_traffic
+
+    config = MonitorConfig(warehouse_schema=schema)
+    options: dict[str, Any] = {"refetch_days": 3, "max_gap_days": 31, "warehouse": config.warehouse} | kwargs
+    fetch = StoryblokTrafficOperator(task_id="fetch_traffic", start_date_str=str(day), end_date_str=str(day), **options)
+    return upsert_traffic(fetch.execute({}), config)
+
+
+def stored_days(engine, schema) -> list[date]:
+    from sqlalchemy import select
+
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.tables import org_traffic_daily
+
+    with begin(engine, schema) as conn:
+        return sorted(conn.scalars(select(org_traffic_daily.c.day)))
+
+
+DAY = date(2026, 3, 8)  # the simulator's today is 2026-03-10: this day has its bytes
+
+
+def test_days_missed_while_down_are_fetched_in_the_same_single_request(
+    simulator, storyblok_conn, warehouse_conn, engine, schema
+):
+    heal(schema, DAY - timedelta(days=10), refetch_days=0)
+    calls = len(simulator.calls())
+    assert heal(schema, DAY).org_days == 10  # the 9 days after the stored one, and DAY
+    assert len(simulator.calls()) == calls + 1
+    assert simulator.calls()[-1]["query"]["start_date"] == [str(DAY - timedelta(days=9))]
+    assert stored_days(engine, schema) == [DAY - timedelta(days=10 - i) for i in range(11)]
+
+
+def test_a_gap_longer_than_max_gap_days_is_healed_up_to_it_and_named(
+    simulator, storyblok_conn, warehouse_conn, engine, schema, caplog, capfd
+):
+    heal(schema, DAY - timedelta(days=40), refetch_days=0)
+    heal(schema, DAY)
+    assert simulator.calls()[-1]["query"]["start_date"] == [str(DAY - timedelta(days=31))]
+    assert len(stored_days(engine, schema)) == 1 + 32
+    missing = f"{DAY - timedelta(days=39)}..{DAY - timedelta(days=32)}"
+    logged = caplog.text + "".join(capfd.readouterr())  # the operator logs through Airflow's structlog
+    assert f"Days {missing} of storyblok_default are missing" in logged
+    assert "trigger storyblok_traffic_backfill" in logged
+
+
+def test_a_day_without_bytes_is_asked_again_and_healing_can_be_turned_off(
+    simulator, storyblok_conn, warehouse_conn, engine, schema
+):
+    simulator.settings.today = DAY - timedelta(days=4)  # DAY - 5 and DAY - 4 have no bytes yet
+    heal(schema, DAY - timedelta(days=5), refetch_days=0)
+    simulator.settings.today = date(2026, 3, 10)
+    heal(schema, DAY, max_gap_days=0)
+    assert simulator.calls()[-1]["query"]["start_date"] == [str(DAY - timedelta(days=3))]  # refetch only
+    heal(schema, DAY)
+    assert simulator.calls()[-1]["query"]["start_date"] == [str(DAY - timedelta(days=5))]  # from the incomplete day
+    assert stored_days(engine, schema) == [DAY - timedelta(days=5 - i) for i in range(6)]
