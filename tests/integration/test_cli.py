@@ -1,4 +1,5 @@
-"""The ``storyblok-traffic`` console command, as installed by the package, against a real Postgres."""
+"""The ``storyblok-traffic`` console command against a real Postgres: as installed (a fresh process),
+and in-process where only its behaviour matters (no interpreter start)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,27 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from storyblok_traffic.warehouse.migrations import HEAD, current_revision
 
 COMMAND = str(Path(sys.executable).with_name("storyblok-traffic"))
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed command in a fresh process."""
     return subprocess.run(
         [COMMAND, *args], env=os.environ | env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``main`` in this process, with what it printed."""
+    from storyblok_traffic.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 def test_db_migrate_with_a_url_then_current(engine, schema, warehouse_url):
@@ -43,35 +56,38 @@ def test_db_migrate_reads_the_configuration_and_its_airflow_connection(engine, s
     assert current_revision(engine, schema) == HEAD
 
 
-def test_a_bad_configuration_names_the_file_and_the_setting(tmp_path):
+def test_a_bad_configuration_names_the_file_and_the_setting(tmp_path, monkeypatch, capsys):
     config = tmp_path / "monitor.yaml"
     config.write_text("warehouse_schema: Not-An-Identifier\n")
-    done = cli("db", "migrate", STORYBLOK_TRAFFIC_CONFIG=str(config))
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    done = run(capsys, "db", "migrate")
     assert done.returncode == 2
     assert str(config) in done.stderr
     assert "warehouse_schema 'Not-An-Identifier'" in done.stderr
 
 
-def test_report_prints_the_stored_usage(history, schema, warehouse_url):
+def test_report_prints_the_stored_usage(history, schema, warehouse_url, capsys):
     history.days("acme", {date(2026, 3, d): 1_000 for d in range(1, 6)})
     history.limit("acme", date(2026, 3, 1), 10_000)
-    done = cli("report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
+    done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
     assert done.returncode == 0, done.stderr
     assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
 
 
-def test_an_unreachable_warehouse_is_one_line_not_a_traceback(schema):
+def test_an_unreachable_warehouse_is_one_line_not_a_traceback(schema, capsys):
     from include.net import free_port
 
-    done = cli("db", "migrate", "--url", f"postgresql://postgres@127.0.0.1:{free_port()}/none", "--schema", schema)
+    done = run(
+        capsys, "db", "migrate", "--url", f"postgresql://postgres@127.0.0.1:{free_port()}/none", "--schema", schema
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("storyblok-traffic: ")
     assert "Traceback" not in done.stderr
 
 
-def test_a_missing_airflow_connection_is_named(monkeypatch):
+def test_a_missing_airflow_connection_is_named(monkeypatch, capsys):
     monkeypatch.delenv("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", raising=False)
-    done = cli("db", "current", "--conn-id", "no_such_warehouse")
+    done = run(capsys, "db", "current", "--conn-id", "no_such_warehouse")
     assert done.returncode == 1
     assert "cannot use the warehouse connection 'no_such_warehouse'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -16,7 +16,7 @@ from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import org_traffic_daily, raw_responses, space_traffic_daily
-from tests.integration.test_cli import cli
+from tests.integration.test_cli import run
 
 ORG = "storyblok_default"
 FIRST, LAST = date(2026, 2, 24), date(2026, 3, 9)
@@ -95,18 +95,18 @@ def test_replay_writes_only_its_range(fetched, engine, schema):
     assert days == {middle[0] + timedelta(days=i) for i in range(4)}
 
 
-def test_the_console_command(fetched, engine, schema, warehouse_url):
+def test_the_console_command(fetched, engine, schema, warehouse_url, capsys):
     empty_day_tables(engine, schema)
     args = ("--url", warehouse_url, "--schema", schema, "--org", ORG)
-    done = cli("replay", *args, "--from", str(FIRST - timedelta(days=3)), "--to", str(LAST))
+    done = run(capsys, "replay", *args, "--from", str(FIRST - timedelta(days=3)), "--to", str(LAST))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"replayed {(LAST - FIRST).days + 1} stored answer(s) for {ORG}")
     assert day_sums(engine, schema) == fetched
 
-    reversed_range = cli("replay", *args, "--from", str(LAST), "--to", str(FIRST))
+    reversed_range = run(capsys, "replay", *args, "--from", str(LAST), "--to", str(FIRST))
     assert (reversed_range.returncode, reversed_range.stdout) == (1, "")
     assert f"--to {FIRST} is before --from {LAST}" in reversed_range.stderr
-    nothing = cli("replay", *args, "--from", "2020-01-01", "--to", "2020-01-31")
+    nothing = run(capsys, "replay", *args, "--from", "2020-01-01", "--to", "2020-01-31")
     assert nothing.returncode == 1
     assert "no stored answers for storyblok_default cover 2020-01-01..2020-01-31" in nothing.stderr
 
