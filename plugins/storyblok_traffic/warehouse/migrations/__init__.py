@@ -46,11 +46,7 @@ def ensure_current(engine: Engine, schema: str, auto_migrate: bool = True) -> No
     revision = current_revision(engine, schema)
     if revision == HEAD:
         return
-    if revision is not None and revision not in REVISIONS:
-        raise SchemaNotCurrent(
-            f"warehouse schema {schema!r} is at revision {revision}, which this package does not know "
-            f"(its newest is {HEAD}): a newer version of storyblok-traffic-monitor migrated it; upgrade this one"
-        )
+    _refuse_unknown(schema, revision)
     if not auto_migrate:
         raise SchemaNotCurrent(
             f"warehouse schema {schema!r} is at revision {revision or 'none'}, this package needs {HEAD}, and "
@@ -71,6 +67,7 @@ def migrate(engine: Engine, schema: str) -> list[str]:
         before = _read_revision(conn, schema, in_transaction=True)
         if before == HEAD:
             return []
+        _refuse_unknown(schema, before)
         command.upgrade(alembic_config(conn, schema), "head")
     return list(REVISIONS[REVISIONS.index(before) + 1 :] if before else REVISIONS)
 
@@ -83,6 +80,14 @@ def alembic_config(conn: Connection | None, schema: str) -> Config:
     config.set_main_option("script_location", str(SCRIPTS))
     config.attributes.update({"connection": conn, "schema": schema})
     return config
+
+
+def _refuse_unknown(schema: str, revision: str | None) -> None:
+    if revision is not None and revision not in REVISIONS:
+        raise SchemaNotCurrent(
+            f"warehouse schema {schema!r} is at revision {revision}, which this package does not know "
+            f"(its newest is {HEAD}): a newer version of storyblok-traffic-monitor migrated it; upgrade this one"
+        )
 
 
 def _read_revision(conn: Connection, schema: str, in_transaction: bool = False) -> str | None:
