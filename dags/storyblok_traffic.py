@@ -35,9 +35,9 @@ limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and
 data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
 ends the run quietly. Days older than {lookback} days record alerts without sending them.
 
-History: trigger **storyblok_traffic_backfill** (a month per request, quiet). A few days, or failed ones,
-through this DAG (checks run in date order, hence the reprocess flag):
-`airflow backfill create --dag-id {dag_id} --from-date 2026-11-01 --to-date 2026-11-07 --reprocess-behavior failed`.
+History: trigger **storyblok_traffic_backfill** (a month per request, quiet). A few days through this DAG, in
+parallel and in any order (each check evaluates the days out of date in date order):
+`airflow backfill create --dag-id {dag_id} --from-date 2026-11-01 --to-date 2026-11-07 --max-active-runs 8`.
 """
 
 
@@ -92,14 +92,13 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             outlets=[Asset(name=f"storyblok_traffic_{org.org}")],
             doc_md="Upsert the org's and spaces' day rows, the usage snapshot and the raw response.",
         )
-        # depends_on_past keeps checks in date order, so a parallel backfill never judges a day
-        # before the days ahead of it are stored.
+        # No depends_on_past: the check itself evaluates every day out of date in date order, so runs
+        # may finish in any order and none waits for another.
         check_usage = UsageCheckOperator(
             task_id="check_usage",
             upserted=upsert_traffic.output,
             org=org,
             config=config,
-            depends_on_past=True,
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
         notify_threshold_crossed = UsageNotifyOperator(

@@ -116,7 +116,7 @@ class AirflowStack:
         self.cli("dags", "unpause", dag_id)
         self.cli(
             "backfill", "create", "--dag-id", dag_id, "--from-date", str(first), "--to-date", str(last),
-            "--max-active-runs", str(max_active_runs), "--reprocess-behavior", "failed",
+            "--max-active-runs", str(max_active_runs),
             # a backfill left open by an earlier stop is closed by the scheduler within about 30 s
             retry_while="AlreadyRunningBackfill",
         )  # fmt: skip

@@ -138,6 +138,7 @@ class OrgConfig(Struct, frozen=True):
     year_start_day: int = 1
     alert_lookback_days: int = 3  # runs for older days record alerts as 'suppressed'
     stale_after_days: int = 2
+    silence_after_hours: int = 36  # no check completed for this long: the watchdog tells every channel
     channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
 
     def __post_init__(self) -> None:
@@ -166,6 +167,7 @@ class OrgConfig(Struct, frozen=True):
             ) from None
         _int_in(self.alert_lookback_days, 0, 3650, "alert_lookback_days")
         _int_in(self.stale_after_days, 1, 365, "stale_after_days")
+        _int_in(self.silence_after_hours, 1, 24 * 31, "silence_after_hours")
         if self.channels is not None:
             _check(
                 isinstance(self.channels, list | tuple),

@@ -1,6 +1,7 @@
-"""One organisation's usage check as of a day: read the warehouse, apply the rules, record alert state.
+"""One organisation's usage as of one day: read the warehouse, apply the rules, record alert state.
 
-The caller owns the transaction; the organisation's advisory lock makes concurrent checks (and senders) take turns.
+Days are evaluated in date order by ``storyblok_traffic.check``, which holds the organisation's lock
+and owns the transaction.
 """
 
 from __future__ import annotations
@@ -21,21 +22,13 @@ from storyblok_traffic.warehouse import alerts, reads
 
 
 def evaluate(
-    conn: Connection,
-    org: OrgConfig,
-    day: date,
-    today: date,
-    fetched_day: bool | None = None,
-    quiet: bool | None = None,
+    conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None, record: bool = True
 ) -> Evaluation:
-    """Check ``org`` as of ``day``.
+    """Evaluate ``org`` as of ``day`` and record the alert transitions it finds (unless not ``record``).
 
-    ``fetched_day``: whether the run's fetch had a row for the day (None: unknown). ``quiet``: record
-    alerts as suppressed; by default, when the day is older than the organisation's lookback.
+    ``fetched_day``: whether the day's traffic is in (None: unknown). ``quiet``: record alerts as
+    suppressed, not to be sent.
     """
-    alerts.lock_org(conn, org.org)
-    if quiet is None:
-        quiet = (today - day).days > org.alert_lookback_days
     windows = [
         window_of(period, day, org.year_start)
         for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))
@@ -52,7 +45,9 @@ def evaluate(
     seen = [obs for f in facts for obs in _observations(org, f)]
     seen.append(_observe_data(org, day, newest, fetched_day))
     changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
-    alerts.save(conn, changed)
+    if not record:
+        changed = []
+    alerts.save(conn, changed, day)
     state = known | {a.key: a for a in changed}
 
     summaries = tuple(_summary(conn, org, f, day, state) for f in facts)

@@ -105,24 +105,18 @@ def load_chunk(chunk: Range, org: OrgConfig, config: MonitorConfig, source: str 
 
 
 def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
-    """Evaluate every day in order, one transaction each, alerts suppressed; returns a small summary."""
-    from storyblok_traffic.evaluation import evaluate
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
-    from storyblok_traffic.warehouse.migrations import ensure_current
+    """Evaluate every day in order, alerts recorded as suppressed; returns a small summary.
+
+    The days count as checked, quietly, so that any later check that evaluates them again keeps
+    them quiet. One transaction: the organisation's daily checks wait meanwhile.
+    """
+    from storyblok_traffic.check import check
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.reads import days_stored
 
-    engine = engine_from_conn_id(config.warehouse_conn_id)
-    try:
-        ensure_current(engine, config.warehouse_schema, config.auto_migrate)
-        with begin(engine, config.warehouse_schema) as conn:
-            stored = days_stored(conn, org.org, days.first, days.last)
-        day, last = days.first, None
-        while day <= days.last:
-            with begin(engine, config.warehouse_schema) as conn:
-                last = evaluate(conn, org, day, today=day, fetched_day=day in stored, quiet=True)
-            day += timedelta(days=1)
-        assert last is not None  # a Range holds at least one day
-    finally:
-        engine.dispose()
+    channels = [c.name for c in config.channels_for(org)]
+    with warehouse_transaction(config.warehouse) as conn:
+        stored = days_stored(conn, org.org, days.first, days.last)
+        last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, history=True)
     log.info("Evaluated %s..%s for %s:\n%s", days.first, days.last, org.org, last.describe())
     return {**days.to_xcom(), "days": (days.last - days.first).days + 1, "days_stored": len(stored)}

@@ -39,14 +39,16 @@ def check_usage(
 ) -> Evaluation:
     """Usage as of ``day`` against the limits in force, recording alert transitions in one transaction.
 
-    ``today`` (default: the UTC date now) decides whether the day is within the alert lookback.
+    Every day out of date up to ``day`` (or past it) is evaluated too, in date order. ``today``
+    (default: the UTC date now) decides whether a day is within the alert lookback.
     """
-    from storyblok_traffic.evaluation import evaluate
+    from storyblok_traffic.check import check
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     today = today or datetime.now(UTC).date()
+    channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = evaluate(conn, org, day, today, fetched_day)
+        evaluation = check(conn, org, day, day, today, channels, fetched_day)
     log.info("Usage check:\n%s", evaluation.describe())
     for note in evaluation.all_notes():
         log.warning("%s", note)
@@ -71,6 +73,27 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
         detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())
         raise NotificationError(f"notices for {org.org} not delivered to {len(delivery.failures)} channel(s): {detail}")
     return delivery.sent
+
+
+def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str, bool]:
+    """For every organisation: record whether its checks are silent and send its pending notices; org -> silent.
+
+    Each organisation in its own transaction, so one that fails does not hold back the others' notices.
+    """
+    from storyblok_traffic.notifications.delivery import deliver_pending
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.watchdog import watch
+
+    now = now or datetime.now(UTC)
+    silent, failures = {}, []
+    for org in config.organisations:
+        with warehouse_transaction(config.warehouse) as conn:
+            silent[org.org] = watch(conn, org, now)
+            delivery = deliver_pending(conn, org, config.channels_for(org))
+        failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
+    if failures:
+        raise NotificationError("notices not delivered: " + "; ".join(failures))
+    return silent
 
 
 class NotificationError(RuntimeError):

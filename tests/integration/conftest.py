@@ -141,12 +141,21 @@ class History:
         migrate(engine, schema)
 
     def _upsert(self, table: str, rows: list[dict[str, object]]) -> None:
+        from sqlalchemy import text
+
         from storyblok_traffic.warehouse import tables
         from storyblok_traffic.warehouse.engine import begin
+        from storyblok_traffic.warehouse.marks import note_change
         from storyblok_traffic.warehouse.writes import upsert
 
         with begin(self.engine, self.schema) as conn:
             upsert(conn, getattr(tables, table), [r | {"fetched_at": self.AT} for r in rows])
+            # As the pipeline's writes do, later checks see the change (not in a legacy schema, without marks).
+            if conn.scalar(text("SELECT to_regclass(:t)"), {"t": f'"{self.schema}".evaluation_marks'}) is None:
+                return
+            for org in {str(r["org"]) for r in rows}:
+                changed: list[date] = [r.get("day", r.get("as_of")) for r in rows if r["org"] == org]  # type: ignore[misc]
+                note_change(conn, org, min(changed))
 
     def days(self, org: str, amounts: dict[date, int]) -> None:
         rows = [{"org": org, "day": d, "api_requests": n, "total_bytes": n * 10} for d, n in amounts.items()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storyblok_traffic.warehouse.migrations import HEAD, current_revision
+from storyblok_traffic.warehouse.migrations import HEAD, REVISIONS, current_revision
 
 COMMAND = str(Path(sys.executable).with_name("storyblok-traffic"))
 
@@ -39,7 +39,7 @@ def test_db_migrate_with_a_url_then_current(engine, schema, warehouse_url):
 
     done = cli("db", "migrate", "--url", warehouse_url, "--schema", schema)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {HEAD})"
+    assert done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {', '.join(REVISIONS)})"
     assert current_revision(engine, schema) == HEAD
 
     again = cli("db", "migrate", "--url", warehouse_url, "--schema", schema)
@@ -52,7 +52,9 @@ def test_db_migrate_reads_the_configuration_and_its_airflow_connection(engine, s
     config.write_text(f"warehouse_schema: {schema}\n")
     done = cli("db", "migrate", STORYBLOK_TRAFFIC_CONFIG=str(config))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {HEAD})"  # one line
+    assert (
+        done.stdout.strip() == f"warehouse schema {schema}: at revision {HEAD} (applied {', '.join(REVISIONS)})"
+    )  # one line
     assert current_revision(engine, schema) == HEAD
 
 

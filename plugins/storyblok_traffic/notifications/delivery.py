@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import DATA_PERIOD, Alert
+from storyblok_traffic.rules.alert_state import DATA_PERIOD, MONITOR_PERIOD, Alert
 from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
 from storyblok_traffic.warehouse import alerts, reads
 
@@ -58,7 +58,7 @@ def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> T
     """One query per period: its spaces up to the newest day any of its notices speaks of."""
     latest: dict[tuple[str, date], date] = {}
     for a in pending:
-        if a.period != DATA_PERIOD:
+        if a.period not in (DATA_PERIOD, MONITOR_PERIOD):
             key = (a.period, a.period_start)
             latest[key] = max(latest.get(key, a.as_of), a.as_of)
     return {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}

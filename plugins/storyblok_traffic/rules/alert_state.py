@@ -5,7 +5,8 @@ already notified, back below it because a higher limit came into force. Runs for
 lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
 moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
 that history stored later may move a first alarm's start to an earlier day (without a notice).
-Forecast and no-data alarms fire once per period (or data gap) and are never cleared.
+Forecast and no-data alarms fire once per period (or data gap) and are never cleared. A silent
+monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-ACTUAL, FORECAST, NO_DATA = "actual", "forecast", "no_data"
+ACTUAL, FORECAST, NO_DATA, SILENT = "actual", "forecast", "no_data", "silent"
 PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
 ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
+MONITOR_PERIOD = "monitor"  # the pseudo-period of the watchdog's alarm; its start is NEVER
 NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without any
 
 
@@ -77,7 +79,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     if seen.crossed_on is not None and _earlier_start(row, seen):
         # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
         return replace(row, crossed_on=seen.crossed_on)
-    if day < row.evaluated_on or seen.kind != ACTUAL:
+    if day < row.evaluated_on or seen.kind not in (ACTUAL, SILENT):
         return None
     if seen.in_alarm:
         if row.status == CLEARED:

@@ -8,7 +8,7 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, Alert
+from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, SILENT, Alert
 from storyblok_traffic.rules.periods import ADJECTIVE
 from storyblok_traffic.rules.usage import format_pct, percent_of
 
@@ -24,8 +24,8 @@ class Message:
 
 
 def _order(alert: Alert) -> tuple[int, int, float]:
-    kinds = {(ACTUAL, "alarm"): 0, (FORECAST, "alarm"): 1, (NO_DATA, "alarm"): 2}
-    return (kinds.get((alert.kind, alert.notice), 3), 0 if alert.period == "year" else 1, -alert.threshold_pct)
+    kinds = {(SILENT, "alarm"): 0, (ACTUAL, "alarm"): 1, (FORECAST, "alarm"): 2, (NO_DATA, "alarm"): 3}
+    return (kinds.get((alert.kind, alert.notice), 4), 0 if alert.period == "year" else 1, -alert.threshold_pct)
 
 
 def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces) -> Message:
@@ -37,7 +37,7 @@ def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces
     for group in groups:
         head = group[0]
         where = (head.period, head.period_start)
-        if head.kind != NO_DATA and where not in shown and top.get(where):
+        if head.kind in (ACTUAL, FORECAST) and where not in shown and top.get(where):
             shown.add(where)
             lines.append(f"Top spaces this {head.period}: " + _spaces(top[where], head.usage) + ".")
     subject = _subject(org, groups[0][0])
@@ -59,6 +59,8 @@ def failure_message(text: str) -> Message:
 
 def _subject(org: str, head: Alert) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
+    if head.kind == SILENT:
+        return f"Storyblok traffic: monitor {'back' if head.notice == CLEAR else 'silent'} for {org}"
     if head.kind == NO_DATA:
         since = "" if head.period_start == NEVER else f" after {head.period_start}"
         return f"Storyblok traffic: no data for {org}{since}"
@@ -75,6 +77,8 @@ def _subject(org: str, head: Alert) -> str:
 def _line(head: Alert, others: Sequence[Alert], metric: str) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
     used = f"{head.usage:,} of {head.usage_limit:,} {metric} ({_pct(head)})"
+    if head.kind == SILENT:
+        return _silence_line(head)
     if head.kind == NO_DATA:
         newest = (
             "No traffic is stored" if head.period_start == NEVER else f"The newest stored day is {head.period_start}"
@@ -95,6 +99,17 @@ def _line(head: Alert, others: Sequence[Alert], metric: str) -> str:
     return (
         f"{adjective.capitalize()} limit: {used} as of {head.as_of} in {period}. "
         f"Crossed the {format_pct(head.threshold_pct)} threshold on {head.crossed_on}{also}."
+    )
+
+
+def _silence_line(head: Alert) -> str:
+    """The watchdog's notices: ``usage`` holds the hours without a completed check, ``usage_limit`` the allowance."""
+    if head.notice == CLEAR:
+        return f"Usage checks completed again on {head.as_of}; they had stopped after {head.crossed_on}."
+    return (
+        f"No usage check has completed for {head.usage} hours (allowed: {head.usage_limit}), the last one "
+        f"on {head.crossed_on}: until checks run again there are no usage alerts and no no-data notices. "
+        "Look at the organisation's DAG in Airflow: paused, failing, or no scheduler running?"
     )
 
 
@@ -136,6 +151,6 @@ def _fields(alert: Alert, spaces: Sequence[tuple[str, int]]) -> dict[str, Any]:
         "forecast_date": iso(alert.projected_on),
         "top_spaces": [
             {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}
-            for s, u in (spaces if alert.kind != NO_DATA else ())
+            for s, u in (spaces if alert.kind in (ACTUAL, FORECAST) else ())
         ],
     }

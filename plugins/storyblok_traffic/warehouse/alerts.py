@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.rules.alert_state import CLEAR, CLEARED, PENDING, SENT, Alert
-from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
+from storyblok_traffic.rules.alert_state import CLEAR, CLEARED, PENDING, SENT, SUPPRESSED, Alert
+from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alert_versions, usage_alerts
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
 _LOCK_SPACE = 0x5B0B
@@ -39,14 +40,67 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
     return {alert.key: alert for alert in found}
 
 
-def save(conn: Connection, alerts: Sequence[Alert]) -> None:
-    """Insert or overwrite whole rows (the caller holds the org's lock)."""
+def save(conn: Connection, alerts: Sequence[Alert], day: date, journal: bool = True) -> None:
+    """Insert or overwrite whole rows, changed by the evaluation of ``day`` (the caller holds the org's lock).
+
+    Each change is also journaled by ``day``, so that ``rewind`` can restore the rows as they were;
+    the watchdog's rows are not (``journal=False``): no replay of days may move them.
+    """
     if not alerts:
         return
-    stmt = pg_insert(usage_alerts).values([_row(alert) for alert in alerts])
-    keys = [c.name for c in usage_alerts.primary_key.columns]
+    rows = [_row(alert) for alert in alerts]
+    _overwrite(conn, usage_alerts, rows)
+    if journal:
+        _overwrite(conn, usage_alert_versions, [row | {"day": day} for row in rows])
+
+
+def rewind(conn: Connection, org: str, first: date) -> int:
+    """Put ``org``'s alerts back as they were before the evaluation of ``first``; returns the rows restored.
+
+    Deliveries stay: a notice that went out was sent, and ``settle`` recognises it when it is due again.
+    """
+    v, a = usage_alert_versions.c, usage_alerts.c
+    key = (v.org, v.period, v.period_start, v.kind, v.threshold_pct)
+    touched = select(*key).where(v.org == org, v.day >= first).distinct()
+    conn.execute(
+        delete(usage_alerts).where(tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct).in_(touched))
+    )
+    columns = [c.name for c in usage_alerts.columns]
+    before = (
+        select(*(v[name] for name in columns))
+        .where(v.org == org, v.day < first, tuple_(*key).in_(touched))
+        .order_by(*key, v.day.desc())
+        .ext(distinct_on(*key))
+    )
+    restored = conn.execute(
+        usage_alerts.insert().from_select(columns, before), execution_options={"preserve_rowcount": True}
+    )
+    conn.execute(delete(usage_alert_versions).where(v.org == org, v.day >= first))
+    return int(restored.rowcount)
+
+
+def settle(conn: Connection, org: str, channels: Sequence[str]) -> None:
+    """Alarms that every channel already has (sent before a rewind) count as sent again, quiet or not."""
+    a = usage_alerts.c
+    rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_((PENDING, SUPPRESSED))))
+    waiting = [_alert(row) for row in rows.mappings()]
+    done = delivered(conn, waiting)
+    finish(
+        conn,
+        [x for x in waiting if all((x.key, c) in done for c in channels) and _any_delivery(x, done)],
+        datetime.now(UTC),
+    )
+
+
+def _any_delivery(alert: Alert, done: set[tuple[tuple[Any, ...], str]]) -> bool:
+    return any(key == alert.key for key, _ in done)
+
+
+def _overwrite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    stmt = pg_insert(table).values(rows)
+    keys = [c.name for c in table.primary_key.columns]
     stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in usage_alerts.columns if c.name not in keys}
+        index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     )
     conn.execute(stmt)
 

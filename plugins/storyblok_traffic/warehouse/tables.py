@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -116,4 +117,38 @@ rejected_responses = Table(
     Column("error", Text, nullable=False),
     Column("body", Text, nullable=False),  # as received (first MB), for diagnosis; never parsed into the tables
     PrimaryKeyConstraint("org", "received_at"),
+)
+
+evaluation_marks = Table(
+    "evaluation_marks",
+    metadata,
+    Column("org", Text, primary_key=True),
+    Column("changed_from", Date),  # moved by every write that changes a stored day, in its transaction
+    Column("checked_at", DateTime(timezone=True)),  # when a daily check last completed: the watchdog reads it
+    Column("watched_since", DateTime(timezone=True)),  # when the watchdog first saw the organisation
+)
+
+# The days checked so far; see storyblok_traffic.rules.ordering.
+checked_days = Table(
+    "checked_days",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("quiet", Boolean, nullable=False),  # recorded without notices (older than the lookback, or history)
+    PrimaryKeyConstraint("org", "day"),
+)
+
+
+def _alert_columns() -> list[Column[object]]:
+    return [Column(c.name, c.type, nullable=c.nullable) for c in usage_alerts.columns]
+
+
+# Every change of an alert row, by the day whose evaluation made it: a check that must evaluate an
+# earlier day again rewinds usage_alerts to these rows as they were before that day.
+usage_alert_versions = Table(
+    "usage_alert_versions",
+    metadata,
+    Column("day", Date, nullable=False),
+    *_alert_columns(),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "day"),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from storyblok_traffic.model import DailyTraffic, FetchedTraffic
+from storyblok_traffic.warehouse import marks
 from storyblok_traffic.warehouse.tables import (
     org_traffic_daily,
     raw_responses,
@@ -85,13 +86,18 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
     return WriteCounts(
         org_days=org_days,
         space_days=space_days,
+        # A snapshot is dated the day it is fetched, after every day a check can have evaluated: a new
+        # limit never puts an evaluated day out of date, so it does not move the evaluation mark.
         snapshots=upsert(conn, usage_snapshots, [snapshot], keep_known=("requests_used_last_7_days",)),
         raw_responses=upsert(conn, raw_responses, [raw]),
     )
 
 
 def write_days(conn: Connection, org: str, daily: DailyTraffic, at: datetime) -> tuple[int, int]:
-    """The org's and its spaces' day rows of one answer fetched ``at``; returns the rows written of each."""
+    """The org's and its spaces' day rows of one answer fetched ``at``; returns the rows written of each.
+
+    The earliest day that changed moves the org's evaluation mark, in the same transaction.
+    """
     org_rows = [
         {
             "org": org,
@@ -113,10 +119,14 @@ def write_days(conn: Connection, org: str, daily: DailyTraffic, at: datetime) ->
         }
         for (space_id, day), b in sorted(daily.space_days.items())
     ]
-    return (
-        upsert(conn, org_traffic_daily, org_rows, keep_known=("total_bytes",)),
-        upsert(conn, space_traffic_daily, space_rows, keep_known=("total_bytes",)),
+    changed: list[date] = []
+    written = (
+        upsert(conn, org_traffic_daily, org_rows, keep_known=("total_bytes",), changed_days=changed),
+        upsert(conn, space_traffic_daily, space_rows, keep_known=("total_bytes",), changed_days=changed),
     )
+    if changed:
+        marks.note_change(conn, org, min(changed))
+    return written
 
 
 def upsert(
@@ -125,24 +135,32 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     keep_known: Iterable[str] = (),
     stamp: str = "fetched_at",
+    changed_days: list[date] | None = None,
 ) -> int:
     """Upsert on the primary key; returns the rows inserted or changed.
 
     ``keep_known`` columns take the new value only when it is not null. ``stamp`` moves only with a change.
-    Keys must be unique within ``rows``.
+    Keys must be unique within ``rows``. ``changed_days`` (tables with a ``day``) gets the earliest changed day.
     """
     if not rows:
         return 0
     if len(rows) >= COPY_FROM_ROWS:
-        return _staged_upsert(conn, table, rows, keep_known, stamp)
+        return _staged_upsert(conn, table, rows, keep_known, stamp, changed_days)
     written = 0
     for start in range(0, len(rows), CHUNK_ROWS):
         stmt = pg_insert(table).values(list(rows[start : start + CHUNK_ROWS]))
-        written += _execute_merge(conn, table, stmt, keep_known, stamp)
+        written += _execute_merge(conn, table, stmt, keep_known, stamp, changed_days)
     return written
 
 
-def _execute_merge(conn: Connection, table: Table, stmt: Insert, keep_known: Iterable[str], stamp: str) -> int:
+def _execute_merge(
+    conn: Connection,
+    table: Table,
+    stmt: Insert,
+    keep_known: Iterable[str],
+    stamp: str,
+    changed_days: list[date] | None = None,
+) -> int:
     """Finish ``INSERT ...`` with ``ON CONFLICT DO UPDATE`` that rewrites only rows whose values change."""
     keys = [col.name for col in table.primary_key.columns]
     keep = set(keep_known)
@@ -160,11 +178,23 @@ def _execute_merge(conn: Connection, table: Table, stmt: Insert, keep_known: Ite
             set_[name] = new[name]
             changed.append(old[name].is_distinct_from(new[name]))
     merge = stmt.on_conflict_do_update(index_elements=keys, set_=set_, where=or_(*changed))
-    return int(conn.execute(merge, execution_options={"preserve_rowcount": True}).rowcount)
+    if changed_days is None:
+        return int(conn.execute(merge, execution_options={"preserve_rowcount": True}).rowcount)
+    # One row per written row would be wasted here: the earliest day is all the mark needs.
+    written = merge.returning(table.c.day).cte("written")
+    count, first = conn.execute(select(func.count(), func.min(written.c.day))).one()
+    if first is not None:
+        changed_days.append(first)
+    return int(count)
 
 
 def _staged_upsert(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keep_known: Iterable[str], stamp: str
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keep_known: Iterable[str],
+    stamp: str,
+    changed_days: list[date] | None,
 ) -> int:
     columns = [col.name for col in table.columns]
     stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns), schema="pg_temp")
@@ -185,7 +215,7 @@ def _staged_upsert(
             for row in rows:
                 copy.write_row([row[c] for c in columns])
     stmt = pg_insert(table).from_select(columns, select(stage))
-    return _execute_merge(conn, table, stmt, keep_known, stamp)
+    return _execute_merge(conn, table, stmt, keep_known, stamp, changed_days)
 
 
 def _copy_type(column: Column[Any]) -> str:

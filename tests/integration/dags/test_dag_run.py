@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -161,8 +162,6 @@ def test_a_role_with_only_dml_rights_runs_the_daily_dag(traffic_dag, dml_role, e
     import psycopg
     from sqlalchemy.engine import make_url
 
-    # The day after DAY: a run after another test's failed DAY - 1 would wait for ever on
-    # check_usage's depends_on_past (issue 11), while DAY's own runs succeed.
     run = _run(traffic_dag, DAY + timedelta(days=1))
     assert str(run.state) == "success", _states(run)
     with engine.connect() as conn:
@@ -172,3 +171,32 @@ def test_a_role_with_only_dml_rights_runs_the_daily_dag(traffic_dag, dml_role, e
     url = make_url(str(engine.url)).set(drivername="postgresql", username=dml_role).render_as_string(False)
     with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(f'CREATE TABLE "{schema}".probe (x int)')
+
+
+def _dags_test(day: date, config_path: str) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+    from pathlib import Path
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    env = os.environ | {"STORYBLOK_TRAFFIC_CONFIG": config_path}
+    # `dags test X` covers the day before X. With depends_on_past, the second call never returned.
+    return subprocess.run(
+        [airflow, "dags", "test", "storyblok_traffic", str(day + timedelta(days=1))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_a_run_before_the_start_date_stalls_no_later_check(traffic_dag, schema, engine, tmp_path, receiver):
+    config = str(tmp_path / "monitor.yaml")
+    early = _dags_test(TODAY - timedelta(days=400), config)  # before start_date: no task instances at all
+    assert early.returncode == 0, early.stderr[-2000:]
+    later = _dags_test(TODAY - timedelta(days=1), config)
+    assert later.returncode == 0, later.stderr[-2000:]
+    with engine.connect() as conn:
+        checked = conn.execute(text(f'SELECT day FROM "{schema}".checked_days')).scalars().all()
+    assert checked == [TODAY - timedelta(days=1)]  # its check ran and recorded the day

@@ -36,9 +36,7 @@ def test_the_token_shows_only_in_airflows_own_mask_secret_line(
     config.write_text(f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n")
     env = os.environ | {"STORYBLOK_TRAFFIC_CONFIG": str(config), "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
     airflow = str(Path(sys.executable).with_name("airflow"))
-    # Before the days the other DAG-run tests use: a run after their failed day would wait for ever on
-    # check_usage's depends_on_past (issue 11). `dags test X` covers the day before X.
-    day = TODAY - timedelta(days=6)
+    day = TODAY - timedelta(days=6)  # `dags test X` covers the day before X
     done = subprocess.run(
         [airflow, "dags", "test", "storyblok_traffic", str(day)],
         env=env,

@@ -71,7 +71,9 @@ def test_backfill_through_the_scheduler_equals_daily_runs(stack, simulator, engi
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{expected}" CASCADE')
 
 
-def test_a_failed_day_tells_every_channel_why(stack, simulator, receiver):
+def test_a_failed_day_tells_every_channel_why_and_later_days_check_and_alert_as_usual(
+    stack, simulator, receiver, engine, schema
+):
     token = simulator.settings.token
     simulator.settings.token = "rotated"  # the connection's token is refused: 401, no retry helps
     stack.backfill("storyblok_traffic", LAST, LAST, max_active_runs=1)
@@ -84,3 +86,16 @@ def test_a_failed_day_tells_every_channel_why(stack, simulator, receiver):
     assert " at task fetch_traffic: Storyblok answered 401 Unauthorized" in text
     assert "check the password of the connection" in text
     assert token not in text
+
+    # The token is fixed; the next days succeed and alert as usual: nothing waits for the failed day.
+    simulator.settings.token = token
+    simulator.settings.monthly_limit = 10_000  # one day of traffic crosses every monthly threshold
+    recent = TODAY - timedelta(days=2)
+    stack.backfill("storyblok_traffic", recent, TODAY - timedelta(days=1), max_active_runs=2)
+    assert stack.wait_for_runs("storyblok_traffic", recent, TODAY - timedelta(days=1), timeout=180) == {"success": 2}
+    with engine.connect() as conn:
+        checked = conn.exec_driver_sql(f'SELECT day, quiet FROM "{schema}".checked_days ORDER BY day').all()
+        statuses = conn.exec_driver_sql(f'SELECT DISTINCT status FROM "{schema}".usage_alerts').scalars().all()
+    assert checked == [(recent, False), (TODAY - timedelta(days=1), False)]
+    assert set(statuses) == {"sent"}
+    assert any("Crossed the 100% threshold" in text for text in receiver.texts()[1:])

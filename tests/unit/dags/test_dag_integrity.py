@@ -23,7 +23,7 @@ def dags() -> dict:
 
 
 def test_no_import_errors_and_default_dags(dags):
-    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill"]
+    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_watchdog"]
 
 
 def test_tags_retries_and_docs(dags):
@@ -46,7 +46,7 @@ def test_flow_and_task_settings(dags):
     }
     assert dag.get_task("fetch_traffic").pool == "storyblok_api"
     assert dag.get_task("fetch_traffic").retry_exponential_backoff
-    assert dag.get_task("check_usage").depends_on_past
+    assert not any(task.depends_on_past for task in dag.tasks)  # no run ever waits for another (issue 11)
     assert [a.name for a in dag.get_task("upsert_traffic").outlets] == ["storyblok_traffic_storyblok_default"]
     assert dag.on_failure_callback
 
@@ -59,7 +59,12 @@ def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     dags = load_dags()
-    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_storyblok_acme"]
+    assert sorted(dags) == [
+        "storyblok_traffic",
+        "storyblok_traffic_backfill",
+        "storyblok_traffic_storyblok_acme",
+        "storyblok_traffic_watchdog",
+    ]
     acme = dags["storyblok_traffic_storyblok_acme"]
     assert acme.catchup is True
     assert acme.start_date.date().isoformat() == "2025-06-01"
@@ -99,7 +104,7 @@ def test_serialized_dags_do_not_depend_on_the_parse_day():
         first = dag_hashes()
     with time_machine.travel(datetime(2027, 7, 21, 3, tzinfo=UTC), tick=False):
         later = dag_hashes()
-    assert set(first) == {"storyblok_traffic", "storyblok_traffic_backfill"}
+    assert set(first) == {"storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_watchdog"}
     assert later == first
 
 
@@ -126,6 +131,6 @@ def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_
     config.write_text("organisations:\n  - conn_id: acme\n    metric: furlongs\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     errors = DagBag(dag_folder=str(ROOT / "dags")).import_errors
-    assert len(errors) == 2  # both DAG files
+    assert len(errors) == 3  # every DAG file
     for message in errors.values():
         assert f"{config}: metric 'furlongs' is not one of requests, bytes" in message

@@ -1,0 +1,74 @@
+"""An organisation's usage check: the days out of date, evaluated in date order under its lock.
+
+Whatever order runs finish in, the alert state ends as if the days had been checked one by one in
+date order (see ``storyblok_traffic.rules.ordering``); no check ever waits for another run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation import evaluate
+from storyblok_traffic.payloads import Evaluation
+from storyblok_traffic.rules.ordering import is_quiet, plan
+from storyblok_traffic.warehouse import alerts, marks, reads
+
+log = logging.getLogger(__name__)
+
+
+def check(
+    conn: Connection,
+    org: OrgConfig,
+    first: date,
+    last: date,
+    today: date,
+    channels: Sequence[str],
+    fetched_day: bool | None = None,
+    history: bool = False,
+) -> Evaluation:
+    """Check ``org`` for ``first``..``last`` (a daily run: one day) and return the evaluation as of ``last``.
+
+    ``channels``: the names a notice must reach to count as sent. ``fetched_day``: whether the run's
+    fetch had a row for ``last``. ``history``: the days were loaded in bulk, recorded and never notified.
+    The caller owns the transaction.
+    """
+    alerts.lock_org(conn, org.org)
+    requested = {
+        first + timedelta(days=i): is_quiet(first + timedelta(days=i), today, org.alert_lookback_days)
+        for i in range((last - first).days + 1)
+    }
+    todo = plan(
+        requested,
+        marks.checked(conn, org.org, requested),
+        marks.checked_through(conn, org.org),
+        marks.changed_from(conn, org.org),
+        history,
+    )
+    result: Evaluation | None = None
+    if todo.first is not None:
+        if todo.rewind_to is not None:
+            restored = alerts.rewind(conn, org.org, todo.rewind_to)
+            log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
+        marks.record_checked(conn, org.org, todo.new)
+        days = marks.checked_since(conn, org.org, todo.first)
+        stored = reads.days_stored(conn, org.org, todo.first, max(days))
+        for day, quiet in sorted(days.items()):
+            # A replayed day without a row is judged by staleness alone: only the run's own fetch
+            # knows whether Storyblok left its day out.
+            seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
+            evaluation = evaluate(conn, org, day, quiet, seen)
+            if todo.rewind_to is not None:
+                alerts.settle(conn, org.org, channels)
+            if day == last:
+                result = evaluation
+    if result is None:  # checked before and still current: report as of it, change nothing
+        quiet = marks.checked(conn, org.org, [last]).get(last, requested[last])
+        result = evaluate(conn, org, last, quiet, fetched_day, record=False)
+    marks.evaluated(conn, org.org, None if history else datetime.now(UTC))
+    return replace(result, pending_notices=alerts.count_pending(conn, org.org))

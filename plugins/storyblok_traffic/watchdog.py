@@ -1,0 +1,45 @@
+"""The watchdog: an organisation whose daily check has not completed for too long is announced as silent.
+
+It runs from its own DAG, outside the pipeline it watches, so that a paused, failing or stalled daily
+DAG is noticed. One "monitor silent" notice per silence episode, one "monitor back" when checks
+complete again; both go to every channel of the organisation through the usual delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.warehouse import alerts, marks
+
+log = logging.getLogger(__name__)
+
+
+def watch(conn: Connection, org: OrgConfig, now: datetime) -> bool:
+    """Record whether ``org``'s checks are silent as of ``now``; returns whether they are. Holds the org's lock."""
+    alerts.lock_org(conn, org.org)
+    since = marks.silent_since(conn, org.org, now)
+    hours = int((now - since).total_seconds() // 3600)
+    silent = hours >= org.silence_after_hours
+    seen = st.Observation(
+        org=org.org,
+        period=st.MONITOR_PERIOD,
+        period_start=st.NEVER,
+        period_end=None,
+        kind=st.SILENT,
+        threshold_pct=0.0,
+        in_alarm=silent,
+        crossed_on=since.date(),
+        usage=hours,
+        usage_limit=org.silence_after_hours,
+    )
+    known = alerts.load(conn, org.org, [(st.MONITOR_PERIOD, st.NEVER)])
+    changed = st.next_state(known.get(seen.key), seen, now.date(), quiet=False)
+    if changed is not None:
+        alerts.save(conn, [changed], now.date(), journal=False)
+    log.info("Checks of %s: last completed %s (%d h ago; allowed %d h)", org.org, since, hours, org.silence_after_hours)
+    return silent

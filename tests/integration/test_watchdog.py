@@ -1,0 +1,61 @@
+"""The watchdog: one "monitor silent" notice per silence episode, one "monitor back" when checks resume."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.tasks import check_usage, watch_checks
+from tests.integration.test_evaluation import SLACK
+
+ORG = OrgConfig(conn_id="sb", org="acme", silence_after_hours=36)
+NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+def test_silence_is_told_once_and_the_return_once(history, schema, engine, receiver):
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(ORG,))
+    history.limit("acme", date(2026, 1, 1), 100_000)
+    history.days("acme", {date(2026, 6, 7): 10})
+    check_usage(date(2026, 6, 7), ORG, config, today=date(2026, 6, 8))
+    with engine.begin() as conn:  # that check completed 35 hours before NOW
+        conn.execute(
+            text(f'UPDATE "{schema}".evaluation_marks SET checked_at = :at'), {"at": NOW - timedelta(hours=35)}
+        )
+
+    assert watch_checks(config, NOW) == {"acme": False}
+    assert receiver.messages == []
+    assert watch_checks(config, NOW + timedelta(hours=1)) == {"acme": True}
+    assert watch_checks(config, NOW + timedelta(hours=2)) == {"acme": True}  # the same silence: no second notice
+    [silent] = receiver.texts()
+    assert silent.startswith("Storyblok traffic: monitor silent for acme\n")
+    assert "No usage check has completed for 36 hours (allowed: 36), the last one on 2026-06-09" in silent
+
+    check_usage(date(2026, 6, 8), ORG, config, today=date(2026, 6, 9))  # checks resume (checked_at: now)
+    assert watch_checks(config, datetime.now(UTC)) == {"acme": False}
+    assert watch_checks(config, datetime.now(UTC)) == {"acme": False}
+    back = receiver.texts()[1:]
+    assert len(back) == 1
+    assert back[0].startswith("Storyblok traffic: monitor back for acme\n"), back
+
+
+def test_an_organisation_never_checked_is_silent_from_when_the_watchdog_first_saw_it(
+    schema, engine, warehouse_conn, receiver
+):
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(ORG,))
+    assert watch_checks(config, NOW) == {"acme": False}  # first sight: the clock starts
+    assert watch_checks(config, NOW + timedelta(hours=36)) == {"acme": True}
+    [silent] = receiver.texts()
+    assert "monitor silent for acme" in silent
+
+
+def test_the_watchdog_dag_runs(airflow_db, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"warehouse_schema: {schema}\n")
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    from tests.dag_loading import load_dags
+
+    run = load_dags()["storyblok_traffic_watchdog"].test()
+    assert str(run.state) == "success"
+    assert {ti.task_id: str(ti.state) for ti in run.get_task_instances()} == {"watch_checks": "success"}
