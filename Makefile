@@ -38,7 +38,7 @@ test-unit: install
 run: install
 	$(BIN)/python -m include.devstack run
 
-# The same pipeline, one shot: backfill the last 30 days, print a usage report, exit.
+# The same pipeline, one shot: load the year, run the last 30 days, print a usage report, exit.
 demo: install
 	$(BIN)/python -m include.devstack demo
 

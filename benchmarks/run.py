@@ -77,11 +77,19 @@ def _scheduler(r: dict[str, Any]) -> list[Row]:
         ("scheduler_backfill", "airflow standalone start (s)", r["startup_s"], "", None),
         (
             "scheduler_backfill",
+            "floor: 30 days of the same shape doing nothing, per run (s)",
+            r["floor_per_run_30_s"],
+            "",
+            r["floor_states_30"] == {"success": 30},
+        ),
+        (
+            "scheduler_backfill",
             "30 days: wall time per run (s)",
             r["per_run_30_s"],
             "",
             r["states_30"] == {"success": 30},
         ),
+        ("scheduler_backfill", "ratio: 30 days to the floor", r["ratio_30"], "<= 1.3", r["ratio_30"] <= 1.3),
         (
             "scheduler_backfill",
             "90 days: wall time per run (s)",

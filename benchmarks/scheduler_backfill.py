@@ -1,6 +1,8 @@
 """Per-day backfill through the real scheduler (``airflow standalone``, LocalExecutor, Postgres metadata):
-30 days, then 90 days with ``--max-active-runs 8`` to check that the shared throttle keeps the
-simulator from answering 429. Memory: the peak of the Airflow processes' summed PSS, sampled."""
+30 days of ``backfill_floor`` (the daily DAG's shape, doing nothing: Airflow's own price per run) and
+of ours side by side in one stack, then 90 days of ours with ``--max-active-runs 8`` to check that the
+shared throttle keeps the simulator from answering 429. Memory: the peak of the Airflow processes'
+summed PSS, sampled."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks.common import postgres, report
+from benchmarks.common import ROOT, postgres, report
 from include.airflow_stack import AirflowStack, airflow_env
 from include.net import free_port
 
@@ -45,18 +47,31 @@ class PeakSampler(threading.Thread):
         return round(self.peak, 1)
 
 
-def _timed_backfill(stack: AirflowStack, first: date, last: date) -> tuple[float, dict[str, int]]:
+def _timed_backfill(
+    stack: AirflowStack, first: date, last: date, dag_id: str = "storyblok_traffic"
+) -> tuple[float, dict[str, int]]:
     start = time.perf_counter()
-    stack.backfill("storyblok_traffic", first, last, max_active_runs=8)
-    states = stack.wait_for_runs("storyblok_traffic", first, last, timeout=900)
+    stack.backfill(dag_id, first, last, max_active_runs=8)
+    states = stack.wait_for_runs(dag_id, first, last, timeout=900)
     return time.perf_counter() - start, states
+
+
+def _dags_folder(home: Path) -> Path:
+    """This project's DAG files and the floor DAG, side by side in one folder."""
+    folder = home / "dags"
+    folder.mkdir()
+    for source in [*(ROOT / "dags").glob("*.py"), Path(__file__).parent / "floor_dags" / "backfill_floor.py"]:
+        (folder / source.name).symlink_to(source)
+    return folder
 
 
 def main() -> None:
     from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
+    from include.webhook_receiver import WebhookReceiver
 
     today = datetime.now(UTC).date()
     sim = StoryblokSimulator(SimulatorSettings(today=today, spaces=50)).start()
+    receiver = WebhookReceiver().start()  # notices are part of the work: they go somewhere real
     home = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
     port = free_port()
     try:
@@ -71,12 +86,14 @@ def main() -> None:
             env = airflow_env(home / "airflow", meta, port=port)
             env.update(
                 {
+                    "AIRFLOW__CORE__DAGS_FOLDER": str(_dags_folder(home)),
                     "STORYBLOK_TRAFFIC_CONFIG": str(home / "monitor.yaml"),
                     "AIRFLOW_CONN_STORYBLOK_WAREHOUSE": url.replace("postgresql://", "postgres://"),
                     "AIRFLOW_CONN_STORYBLOK_DEFAULT": json.dumps(
                         {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}
                     ),
                     "STORYBLOK_THROTTLE_DIR": str(home),
+                    "AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK": json.dumps({"conn_type": "http", "host": receiver.url}),
                 }
             )
             stack = AirflowStack(env, home / "airflow.log")
@@ -87,6 +104,7 @@ def main() -> None:
             sampler.start()
             try:
                 first30, last30 = today - timedelta(days=30), today - timedelta(days=1)
+                floor30, floor_states = _timed_backfill(stack, first30, last30, "backfill_floor")
                 s30, states30 = _timed_backfill(stack, first30, last30)
                 calls30 = len(sim.calls())
                 first90, last90 = today - timedelta(days=120), today - timedelta(days=31)
@@ -97,9 +115,14 @@ def main() -> None:
                 stack.stop()
     finally:
         sim.stop()
+        receiver.stop()
     report(
         {
             "startup_s": round(startup, 1),
+            "floor_30_s": round(floor30, 1),
+            "floor_per_run_30_s": round(floor30 / 30, 2),
+            "floor_states_30": floor_states,
+            "ratio_30": round(s30 / floor30, 2),
             "days_30_s": round(s30, 1),
             "per_run_30_s": round(s30 / 30, 2),
             "states_30": states30,

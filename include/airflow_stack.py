@@ -121,6 +121,28 @@ class AirflowStack:
             retry_while="AlreadyRunningBackfill",
         )  # fmt: skip
 
+    def trigger(self, dag_id: str, run_id: str, conf: str) -> None:
+        self.cli("dags", "reserialize")
+        self.cli("dags", "unpause", dag_id)
+        self.cli("dags", "trigger", dag_id, "--run-id", run_id, "--conf", conf)
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900) -> str:
+        """The state of one run, once it is finished (or at the timeout)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        query = text("SELECT state FROM dag_run WHERE dag_id = :dag AND run_id = :run")
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                with engine.connect() as conn:
+                    state = str(conn.scalar(query, {"dag": dag_id, "run": run_id}))
+                if state in ("success", "failed") or time.monotonic() > deadline:
+                    return state
+                time.sleep(2)
+        finally:
+            engine.dispose()
+
     def wait_for_runs(self, dag_id: str, first: date, last: date, timeout: float = 900) -> dict[str, int]:
         """Run states of the days ``first``..``last``, once none is queued or running (or at the timeout)."""
         from sqlalchemy import create_engine, text

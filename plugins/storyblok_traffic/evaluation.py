@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
+from storyblok_traffic import reconciliation
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
@@ -39,11 +40,19 @@ def evaluate(
     history = reads.limit_history(conn, org.org)
     newest = reads.newest_day(conn, org.org, day)
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
-    known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key])
+    gap = _unhealed_gap(conn, org, day)
+    gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
+    known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
     facts = [_facts(org, w, day, daily, history) for w in windows]
     seen = [obs for f in facts for obs in _observations(org, f)]
     seen.append(_observe_data(org, day, newest, fetched_day))
+    if gap:
+        seen.append(gap)
+    verdict = reconciliation.reconcile_newest(conn, org, day)
+    if verdict is not None and verdict.advice is not None:
+        seen.append(reconciliation.disagreement(org, day, verdict))
+        known |= alerts.load(conn, org.org, [("year", verdict.configured.year_start)])
     changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
     if not record:
         changed = []
@@ -61,8 +70,58 @@ def evaluate(
         periods=summaries,
         data_alert=_view(data_row) if data_row else None,
         pending_notices=alerts.count_pending(conn, org.org),
-        notes=_data_notes(org, day, newest, fetched_day, quiet),
+        notes=tuple(
+            n
+            for n in (
+                *_data_notes(org, day, newest, fetched_day, quiet),
+                gap and gap.detail,
+                reconciliation.advice(verdict),
+            )
+            if n
+        ),
+        reconciliation=reconciliation.summary(verdict),
     )
+
+
+def _unhealed_gap(conn: Connection, org: OrgConfig, day: date) -> st.Observation | None:
+    """Days of the contract year missing where no daily run will fetch them: a no-data alarm naming them.
+
+    Daily runs fetch only after the newest complete day, at most max_gap_days back; a hole behind
+    that stays. Days before the first stored one are the bulk DAG's job (the reconciliation names them).
+    """
+    reach = day - timedelta(days=max(org.max_gap_days, org.refetch_days))
+    oldest = reads.oldest_day(conn, org.org)
+    if oldest is None:
+        return None
+    first = max(oldest, window_of("year", day, org.year_start).start)
+    if first >= reach:
+        return None
+    stored = reads.days_stored(conn, org.org, first, day)
+    start = next((d for d in _days(first, reach - timedelta(days=1)) if d not in stored), None)
+    if start is None:
+        return None
+    missing = [start]  # the whole hole, also where it runs past the runs' reach
+    while missing[-1] + timedelta(days=1) < day and missing[-1] + timedelta(days=1) not in stored:
+        missing.append(missing[-1] + timedelta(days=1))
+    return st.Observation(
+        org=org.org,
+        period=st.DATA_PERIOD,
+        period_start=missing[0] - timedelta(days=1),  # as for any no-data alarm: the stored day before the hole
+        period_end=None,
+        kind=st.NO_DATA,
+        threshold_pct=0.0,
+        in_alarm=True,
+        crossed_on=day,
+        detail=(
+            f"{len(missing)} day(s) from {missing[0]} to {missing[-1]} are not stored, and no daily run will fetch "
+            f"them (they reach back {org.max_gap_days} days at most, after the newest complete day): trigger "
+            f"storyblok_traffic_backfill for {missing[0]} to {missing[-1]}."
+        ),
+    )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _limit_on(history: Sequence[Limits], period: str, day: date) -> int:

@@ -89,6 +89,19 @@ class PeriodSummary:
 
 
 @dataclass(frozen=True)
+class ReconciliationView:
+    """Storyblok's ``traffic_used_this_year`` against the stored days (on the check of the newest day)."""
+
+    reported: int
+    stored_requests: int
+    stored_bytes: int
+    matches: str | None  # requests, bytes, or None: neither is within 1 %
+    year_start: date  # of the year that matched, else of the contract year
+    missing_days: int
+    difference_pct: float  # Storyblok's figure minus the configured reading, in percent of the figure
+
+
+@dataclass(frozen=True)
 class Evaluation:
     org: str
     day: date
@@ -99,6 +112,7 @@ class Evaluation:
     data_alert: AlertView | None
     pending_notices: int  # waiting to be sent for this organisation (this run's and any left over)
     notes: tuple[str, ...] = field(default=())
+    reconciliation: ReconciliationView | None = None
 
     def describe(self) -> str:
         lines = [f"{self.org} as of {self.day} ({self.metric}):"]

@@ -168,13 +168,13 @@ class History:
         ]
         self._upsert("space_traffic_daily", rows)
 
-    def limit(self, org: str, as_of: date, monthly: int) -> None:
+    def limit(self, org: str, as_of: date, monthly: int, used: int = 0) -> None:
         row = {
             "org": org,
             "as_of": as_of,
             "monthly_traffic_limit": monthly,
             "yearly_traffic_limit": monthly * 12,
-            "traffic_used_this_year": 0,
+            "traffic_used_this_year": used,
             "requests_used_last_7_days": None,
         }
         self._upsert("usage_snapshots", [row])

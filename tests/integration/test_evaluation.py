@@ -26,7 +26,8 @@ from tests.integration.warehouse.blocking import wait_for_blocked_backend
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
 EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
 JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
-YEARLY = OrgConfig(conn_id="sb", org="acme", monthly_thresholds=(), forecast_thresholds=())
+# Holes in these histories are on purpose: max_gap_days at its largest keeps their no-data notice out.
+YEARLY = OrgConfig(conn_id="sb", org="acme", monthly_thresholds=(), forecast_thresholds=(), max_gap_days=366)
 
 
 def days(first: date, count: int, amount: int) -> dict[date, int]:
@@ -82,7 +83,7 @@ def test_exactly_at_the_threshold_counts_and_one_below_does_not(history, config,
     assert run(date(2026, 2, 1), YEARLY, config).pending_notices == 0
     assert run(date(2026, 2, 2), YEARLY, config).pending_notices == 1
     assert len(receiver.texts()) == 1
-    assert "Crossed the 50% threshold on 2026-02-02" in receiver.texts()[0]
+    assert "Crossed the 50% threshold by 2026-02-02 (31 earlier day(s) not stored yet)" in receiver.texts()[0]
 
 
 def test_two_thresholds_on_one_day_one_message_on_every_channel(
@@ -106,7 +107,7 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
     assert text == (
         "Storyblok traffic: acme has used 80.0% of its yearly limit\n"
         "Yearly limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
-        "Crossed the 75% threshold on 2026-06-02 (also crossed: 50%).\n"
+        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50%).\n"
         "Top spaces this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
     )
     [mail] = smtp.emails
@@ -114,7 +115,9 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
         "Storyblok traffic: acme has used 80.0% of its yearly limit",
         ("ops@example.com",),
     )
-    assert "Crossed the 75% threshold on 2026-06-02 (also crossed: 50%)." in mail.body
+    assert (
+        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50%)." in mail.body
+    )
     [doc] = json_receiver.messages
     assert doc["org"] == "acme"
     assert doc["text"] == text
@@ -129,7 +132,7 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
 
 
 def test_a_new_month_starts_clean(history, schema, receiver):
-    org = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), forecast_thresholds=())
+    org = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), forecast_thresholds=(), max_gap_days=366)
     config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
     history.limit("acme", date(2026, 1, 1), 1000)
     history.days("acme", {date(2026, 3, 20): 900, date(2026, 4, 1): 100, date(2026, 4, 25): 750})
@@ -142,7 +145,7 @@ def test_a_new_month_starts_clean(history, schema, receiver):
     assert len(texts) == 2
     assert "monthly limit" in texts[0]
     assert "the month 2026-03-01 to 2026-03-31" in texts[0]
-    assert "Crossed the 80% threshold on 2026-04-25" in texts[1]
+    assert "Crossed the 80% threshold by 2026-04-25 (23 earlier day(s) not stored yet)" in texts[1]
 
 
 def test_a_contract_year_resets_on_its_start_day(history, schema, receiver):
@@ -329,7 +332,10 @@ def test_notices_held_back_go_out_together_with_their_own_days(history, config, 
         notify_due(YEARLY, config)  # the webhook is down: 50 % waits
     run(date(2026, 6, 2), YEARLY, config)  # 83 %: 75 % joins it
     [text] = receiver.texts()
-    assert "Crossed the 75% threshold on 2026-06-02 (also crossed: 50% on 2026-06-01)." in text
+    assert (
+        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50% by 2026-06-01)."
+        in text
+    )
 
 
 def test_older_history_moves_the_first_alarm_back_and_announces_what_the_full_data_crosses(
@@ -345,8 +351,9 @@ def test_older_history_moves_the_first_alarm_back_and_announces_what_the_full_da
     # it, in date order, and finds 112 %: what the same days run in date order would have said.
     assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))
     first, second = receiver.texts()
-    assert "Crossed the 50% threshold on 2026-06-10" in first
-    assert "Crossed the 100% threshold on 2026-06-10 (also crossed: 75% on 2026-06-09, 90%)." in second
+    assert "Crossed the 50% threshold by 2026-06-10" in first
+    assert "Crossed the 100% threshold by 2026-06-10 (158 earlier day(s) not stored yet; " in second
+    assert "also crossed: 75% by 2026-06-09, 90%)." in second
     assert "50%" not in second
 
 
@@ -371,3 +378,39 @@ def test_a_check_during_a_send_waits_for_it_and_nothing_goes_out_twice(history, 
     }
     assert notify_due(YEARLY, config) == {}
     assert len(receiver.texts()) == 2  # 50 % went out once
+
+
+def test_a_crossing_with_earlier_days_missing_is_told_as_by_that_day(history, config, receiver, json_receiver):
+    config = replace(config, channels=(SLACK, JSON))
+    history.limit("acme", date(2026, 1, 1), 100)  # 1,200 a year
+    history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})  # Jan 1 .. Jun 8 not stored
+    run(date(2026, 6, 10), YEARLY, config)
+    [text] = receiver.texts()
+    assert "Crossed the 50% threshold by 2026-06-10 (159 earlier day(s) not stored yet)." in text
+    [alert] = json_receiver.messages[0]["alerts"]
+    assert (alert["crossed_on"], alert["days_missing_before"]) == ("2026-06-10", 159)
+
+
+def test_a_crossing_with_every_earlier_day_stored_names_its_day(history, config, receiver):
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", days(date(2026, 1, 1), 7, 100))
+    run(date(2026, 1, 7), YEARLY, config)
+    [text] = receiver.texts()
+    assert "Crossed the 50% threshold on 2026-01-06." in text
+
+
+def test_a_hole_no_daily_run_will_fill_is_one_no_data_notice_naming_it(history, config, receiver):
+    org = replace(YEARLY, max_gap_days=31)
+    history.limit("acme", date(2026, 1, 1), 100_000)
+    history.days("acme", days(date(2026, 1, 1), 90, 10))  # Jan 1 .. Mar 31
+    history.days("acme", days(date(2026, 5, 20), 22, 10))  # May 20 .. Jun 10: April to May 19 missing
+    first = run(date(2026, 6, 10), org, config)
+    run(date(2026, 6, 11), org, config)  # the same hole: no second notice
+    [text] = receiver.texts()
+    assert text.startswith("Storyblok traffic: no data for acme after 2026-03-31\n")
+    assert "49 day(s) from 2026-04-01 to 2026-05-19 are not stored" in text
+    assert "trigger storyblok_traffic_backfill for 2026-04-01 to 2026-05-19" in text
+    assert any("49 day(s) from 2026-04-01" in note for note in first.notes)
+    history.days("acme", days(date(2026, 4, 1), 49, 10))  # the backfill fills it
+    assert run(date(2026, 6, 12), org, config).pending_notices == 0
+    assert len(receiver.texts()) == 1

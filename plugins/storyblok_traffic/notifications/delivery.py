@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import DATA_PERIOD, MONITOR_PERIOD, Alert
+from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, MONITOR_PERIOD, Alert
 from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
 from storyblok_traffic.warehouse import alerts, reads
 
@@ -41,10 +42,13 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
         return delivery
     top = _top_spaces(conn, org, pending)
+    unknown = _unknown_before(conn, pending)
     done = alerts.delivered(conn, pending)
     for channel in channels:
         todo = [a for a in pending if (a.key, channel.name) not in done]
-        if todo and _send(channel, alert_message(org.org, org.metric, todo, top), delivery, org.org, len(todo)):
+        if not todo:
+            continue
+        if _send(channel, alert_message(org.org, org.metric, todo, top, unknown), delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.key, channel.name) for a in todo}
             delivery.sent[channel.name] = [_label(a) for a in todo]
@@ -62,6 +66,16 @@ def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> T
             key = (a.period, a.period_start)
             latest[key] = max(latest.get(key, a.as_of), a.as_of)
     return {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}
+
+
+def _unknown_before(conn: Connection, pending: Sequence[Alert]) -> dict[tuple[Any, ...], int]:
+    """Per crossing: the days of its period before the crossing day that are not stored."""
+    unknown = {}
+    for a in pending:
+        if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
+            stored = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
+            unknown[a.key] = (a.crossed_on - a.period_start).days - len(stored)
+    return unknown
 
 
 def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:

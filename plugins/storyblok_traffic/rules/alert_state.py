@@ -5,7 +5,7 @@ already notified, back below it because a higher limit came into force. Runs for
 lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
 moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
 that history stored later may move a first alarm's start to an earlier day (without a notice).
-Forecast and no-data alarms fire once per period (or data gap) and are never cleared. A silent
+Forecast, no-data and figures-disagree alarms fire once per period (or data gap) and are never cleared. A silent
 monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-ACTUAL, FORECAST, NO_DATA, SILENT = "actual", "forecast", "no_data", "silent"
+ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE = "actual", "forecast", "no_data", "silent", "disagree"
 PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
 ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
@@ -40,6 +40,7 @@ class Alert:
     notice_seq: int  # bumps with every notice, so deliveries of an older one never count for it
     evaluated_on: date  # the run's day of the last change
     notified_at: datetime | None = None
+    detail: str | None = None  # what the notice says beyond the figures (figures disagree: what to change)
 
     @property
     def key(self) -> tuple[str, str, date, str, float]:
@@ -66,6 +67,7 @@ class Observation:
     usage: int = 0
     usage_limit: int = 0
     projected_on: date | None = None
+    detail: str | None = None
 
     @property
     def key(self) -> tuple[str, str, date, str, float]:
@@ -133,4 +135,5 @@ def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
         notice=ALARM,
         notice_seq=seq,
         evaluated_on=day,
+        detail=seen.detail,
     )

@@ -8,12 +8,14 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, FORECAST, NEVER, NO_DATA, SILENT, Alert
+from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, DISAGREE, FORECAST, NEVER, NO_DATA, SILENT, Alert
 from storyblok_traffic.rules.periods import ADJECTIVE
 from storyblok_traffic.rules.usage import format_pct, percent_of
 
 # (period, period start) -> [(space id, usage)], largest first
 TopSpaces = Mapping[tuple[str, date], Sequence[tuple[str, int]]]
+# alert key -> days of its period before the crossing day that are not stored: the day is then a bound
+UnknownBefore = Mapping[tuple[Any, ...], int]
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,17 @@ def _order(alert: Alert) -> tuple[int, int, float]:
     return (kinds.get((alert.kind, alert.notice), 4), 0 if alert.period == "year" else 1, -alert.threshold_pct)
 
 
-def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces) -> Message:
-    """One message for a batch of notices: each group (period, kind, notice) names its highest threshold."""
+def alert_message(
+    org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces, unknown: UnknownBefore | None = None
+) -> Message:
+    """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
+
+    ``unknown``: a crossing with days missing before it is told as "by" that day, never "on" it.
+    """
+    unknown = unknown or {}
     ordered = sorted(alerts, key=_order)
     groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
-    lines = [_line(g[0], g[1:], metric) for g in groups]
+    lines = [_line(g[0], g[1:], metric, unknown) for g in groups]
     shown: set[tuple[str, date]] = set()
     for group in groups:
         head = group[0]
@@ -48,7 +56,7 @@ def alert_message(org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces
             "org": org,
             "metric": metric,
             "subject": subject,
-            "alerts": [_fields(a, top.get((a.period, a.period_start), ())) for a in ordered],
+            "alerts": [_fields(a, top.get((a.period, a.period_start), ()), unknown.get(a.key, 0)) for a in ordered],
         },
     )
 
@@ -61,6 +69,8 @@ def _subject(org: str, head: Alert) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
     if head.kind == SILENT:
         return f"Storyblok traffic: monitor {'back' if head.notice == CLEAR else 'silent'} for {org}"
+    if head.kind == DISAGREE:
+        return f"Storyblok traffic: figures disagree for {org}"
     if head.kind == NO_DATA:
         since = "" if head.period_start == NEVER else f" after {head.period_start}"
         return f"Storyblok traffic: no data for {org}{since}"
@@ -74,11 +84,15 @@ def _subject(org: str, head: Alert) -> str:
     return f"Storyblok traffic: {org} has used {_pct(head)} of its {adjective} limit"
 
 
-def _line(head: Alert, others: Sequence[Alert], metric: str) -> str:
+def _line(head: Alert, others: Sequence[Alert], metric: str, unknown: UnknownBefore) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
     used = f"{head.usage:,} of {head.usage_limit:,} {metric} ({_pct(head)})"
     if head.kind == SILENT:
         return _silence_line(head)
+    if head.kind == DISAGREE:
+        return f"{head.detail} (Storyblok's figure as of {head.as_of}.)"
+    if head.kind == NO_DATA and head.detail:
+        return head.detail
     if head.kind == NO_DATA:
         newest = (
             "No traffic is stored" if head.period_start == NEVER else f"The newest stored day is {head.period_start}"
@@ -95,11 +109,21 @@ def _line(head: Alert, others: Sequence[Alert], metric: str) -> str:
             f"Forecast: at the recent rate, {adjective} usage reaches {format_pct(head.threshold_pct)} of "
             f"the limit on {head.projected_on}, before {period} ends; {used} as of {head.as_of}."
         )
-    also = f" (also crossed: {', '.join(_also(a, head) for a in sorted(others, key=_pct_of))})" if others else ""
+    asides = []
+    if missing := unknown.get(head.key, 0):
+        asides.append(f"{missing} earlier day(s) not stored yet")
+    if others:
+        asides.append(f"also crossed: {', '.join(_also(a, head, unknown) for a in sorted(others, key=_pct_of))}")
+    aside = f" ({'; '.join(asides)})" if asides else ""
     return (
         f"{adjective.capitalize()} limit: {used} as of {head.as_of} in {period}. "
-        f"Crossed the {format_pct(head.threshold_pct)} threshold on {head.crossed_on}{also}."
+        f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, unknown)}{aside}."
     )
+
+
+def _on(alert: Alert, unknown: UnknownBefore) -> str:
+    """On the crossing day, or by it when earlier days of the period are missing (it may have been earlier)."""
+    return f"{'by' if unknown.get(alert.key) else 'on'} {alert.crossed_on}"
 
 
 def _silence_line(head: Alert) -> str:
@@ -117,9 +141,9 @@ def _pct_of(alert: Alert) -> float:
     return alert.threshold_pct
 
 
-def _also(alert: Alert, head: Alert) -> str:
+def _also(alert: Alert, head: Alert, unknown: UnknownBefore) -> str:
     """Another threshold in the same message; its day when it differs (a notice held back by a retry)."""
-    on = "" if alert.crossed_on == head.crossed_on else f" on {alert.crossed_on}"
+    on = "" if alert.crossed_on == head.crossed_on else f" {_on(alert, unknown)}"
     return f"{format_pct(alert.threshold_pct)}{on}"
 
 
@@ -132,7 +156,7 @@ def _spaces(spaces: Sequence[tuple[str, int]], total: int) -> str:
     return ", ".join(f"{space} ({used * 100 / total:.1f}%)" if total else space for space, used in spaces)
 
 
-def _fields(alert: Alert, spaces: Sequence[tuple[str, int]]) -> dict[str, Any]:
+def _fields(alert: Alert, spaces: Sequence[tuple[str, int]], unknown_before: int) -> dict[str, Any]:
     def iso(value: date | None) -> str | None:
         return None if value is None or value == NEVER else value.isoformat()
 
@@ -149,6 +173,8 @@ def _fields(alert: Alert, spaces: Sequence[tuple[str, int]]) -> dict[str, Any]:
         "period_start": iso(alert.period_start),
         "period_end": iso(alert.period_end),
         "forecast_date": iso(alert.projected_on),
+        "detail": alert.detail,
+        "days_missing_before": unknown_before,  # > 0: crossed_on is the day it was known by, not when
         "top_spaces": [
             {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}
             for s, u in (spaces if alert.kind in (ACTUAL, FORECAST) else ())

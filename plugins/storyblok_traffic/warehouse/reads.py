@@ -96,3 +96,34 @@ def top_spaces(
         .limit(count)
     )
     return [(space, int(used)) for space, used in rows]
+
+
+def latest_snapshot(conn: Connection, org: str) -> tuple[date, int] | None:
+    """(the day it was fetched, traffic_used_this_year) of the newest usage snapshot."""
+    snap = usage_snapshots.c
+    row = conn.execute(
+        select(snap.as_of, snap.traffic_used_this_year).where(snap.org == org).order_by(snap.as_of.desc()).limit(1)
+    ).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, tuple[int, int, int]]:
+    """Per metric over ``first``..``last``: (sum, days with a value, the largest day of the last seven)."""
+    t = org_traffic_daily.c
+    recent = t.day > last - timedelta(days=7)
+    out = {}
+    for metric, column in (("requests", t.api_requests), ("bytes", t.total_bytes)):
+        total, days, peak = conn.execute(
+            select(
+                func.coalesce(func.sum(column), 0),
+                func.count(column),
+                func.coalesce(func.max(column).filter(recent), 0),
+            ).where(t.org == org, t.day.between(first, last))
+        ).one()
+        out[metric] = (int(total), int(days), int(peak))
+    return out
+
+
+def oldest_day(conn: Connection, org: str) -> date | None:
+    t = org_traffic_daily.c
+    return conn.scalar(select(func.min(t.day)).where(t.org == org))

@@ -78,6 +78,7 @@ usage_alerts = Table(
     Column("notice_seq", Integer, nullable=False),
     Column("evaluated_on", Date, nullable=False),
     Column("notified_at", DateTime(timezone=True)),
+    Column("detail", Text),  # figures disagree: what Storyblok reports, what is stored, what to change
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct"),
 )
 

@@ -38,6 +38,11 @@ def _run(dag, day: date):
     return dag.test(logical_date=logical)
 
 
+def _on_or_by(day: date, period_start_month: int) -> str:
+    """'on' when the crossing day opens its period (nothing before it is missing), else 'by'."""
+    return "on" if day == date(day.year, period_start_month, 1) else "by"
+
+
 def _states(run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 
@@ -51,7 +56,10 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     with engine.connect() as conn:
         org = conn.execute(text(f'SELECT day, api_requests FROM "{schema}".org_traffic_daily')).all()
         spaces = conn.execute(text(f'SELECT count(*) FROM "{schema}".space_traffic_daily')).scalar()
-        alerts = conn.execute(text(f'SELECT period, threshold_pct, status FROM "{schema}".usage_alerts')).all()
+        alerts = conn.execute(
+            text(f"SELECT period, threshold_pct, status FROM \"{schema}\".usage_alerts WHERE kind = 'actual'")
+        ).all()
+        disagree = conn.execute(text(f"SELECT status FROM \"{schema}\".usage_alerts WHERE kind = 'disagree'")).all()
     fetched = [DAY - timedelta(days=i) for i in (3, 2, 1, 0)]  # the day and refetch_days (3) before it
     expected = {d: sum(r for _, r, _ in simulator.model.day_rows(d)) for d in fetched}
     assert sorted(org) == sorted(expected.items())
@@ -70,11 +78,15 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     assert len(receiver.messages) == 1
     message = receiver.texts()[0]
     assert message.startswith("Storyblok traffic: storyblok_default has used")
-    # The first day stored already crosses every threshold named (the days before it are not stored).
+    # The first day stored already crosses every threshold named; the days before it are not stored,
+    # so the crossing is told as "by" that day.
     first_of_year = min(d for d in fetched if d.year == DAY.year)
     first_of_month = min(d for d in fetched if d.month == DAY.month)
-    assert f"Crossed the {yearly[-1]:g}% threshold on {first_of_year}" in message
-    assert f"Crossed the 100% threshold on {first_of_month} (also crossed: 80%)" in message
+    assert f"Crossed the {yearly[-1]:g}% threshold {_on_or_by(first_of_year, 1)} {first_of_year}" in message
+    assert f"Crossed the 100% threshold {_on_or_by(first_of_month, first_of_month.month)} {first_of_month}" in message
+    # Storyblok's year figure cannot match four stored days: one "figures disagree" notice names the gap.
+    assert disagree == [("sent",)]
+    assert "day(s) missing: run storyblok_traffic_backfill for the missing days" in message
     assert simulator.settings.token not in message
 
 

@@ -118,12 +118,13 @@ def test_a_schema_at_legacy_version_3_is_adopted_without_touching_a_row(engine, 
     history.days("acme", {date(2026, 3, d): 100 * d for d in range(1, 11)})
     history.spaces("acme", {("1", date(2026, 3, 1)): 70, ("2", date(2026, 3, 1)): 30})
     history.limit("acme", date(2026, 3, 1), 10_000)
+    data = [name for name in legacy.TABLES if name != "usage_alerts"]  # 0002 gives usage_alerts a column
     with begin(engine, schema) as conn:
-        before = table_checksums(conn, legacy.TABLES)
+        before = table_checksums(conn, data)
     assert all(before[name] for name in ("org_traffic_daily", "space_traffic_daily", "usage_snapshots"))
     assert migrate(engine, schema) == list(REVISIONS)
     with begin(engine, schema) as conn:
-        assert table_checksums(conn, legacy.TABLES) == before
+        assert table_checksums(conn, data) == before
     assert current_revision(engine, schema) == HEAD
 
 

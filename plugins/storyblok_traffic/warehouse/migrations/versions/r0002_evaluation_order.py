@@ -1,4 +1,4 @@
-"""Evaluation order: the days checked, the change watermark, and the journal of alert changes.
+"""Evaluation order (the days checked, the change watermark, the journal of alert changes) and alert detail.
 
 An existing schema starts with what it has: each organisation's alerts become the journal's first
 entries (by the day they last changed), and its stored days up to the newest evaluated one count as
@@ -25,6 +25,7 @@ ALERT_COLUMNS = (
 
 
 def upgrade() -> None:
+    op.add_column("usage_alerts", sa.Column("detail", sa.Text))
     op.create_table(
         "evaluation_marks",
         sa.Column("org", sa.Text, primary_key=True),
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.Column("notice_seq", sa.Integer, nullable=False),
         sa.Column("evaluated_on", sa.Date, nullable=False),
         sa.Column("notified_at", sa.DateTime(timezone=True)),
+        sa.Column("detail", sa.Text),
         sa.PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "day"),
     )
     op.execute(
@@ -75,3 +77,4 @@ def downgrade() -> None:
     op.drop_table("usage_alert_versions")
     op.drop_table("checked_days")
     op.drop_table("evaluation_marks")
+    op.drop_column("usage_alerts", "detail")

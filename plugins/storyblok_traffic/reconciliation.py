@@ -1,0 +1,75 @@
+"""Reconciliation with Storyblok's ``traffic_used_this_year``: read the stored year, judge, record once.
+
+The judgement itself is pure (``storyblok_traffic.rules.reconcile``); this module gathers its inputs
+on the check of the newest day and turns a disagreement into an alarm and the summary's figures.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.payloads import ReconciliationView
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.rules.reconcile import Candidate, Verdict, reconcile
+from storyblok_traffic.warehouse import reads
+
+
+def reconcile_newest(conn: Connection, org: OrgConfig, day: date) -> Verdict | None:
+    """On the check of the newest stored day, with Storyblok's figure fetched within two days after it:
+    that figure against each reading of the stored year. (Older days: the figure says nothing of them.)"""
+    snapshot = reads.latest_snapshot(conn, org.org)
+    if snapshot is None or not 0 < (snapshot[0] - day).days <= 2:
+        return None
+    if reads.newest_day(conn, org.org, date.max) != day:
+        return None
+    taken, reported = snapshot
+    last = taken - timedelta(days=1)  # the figure's day itself is in progress, never stored
+    contract = window_of("year", last, org.year_start).start
+    readings = []
+    for start in dict.fromkeys((contract, date(last.year, 1, 1))):
+        days = (last - start).days + 1
+        for metric, (total, with_value, peak) in reads.year_sums(conn, org.org, start, last).items():
+            readings.append(Candidate(metric, start, total, days - with_value, peak))
+    configured = next(c for c in readings if (c.metric, c.year_start) == (org.metric, contract))
+    return reconcile(reported, configured, [c for c in readings if c is not configured])
+
+
+def disagreement(org: OrgConfig, day: date, verdict: Verdict) -> st.Observation:
+    """One "figures disagree" alarm per organisation and contract year; its detail says what to change."""
+    return st.Observation(
+        org=org.org,
+        period="year",
+        period_start=verdict.configured.year_start,
+        period_end=None,
+        kind=st.DISAGREE,
+        threshold_pct=0.0,
+        in_alarm=True,
+        crossed_on=day,
+        usage=verdict.reported,
+        usage_limit=verdict.configured.stored,
+        detail=verdict.advice,
+    )
+
+
+def summary(verdict: Verdict | None) -> ReconciliationView | None:
+    """The ``reconciliation`` of ``usage_summary``."""
+    if verdict is None:
+        return None
+    return ReconciliationView(
+        reported=verdict.reported,
+        stored_requests=verdict.stored_requests,
+        stored_bytes=verdict.stored_bytes,
+        matches=verdict.matched.metric if verdict.matched else None,
+        year_start=verdict.year_start,
+        missing_days=verdict.missing_days,
+        difference_pct=verdict.difference_pct,
+    )
+
+
+def advice(verdict: Verdict | None) -> str:
+    """What to change, for the check's notes ('' when the configured reading matches)."""
+    return "" if verdict is None or verdict.advice is None else verdict.advice
