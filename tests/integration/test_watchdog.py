@@ -50,7 +50,17 @@ def test_an_organisation_never_checked_is_silent_from_when_the_watchdog_first_sa
     assert "monitor silent for acme" in silent
 
 
-def test_the_watchdog_dag_runs(airflow_db, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+def test_the_watchdog_dag_tells_the_channel(
+    airflow_db, warehouse_conn, receiver, engine, schema, tmp_path, monkeypatch
+):
+    from storyblok_traffic.warehouse.migrations import migrate
+
+    migrate(engine, schema)
+    with engine.begin() as conn:  # the daily DAG's last check completed 40 hours ago
+        conn.execute(
+            text(f'INSERT INTO "{schema}".evaluation_marks (org, checked_at) VALUES (:org, :at)'),
+            {"org": "storyblok_default", "at": datetime.now(UTC) - timedelta(hours=40)},
+        )
     config = tmp_path / "monitor.yaml"
     config.write_text(f"warehouse_schema: {schema}\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
@@ -59,3 +69,6 @@ def test_the_watchdog_dag_runs(airflow_db, warehouse_conn, receiver, schema, tmp
     run = load_dags()["storyblok_traffic_watchdog"].test()
     assert str(run.state) == "success"
     assert {ti.task_id: str(ti.state) for ti in run.get_task_instances()} == {"watch_checks": "success"}
+    [notice] = receiver.texts()
+    assert notice.startswith("Storyblok traffic: monitor silent for storyblok_default\n")
+    assert "No usage check has completed for 40 hours (allowed: 36)" in notice

@@ -68,6 +68,10 @@ def test_file(tmp_path):
         ("[unclosed", "not valid YAML"),
         ("auto_migrate: maybe", "auto_migrate 'maybe' must be true or false"),
         ("organisations:\n  - max_gap_days: 400", "max_gap_days must be a whole number from 0 to 366, got 400"),
+        (
+            "organisations:\n  - silence_after_hours: 0",
+            "silence_after_hours must be a whole number from 1 to 744, got 0",
+        ),
     ],
 )
 def test_bad_settings_are_named(tmp_path, text, expected):
