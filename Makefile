@@ -6,7 +6,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-unit lint typecheck pytest run demo simulator bench lock clean
+.PHONY: install browser test test-unit lint typecheck pytest run demo simulator bench lock clean
 
 install: $(STAMP)
 
@@ -27,8 +27,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
+
+# The browser test drives Debian's chromium with Playwright (a Playwright browser download does not
+# work here). Installed once, with apt, when it is missing; CHROMIUM points at another one.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # The fast loop: tests/unit only (pure code, no service, no network).
 test-unit: install

@@ -210,7 +210,7 @@ def main(mode: str) -> int:
 
 def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) -> int:
     """Tell where the UI is, backfill the demo days, say when they are done; then serve (run) or report (demo)."""
-    say(f"Airflow UI: {UI} ({login_hint()})")
+    say(f"Airflow UI: {UI} ({login_hint()}); the usage dashboard: {UI}/plugin/storyblok-usage")
     first, last = backfill(stack)
     try:
         states = stack.wait_for_runs(DAG_ID, first, last)

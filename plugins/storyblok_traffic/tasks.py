@@ -34,6 +34,18 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
     )
 
 
+def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
+    """The newest day and the percent of each period's limit used, for the asset event (read only)."""
+    from storyblok_traffic.evaluation import evaluate
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    org = next(o for o in config.organisations if o.org == upserted.org)
+    with warehouse_transaction(config.warehouse) as conn:
+        evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day, record=False)
+    percents = {f"{p.period}_percent": p.percent for p in evaluation.periods}
+    return {"newest_day": None if evaluation.newest_day is None else str(evaluation.newest_day), **percents}
+
+
 def check_usage(
     day: date, org: OrgConfig, config: MonitorConfig, fetched_day: bool | None = None, today: date | None = None
 ) -> Evaluation:

@@ -33,7 +33,11 @@ class TrafficUpsertOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic import tasks
 
-        return tasks.upsert_traffic(self.fetched, self.config).to_xcom()
+        upserted = tasks.upsert_traffic(self.fetched, self.config)
+        figures = tasks.asset_figures(upserted, self.config)
+        for asset in self.outlets:  # the Assets view shows them on the event
+            context["outlet_events"][asset].extra = figures
+        return upserted.to_xcom()
 
 
 class UsageCheckOperator(BaseBranchOperator):

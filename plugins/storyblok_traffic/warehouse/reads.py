@@ -127,3 +127,17 @@ def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, 
 def oldest_day(conn: Connection, org: str) -> date | None:
     t = org_traffic_daily.c
     return conn.scalar(select(func.min(t.day)).where(t.org == org))
+
+
+def space_daily(
+    conn: Connection, org: str, spaces: list[str], first: date, last: date, metric: str
+) -> list[tuple[str, date, int]]:
+    """(space, day, amount) of the given spaces in ``first``..``last``."""
+    t = space_traffic_daily.c
+    amount = func.coalesce(t.api_requests if metric == "requests" else t.total_bytes, 0)
+    rows = conn.execute(
+        select(t.space_id, t.day, amount)
+        .where(t.org == org, t.space_id.in_(spaces), t.day.between(first, last))
+        .order_by(t.day)
+    )
+    return [(space, day, int(used)) for space, day, used in rows]

@@ -43,6 +43,18 @@ def _on_or_by(day: date, period_start_month: int) -> str:
     return "on" if day == date(day.year, period_start_month, 1) else "by"
 
 
+def _asset_extras(run) -> list[dict]:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(AssetEvent.extra).where(
+            AssetEvent.source_dag_id == run.dag_id, AssetEvent.source_run_id == run.run_id
+        )
+        return list(session.scalars(query))
+
+
 def _states(run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 
@@ -52,6 +64,10 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     assert str(first.state) == "success", _states(first)
     assert _states(first)["notify_threshold_crossed"] == "success"
     assert _states(first)["usage_within_limits"] == "skipped"
+    [extra] = _asset_extras(first)  # the Assets view shows the figures on the event
+    assert extra["newest_day"] == str(DAY)
+    assert {"year_percent", "month_percent"} <= set(extra)
+    assert extra["month_percent"] > 100  # one day's traffic is over this tiny plan
 
     with engine.connect() as conn:
         org = conn.execute(text(f'SELECT day, api_requests FROM "{schema}".org_traffic_daily')).all()

@@ -1,0 +1,137 @@
+"""The FastAPI app behind "Storyblok usage", mounted at ``/storyblok-usage`` by the plugin.
+
+A plugin's app is not behind Airflow's authentication by itself: every route asks for Airflow's
+user (``GetUserDep``: a Bearer token or the UI's cookie, else 401) and for read access to the
+organisation's DAG (else 403).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from storyblok_traffic.config import OrgConfig, load_config
+
+PAGE = Path(__file__).with_name("page.html")
+
+app = FastAPI(
+    title="Storyblok usage",
+    description="Usage of each monitored Storyblok organisation against its limits, as `check_usage` computes it.",
+)
+
+
+@app.get("/api/usage", summary="Usage of one organisation as of a day")
+def usage(
+    user: GetUserDep,
+    org: Annotated[str, Query(description="the organisation (as stored; one per configured DAG)")],
+    as_of: Annotated[date | None, Query(description="YYYY-MM-DD, before today; default: the newest stored day")] = None,
+) -> dict[str, Any]:
+    from storyblok_traffic.ui.figures import newest_day, usage_figures
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    organisation, config = _readable(user, org)
+    today = datetime.now(UTC).date()
+    _past("as_of", as_of, today)
+    with warehouse_transaction(config.warehouse) as conn:
+        day = as_of or newest_day(conn, organisation.org)
+        if day is None:
+            raise HTTPException(404, f"org {org!r} has no stored traffic yet")
+        return usage_figures(conn, organisation, day, today)
+
+
+@app.get("/api/usage.csv", summary="The organisation's daily rows as CSV", response_class=Response)
+def usage_csv(
+    user: GetUserDep,
+    org: Annotated[str, Query(description="the organisation")],
+    first: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD")],
+    last: Annotated[date, Query(alias="to", description="last day, YYYY-MM-DD, before today")],
+) -> Response:
+    from storyblok_traffic.ui.figures import daily_rows
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    organisation, config = _readable(user, org)
+    _past("to", last, datetime.now(UTC).date())
+    if last < first:
+        raise HTTPException(422, f"to {last} is before from {first}")
+    with warehouse_transaction(config.warehouse) as conn:
+        rows = daily_rows(conn, organisation.org, first, last)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["day", "requests", "bytes"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    name = f"storyblok-usage-{organisation.org}-{first}-{last}.csv"
+    return Response(
+        out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@app.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(request: Request, user: GetUserDep) -> HTMLResponse:
+    """The dashboard, for the first organisation the user may read (the nav entry)."""
+    return _page(request, user, None)
+
+
+@app.get("/dag/{dag_id}", response_class=HTMLResponse, include_in_schema=False)
+def dag_page(request: Request, user: GetUserDep, dag_id: str) -> HTMLResponse:
+    """The dashboard of the organisation behind ``dag_id`` (the DAG's "Usage" tab)."""
+    return _page(request, user, dag_id)
+
+
+@app.get("/static/plotly.min.js", include_in_schema=False)
+def plotly_js(user: GetUserDep) -> FileResponse:
+    """The charting library, from the installed plotly package: never a CDN."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
+    readable = [o for o in load_config().organisations if _may_read(user, o)]
+    if not readable:
+        raise HTTPException(403, "no read access to any monitored organisation's DAG")
+    # The tab shows on every DAG: the history and watchdog DAGs open the first organisation.
+    chosen = next((o for o in readable if o.dag_id == dag_id), readable[0])
+    options = "".join(
+        f'<option value="{escape(o.org)}"{" selected" if o is chosen else ""}>{escape(o.org)}</option>'
+        for o in readable
+    )
+    root = escape(request.scope.get("root_path", ""))
+    html = PAGE.read_text().replace("{root}", root).replace("{options}", options)
+    return HTMLResponse(html)
+
+
+def _option(org: OrgConfig, selected: bool) -> str:
+    return f'<option value="{escape(org.org)}"{" selected" if selected else ""}>{escape(org.org)}</option>'
+
+
+def _may_read(user: Any, org: OrgConfig) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=org.dag_id), user=user)
+
+
+def _readable(user: Any, org: str) -> tuple[OrgConfig, Any]:
+    """The configured organisation, when the user may read its DAG."""
+
+    config = load_config()
+    organisation = next((o for o in config.organisations if o.org == org), None)
+    if organisation is None:
+        raise HTTPException(404, f"org {org!r} is not a monitored organisation")
+    if not _may_read(user, organisation):
+        raise HTTPException(403, f"no read access to the DAG {organisation.dag_id} of org {org!r}")
+    return organisation, config
+
+
+def _past(name: str, day: date | None, today: date) -> None:
+    if day is not None and day >= today:
+        raise HTTPException(422, f"{name} {day} must be before today ({today} UTC): today's traffic is not complete")

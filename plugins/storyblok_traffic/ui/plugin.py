@@ -1,0 +1,19 @@
+"""The Airflow plugin that mounts the "Storyblok usage" app in the API server (entry point ``airflow.plugins``)."""
+
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+
+from storyblok_traffic.ui.app import app
+
+URL_PREFIX = "/storyblok-usage"
+
+
+class StoryblokUsagePlugin(AirflowPlugin):
+    name = "storyblok_usage"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Storyblok usage"}]
+    # Shown inside the UI (an iframe): a nav entry, and a tab on every DAG (other DAGs get a 404 page).
+    external_views = [
+        {"name": "Storyblok usage", "href": f"{URL_PREFIX}/", "url_route": "storyblok-usage", "category": "browse"},
+        {"name": "Usage", "href": f"{URL_PREFIX}/dag/{{DAG_ID}}", "url_route": "usage", "destination": "dag"},
+    ]

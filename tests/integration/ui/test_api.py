@@ -1,0 +1,144 @@
+"""The "Storyblok usage" API through FastAPI's test client, on a warehouse filled by the pipeline's tasks,
+with Airflow's own auth manager deciding who may read (issue 12)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from include.storyblok_simulator import SimulatorSettings
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.tasks import check_usage
+from tests.integration.test_history import daily_runs
+
+TODAY = datetime.now(UTC).date()
+ORG = {"org": "storyblok_default"}
+FIRST, LAST = TODAY - timedelta(days=12), TODAY - timedelta(days=1)
+
+
+@pytest.fixture
+def sim_settings() -> SimulatorSettings:
+    return SimulatorSettings(today=TODAY, monthly_limit=100_000, spaces=8)
+
+
+@pytest.fixture
+def api(airflow_db, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+    from airflow.api_fastapi.app import create_auth_manager
+    from fastapi.testclient import TestClient
+
+    from storyblok_traffic.ui.app import app
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"warehouse_schema: {schema}\n")
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    monitor = MonitorConfig(warehouse_schema=schema)
+    daily_runs(OrgConfig(), monitor, FIRST, LAST)
+    create_auth_manager()
+    return TestClient(app), monitor
+
+
+def token(role: str | None) -> dict[str, str]:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    jwt = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username=f"u-{role}", role=role))
+    return {"Authorization": f"Bearer {jwt}"}
+
+
+def test_no_user_is_401(api):
+    client, _ = api
+    assert client.get("/api/usage", params=ORG).status_code == 401
+    assert (
+        client.get("/api/usage.csv", params={"org": "storyblok_default", "from": FIRST, "to": LAST}).status_code == 401
+    )
+
+
+def test_a_user_without_read_access_to_the_dag_is_403(api):
+    client, _ = api
+    answer = client.get("/api/usage", params=ORG, headers=token(None))
+    assert answer.status_code == 403
+    assert "storyblok_traffic" in answer.json()["detail"]
+
+
+def test_the_figures_are_check_usages_figures(api):
+    client, monitor = api
+    answer = client.get("/api/usage", params=ORG, headers=token("viewer"))
+    assert answer.status_code == 200, answer.text
+    doc = answer.json()
+    assert (doc["org"], doc["as_of"], doc["newest_day"]) == ("storyblok_default", str(LAST), str(LAST))
+    summary = check_usage(LAST, OrgConfig(), monitor, today=TODAY)
+    assert [
+        (p["period"], p["start"], p["usage"], p["limit"], p["percent"], p["days_stored"]) for p in doc["periods"]
+    ] == [(p.period, str(p.start), p.usage, p.limit, p.percent, p.days_with_data) for p in summary.periods]
+    assert [d["day"] for d in doc["daily"]][-1] == str(LAST)
+    assert sum(s["share"] for s in doc["top_spaces"]) == pytest.approx(100, abs=0.6)
+    assert {a["status"] for a in doc["alerts"]} <= {"sent", "suppressed", "pending", "cleared"}
+    assert doc["alerts"]  # the small plan is crossed in these days
+
+
+def test_an_earlier_day_and_the_csv(api):
+    client, _ = api
+    day = LAST - timedelta(days=3)
+    doc = client.get(
+        "/api/usage", params={"org": "storyblok_default", "as_of": str(day)}, headers=token("viewer")
+    ).json()
+    assert doc["as_of"] == str(day)
+    csv = client.get(
+        "/api/usage.csv",
+        params={"org": "storyblok_default", "from": str(FIRST), "to": str(LAST)},
+        headers=token("viewer"),
+    )
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0] == "day,requests,bytes"
+    assert len(lines) == 1 + (LAST - FIRST).days + 1
+    assert lines[1].startswith(f"{FIRST},")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "named"),
+    [
+        ("/api/usage", {"org": "nobody"}, 404, "org 'nobody'"),
+        ("/api/usage", {"org": "storyblok_default", "as_of": "2026-13-01"}, 422, "as_of"),
+        ("/api/usage", {"org": "storyblok_default", "as_of": str(TODAY)}, 422, f"as_of {TODAY} must be before today"),
+        (
+            "/api/usage.csv",
+            {"org": "storyblok_default", "from": str(LAST), "to": str(FIRST)},
+            422,
+            f"to {FIRST} is before from",
+        ),
+        ("/api/usage.csv", {"org": "storyblok_default", "from": "x", "to": str(LAST)}, 422, "from"),
+        ("/api/usage.csv", {"org": "storyblok_default", "from": str(FIRST), "to": str(TODAY)}, 422, "to "),
+    ],
+)
+def test_bad_parameters_are_4xx_naming_the_parameter(api, path, params, status, named):
+    client, _ = api
+    answer = client.get(path, params=params, headers=token("viewer"))
+    assert answer.status_code == status, answer.text
+    assert named in answer.text
+
+
+def test_the_api_is_documented(api):
+    client, _ = api
+    paths = client.get("/openapi.json").json()["paths"]
+    assert set(paths) == {"/api/usage", "/api/usage.csv"}
+
+
+def test_the_page_and_its_chart_library_are_served_to_a_user_only(api):
+    client, _ = api
+    assert client.get("/").status_code == 401
+    assert client.get("/static/plotly.min.js").status_code == 401
+    page = client.get("/", headers=token("viewer"))
+    assert page.status_code == 200
+    assert '<option value="storyblok_default" selected>storyblok_default</option>' in page.text
+    assert '<script src="/static/plotly.min.js"></script>' in page.text  # from the plugin, never a CDN
+    assert "cdn" not in page.text.lower()
+    tab = client.get("/dag/storyblok_traffic", headers=token("viewer"))
+    assert tab.status_code == 200
+    assert "storyblok_default" in tab.text
+    library = client.get("/static/plotly.min.js", headers=token("viewer"))
+    assert library.status_code == 200
+    assert library.headers["content-type"].startswith("text/javascript")
+    assert len(library.content) > 1_000_000
