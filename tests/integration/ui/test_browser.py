@@ -105,6 +105,10 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         assert frame.locator(".main-svg").count() >= 3  # the year, the month, the daily bars
         shown = frame.locator("[data-period=year]").get_attribute("data-percent")
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
+        page.evaluate("localStorage.setItem('theme', 'dark')")  # the UI's own setting for dark mode
+        page.reload()
+        frame.locator("html.dark body[data-loaded=true]").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "storyblok-usage-dark.png"))
         browser.close()
     assert shown is not None
     assert float(shown) == year.percent
