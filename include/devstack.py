@@ -69,7 +69,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
             env.setdefault("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", f"{root.replace('postgresql', 'postgres')}/storyblok")
             say(f"embedded Postgres on {root} (data in {STATE / 'pg'})")
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
-            sim = StoryblokSimulator(SimulatorSettings(monthly_limit=DEMO_MONTHLY_LIMIT)).start()
+            # One mid-sized space runs away for three days, as a misconfigured client would.
+            sim = StoryblokSimulator(SimulatorSettings(monthly_limit=DEMO_MONTHLY_LIMIT, spike_space=3)).start()
             stack.callback(sim.stop)
             env["AIRFLOW_CONN_STORYBLOK_DEFAULT"] = json.dumps(
                 {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}

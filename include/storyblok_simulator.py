@@ -54,6 +54,9 @@ class SimulatorSettings:
     requests_per_second: int = 6
     retry_after: str | None = None  # sent with 429 when set, e.g. "1"
     null_bytes_days: int = 2  # the last N days (today included) have no byte counts yet
+    spike_space: int | None = None  # this space (by rank, 0 the largest) jumps for a few days; None: never
+    spike_days: tuple[int, int] = (6, 4)  # from and to this many days before today
+    spike_factor: float = 6.0
     seed: str = "storyblok"
 
 
@@ -99,14 +102,19 @@ class TrafficModel:
         growth = 1 + 0.5 * (day - EPOCH).days / 365
         base = self.s.daily_requests * growth * WEEKDAY_FACTOR[day.weekday()]
         rows: list[tuple[int, int, int | None]] = []
-        for space_id, share, created in self.spaces:
+        for rank, (space_id, share, created) in enumerate(self.spaces):
             if day < created:
                 continue
             noise = 0.85 + 0.3 * _unit(self.s.seed, space_id, day)
-            requests = int(base * share * noise)
+            requests = int(base * share * noise * (self.s.spike_factor if self._spikes(rank, day) else 1))
             size = 18_000 + 40_000 * _unit(self.s.seed, "size", space_id)
             rows.append((space_id, requests, int(requests * size * (0.9 + 0.2 * _unit(space_id, day)))))
         return rows
+
+    def _spikes(self, rank: int, day: date) -> bool:
+        """A runaway client on one space: its traffic multiplied for a few recent days."""
+        first, last = self.s.spike_days
+        return rank == self.s.spike_space and first >= (self.today - day).days >= last
 
     def org_requests(self, first: date, last: date) -> int:
         return sum(req for day in _days(first, last) for _, req, _ in self.day_rows(day))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import requests
 
 from include.storyblok_simulator import ALL_TRAFFIC, SimulatorSettings, TrafficModel
@@ -81,3 +82,15 @@ def test_http_rate_limit(simulator):
         requests.get(url, headers={"Authorization": simulator.settings.token}, timeout=5).status_code for _ in range(20)
     ]
     assert 429 in statuses
+
+
+def test_one_space_can_spike_for_a_few_recent_days():
+    steady, spiking = model(spaces=6), model(spaces=6, spike_space=3)
+    for days_ago in range(1, 10):
+        day = TODAY - timedelta(days=days_ago)
+        calm = {space: req for space, req, _ in steady.day_rows(day)}
+        jumpy = {space: req for space, req, _ in spiking.day_rows(day)}
+        jumped = {space for space in calm if jumpy[space] != calm[space]}
+        assert jumped == ({100_021} if 4 <= days_ago <= 6 else set()), days_ago
+        for space in jumped:
+            assert jumpy[space] == pytest.approx(6 * calm[space], rel=0.01)
