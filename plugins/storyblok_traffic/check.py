@@ -39,13 +39,12 @@ def check(
     The caller owns the transaction.
     """
     alerts.lock_org(conn, org.org)
-    requested = {
-        first + timedelta(days=i): is_quiet(first + timedelta(days=i), today, org.alert_lookback_days)
-        for i in range((last - first).days + 1)
-    }
+    days_asked = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    requested = {day: is_quiet(day, today, org.alert_lookback_days) for day in days_asked}
+    known = marks.checked(conn, org.org, days_asked)
     todo = plan(
         requested,
-        marks.checked(conn, org.org, requested),
+        known,
         marks.checked_through(conn, org.org),
         marks.changed_from(conn, org.org),
         history,
@@ -68,7 +67,7 @@ def check(
             if day == last:
                 result = evaluation
     if result is None:  # checked before and still current: report as of it, change nothing
-        quiet = marks.checked(conn, org.org, [last]).get(last, requested[last])
+        quiet = known.get(last, requested[last])
         result = evaluate(conn, org, last, quiet, fetched_day, record=False)
     marks.evaluated(conn, org.org, None if history else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))

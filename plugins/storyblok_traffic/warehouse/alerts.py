@@ -85,15 +85,12 @@ def settle(conn: Connection, org: str, channels: Sequence[str]) -> None:
     rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_((PENDING, SUPPRESSED))))
     waiting = [_alert(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
+    sent_somewhere = {key for key, _ in done}
     finish(
         conn,
-        [x for x in waiting if all((x.key, c) in done for c in channels) and _any_delivery(x, done)],
+        [x for x in waiting if x.key in sent_somewhere and all((x.key, c) in done for c in channels)],
         datetime.now(UTC),
     )
-
-
-def _any_delivery(alert: Alert, done: set[tuple[tuple[Any, ...], str]]) -> bool:
-    return any(key == alert.key for key, _ in done)
 
 
 def _overwrite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
