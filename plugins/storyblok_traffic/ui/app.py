@@ -95,17 +95,24 @@ def plotly_js(user: GetUserDep) -> FileResponse:
 
 
 def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
-    readable = [o for o in load_config().organisations if _may_read(user, o)]
+    organisations = load_config().organisations
+    own = next((o for o in organisations if o.dag_id == dag_id), None)
+    if own is not None and not _may_read(user, own):
+        raise HTTPException(403, f"no read access to the DAG {own.dag_id} of org {own.org!r}")
+    readable = [o for o in organisations if _may_read(user, o)]
     if not readable:
         raise HTTPException(403, "no read access to any monitored organisation's DAG")
-    # The tab shows on every DAG: the history and watchdog DAGs open the first organisation.
-    chosen = next((o for o in readable if o.dag_id == dag_id), readable[0])
-    options = "".join(
-        f'<option value="{escape(o.org)}"{" selected" if o is chosen else ""}>{escape(o.org)}</option>'
-        for o in readable
-    )
+    chosen = own or readable[0]
+    banner = ""
+    if dag_id is not None and own is None:
+        # Airflow 3.3 shows a plugin's DAG tab on every DAG: say so rather than pass one org off as this DAG's.
+        banner = (
+            f'<p class="banner" id="banner">The DAG {escape(dag_id)} does not fetch an organisation\'s traffic; '
+            f"showing {escape(chosen.org)}. Choose another organisation above.</p>"
+        )
+    options = "".join(_option(o, o is chosen) for o in readable)
     root = escape(request.scope.get("root_path", ""))
-    html = PAGE.read_text().replace("{root}", root).replace("{options}", options)
+    html = PAGE.read_text().replace("{root}", root).replace("{options}", options).replace("{banner}", banner)
     return HTMLResponse(html)
 
 

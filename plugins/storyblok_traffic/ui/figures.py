@@ -6,6 +6,7 @@ reports them; the rest is plain reads: top spaces, the daily rows, the alert his
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,16 +31,20 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
     first = min([recent, month.start] + [p.start for p in evaluation.periods])
+    history = alerts.history(conn, org.org)
+    channels: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for key, channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
+        channels[key].append(channel)
     return {
         "org": org.org,
         "as_of": as_of.isoformat(),
         "metric": org.metric,
         "newest_day": _iso(evaluation.newest_day),
-        "periods": [_period(p) for p in evaluation.periods],
+        "periods": [_period(p, as_of) for p in evaluation.periods],
         "top_spaces": top_spaces(conn, org, month.start, as_of),
         "daily": daily_rows(conn, org.org, first, as_of),
         "daily_by_space": daily_by_space(conn, org, recent, as_of),
-        "alerts": [_alert(a) for a in alerts.history(conn, org.org)],
+        "alerts": [_alert(a, channels[a.key]) for a in history],
         "reconciliation": _reconciliation(evaluation),
         "notes": list(evaluation.all_notes()),
     }
@@ -88,7 +93,7 @@ def newest_day(conn: Connection, org: str) -> date | None:
     return reads.newest_day(conn, org, date.max)
 
 
-def _period(p: PeriodSummary) -> dict[str, Any]:
+def _period(p: PeriodSummary, as_of: date) -> dict[str, Any]:
     forecast = None
     if p.forecast is not None:
         forecast = {"usage_at_end": p.forecast.projected_usage, "crossing_day": _iso(p.forecast.crossings.get("100%"))}
@@ -101,6 +106,8 @@ def _period(p: PeriodSummary) -> dict[str, Any]:
         "percent": p.percent,
         "days_stored": p.days_with_data,
         "days_in_period": (p.last - p.start).days + 1,
+        # Days of the period up to the as-of day that are not stored: the figures undercount by them.
+        "days_missing": (min(as_of, p.last) - p.start).days + 1 - p.days_with_data,
         "thresholds": list(p.thresholds),
         "forecast": forecast,
     }
@@ -121,7 +128,7 @@ def _reconciliation(evaluation: Any) -> dict[str, Any] | None:
     }
 
 
-def _alert(a: Any) -> dict[str, Any]:
+def _alert(a: Any, channels: list[str]) -> dict[str, Any]:
     return {
         "period": a.period,
         "period_start": a.period_start.isoformat(),
@@ -130,6 +137,7 @@ def _alert(a: Any) -> dict[str, Any]:
         "status": a.status,
         "crossed_on": a.crossed_on.isoformat(),
         "projected_on": _iso(a.projected_on),
+        "channels_delivered": channels,
     }
 
 

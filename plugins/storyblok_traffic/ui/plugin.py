@@ -12,7 +12,8 @@ URL_PREFIX = "/storyblok-usage"
 class StoryblokUsagePlugin(AirflowPlugin):
     name = "storyblok_usage"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Storyblok usage"}]
-    # Shown inside the UI (an iframe): a nav entry, and a tab on every DAG (other DAGs get a 404 page).
+    # Shown inside the UI (an iframe): a nav entry, and a tab on every DAG (Airflow 3.3 cannot limit it to
+    # the organisations' DAGs; on another DAG the page says so).
     external_views = [
         {"name": "Storyblok usage", "href": f"{URL_PREFIX}/", "url_route": "storyblok-usage", "category": "browse"},
         {"name": "Usage", "href": f"{URL_PREFIX}/dag/{{DAG_ID}}", "url_route": "usage", "destination": "dag"},

@@ -3,7 +3,7 @@ with Airflow's own auth manager deciding who may read (issue 12)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -75,6 +75,14 @@ def test_the_figures_are_check_usages_figures(api):
     assert sum(s["share"] for s in doc["top_spaces"]) == pytest.approx(100, abs=0.6)
     assert {a["status"] for a in doc["alerts"]} <= {"sent", "suppressed", "pending", "cleared"}
     assert doc["alerts"]  # the small plan is crossed in these days
+    year = next(p for p in doc["periods"] if p["period"] == "year")
+    stored = client.get(
+        "/api/usage.csv", params={**ORG, "from": year["start"], "to": str(LAST)}, headers=token("viewer")
+    ).text.splitlines()[1:]
+    elapsed = (LAST - date.fromisoformat(year["start"])).days + 1
+    assert year["days_missing"] == elapsed - len(stored) > 300  # only the last days were run
+    for alert in doc["alerts"]:
+        assert bool(alert["channels_delivered"]) == (alert["status"] in ("sent", "cleared")), alert
 
 
 def test_an_earlier_day_and_the_csv(api):
@@ -138,6 +146,14 @@ def test_the_page_and_its_chart_library_are_served_to_a_user_only(api):
     tab = client.get("/dag/storyblok_traffic", headers=token("viewer"))
     assert tab.status_code == 200
     assert "storyblok_default" in tab.text
+    assert 'id="banner"' not in tab.text
+    # Airflow shows the tab on every DAG: another DAG's tab says it is not an organisation's.
+    other = client.get("/dag/storyblok_traffic_watchdog", headers=token("viewer"))
+    assert other.status_code == 200
+    assert "storyblok_traffic_watchdog does not fetch an organisation" in other.text
+    forbidden = client.get("/dag/storyblok_traffic", headers=token(None))
+    assert forbidden.status_code == 403
+    assert "no read access to the DAG storyblok_traffic of org" in forbidden.text
     library = client.get("/static/plotly.min.js", headers=token("viewer"))
     assert library.status_code == 200
     assert library.headers["content-type"].startswith("text/javascript")

@@ -104,6 +104,7 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         frame.locator("#daily .main-svg").first.wait_for(timeout=30_000)
         assert frame.locator(".main-svg").count() >= 3  # the year, the month, the daily bars
         shown = frame.locator("[data-period=year]").get_attribute("data-percent")
+        missing = frame.locator("#missing").get_attribute("data-missing")
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
         page.evaluate("localStorage.setItem('theme', 'dark')")  # the UI's own setting for dark mode
         page.reload()
@@ -112,4 +113,6 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         browser.close()
     assert shown is not None
     assert float(shown) == year.percent
+    assert missing is not None
+    assert int(missing) == (LAST - year.start).days + 1 - year.days_with_data
     assert errors == []
