@@ -139,6 +139,11 @@ class OrgConfig(Struct, frozen=True):
     alert_lookback_days: int = 3  # runs for older days record alerts as 'suppressed'
     stale_after_days: int = 2
     silence_after_hours: int = 36  # no check completed for this long: the watchdog tells every channel
+    # Spikes: a day at least spike_factor x its series' normal weekday, with spike_min_requests or more.
+    spike_factor: float = 3.0  # 0 turns spike alerts off
+    spike_min_requests: int = 1_000
+    spike_window_days: int = 28  # the normal: median of the same weekday in this many days before
+    spike_back_to_normal: bool = True  # tell when a spike episode ends
     channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
 
     def __post_init__(self) -> None:
@@ -168,6 +173,19 @@ class OrgConfig(Struct, frozen=True):
         _int_in(self.alert_lookback_days, 0, 3650, "alert_lookback_days")
         _int_in(self.stale_after_days, 1, 365, "stale_after_days")
         _int_in(self.silence_after_hours, 1, 24 * 31, "silence_after_hours")
+        _check(
+            isinstance(self.spike_factor, int | float)
+            and not isinstance(self.spike_factor, bool)
+            and (self.spike_factor == 0 or 1 < self.spike_factor <= 1000),
+            f"spike_factor must be 0 (off) or a number above 1 and at most 1000, got {self.spike_factor!r}",
+        )
+        force_setattr(self, "spike_factor", float(self.spike_factor))
+        _int_in(self.spike_min_requests, 0, 10**12, "spike_min_requests")
+        _int_in(self.spike_window_days, 14, 366, "spike_window_days")
+        _check(
+            isinstance(self.spike_back_to_normal, bool),
+            f"spike_back_to_normal must be true or false, got {self.spike_back_to_normal!r}",
+        )
         if self.channels is not None:
             _check(
                 isinstance(self.channels, list | tuple),

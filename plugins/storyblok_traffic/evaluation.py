@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
-from storyblok_traffic import reconciliation
+from storyblok_traffic import reconciliation, spikes
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
@@ -45,7 +45,12 @@ def evaluate(
     known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
     facts = [_facts(org, w, day, daily, history) for w in windows]
+    episodes = alerts.open_episodes(conn, org.org, st.SPIKE)
+    found = spikes.find(conn, org, day, episodes) if org.spike_factor else None
+    known |= {a.key: a for a in episodes.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
+    if found is not None:
+        seen += spikes.observations(org, found, episodes, _month_so_far(facts))
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
@@ -76,11 +81,19 @@ def evaluate(
                 *_data_notes(org, day, newest, fetched_day, quiet),
                 gap and gap.detail,
                 reconciliation.advice(verdict),
+                spikes.note(org, found),
             )
             if n
         ),
         reconciliation=reconciliation.summary(verdict),
+        spikes=spikes.views(found, episodes) if found else (),
     )
+
+
+def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:
+    """(usage, limit, last day) of the month, for a spike's "at this rate"; None without monthly checks."""
+    month = next((f for f in facts if f.window.period == "month"), None)
+    return None if month is None or month.limit <= 0 else (month.usage, month.limit, month.window.last)
 
 
 def _unhealed_gap(conn: Connection, org: OrgConfig, day: date) -> st.Observation | None:

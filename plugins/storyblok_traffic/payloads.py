@@ -102,6 +102,24 @@ class ReconciliationView:
 
 
 @dataclass(frozen=True)
+class SpikeView:
+    """A series in a spike on the evaluated day (``organisation``, ``space <id>``)."""
+
+    series: str
+    status: str  # spike, or new (a space that had no traffic in the window)
+    amount: int
+    normal: int  # the median of the same weekday in the window
+    factor: float | None  # amount / normal; None when the normal is zero
+    since: date  # the episode's first day
+
+    def describe(self, metric: str) -> str:
+        if self.status == "new":
+            return f"{self.series}: new, {self.amount:,} {metric}"
+        times = "from a normal of 0" if self.factor is None else f"{self.factor:g}x its normal {self.normal:,}"
+        return f"{self.series}: {self.amount:,} {metric}, {times} (since {self.since})"
+
+
+@dataclass(frozen=True)
 class Evaluation:
     org: str
     day: date
@@ -113,10 +131,13 @@ class Evaluation:
     pending_notices: int  # waiting to be sent for this organisation (this run's and any left over)
     notes: tuple[str, ...] = field(default=())
     reconciliation: ReconciliationView | None = None
+    spikes: tuple[SpikeView, ...] = ()
 
     def describe(self) -> str:
         lines = [f"{self.org} as of {self.day} ({self.metric}):"]
         lines += [f"  {p.describe(self.metric)}" for p in self.periods]
+        if self.spikes:
+            lines.append("  spikes: " + "; ".join(s.describe(self.metric) for s in self.spikes))
         lines.append(
             f"  newest stored day: {self.newest_day or 'none'}; notices pending: {self.pending_notices}"
             + ("; older than the lookback, so nothing is sent" if self.quiet else "")

@@ -72,6 +72,11 @@ def test_file(tmp_path):
             "organisations:\n  - silence_after_hours: 0",
             "silence_after_hours must be a whole number from 1 to 744, got 0",
         ),
+        ("organisations:\n  - spike_factor: 1", "spike_factor must be 0 (off) or a number above 1"),
+        ("organisations:\n  - spike_factor: lots", "spike_factor"),
+        ("organisations:\n  - spike_min_requests: -5", "spike_min_requests must be a whole number from 0"),
+        ("organisations:\n  - spike_window_days: 7", "spike_window_days must be a whole number from 14 to 366"),
+        ("organisations:\n  - spike_back_to_normal: sometimes", "spike_back_to_normal"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, text, expected):

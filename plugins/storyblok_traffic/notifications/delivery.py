@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, MONITOR_PERIOD, Alert
+from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, FORECAST, MONITOR_PERIOD, Alert
 from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
 from storyblok_traffic.warehouse import alerts, reads
 
@@ -89,4 +89,5 @@ def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str
 
 
 def _label(alert: Alert) -> str:
-    return f"{alert.period} {alert.kind} {alert.threshold_pct:g}% {alert.notice}"
+    threshold = f" {alert.threshold_pct:g}%" if alert.kind in (ACTUAL, FORECAST) else ""
+    return f"{alert.period} {alert.kind}{threshold} {alert.notice}"

@@ -6,7 +6,10 @@ lookback record the same transitions as ``suppressed`` / ``cleared`` and notify 
 moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
 that history stored later may move a first alarm's start to an earlier day (without a notice).
 Forecast, no-data and figures-disagree alarms fire once per period (or data gap) and are never cleared. A silent
-monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold.
+monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold, and so is a spike
+episode (its "back to normal", unless the organisation turned that notice off). A spike's period is
+its series (``ORG_SERIES`` or ``space <id>``) and its period start the episode's first day; a new
+space's notice (period ``new space <id>``) is never cleared.
 """
 
 from __future__ import annotations
@@ -14,12 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE = "actual", "forecast", "no_data", "silent", "disagree"
+ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE, SPIKE = "actual", "forecast", "no_data", "silent", "disagree", "spike"
 PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
 ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
 MONITOR_PERIOD = "monitor"  # the pseudo-period of the watchdog's alarm; its start is NEVER
 NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without any
+ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
+CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
+
+
+def space_series(space_id: str, new: bool = False) -> str:
+    """The spike series (an alert's period) of one space; ``new``: its one notice as a new space."""
+    return f"{'new ' if new else ''}space {space_id}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Observation:
     usage_limit: int = 0
     projected_on: date | None = None
     detail: str | None = None
+    announce_clear: bool = True  # False: an alarm already told ends without a notice
 
     @property
     def key(self) -> tuple[str, str, date, str, float]:
@@ -81,7 +92,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     if seen.crossed_on is not None and _earlier_start(row, seen):
         # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
         return replace(row, crossed_on=seen.crossed_on)
-    if day < row.evaluated_on or seen.kind not in (ACTUAL, SILENT):
+    if day < row.evaluated_on or seen.kind not in CLEARED_WITH_NOTICE:
         return None
     if seen.in_alarm:
         if row.status == CLEARED:
@@ -91,7 +102,12 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
         return None
     if row.notice == CLEAR:
         return None
-    if row.status == SENT:
+    # A spike whose start is still untold (a failed channel, or days replayed in one check) would
+    # vanish if it ended quietly: its end is told instead, and that notice repeats the start.
+    untold_spike = row.kind == SPIKE and row.status == PENDING
+    if untold_spike and not seen.announce_clear:
+        return None  # the start goes out first; a later day ends it quietly
+    if (row.status == SENT or untold_spike) and seen.announce_clear:
         return replace(
             row,
             status=CLEARED if quiet else PENDING,
@@ -102,7 +118,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
             usage_limit=seen.usage_limit,
             evaluated_on=day,
         )
-    # Never announced (pending or suppressed): it ends as quietly as it began.
+    # Never announced (pending or suppressed), or its end is not to be told: it ends quietly.
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
 
 

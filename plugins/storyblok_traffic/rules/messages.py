@@ -8,7 +8,19 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from storyblok_traffic.rules.alert_state import ACTUAL, CLEAR, DISAGREE, FORECAST, NEVER, NO_DATA, SILENT, Alert
+from storyblok_traffic.rules import spike_lines
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    CLEAR,
+    DISAGREE,
+    FORECAST,
+    NEVER,
+    NO_DATA,
+    ORG_SERIES,
+    SILENT,
+    SPIKE,
+    Alert,
+)
 from storyblok_traffic.rules.periods import ADJECTIVE
 from storyblok_traffic.rules.usage import format_pct, percent_of
 
@@ -26,8 +38,17 @@ class Message:
 
 
 def _order(alert: Alert) -> tuple[int, int, float]:
-    kinds = {(SILENT, "alarm"): 0, (ACTUAL, "alarm"): 1, (FORECAST, "alarm"): 2, (NO_DATA, "alarm"): 3}
-    return (kinds.get((alert.kind, alert.notice), 4), 0 if alert.period == "year" else 1, -alert.threshold_pct)
+    kinds = {
+        (SILENT, "alarm"): 0,
+        (ACTUAL, "alarm"): 1,
+        (SPIKE, "alarm"): 2,
+        (FORECAST, "alarm"): 3,
+        (NO_DATA, "alarm"): 4,
+    }
+    rank = kinds.get((alert.kind, alert.notice), 5)
+    if alert.kind == SPIKE:  # the organisation's spike first, then the spaces, the largest excess first
+        return (rank, 0 if alert.period == ORG_SERIES else 1, -float(alert.usage - alert.usage_limit))
+    return (rank, 0 if alert.period == "year" else 1, -alert.threshold_pct)
 
 
 def alert_message(
@@ -71,6 +92,8 @@ def _subject(org: str, head: Alert) -> str:
         return f"Storyblok traffic: monitor {'back' if head.notice == CLEAR else 'silent'} for {org}"
     if head.kind == DISAGREE:
         return f"Storyblok traffic: figures disagree for {org}"
+    if head.kind == SPIKE:
+        return spike_lines.subject(org, head)
     if head.kind == NO_DATA:
         since = "" if head.period_start == NEVER else f" after {head.period_start}"
         return f"Storyblok traffic: no data for {org}{since}"
@@ -91,6 +114,8 @@ def _line(head: Alert, others: Sequence[Alert], metric: str, unknown: UnknownBef
         return _silence_line(head)
     if head.kind == DISAGREE:
         return f"{head.detail} (Storyblok's figure as of {head.as_of}.)"
+    if head.kind == SPIKE:
+        return spike_lines.line(head, metric)
     if head.kind == NO_DATA and head.detail:
         return head.detail
     if head.kind == NO_DATA:
@@ -173,8 +198,9 @@ def _fields(alert: Alert, spaces: Sequence[tuple[str, int]], unknown_before: int
         "period_start": iso(alert.period_start),
         "period_end": iso(alert.period_end),
         "forecast_date": iso(alert.projected_on),
-        "detail": alert.detail,
+        "detail": None if alert.kind == SPIKE else alert.detail,  # a spike's figures are in "spike"
         "days_missing_before": unknown_before,  # > 0: crossed_on is the day it was known by, not when
+        "spike": spike_lines.fields(alert) if alert.kind == SPIKE else None,
         "top_spaces": [
             {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}
             for s, u in (spaces if alert.kind in (ACTUAL, FORECAST) else ())

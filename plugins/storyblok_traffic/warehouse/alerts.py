@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.rules.alert_state import CLEAR, CLEARED, PENDING, SENT, SUPPRESSED, Alert
+from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SUPPRESSED, Alert
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alert_versions, usage_alerts
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
@@ -38,6 +38,17 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
     rows = conn.execute(select(usage_alerts).where(a.org == org, tuple_(a.period, a.period_start).in_(wanted)))
     found = (_alert(row) for row in rows.mappings())
     return {alert.key: alert for alert in found}
+
+
+def open_episodes(conn: Connection, org: str, kind: str) -> dict[str, Alert]:
+    """The org's alerts of ``kind`` in alarm, or whose end is not told yet, by period (spikes: the series)."""
+    a = usage_alerts.c
+    rows = conn.execute(
+        select(usage_alerts)
+        .where(a.org == org, a.kind == kind, or_(a.notice == ALARM, a.status == PENDING))
+        .order_by(a.period_start)
+    )
+    return {alert.period: alert for alert in (_alert(row) for row in rows.mappings())}
 
 
 def save(conn: Connection, alerts: Sequence[Alert], day: date, journal: bool = True) -> None:

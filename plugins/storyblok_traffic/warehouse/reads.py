@@ -141,3 +141,30 @@ def space_daily(
         .order_by(t.day)
     )
     return [(space, day, int(used)) for space, day, used in rows]
+
+
+def org_days(conn: Connection, org: str, first: date, last: date) -> list[tuple[date, int, int | None]]:
+    """(day, requests, bytes or None) of the org's stored days in ``first``..``last``."""
+    t = org_traffic_daily.c
+    rows = conn.execute(
+        select(t.day, t.api_requests, t.total_bytes).where(t.org == org, t.day.between(first, last)).order_by(t.day)
+    )
+    return [(day, int(req), None if size is None else int(size)) for day, req, size in rows]
+
+
+def busy_spaces(conn: Connection, org: str, day: date, min_requests: int) -> list[str]:
+    """The spaces with at least ``min_requests`` requests on ``day`` (index on org and day)."""
+    t = space_traffic_daily.c
+    return list(conn.scalars(select(t.space_id).where(t.org == org, t.day == day, t.api_requests >= min_requests)))
+
+
+def space_days(
+    conn: Connection, org: str, spaces: list[str] | None, first: date, last: date
+) -> list[tuple[str, date, int, int | None]]:
+    """(space, day, requests, bytes or None) in ``first``..``last``, of the given spaces (None: all)."""
+    t = space_traffic_daily.c
+    where = [t.org == org, t.day.between(first, last)]
+    if spaces is not None:
+        where.append(t.space_id.in_(spaces))
+    rows = conn.execute(select(t.space_id, t.day, t.api_requests, t.total_bytes).where(*where))
+    return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -44,6 +45,7 @@ space_traffic_daily = Table(
     Column("total_bytes", BigInteger),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("org", "space_id", "day"),
+    Index("ix_space_traffic_daily_org_day", "org", "day"),  # one day's spaces (spike checks)
 )
 
 usage_snapshots = Table(

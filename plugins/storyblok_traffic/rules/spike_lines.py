@@ -1,0 +1,90 @@
+"""The words and fields of spike notices (pure).
+
+A spike alert keeps the day's amount in ``usage``, the series' normal in ``usage_limit``, the day the
+monthly limit is reached at the spike day's rate in ``projected_on``, and the rest (factor, space,
+share of the organisation's excess, the spaces behind an organisation's spike) as JSON in ``detail``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storyblok_traffic.rules.alert_state import CLEAR, ORG_SERIES, Alert
+
+
+def figures(alert: Alert) -> dict[str, Any]:
+    return json.loads(alert.detail or "{}")
+
+
+def subject(org: str, head: Alert) -> str:
+    where = org if head.period == ORG_SERIES else f"{_space(head)} of {org}"
+    if head.notice == CLEAR:
+        return f"Storyblok traffic: {where} is back to normal"
+    if figures(head).get("new"):
+        return f"Storyblok traffic: new {where} used {head.usage:,} on {head.crossed_on}"
+    return f"Storyblok traffic: traffic spike in {where} on {head.crossed_on}"
+
+
+def line(alert: Alert, metric: str) -> str:
+    f = figures(alert)
+    weekday = f"{alert.crossed_on:%A}"
+    if alert.notice == CLEAR:  # it repeats the start: that notice may not have gone out
+        began = f"the spike began on {alert.crossed_on}"
+        if f.get("amount") is not None:
+            times = f", {f['factor']:g}x its normal" if f.get("factor") else ""
+            began += f" with {f['amount']:,} {metric}{times}"
+        return (
+            f"{_who(alert).capitalize()} is back to normal: {alert.usage:,} {metric} on {alert.as_of}, its normal "
+            f"{alert.as_of:%A} being {alert.usage_limit:,} ({began})."
+        )
+    if f.get("new"):
+        text = (
+            f"{_who(alert).capitalize()} is new: {alert.usage:,} {metric} on {alert.crossed_on}, "
+            f"with no traffic in the days before"
+        )
+    else:
+        times = f"{f['factor']:g}x its normal {weekday}" if f.get("factor") else f"where a normal {weekday} has none"
+        text = f"{_who(alert).capitalize()} used {alert.usage:,} {metric} on {alert.crossed_on}, {times}"
+        text += f" ({alert.usage_limit:,})" if f.get("factor") else ""
+    if f.get("org_excess_share") is not None:
+        text += f"; it is {f['org_excess_share']:g} % of the organisation's excess"
+    if f.get("spaces"):
+        text += "; above their own normal: " + ", ".join(
+            f"space {s['space_id']} (+{s['extra']:,}, {s['share']:g} %)" for s in f["spaces"]
+        )
+    text += "."
+    if alert.projected_on is not None:
+        reached = (
+            "is already reached" if alert.projected_on <= alert.crossed_on else f"is reached on {alert.projected_on}"
+        )
+        text += f" At this rate the monthly limit {reached}."
+    return text
+
+
+def fields(alert: Alert) -> dict[str, Any]:
+    """The JSON webhook's ``spike``: the day told (the first, or the day back to normal) and the first day's figures."""
+    f = figures(alert)
+    return {
+        "series": alert.period,
+        "space_id": f.get("space_id"),
+        "new": bool(f.get("new")),
+        "since": alert.crossed_on.isoformat(),
+        "day": alert.as_of.isoformat(),
+        "weekday": f"{alert.as_of:%A}",
+        "amount": alert.usage,
+        "normal": alert.usage_limit,
+        "first_day_amount": f.get("amount"),
+        "factor": f.get("factor"),  # of the first day
+        "org_excess_share": f.get("org_excess_share"),
+        "spaces": f.get("spaces", []),
+        "month_limit_at_this_rate": None if alert.projected_on is None else alert.projected_on.isoformat(),
+    }
+
+
+def _space(alert: Alert) -> str:
+    return f"space {figures(alert).get('space_id')}"
+
+
+def _who(alert: Alert) -> str:
+    return "the organisation" if alert.period == ORG_SERIES else _space(alert)

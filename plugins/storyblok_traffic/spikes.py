@@ -1,0 +1,205 @@
+"""Spike episodes of one organisation as of one day: read the series, judge them, name the spaces.
+
+The rule is ``storyblok_traffic.rules.spikes``. Only spaces that could spike are read day by day (at
+or above the floor on the day, or in an episode that may end); every space is read only when the
+organisation itself spikes, to say which spaces explain it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Connection
+
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.payloads import SpikeView
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.spikes import (
+    MIN_HISTORY_DAYS,
+    NEW,
+    NO_VALUE,
+    SPIKE,
+    TOO_LITTLE,
+    Day,
+    Share,
+    SpikeRule,
+    Verdict,
+    attribute,
+    judge,
+    limit_reached_at_rate,
+)
+from storyblok_traffic.warehouse import reads
+
+SPACE_PREFIX = "space "
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The verdicts on one day: the organisation's, and those of the spaces that were judged."""
+
+    day: date
+    org: Verdict
+    spaces: dict[str, Verdict] = field(default_factory=dict)
+    explained_by: tuple[Share, ...] = ()  # when the organisation spikes: the spaces, largest first
+
+
+def rule_of(org: OrgConfig) -> SpikeRule:
+    return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days)
+
+
+def find(conn: Connection, org: OrgConfig, day: date, episodes: Mapping[str, st.Alert]) -> Findings:
+    """Judge the organisation and the spaces that could be in a spike on ``day``."""
+    rule = rule_of(org)
+    first = day - timedelta(days=rule.window_days)
+    org_rows = reads.org_days(conn, org.org, first, day)
+    stored = [d for d, _, _ in org_rows]
+    org_verdict = judge({d: _day(org.metric, req, size) for d, req, size in org_rows}, day, rule)
+    if org_verdict.status in (NO_VALUE, TOO_LITTLE):
+        # Without the organisation's own history no space can be told new: every one would be.
+        return Findings(day, org_verdict)
+    open_spaces = [s.removeprefix(SPACE_PREFIX) for s in episodes if s.startswith(SPACE_PREFIX)]
+    candidates = sorted(set(reads.busy_spaces(conn, org.org, day, rule.min_requests)) | set(open_spaces))
+    spaces = _judge_spaces(conn, org, day, stored, candidates, rule)
+    explained: list[Share] = []
+    if org_verdict.status == SPIKE:
+        everyone = _judge_spaces(conn, org, day, stored, None, rule)
+        explained = attribute(org_verdict.excess, everyone)
+    return Findings(day, org_verdict, spaces, tuple(explained))
+
+
+def _judge_spaces(
+    conn: Connection, org: OrgConfig, day: date, stored: list[date], spaces: list[str] | None, rule: SpikeRule
+) -> dict[str, Verdict]:
+    if spaces == []:
+        return {}
+    series: dict[str, dict[date, Day]] = {}
+    for space, d, req, size in reads.space_days(conn, org.org, spaces, stored[0], day):
+        series.setdefault(space, {})[d] = _day(org.metric, req, size)
+    # A stored day without a space's row: the space had no traffic that day.
+    zero = Day(0, 0)
+    return {
+        space: judge({d: days.get(d, zero) for d in stored}, day, rule, new_allowed=True)
+        for space, days in series.items()
+    }
+
+
+def _day(metric: str, requests: int, size: int | None) -> Day:
+    return Day(requests if metric == "requests" else size, requests)
+
+
+def observations(
+    org: OrgConfig,
+    found: Findings,
+    episodes: Mapping[str, st.Alert],
+    month: tuple[int, int, date] | None,
+) -> list[st.Observation]:
+    """What the day's verdicts mean for the episodes: a start, an end, or (nothing changes) a continuation.
+
+    ``month``: (usage through the day, limit, last day) of the month, for "at this rate" in the notice.
+    """
+    verdicts: dict[str, Verdict] = {st.ORG_SERIES: found.org}
+    verdicts |= {st.space_series(space): v for space, v in found.spaces.items()}
+    seen = []
+    for series, verdict in verdicts.items():
+        row = episodes.get(series)
+        if verdict.is_alarm and row is None and not _told_by_spaces(series, found):
+            seen.append(_start(org, found, series, verdict, month))
+        elif row is not None and verdict.status not in (NO_VALUE, TOO_LITTLE):
+            seen.append(_continued(org, row, verdict, found.day))
+    return seen
+
+
+def _told_by_spaces(series: str, found: Findings) -> bool:
+    """The organisation's spike is all the doing of spaces that spike themselves: their notices tell it."""
+    if series != st.ORG_SERIES or not found.explained_by:
+        return False
+    return all(found.spaces.get(s.space_id, Verdict(NO_VALUE)).is_alarm for s in found.explained_by)
+
+
+def _start(
+    org: OrgConfig, found: Findings, series: str, v: Verdict, month: tuple[int, int, date] | None
+) -> st.Observation:
+    space = None if series == st.ORG_SERIES else series.removeprefix(SPACE_PREFIX)
+    at_rate = None
+    if month is not None:
+        used, limit, last = month
+        at_rate = limit_reached_at_rate(used, limit, found.org.amount, found.day, last)
+    detail = {
+        "space_id": space,
+        "new": v.status == NEW,
+        "amount": v.amount,
+        "factor": None if v.factor is None else round(v.factor, 1),
+        "org_excess_share": _share_of_excess(v, found.org) if space else None,
+        "spaces": [{"space_id": s.space_id, "extra": s.extra, "share": s.share_pct} for s in found.explained_by],
+        "month_limit_at_this_rate": None if at_rate is None else at_rate.isoformat(),
+    }
+    return st.Observation(
+        org=org.org,
+        period=st.space_series(space, new=True) if v.status == NEW and space else series,
+        period_start=found.day,
+        period_end=None,
+        kind=st.SPIKE,
+        threshold_pct=0.0,
+        in_alarm=True,
+        crossed_on=found.day,
+        usage=v.amount,
+        usage_limit=round(v.normal),
+        projected_on=at_rate,
+        detail=json.dumps(detail),
+    )
+
+
+def _continued(org: OrgConfig, row: st.Alert, v: Verdict, day: date) -> st.Observation:
+    return st.Observation(
+        org=org.org,
+        period=row.period,
+        period_start=row.period_start,
+        period_end=None,
+        kind=st.SPIKE,
+        threshold_pct=0.0,
+        in_alarm=v.is_alarm,
+        crossed_on=row.crossed_on,
+        usage=v.amount,
+        usage_limit=round(v.normal),
+        announce_clear=org.spike_back_to_normal,
+    )
+
+
+def _share_of_excess(space: Verdict, org_verdict: Verdict) -> float | None:
+    """The space's extra traffic in percent of the organisation's (None: the organisation has none)."""
+    if org_verdict.excess <= 0:
+        return None
+    extra = space.amount - (space.normal if space.status == SPIKE else 0)
+    return round(min(extra, org_verdict.excess) * 100 / org_verdict.excess, 1)
+
+
+def views(found: Findings, episodes: Mapping[str, st.Alert]) -> tuple[SpikeView, ...]:
+    """The series in a spike on the day, for the summary."""
+    verdicts = {st.ORG_SERIES: found.org} | {st.space_series(s): v for s, v in found.spaces.items()}
+    return tuple(
+        SpikeView(
+            series=series,
+            status=v.status,
+            amount=v.amount,
+            normal=round(v.normal),
+            factor=None if v.factor is None else round(v.factor, 1),
+            since=episodes[series].period_start if series in episodes else found.day,
+        )
+        for series, v in sorted(verdicts.items(), key=lambda item: -item[1].excess)
+        if v.is_alarm
+    )
+
+
+def note(org: OrgConfig, found: Findings | None) -> str | None:
+    """Why there is no verdict for the organisation, if there is none."""
+    if found is None:
+        return None
+    if found.org.status == TOO_LITTLE:
+        return (
+            f"spikes: no verdict yet, {found.org.history_days} of the {org.spike_window_days} days before "
+            f"{found.day} are stored ({MIN_HISTORY_DAYS} needed)"
+        )
+    return None

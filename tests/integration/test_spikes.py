@@ -1,0 +1,313 @@
+"""Spike alerts (issue 13): scenarios against a real Postgres, notices caught by local receivers.
+
+Histories are written straight into the warehouse (``history``); each day is then checked as a daily
+run would (``run``). The last test takes the simulator's runaway space through the real fetch.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
+from storyblok_traffic.warehouse import tables
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.tables import usage_alert_versions, usage_alerts
+from tests.integration.test_evaluation import SLACK, run
+
+JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
+ORG = OrgConfig(
+    conn_id="sb",
+    org="acme",
+    yearly_thresholds=(),
+    monthly_thresholds=(100.0,),
+    forecast_thresholds=(),
+    max_gap_days=366,
+    alert_lookback_days=3,
+)
+START = date(2026, 10, 1)  # a Thursday; 35 steady days end on 2026-11-04, a Wednesday
+STEADY = 35
+SPIKE_DAY = START + timedelta(days=STEADY)  # 2026-11-05, a Thursday
+
+
+@pytest.fixture
+def config(schema: str, receiver, json_receiver) -> MonitorConfig:
+    return MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON), organisations=(ORG,))
+
+
+def write(history, spaces: dict[str, dict[date, int]]) -> None:
+    """Space rows and the organisation's days as their sums."""
+    history.spaces("acme", {(s, d): n for s, days in spaces.items() for d, n in days.items()})
+    totals: dict[date, int] = {}
+    for days in spaces.values():
+        for d, n in days.items():
+            totals[d] = totals.get(d, 0) + n
+    history.days("acme", totals)
+
+
+def steady(amount: int, first: date = START, count: int = STEADY, seed: int = 1) -> dict[date, int]:
+    rng = random.Random(seed)
+    return {first + timedelta(days=i): int(amount * rng.uniform(0.92, 1.08)) for i in range(count)}
+
+
+def check_days(config: MonitorConfig, first: date, last: date, org: OrgConfig = ORG, today: date | None = None):
+    evaluation = None
+    day = first
+    while day <= last:
+        evaluation = run(day, org, config, today=today)
+        day += timedelta(days=1)
+    return evaluation
+
+
+def spike_rows(engine, schema) -> list[tuple[str, date, str, str, int, int]]:
+    a = usage_alerts.c
+    with begin(engine, schema) as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(a.period, a.period_start, a.status, a.notice, a.usage, a.usage_limit)
+                .where(a.kind == "spike")
+                .order_by(a.period_start, a.period)
+            )
+        ]
+
+
+@pytest.fixture
+def steady_org(history):
+    """Three spaces of different sizes, 35 steady days, a monthly limit of 1,000,000."""
+    history.limit("acme", START, 1_000_000)
+    spaces = {"101": steady(20_000, seed=1), "202": steady(5_000, seed=2), "303": steady(1_500, seed=3)}
+    write(history, spaces)
+    return spaces
+
+
+def test_one_space_jumping_ten_times_is_one_notice_naming_it(steady_org, history, config, receiver, json_receiver):
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    assert receiver.texts() == []
+    normal = sorted(n for d, n in steady_org["202"].items() if d.weekday() == SPIKE_DAY.weekday())
+    write(history, {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 50_000}, "303": {SPIKE_DAY: 1_500}})
+    evaluation = run(SPIKE_DAY, ORG, config)
+    [text] = receiver.texts()
+    median = (normal[1] + normal[2]) / 2  # four Thursdays in the window
+    factor = round(50_000 / median, 1)
+    assert text.startswith(f"Storyblok traffic: traffic spike in space 202 of acme on {SPIKE_DAY}\n")
+    assert (
+        f"Space 202 used 50,000 requests on {SPIKE_DAY}, {factor:g}x its normal Thursday ({round(median):,}); "
+        "it is " in text
+    )
+    share = float(re.search(r"it is ([\d.]+) % of the organisation's excess\.", text).group(1))
+    assert 90 <= share <= 100  # the other spaces' noise makes up the rest
+    assert "At this rate the monthly limit is reached on 2026-11-" in text
+    assert "space 101" not in text
+    assert "space 303" not in text
+    [doc] = json_receiver.messages
+    [alert] = doc["alerts"]
+    assert (alert["kind"], alert["spike"]["space_id"]) == ("spike", "202")
+    assert (alert["spike"]["factor"], alert["spike"]["normal"]) == (factor, round(median))
+    assert alert["spike"]["org_excess_share"] == share
+    assert [(s.series, s.status) for s in evaluation.spikes] == [("space 202", "spike")]  # acme: 2.7x, no spike
+
+
+def test_a_spike_that_continues_is_not_told_again_and_its_end_is(steady_org, history, config, receiver, engine, schema):
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    after = SPIKE_DAY + timedelta(days=2)
+    write(
+        history,
+        {
+            "101": steady(20_000, SPIKE_DAY, 3),
+            "202": {SPIKE_DAY: 60_000, SPIKE_DAY + timedelta(days=1): 55_000, after: 5_000},
+            "303": steady(1_500, SPIKE_DAY, 3),
+        },
+    )
+    run(SPIKE_DAY, ORG, config)
+    run(SPIKE_DAY + timedelta(days=1), ORG, config)
+    assert len(receiver.texts()) == 1
+    run(after, ORG, config)
+    texts = receiver.texts()
+    assert len(texts) == 2
+    assert texts[1].startswith("Storyblok traffic: space 202 of acme is back to normal\n")
+    assert f"Space 202 is back to normal: 5,000 requests on {after}" in texts[1]
+    assert f"(the spike began on {SPIKE_DAY} with 60,000 requests, " in texts[1]
+    assert [(p, s, st, n) for p, s, st, n, _, _ in spike_rows(engine, schema)] == [
+        ("space 202", SPIKE_DAY, "cleared", "clear")
+    ]
+
+
+def test_back_to_normal_can_be_turned_off(steady_org, history, config, receiver, engine, schema):
+    quiet_end = OrgConfig(**{**_fields(ORG), "spike_back_to_normal": False})
+    check_days(config, START, SPIKE_DAY - timedelta(days=1), quiet_end)
+    after = SPIKE_DAY + timedelta(days=1)
+    write(
+        history,
+        {
+            "101": steady(20_000, SPIKE_DAY, 2),
+            "202": {SPIKE_DAY: 60_000, after: 5_000},
+            "303": steady(1_500, SPIKE_DAY, 2),
+        },
+    )
+    run(SPIKE_DAY, quiet_end, config)
+    run(after, quiet_end, config)
+    assert len(receiver.texts()) == 1  # the start only
+    assert [st for _, _, st, _, _, _ in spike_rows(engine, schema)] == ["cleared"]
+
+
+def test_busy_mondays_are_no_false_alarm(history, config, receiver):
+    history.limit("acme", START, 10_000_000)
+    busy = {
+        START + timedelta(days=i): 40_000 if (START + timedelta(days=i)).weekday() == 0 else 4_000
+        for i in range(STEADY + 14)
+    }
+    write(history, {"101": busy})
+    check_days(config, START, START + timedelta(days=STEADY + 13))
+    assert receiver.texts() == []
+
+
+def test_a_tiny_space_jumping_ten_times_below_the_floor_pages_nobody(steady_org, history, config, receiver):
+    write(history, {**steady_org, "404": steady(60, seed=9)})  # the organisation's days are the sums
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    write(
+        history,
+        {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 5_000}, "303": {SPIKE_DAY: 1_500}, "404": {SPIKE_DAY: 600}},
+    )
+    evaluation = run(SPIKE_DAY, ORG, config)
+    assert receiver.texts() == []
+    assert evaluation.spikes == ()
+
+
+def test_a_new_heavy_space_is_reported_as_new(steady_org, history, config, receiver, json_receiver):
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    write(
+        history,
+        {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 5_000}, "303": {SPIKE_DAY: 1_500}, "909": {SPIKE_DAY: 30_000}},
+    )
+    run(SPIKE_DAY, ORG, config)
+    [text] = receiver.texts()
+    assert text.startswith(f"Storyblok traffic: new space 909 of acme used 30,000 on {SPIKE_DAY}\n")
+    assert f"Space 909 is new: 30,000 requests on {SPIKE_DAY}, with no traffic in the days before" in text
+    assert "x its normal" not in text
+    [alert] = json_receiver.messages[0]["alerts"]
+    assert alert["spike"]["new"] is True
+    run(SPIKE_DAY + timedelta(days=1), ORG, config)  # no row that day: nothing more to say
+    assert len(receiver.texts()) == 1
+
+
+def test_two_spaces_both_named_largest_first(steady_org, history, config, receiver):
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    write(history, {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 30_000}, "303": {SPIKE_DAY: 15_000}})
+    run(SPIKE_DAY, ORG, config)
+    [text] = receiver.texts()
+    lines = text.splitlines()
+    assert lines[1].startswith(f"Space 202 used 30,000 requests on {SPIKE_DAY}")
+    assert lines[2].startswith(f"Space 303 used 15,000 requests on {SPIKE_DAY}")
+    assert len(lines) == 3  # the organisation's own spike is theirs: no line of its own
+
+
+def test_an_organisation_spike_of_small_spaces_names_them_largest_first(history, config, receiver):
+    history.limit("acme", START, 10_000_000)
+    write(history, {"a": steady(250, seed=4), "b": steady(200, seed=5), "c": steady(100, seed=6)})
+    check_days(config, START, SPIKE_DAY - timedelta(days=1))
+    # Each space stays below the floor (1,000); together they make the organisation 3.3x its normal.
+    write(history, {"a": {SPIKE_DAY: 990}, "b": {SPIKE_DAY: 750}, "c": {SPIKE_DAY: 100}})
+    run(SPIKE_DAY, ORG, config)
+    [text] = receiver.texts()
+    assert text.startswith(f"Storyblok traffic: traffic spike in acme on {SPIKE_DAY}\n")
+    named = text.splitlines()[1].split("above their own normal: ")[1]
+    assert named.index("space a (+") < named.index("space b (+")
+    assert "space c" not in named
+
+
+def test_an_old_spike_during_a_backfill_is_recorded_as_suppressed(
+    steady_org, history, config, receiver, engine, schema
+):
+    write(
+        history,
+        {
+            "101": steady(20_000, SPIKE_DAY, 10),
+            "202": {**steady(5_000, SPIKE_DAY, 10), SPIKE_DAY: 50_000},
+            "303": steady(1_500, SPIKE_DAY, 10),
+        },
+    )
+    today = SPIKE_DAY + timedelta(days=10)
+    check_days(config, START, today - timedelta(days=1), today=today)
+    assert receiver.texts() == []
+    assert [(p, s, st) for p, s, st, _, _, _ in spike_rows(engine, schema)] == [("space 202", SPIKE_DAY, "cleared")]
+    v = usage_alert_versions.c
+    with begin(engine, schema) as conn:
+        journal = conn.execute(select(v.day, v.status).where(v.kind == "spike").order_by(v.day)).all()
+    assert [tuple(r) for r in journal] == [(SPIKE_DAY, "suppressed"), (SPIKE_DAY + timedelta(days=1), "cleared")]
+
+
+def test_the_same_days_in_another_order_end_in_the_same_state(
+    steady_org, history, config, engine, schema, receiver, json_receiver
+):
+    days = {
+        "101": steady(20_000, SPIKE_DAY, 6),
+        "202": {**steady(5_000, SPIKE_DAY, 6), SPIKE_DAY: 50_000, SPIKE_DAY + timedelta(days=1): 45_000},
+        "303": steady(1_500, SPIKE_DAY, 6),
+    }
+    write(history, days)
+    last = SPIKE_DAY + timedelta(days=5)
+    org = OrgConfig(**{**_fields(ORG), "alert_lookback_days": 10})
+    check_days(config, START, last, org, today=last)
+    in_order = spike_rows(engine, schema)
+    told = notices(json_receiver)
+    assert [p for p, *_ in in_order] == ["space 202"]
+    assert told == [("space 202", "alarm"), ("space 202", "clear")]
+
+    with begin(engine, schema) as conn:
+        for table in ("usage_alerts", "usage_alert_versions", "checked_days", "evaluation_marks", "alert_deliveries"):
+            conn.execute(delete(getattr(tables, table)))  # start again with the same data
+    json_receiver.messages.clear()
+    order = [START + timedelta(days=i) for i in range((last - START).days + 1)]
+    random.Random(7).shuffle(order)
+    for day in order:
+        run(day, org, config, today=last)
+    assert spike_rows(engine, schema) == in_order
+    # A notice sent cannot be taken back: when the spike's days are replayed in one check, its start
+    # and end go out as one "back to normal" that repeats the start (README: checks in any order).
+    shuffled = notices(json_receiver)
+    assert shuffled[-1] == told[-1]
+    assert set(shuffled) <= set(told)
+    [end] = [a for m in json_receiver.messages for a in m["alerts"] if a["kind"] == "spike" and a["event"] == "clear"]
+    assert (end["spike"]["since"], end["spike"]["first_day_amount"]) == (str(SPIKE_DAY), 50_000)
+
+
+def notices(json_receiver) -> list[tuple[str, str]]:
+    """(series, alarm or clear) of each spike notice the JSON channel got."""
+    return [
+        (a["spike"]["series"], a["event"]) for m in json_receiver.messages for a in m["alerts"] if a["kind"] == "spike"
+    ]
+
+
+def _fields(org: OrgConfig) -> dict[str, object]:
+    return {name: getattr(org, name) for name in org.__struct_fields__}
+
+
+def test_the_simulators_runaway_space_through_the_real_fetch(
+    airflow_db, simulator, sim_settings, storyblok_conn, warehouse_conn, schema, receiver
+):
+    from tests.integration.test_history import daily_runs
+
+    today = sim_settings.today
+    assert today is not None
+    org = OrgConfig(monthly_thresholds=(), yearly_thresholds=(), forecast_thresholds=(), spike_window_days=14)
+    daily_runs(org, MonitorConfig(warehouse_schema=schema), today - timedelta(days=18), today - timedelta(days=1))
+    [text] = receiver.texts()
+    first = today - timedelta(days=2)
+    assert text.startswith(f"Storyblok traffic: traffic spike in space 100007 of storyblok_default on {first}\n")
+    factor = float(re.search(r"used [\d,]+ requests on \S+, ([\d.]+)x its normal", text).group(1))
+    assert 4.5 < factor < 8  # the simulator multiplies the space by 6, on top of its day-to-day noise
+
+
+@pytest.fixture
+def sim_settings():
+    from include.storyblok_simulator import SimulatorSettings
+
+    # The second-largest space (100007) runs away for the last two days before today.
+    return SimulatorSettings(
+        today=datetime.now(UTC).date(), monthly_limit=5_000_000, spaces=6, spike_space=1, spike_days=(2, 1)
+    )
