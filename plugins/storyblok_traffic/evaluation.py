@@ -45,12 +45,12 @@ def evaluate(
     known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
     facts = [_facts(org, w, day, daily, history) for w in windows]
-    episodes = alerts.open_episodes(conn, org.org, st.SPIKE)
-    found = spikes.find(conn, org, day, episodes) if org.spike_factor else None
-    known |= {a.key: a for a in episodes.values()}
+    spike_rows = alerts.of_kind(conn, org.org, st.SPIKE)
+    found = spikes.find(conn, org, day, spike_rows) if org.spike_factor else None
+    known |= {a.key: a for a in spike_rows.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
     if found is not None:
-        seen += spikes.observations(org, found, episodes, _month_so_far(facts))
+        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts))
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
@@ -86,7 +86,7 @@ def evaluate(
             if n
         ),
         reconciliation=reconciliation.summary(verdict),
-        spikes=spikes.views(found, episodes) if found else (),
+        spikes=spikes.views(found, spike_rows) if found else (),
     )
 
 

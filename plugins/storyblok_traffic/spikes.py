@@ -50,8 +50,11 @@ def rule_of(org: OrgConfig) -> SpikeRule:
     return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days)
 
 
-def find(conn: Connection, org: OrgConfig, day: date, episodes: Mapping[str, st.Alert]) -> Findings:
-    """Judge the organisation and the spaces that could be in a spike on ``day``."""
+def find(conn: Connection, org: OrgConfig, day: date, rows: Mapping[str, st.Alert]) -> Findings:
+    """Judge the organisation and the spaces that could be in a spike on ``day``.
+
+    ``rows``: the organisation's spike alerts by series; the spaces in an episode are judged too, to end it.
+    """
     rule = rule_of(org)
     first = day - timedelta(days=rule.window_days)
     org_rows = reads.org_days(conn, org.org, first, day)
@@ -60,7 +63,7 @@ def find(conn: Connection, org: OrgConfig, day: date, episodes: Mapping[str, st.
     if org_verdict.status in (NO_VALUE, TOO_LITTLE):
         # Without the organisation's own history no space can be told new: every one would be.
         return Findings(day, org_verdict)
-    open_spaces = [s.removeprefix(SPACE_PREFIX) for s in episodes if s.startswith(SPACE_PREFIX)]
+    open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
     candidates = sorted(set(reads.busy_spaces(conn, org.org, day, rule.min_requests)) | set(open_spaces))
     spaces = _judge_spaces(conn, org, day, stored, candidates, rule)
     explained: list[Share] = []
@@ -93,23 +96,28 @@ def _day(metric: str, requests: int, size: int | None) -> Day:
 def observations(
     org: OrgConfig,
     found: Findings,
-    episodes: Mapping[str, st.Alert],
+    rows: Mapping[str, st.Alert],
     month: tuple[int, int, date] | None,
 ) -> list[st.Observation]:
-    """What the day's verdicts mean for the episodes: a start, an end, or (nothing changes) a continuation.
+    """What the day's verdicts mean for each series: an episode starts, goes on, or ends.
 
     ``month``: (usage through the day, limit, last day) of the month, for "at this rate" in the notice.
     """
     verdicts: dict[str, Verdict] = {st.ORG_SERIES: found.org}
-    verdicts |= {st.space_series(space): v for space, v in found.spaces.items()}
+    verdicts |= {st.space_series(space, new=v.status == NEW): v for space, v in found.spaces.items()}
     seen = []
     for series, verdict in verdicts.items():
-        row = episodes.get(series)
-        if verdict.is_alarm and row is None and not _told_by_spaces(series, found):
+        row = rows.get(series)
+        if row is not None and _open(row) and verdict.status not in (NO_VALUE, TOO_LITTLE):
+            seen.append(_continued(org, row, verdict))
+        elif verdict.is_alarm and (row is None or not _open(row)) and not _told_by_spaces(series, found):
             seen.append(_start(org, found, series, verdict, month))
-        elif row is not None and verdict.status not in (NO_VALUE, TOO_LITTLE):
-            seen.append(_continued(org, row, verdict, found.day))
     return seen
+
+
+def _open(row: st.Alert) -> bool:
+    """In an episode, or its end not told yet."""
+    return row.notice == st.ALARM or row.status == st.PENDING
 
 
 def _told_by_spaces(series: str, found: Findings) -> bool:
@@ -122,7 +130,7 @@ def _told_by_spaces(series: str, found: Findings) -> bool:
 def _start(
     org: OrgConfig, found: Findings, series: str, v: Verdict, month: tuple[int, int, date] | None
 ) -> st.Observation:
-    space = None if series == st.ORG_SERIES else series.removeprefix(SPACE_PREFIX)
+    space = None if series == st.ORG_SERIES else series.split(SPACE_PREFIX, 1)[1]
     at_rate = None
     if month is not None:
         used, limit, last = month
@@ -138,8 +146,8 @@ def _start(
     }
     return st.Observation(
         org=org.org,
-        period=st.space_series(space, new=True) if v.status == NEW and space else series,
-        period_start=found.day,
+        period=series,
+        period_start=st.NEVER,  # one row per series: its episodes are the row's notices
         period_end=None,
         kind=st.SPIKE,
         threshold_pct=0.0,
@@ -152,7 +160,7 @@ def _start(
     )
 
 
-def _continued(org: OrgConfig, row: st.Alert, v: Verdict, day: date) -> st.Observation:
+def _continued(org: OrgConfig, row: st.Alert, v: Verdict) -> st.Observation:
     return st.Observation(
         org=org.org,
         period=row.period,
@@ -176,9 +184,9 @@ def _share_of_excess(space: Verdict, org_verdict: Verdict) -> float | None:
     return round(min(extra, org_verdict.excess) * 100 / org_verdict.excess, 1)
 
 
-def views(found: Findings, episodes: Mapping[str, st.Alert]) -> tuple[SpikeView, ...]:
+def views(found: Findings, rows: Mapping[str, st.Alert]) -> tuple[SpikeView, ...]:
     """The series in a spike on the day, for the summary."""
-    verdicts = {st.ORG_SERIES: found.org} | {st.space_series(s): v for s, v in found.spaces.items()}
+    verdicts = {st.ORG_SERIES: found.org} | {st.space_series(s, v.status == NEW): v for s, v in found.spaces.items()}
     return tuple(
         SpikeView(
             series=series,
@@ -186,7 +194,7 @@ def views(found: Findings, episodes: Mapping[str, st.Alert]) -> tuple[SpikeView,
             amount=v.amount,
             normal=round(v.normal),
             factor=None if v.factor is None else round(v.factor, 1),
-            since=episodes[series].period_start if series in episodes else found.day,
+            since=rows[series].crossed_on if series in rows and _open(rows[series]) else found.day,
         )
         for series, v in sorted(verdicts.items(), key=lambda item: -item[1].excess)
         if v.is_alarm

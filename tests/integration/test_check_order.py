@@ -54,6 +54,7 @@ def test_any_order_ends_like_date_order(name, engine, schema, warehouse_conn, re
         assert [(a[1], a[4], a[6], a[11]) for a in expected["usage_alerts"]] == [
             ("month", 80, date(2026, 3, 18), "sent"),
             ("month", 100, date(2026, 3, 19), "sent"),
+            ("organisation", 0, date(2026, 3, 18), "sent"),  # a spike (issue 13): 2,900 against 300 a day
         ]
         got = run_in(ORDERS[name], engine, schema)
         assert got == expected
@@ -68,7 +69,9 @@ def test_a_notice_that_went_out_stays_sent_when_an_older_day_is_checked_later(en
     """A crossing older than the lookback, first seen by a recent day's check, is announced: the check
     cannot know that the older day's run is still to come. Date order would have recorded it quietly;
     once sent it stays sent, and it is never sent twice."""
-    org = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(50,), forecast_thresholds=())
+    org = OrgConfig(
+        conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(50,), forecast_thresholds=(), spike_factor=0
+    )
     history = History(engine, schema)
     history.limit("acme", date(2026, 1, 1), 10_000)
     history.days("acme", AMOUNTS)  # 50 % on Mar 17: four days before TODAY

@@ -11,9 +11,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from msgspec.structs import replace
 from sqlalchemy import delete, select
 
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
+from storyblok_traffic.ui.figures import usage_figures
 from storyblok_traffic.warehouse import tables
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import usage_alert_versions, usage_alerts
@@ -63,15 +65,22 @@ def check_days(config: MonitorConfig, first: date, last: date, org: OrgConfig = 
     return evaluation
 
 
+def report(engine, schema, day: date) -> str:
+    from storyblok_traffic.report import usage_report
+
+    with begin(engine, schema) as conn:
+        return usage_report(conn, "acme", day)
+
+
 def spike_rows(engine, schema) -> list[tuple[str, date, str, str, int, int]]:
     a = usage_alerts.c
     with begin(engine, schema) as conn:
         return [
             tuple(r)
             for r in conn.execute(
-                select(a.period, a.period_start, a.status, a.notice, a.usage, a.usage_limit)
+                select(a.period, a.crossed_on, a.status, a.notice, a.usage, a.usage_limit)
                 .where(a.kind == "spike")
-                .order_by(a.period_start, a.period)
+                .order_by(a.crossed_on, a.period)
             )
         ]
 
@@ -99,7 +108,9 @@ def test_one_space_jumping_ten_times_is_one_notice_naming_it(steady_org, history
         f"Space 202 used 50,000 requests on {SPIKE_DAY}, {factor:g}x its normal Thursday ({round(median):,}); "
         "it is " in text
     )
-    share = float(re.search(r"it is ([\d.]+) % of the organisation's excess\.", text).group(1))
+    found = re.search(r"it is ([\d.]+) % of the organisation's excess\.", text)
+    assert found is not None
+    share = float(found.group(1))
     assert 90 <= share <= 100  # the other spaces' noise makes up the rest
     assert "At this rate the monthly limit is reached on 2026-11-" in text
     assert "space 101" not in text
@@ -124,9 +135,19 @@ def test_a_spike_that_continues_is_not_told_again_and_its_end_is(steady_org, his
         },
     )
     run(SPIKE_DAY, ORG, config)
-    run(SPIKE_DAY + timedelta(days=1), ORG, config)
+    evaluation = run(SPIKE_DAY + timedelta(days=1), ORG, config)
     assert len(receiver.texts()) == 1
+    assert [(s.series, s.since) for s in evaluation.spikes] == [("space 202", SPIKE_DAY)]
+    assert f"Spikes now: space 202 since {SPIKE_DAY}" in report(engine, schema, SPIKE_DAY + timedelta(days=1))
     run(after, ORG, config)
+    text = report(engine, schema, after)
+    assert "Spikes now: none" in text
+    with begin(engine, schema) as conn:  # the dashboard marks the spike on its daily chart
+        figures = usage_figures(conn, ORG, after, after + timedelta(days=1))
+    assert figures["spikes"] == [{"series": "space 202", "day": str(SPIKE_DAY)}]
+    assert re.search(
+        rf"  space 202: spike from {SPIKE_DAY}, [\d.]+x its normal, back to normal on {after} \(cleared\)", text
+    )
     texts = receiver.texts()
     assert len(texts) == 2
     assert texts[1].startswith("Storyblok traffic: space 202 of acme is back to normal\n")
@@ -138,7 +159,7 @@ def test_a_spike_that_continues_is_not_told_again_and_its_end_is(steady_org, his
 
 
 def test_back_to_normal_can_be_turned_off(steady_org, history, config, receiver, engine, schema):
-    quiet_end = OrgConfig(**{**_fields(ORG), "spike_back_to_normal": False})
+    quiet_end = replace(ORG, spike_back_to_normal=False)
     check_days(config, START, SPIKE_DAY - timedelta(days=1), quiet_end)
     after = SPIKE_DAY + timedelta(days=1)
     write(
@@ -251,7 +272,7 @@ def test_the_same_days_in_another_order_end_in_the_same_state(
     }
     write(history, days)
     last = SPIKE_DAY + timedelta(days=5)
-    org = OrgConfig(**{**_fields(ORG), "alert_lookback_days": 10})
+    org = replace(ORG, alert_lookback_days=10)
     check_days(config, START, last, org, today=last)
     in_order = spike_rows(engine, schema)
     told = notices(json_receiver)
@@ -283,10 +304,6 @@ def notices(json_receiver) -> list[tuple[str, str]]:
     ]
 
 
-def _fields(org: OrgConfig) -> dict[str, object]:
-    return {name: getattr(org, name) for name in org.__struct_fields__}
-
-
 def test_the_simulators_runaway_space_through_the_real_fetch(
     airflow_db, simulator, sim_settings, storyblok_conn, warehouse_conn, schema, receiver
 ):
@@ -299,7 +316,9 @@ def test_the_simulators_runaway_space_through_the_real_fetch(
     [text] = receiver.texts()
     first = today - timedelta(days=2)
     assert text.startswith(f"Storyblok traffic: traffic spike in space 100007 of storyblok_default on {first}\n")
-    factor = float(re.search(r"used [\d,]+ requests on \S+, ([\d.]+)x its normal", text).group(1))
+    found = re.search(r"used [\d,]+ requests on \S+, ([\d.]+)x its normal", text)
+    assert found is not None
+    factor = float(found.group(1))
     assert 4.5 < factor < 8  # the simulator multiplies the space by 6, on top of its day-to-day noise
 
 

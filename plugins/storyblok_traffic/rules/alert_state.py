@@ -7,9 +7,10 @@ moves a row forward in time: a rerun of a day older than the row's last change l
 that history stored later may move a first alarm's start to an earlier day (without a notice).
 Forecast, no-data and figures-disagree alarms fire once per period (or data gap) and are never cleared. A silent
 monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold, and so is a spike
-episode (its "back to normal", unless the organisation turned that notice off). A spike's period is
-its series (``ORG_SERIES`` or ``space <id>``) and its period start the episode's first day; a new
-space's notice (period ``new space <id>``) is never cleared.
+(its "back to normal", unless the organisation turned that notice off). A spike's period is its
+series (``ORG_SERIES`` or ``space <id>``), one row per series whose episodes are its notice
+sequence, so a replay recognises an episode it told before; a new space's notice (period
+``new space <id>``) is never cleared.
 """
 
 from __future__ import annotations

@@ -63,12 +63,16 @@ def alert_message(
     groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
     lines = [_line(g[0], g[1:], metric, unknown) for g in groups]
     shown: set[tuple[str, date]] = set()
+    starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
     for group in groups:
         head = group[0]
         where = (head.period, head.period_start)
         if head.kind in (ACTUAL, FORECAST) and where not in shown and top.get(where):
             shown.add(where)
-            lines.append(f"Top spaces this {head.period}: " + _spaces(top[where], head.usage) + ".")
+            # Two months in one message (a late notice beside this month's): say which.
+            several = sum(1 for period, _ in starts if period == head.period) > 1
+            which = f"in the {head.period} from {head.period_start}" if several else f"this {head.period}"
+            lines.append(f"Top spaces {which}: " + _spaces(top[where], head.usage) + ".")
     subject = _subject(org, groups[0][0])
     return Message(
         subject=subject,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import evaluate
 from storyblok_traffic.payloads import PeriodSummary
+from storyblok_traffic.rules.alert_state import SPIKE
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.warehouse import alerts, reads
@@ -44,6 +45,10 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
         "top_spaces": top_spaces(conn, org, month.start, as_of),
         "daily": daily_rows(conn, org.org, first, as_of),
         "daily_by_space": daily_by_space(conn, org, recent, as_of),
+        "spikes": [
+            {"series": series, "day": day.isoformat()}
+            for series, day in alerts.episode_starts(conn, org.org, SPIKE, recent, as_of)
+        ],
         "alerts": [_alert(a, channels[a.key]) for a in history],
         "reconciliation": _reconciliation(evaluation),
         "notes": list(evaluation.all_notes()),

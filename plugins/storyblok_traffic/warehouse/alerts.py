@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -40,15 +40,23 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
     return {alert.key: alert for alert in found}
 
 
-def open_episodes(conn: Connection, org: str, kind: str) -> dict[str, Alert]:
-    """The org's alerts of ``kind`` in alarm, or whose end is not told yet, by period (spikes: the series)."""
+def of_kind(conn: Connection, org: str, kind: str) -> dict[str, Alert]:
+    """The org's alerts of ``kind``, by period (for spikes: one row per series)."""
     a = usage_alerts.c
-    rows = conn.execute(
-        select(usage_alerts)
-        .where(a.org == org, a.kind == kind, or_(a.notice == ALARM, a.status == PENDING))
-        .order_by(a.period_start)
-    )
+    rows = conn.execute(select(usage_alerts).where(a.org == org, a.kind == kind))
     return {alert.period: alert for alert in (_alert(row) for row in rows.mappings())}
+
+
+def episode_starts(conn: Connection, org: str, kind: str, first: date, last: date) -> list[tuple[str, date]]:
+    """(period, first day) of each episode of ``kind`` that began in ``first``..``last``, from the journal."""
+    v = usage_alert_versions.c
+    rows = conn.execute(
+        select(v.period, v.crossed_on)
+        .where(v.org == org, v.kind == kind, v.notice == ALARM, v.crossed_on.between(first, last))
+        .distinct()
+        .order_by(v.crossed_on, v.period)
+    )
+    return [(period, day) for period, day in rows]
 
 
 def save(conn: Connection, alerts: Sequence[Alert], day: date, journal: bool = True) -> None:

@@ -99,3 +99,48 @@ def test_history_stored_later_moves_a_first_alarm_back_quietly():
     assert (moved.crossed_on, moved.status, moved.notice_seq) == (date(2026, 3, 4), st.SENT, 1)
     again = replace(sent, notice_seq=3)  # an alarm that came back after a clear keeps its own start
     assert st.next_state(again, earlier, date(2026, 3, 5), quiet=True) is None
+
+
+def spike(in_alarm: bool, announce_clear: bool = True) -> st.Observation:
+    return replace(
+        seen(in_alarm, st.SPIKE),
+        period="space 7",
+        period_start=st.NEVER,
+        threshold_pct=0.0,
+        announce_clear=announce_clear,
+    )
+
+
+def test_a_spike_ends_with_a_notice_unless_turned_off_and_starts_again_as_the_next_notice():
+    start = st.next_state(None, spike(True), DAY, quiet=False)
+    assert start is not None
+    sent = replace(start, status=st.SENT)
+    end = st.next_state(sent, spike(False), DAY.replace(day=11), quiet=False)
+    assert end is not None
+    assert (end.status, end.notice, end.notice_seq) == (st.PENDING, st.CLEAR, 2)
+    quiet_end = st.next_state(sent, spike(False, announce_clear=False), DAY.replace(day=11), quiet=False)
+    assert quiet_end is not None
+    assert (quiet_end.status, quiet_end.notice) == (st.CLEARED, st.CLEAR)
+    again = st.next_state(replace(end, status=st.CLEARED), spike(True), DAY.replace(day=20), quiet=False)
+    assert again is not None
+    assert (again.status, again.notice, again.notice_seq, again.crossed_on) == (
+        st.PENDING,
+        st.ALARM,
+        3,
+        date(2026, 6, 9),
+    )
+
+
+def test_an_untold_spike_that_ends_is_told_by_its_end_not_dropped():
+    start = st.next_state(None, spike(True), DAY, quiet=False)
+    assert start is not None  # pending: its notice has not gone out
+    end = st.next_state(start, spike(False), DAY.replace(day=11), quiet=False)
+    assert end is not None
+    assert (end.status, end.notice) == (st.PENDING, st.CLEAR)
+    # With the end not to be told, the start still goes out first.
+    assert st.next_state(start, spike(False, announce_clear=False), DAY.replace(day=11), quiet=False) is None
+    # An actual threshold never told ends quietly, as before.
+    actual = raised()
+    ended = st.next_state(actual, seen(False), DAY.replace(day=11), quiet=False)
+    assert ended is not None
+    assert ended.status == st.CLEARED

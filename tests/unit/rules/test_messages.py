@@ -1,0 +1,106 @@
+"""Notice wording (pure): spike lines, and which month the top spaces belong to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.messages import alert_message
+
+DAY = date(2026, 11, 26)  # a Thursday
+
+
+def alert(**kw: object) -> st.Alert:
+    base = st.Alert(
+        org="acme",
+        period="month",
+        period_start=date(2026, 11, 1),
+        kind=st.ACTUAL,
+        threshold_pct=100.0,
+        period_end=date(2026, 11, 30),
+        crossed_on=DAY,
+        as_of=DAY,
+        usage=900,
+        usage_limit=800,
+        projected_on=None,
+        status=st.PENDING,
+        notice=st.ALARM,
+        notice_seq=1,
+        evaluated_on=DAY,
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def spike(detail: dict[str, object], **kw: object) -> st.Alert:
+    fields: dict[str, object] = {
+        "period": "space 12345",
+        "period_start": st.NEVER,
+        "kind": st.SPIKE,
+        "threshold_pct": 0.0,
+        "period_end": None,
+        "usage": 48_210,
+        "usage_limit": 5_020,
+        "detail": json.dumps(detail),
+    }
+    return alert(**(fields | kw))
+
+
+DETAIL = {"space_id": "12345", "new": False, "amount": 48_210, "factor": 9.6, "org_excess_share": 71.0, "spaces": []}
+
+
+def test_a_space_spike_reads_at_a_glance():
+    message = alert_message("acme", "requests", [spike(DETAIL, projected_on=date(2026, 12, 4))], {})
+    assert message.subject == f"Storyblok traffic: traffic spike in space 12345 of acme on {DAY}"
+    assert message.text.splitlines()[1] == (
+        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); it is 71 % of the "
+        "organisation's excess. At this rate the monthly limit is reached on 2026-12-04."
+    )
+    [fields] = message.data["alerts"]
+    assert fields["detail"] is None
+    assert (fields["spike"]["factor"], fields["spike"]["normal"], fields["spike"]["weekday"]) == (
+        9.6,
+        5_020,
+        "Thursday",
+    )
+
+
+def test_a_spike_from_a_normal_of_nothing_and_a_new_space():
+    zero = spike({**DETAIL, "factor": None}, usage_limit=0)
+    assert "where a normal Thursday has none; it is 71 %" in alert_message("acme", "requests", [zero], {}).text
+    new = spike({**DETAIL, "new": True, "factor": None, "org_excess_share": None}, period="new space 12345")
+    message = alert_message("acme", "requests", [new], {})
+    assert message.subject == f"Storyblok traffic: new space 12345 of acme used 48,210 on {DAY}"
+    assert (
+        message.text.splitlines()[1]
+        == f"Space 12345 is new: 48,210 requests on {DAY}, with no traffic in the days before."
+    )
+
+
+def test_an_organisation_spike_names_its_spaces():
+    org = spike(
+        {
+            **DETAIL,
+            "space_id": None,
+            "org_excess_share": None,
+            "spaces": [
+                {"space_id": "1", "extra": 3_000, "share": 60.0},
+                {"space_id": "2", "extra": 1_500, "share": 30.0},
+            ],
+        },
+        period=st.ORG_SERIES,
+    )
+    line = alert_message("acme", "requests", [org], {}).text.splitlines()[1]
+    assert line.startswith("The organisation used 48,210 requests")
+    assert line.endswith("above their own normal: space 1 (+3,000, 60 %), space 2 (+1,500, 30 %).")
+
+
+def test_top_spaces_say_which_month_when_two_are_in_one_message():
+    october = alert(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31))
+    november = alert(kind=st.FORECAST, projected_on=date(2026, 11, 28))
+    top = {("month", date(2026, 10, 1)): [("a", 500)], ("month", date(2026, 11, 1)): [("b", 400)]}
+    text = alert_message("acme", "requests", [october, november], top).text
+    assert "Top spaces in the month from 2026-10-01: a (55.6%)." in text
+    assert "Top spaces in the month from 2026-11-01: b (44.4%)." in text
+    assert "Top spaces this month: a" in alert_message("acme", "requests", [october], top).text
