@@ -8,7 +8,7 @@ organisation itself spikes, to say which spaces explain it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -64,22 +64,25 @@ def find(conn: Connection, org: OrgConfig, day: date, rows: Mapping[str, st.Aler
         # Without the organisation's own history no space can be told new: every one would be.
         return Findings(day, org_verdict)
     open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
-    candidates = sorted(set(reads.busy_spaces(conn, org.org, day, rule.min_requests)) | set(open_spaces))
-    spaces = _judge_spaces(conn, org, day, stored, candidates, rule)
-    explained: list[Share] = []
     if org_verdict.status == SPIKE:
-        everyone = _judge_spaces(conn, org, day, stored, None, rule)
-        explained = attribute(org_verdict.excess, everyone)
-    return Findings(day, org_verdict, spaces, tuple(explained))
+        # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
+        everyone = _judge_spaces(org, day, stored, reads.space_days(conn, org.org, stored[0], day), rule)
+        return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
+    window = reads.space_days(conn, org.org, stored[0], day, busy_from=rule.min_requests, also=open_spaces)
+    return Findings(day, org_verdict, _judge_spaces(org, day, stored, window, rule, open_spaces))
 
 
 def _judge_spaces(
-    conn: Connection, org: OrgConfig, day: date, stored: list[date], spaces: list[str] | None, rule: SpikeRule
+    org: OrgConfig,
+    day: date,
+    stored: list[date],
+    rows: list[tuple[str, date, int, int | None]],
+    rule: SpikeRule,
+    also: Sequence[str] = (),
 ) -> dict[str, Verdict]:
-    if spaces == []:
-        return {}
-    series: dict[str, dict[date, Day]] = {}
-    for space, d, req, size in reads.space_days(conn, org.org, spaces, stored[0], day):
+    """Each space's verdict; ``also``: spaces judged even without a row in the window (their episode ends)."""
+    series: dict[str, dict[date, Day]] = {space: {} for space in also}
+    for space, d, req, size in rows:
         series.setdefault(space, {})[d] = _day(org.metric, req, size)
     # A stored day without a space's row: the space had no traffic that day.
     zero = Day(0, 0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily, usage_snapshots
@@ -152,19 +153,18 @@ def org_days(conn: Connection, org: str, first: date, last: date) -> list[tuple[
     return [(day, int(req), None if size is None else int(size)) for day, req, size in rows]
 
 
-def busy_spaces(conn: Connection, org: str, day: date, min_requests: int) -> list[str]:
-    """The spaces with at least ``min_requests`` requests on ``day`` (index on org and day)."""
-    t = space_traffic_daily.c
-    return list(conn.scalars(select(t.space_id).where(t.org == org, t.day == day, t.api_requests >= min_requests)))
-
-
 def space_days(
-    conn: Connection, org: str, spaces: list[str] | None, first: date, last: date
+    conn: Connection, org: str, first: date, last: date, busy_from: int | None = None, also: Sequence[str] = ()
 ) -> list[tuple[str, date, int, int | None]]:
-    """(space, day, requests, bytes or None) in ``first``..``last``, of the given spaces (None: all)."""
+    """(space, day, requests, bytes or None) in ``first``..``last``.
+
+    ``busy_from``: only of the spaces with at least that many requests on ``last`` (found through the
+    index on org and day), and of the spaces in ``also``; None: of every space.
+    """
     t = space_traffic_daily.c
     where = [t.org == org, t.day.between(first, last)]
-    if spaces is not None:
-        where.append(t.space_id.in_(spaces))
+    if busy_from is not None:
+        busy = select(t.space_id).where(t.org == org, t.day == last, t.api_requests >= busy_from)
+        where.append(or_(t.space_id.in_(busy), t.space_id.in_(list(also))) if also else t.space_id.in_(busy))
     rows = conn.execute(select(t.space_id, t.day, t.api_requests, t.total_bytes).where(*where))
     return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]
