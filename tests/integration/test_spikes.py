@@ -330,3 +330,16 @@ def sim_settings():
     return SimulatorSettings(
         today=datetime.now(UTC).date(), monthly_limit=5_000_000, spaces=6, spike_space=1, spike_days=(2, 1)
     )
+
+
+def test_spikes_off_and_too_little_history_is_said(steady_org, history, config, receiver):
+    early = run(START + timedelta(days=10), ORG, config)
+    assert f"spikes: no verdict yet, 10 of the 28 days before {START + timedelta(days=10)} are stored (14 needed)" in (
+        early.notes
+    )
+    off = replace(ORG, spike_factor=0.0)
+    check_days(config, START + timedelta(days=11), SPIKE_DAY - timedelta(days=1), off)
+    write(history, {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 50_000}, "303": {SPIKE_DAY: 1_500}})
+    evaluation = run(SPIKE_DAY, off, config)
+    assert receiver.texts() == []
+    assert evaluation.spikes == ()

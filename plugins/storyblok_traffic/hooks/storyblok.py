@@ -21,7 +21,7 @@ from storyblok_traffic import __version__
 from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable, without_secret
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
 from storyblok_traffic.hooks.retry import RETRYABLE_STATUSES, RetryPolicy
-from storyblok_traffic.hooks.throttle import HostThrottle, shared_throttle
+from storyblok_traffic.hooks.throttle import Throttle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
 GROUP_BY = ("day", "month", "year")
@@ -76,7 +76,7 @@ class StoryblokHook(BaseHook):
         return settings
 
     @cached_property
-    def throttle(self) -> HostThrottle:
+    def throttle(self) -> Throttle:
         rate = self._requests_per_second or self.settings.requests_per_second
         return shared_throttle(self.storyblok_conn_id, rate)
 

@@ -1,21 +1,27 @@
 """Client-side rate limit: spaces requests so that no one-second window holds more than the plan allows.
 
-Storyblok counts requests in fixed one-second windows; starts spaced by ``1 / rate`` can never put
-more than ``rate`` of them into any one-second window. Airflow runs each task in its own process,
-so the spacing is shared by every process on the host: the next free start time lives in a small
-file, updated under an exclusive lock.
+Storyblok counts requests in fixed one-second windows, per organisation; starts spaced by ``1 / rate``
+can never put more than ``rate`` of them into any one-second window. Airflow runs each task in its
+own process, so the spacing must be shared:
+
+- on one host (the default), the next free start time lives in a small file, updated under ``flock``;
+- across hosts (``STORYBLOK_THROTTLE_URL=redis://...``, for example the Celery broker), in Redis:
+  pyrate-limiter's GCRA with a burst of 1, which is exactly this spacing. Its state is one hash that
+  expires by itself, so a crashed worker holds nothing, and a waiting request holds no connection.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import math
 import os
 import struct
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 
 class HostThrottle:
@@ -59,6 +65,46 @@ class HostThrottle:
         return delay
 
 
-def shared_throttle(key: str, rate: float) -> HostThrottle:
-    """The throttle every hook on this host uses for (connection, rate)."""
-    return HostThrottle(key, rate)
+class Throttle(Protocol):
+    def wait(self) -> float:
+        """Block until the next request may start; return the seconds waited."""
+        ...
+
+
+class RedisThrottle:
+    """The same spacing for every process on every host that reaches the same Redis with the same key and rate."""
+
+    def __init__(self, key: str, rate: float, url: str) -> None:
+        from pyrate_limiter import GCRA, Limiter, Rate, RedisStateStore, StateBucket
+        from redis import Redis
+
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        # One start per emission interval, no burst: GCRA admits a request only when the previous
+        # one started at least 1 / rate ago (rounded up to whole milliseconds: never faster).
+        every = Rate(1, max(1, math.ceil(1000 / rate)), burst=1)
+        digest = hashlib.sha256(f"{key}:{rate}".encode()).hexdigest()[:16]
+        store = RedisStateStore(Redis.from_url(url), f"storyblok-throttle:{digest}")
+        self._limiter = Limiter(StateBucket([every], GCRA(), store), buffer_ms=0)
+
+    def wait(self) -> float:
+        began = time.monotonic()
+        self._limiter.try_acquire("storyblok")
+        return time.monotonic() - began
+
+
+THROTTLE_URL = "STORYBLOK_THROTTLE_URL"
+
+
+def shared_throttle(key: str, rate: float) -> Throttle:
+    """The throttle every hook uses for (connection, rate): in Redis when ``STORYBLOK_THROTTLE_URL``
+    names one, else on this host."""
+    url = os.environ.get(THROTTLE_URL, "").strip()
+    if not url:
+        return HostThrottle(key, rate)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        scheme = url.split(":", 1)[0]  # never the rest: it may hold a password
+        raise ValueError(
+            f"{THROTTLE_URL} must be a redis://, rediss:// or unix:// URL (or unset: one host), not {scheme}:"
+        )
+    return RedisThrottle(key, rate, url)
