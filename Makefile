@@ -41,12 +41,14 @@ test-unit: install
 	$(BIN)/pytest tests/unit -q
 
 # The pipeline in Airflow with the UI on http://localhost:8080; Ctrl-C stops everything.
+# EXECUTOR=celery: the CeleryExecutor with two workers and Redis (see README, "Scaling out").
+EXECUTOR ?= local
 run: install
-	$(BIN)/python -m include.devstack run
+	EXECUTOR=$(EXECUTOR) $(BIN)/python -m include.devstack run
 
 # The same pipeline, one shot: load the year, run the last 30 days, print a usage report, exit.
 demo: install
-	$(BIN)/python -m include.devstack demo
+	EXECUTOR=$(EXECUTOR) $(BIN)/python -m include.devstack demo
 
 # The Storyblok simulator alone (see `--help` for its options).
 simulator: install

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from include.airflow_stack import AirflowStack, airflow_env
+from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
@@ -37,6 +38,7 @@ DAYS = int(os.environ.get("STORYBLOK_DEMO_DAYS", "30"))
 UI = "http://localhost:8080"
 # The simulated organisation's plan: about its traffic, so that the last 30 days cross thresholds (month and year).
 DEMO_MONTHLY_LIMIT = 800_000
+LOCAL_REDIS = "redis://127.0.0.1:6379"
 
 
 def say(message: str) -> None:
@@ -118,9 +120,13 @@ def _create_databases(url: str, *names: str) -> None:
 
 
 @contextmanager
-def standalone(env: dict[str, str]) -> Iterator[AirflowStack]:
+def standalone(env: dict[str, str], executor: str = "local") -> Iterator[AirflowStack]:
     say("migrating the Airflow metadata database")
-    stack = AirflowStack(env, STATE / "airflow.log")
+    stack: AirflowStack = AirflowStack(env, STATE / "airflow.log")
+    if executor == "celery":
+        stack = CeleryStack(celery_env(env, env["AIRFLOW__CELERY__BROKER_URL"]), STATE / "celery", workers=2)
+        say(f"CeleryExecutor: 2 workers, broker {_safe(env['AIRFLOW__CELERY__BROKER_URL'])}, the Storyblok rate "
+            f"limit shared in {_safe(env['STORYBLOK_THROTTLE_URL'])}; logs in {STATE / 'celery'}")  # fmt: skip
     try:
         yield stack.start()
     except RuntimeError as err:
@@ -195,17 +201,42 @@ def migrate_warehouse(env: dict[str, str]) -> None:
     say(done.stdout.strip())
 
 
-def main(mode: str) -> int:
+def use_redis(env: dict[str, str]) -> None:
+    """The Celery broker and the shared rate limit: the given URLs, else this host's Redis (databases 5 and 6)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    env.setdefault("AIRFLOW__CELERY__BROKER_URL", f"{LOCAL_REDIS}/5")
+    env.setdefault("STORYBLOK_THROTTLE_URL", f"{LOCAL_REDIS}/6")
+    for name in ("AIRFLOW__CELERY__BROKER_URL", "STORYBLOK_THROTTLE_URL"):
+        try:
+            Redis.from_url(env[name], socket_connect_timeout=2).ping()
+        except (RedisError, ValueError) as err:
+            raise SystemExit(
+                f"EXECUTOR=celery needs Redis: {name} ({_safe(env[name])}) does not answer ({type(err).__name__}). "
+                "Start one, or set AIRFLOW__CELERY__BROKER_URL and STORYBLOK_THROTTLE_URL to yours."
+            ) from None
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+
+
+def main(mode: str, executor: str = "local") -> int:
     # Ctrl-C and `kill` both unwind the stack below, which stops Airflow, the simulator and Postgres;
     # SIGINT is set explicitly because a shell that starts us in the background ignores it.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
     check_config(env)
+    if executor == "celery":
+        use_redis(env)
     started = time.monotonic()
     with services(env):
         migrate_warehouse(env)  # before Airflow starts: its tasks then find the schema current
-        with standalone(env) as stack:
+        with standalone(env, executor) as stack:
             return _serve(mode, env, stack, started)
 
 
@@ -227,7 +258,8 @@ def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) 
 
 
 if __name__ == "__main__":
-    mode = sys.argv[1] if len(sys.argv) > 1 else "run"
-    if mode not in ("run", "demo"):
-        raise SystemExit("usage: python -m include.devstack run|demo")
-    sys.exit(main(mode))
+    args = sys.argv[1:] or ["run"]
+    executor = os.environ.get("EXECUTOR", "local").lower() or "local"
+    if args[0] not in ("run", "demo") or executor not in ("local", "celery"):
+        raise SystemExit("usage: [EXECUTOR=local|celery] python -m include.devstack run|demo")
+    sys.exit(main(args[0], executor))

@@ -62,3 +62,24 @@ def test_config_file_it_mounts_is_valid():
 
     config = load_config(ROOT / "docker" / "storyblok_traffic.yaml")
     assert [o.dag_id for o in config.organisations] == ["storyblok_traffic"]
+
+
+def test_the_workers_scale_and_share_the_tested_stacks_environment(compose):
+    from include.celery_stack import celery_env
+
+    worker = compose["services"]["airflow-worker"]
+    assert worker["command"] == "celery worker"
+    assert "container_name" not in worker  # `docker compose up --scale airflow-worker=3`
+    assert "ports" not in worker
+    env = worker["environment"]
+    tested = celery_env(
+        {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}, "redis://x"
+    )
+    for name in ("AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CELERY__RESULT_BACKEND"):
+        assert env[name] == tested[name], name
+    broker, throttle = env["AIRFLOW__CELERY__BROKER_URL"], env["STORYBLOK_THROTTLE_URL"]
+    assert broker.startswith("redis://")
+    assert throttle.startswith("redis://")
+    assert broker.rsplit("/", 1)[0] == throttle.rsplit("/", 1)[0]  # the broker's Redis, another database
+    assert broker != throttle
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
