@@ -58,6 +58,11 @@ class SimulatorSettings:
     spike_days: tuple[int, int] = (6, 4)  # from and to this many days before today
     spike_factor: float = 6.0
     seed: str = "storyblok"
+    organisations: int = 1  # more: organisation i (1..n-1) answers to the token "<token>-<i>", same data
+
+    def tokens(self) -> list[str]:
+        """The personal token of each organisation; Storyblok limits the rate of each on its own."""
+        return [self.token] + [f"{self.token}-{i}" for i in range(1, self.organisations)]
 
 
 def _unit(*parts: object) -> float:
@@ -188,7 +193,7 @@ class StoryblokSimulator:
         self.faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._window = (0, 0)  # (second, requests counted in it)
+        self._windows: dict[str | None, tuple[int, int]] = {}  # per token: (second, requests counted in it)
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -212,17 +217,18 @@ class StoryblokSimulator:
         with self._lock:
             return [r for r in self.requests if r["path"] == path]
 
-    def over_rate(self) -> bool:
+    def over_rate(self, authorization: str | None = None) -> bool:
+        """Over the rate in this one-second window, counted per organisation (its token) as Storyblok does."""
         now = int(time.time())
         with self._lock:
-            second, count = self._window
+            second, count = self._windows.get(authorization, (0, 0))
             count = count + 1 if second == now else 1
-            self._window = (now, count)
+            self._windows[authorization] = (now, count)
             return count > self.settings.requests_per_second
 
     def authorized(self, header: str | None) -> bool:
         s = self.settings
-        return header is not None and header in (s.token, f"Bearer {s.oauth_token}")
+        return header is not None and (header in s.tokens() or header == f"Bearer {s.oauth_token}")
 
     def answer(
         self, path: str, query: dict[str, list[str]], authorization: str | None
@@ -231,7 +237,7 @@ class StoryblokSimulator:
             self.requests.append({"path": path, "query": query, "authorization": authorization, "at": time.time()})
         if not self.authorized(authorization):
             return 401, {"error": "Unauthorized"}, {}
-        if self.over_rate():
+        if self.over_rate(authorization):
             rps = self.settings.requests_per_second
             headers = {"Retry-After": self.settings.retry_after} if self.settings.retry_after else {}
             return 429, {"error": f"Rate limit of {rps} request per second reached. Retry later."}, headers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,13 @@ ONCE = RetryPolicy(max_attempts=1, base_delay=0.1, max_delay=0.1, total_seconds=
 
 
 @pytest.fixture
+def sim_settings():
+    from include.storyblok_simulator import SimulatorSettings
+
+    return SimulatorSettings(requests_per_second=3)  # a Starter plan: the hook keeps to 3 a second
+
+
+@pytest.fixture
 def redis_url() -> str:
     from redis import Redis
 
@@ -26,7 +34,7 @@ def redis_url() -> str:
     return REDIS
 
 
-def _host(throttle_dir: str, url: str | None, count: int, answers: list[int]) -> None:
+def _host(throttle_dir: str, url: str | None, count: int, answers: list[int], start: Any) -> None:
     """One "host": its own throttle directory (and temp), its own hook process."""
     import os
 
@@ -35,6 +43,8 @@ def _host(throttle_dir: str, url: str | None, count: int, answers: list[int]) ->
     if url:
         os.environ[THROTTLE_URL] = url
     h = hook(requests_per_second=3, retry=ONCE)  # the same connection on both hosts
+    h.get_conn()
+    start.wait(30)  # both hosts ready: they start their bursts together
     for _ in range(count):
         try:
             h.get_all_traffic(DAY, DAY)
@@ -45,8 +55,9 @@ def _host(throttle_dir: str, url: str | None, count: int, answers: list[int]) ->
 
 def _two_hosts(tmp_path: Path, url: str | None) -> list[int]:
     ctx = multiprocessing.get_context("fork")
-    answers = ctx.Manager().list()
-    hosts = [ctx.Process(target=_host, args=(str(tmp_path / f"host{i}"), url, 6, answers)) for i in range(2)]
+    manager = ctx.Manager()
+    answers, start = manager.list(), manager.Barrier(2)
+    hosts = [ctx.Process(target=_host, args=(str(tmp_path / f"host{i}"), url, 6, answers, start)) for i in range(2)]
     for i, h in enumerate(hosts):
         (tmp_path / f"host{i}").mkdir()
         h.start()
