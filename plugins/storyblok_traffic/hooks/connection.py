@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -41,6 +42,15 @@ class StoryblokConnectionSettings:
             f"region={self.region!r}, auth_scheme={self.auth_scheme!r}, "
             f"requests_per_second={self.requests_per_second})"
         )
+
+    @property
+    def limit_key(self) -> str:
+        """Whose rate limit this is: Storyblok limits each token at its API root, not each connection id.
+
+        Two connection ids with one token share it; one id holding another organisation's token does
+        not. The token itself never leaves: only a hash of it.
+        """
+        return f"{self.base_url}#{hashlib.sha256(self.token.encode()).hexdigest()[:24]}"
 
     @property
     def authorization(self) -> str:

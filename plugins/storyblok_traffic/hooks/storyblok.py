@@ -78,7 +78,7 @@ class StoryblokHook(BaseHook):
     @cached_property
     def throttle(self) -> Throttle:
         rate = self._requests_per_second or self.settings.requests_per_second
-        return shared_throttle(self.storyblok_conn_id, rate)
+        return shared_throttle(self.settings.limit_key, rate)
 
     def get_conn(self) -> requests.Session:
         """The hook's session: the Authorization header and nothing from the connection's extras."""

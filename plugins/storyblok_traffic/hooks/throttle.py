@@ -102,7 +102,7 @@ THROTTLE_URL = "STORYBLOK_THROTTLE_URL"
 
 
 def shared_throttle(key: str, rate: float) -> Throttle:
-    """The throttle every hook uses for (connection, rate): in Redis when ``STORYBLOK_THROTTLE_URL``
+    """The throttle every hook uses for (``key``, rate): in Redis when ``STORYBLOK_THROTTLE_URL``
     names one, else on this host."""
     url = os.environ.get(THROTTLE_URL, "").strip()
     if not url:

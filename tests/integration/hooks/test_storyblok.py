@@ -239,3 +239,22 @@ def test_no_inherited_method_sends_requests_around_run():
     inherited = {name for name in dir(StoryblokHook) if not name.startswith("_")} - set(vars(StoryblokHook))
     assert not {"run", "run_and_check", "run_with_advanced_retry", "request"} & inherited
     assert StoryblokHook.__mro__[1] is BaseHook
+
+
+def test_the_rate_limit_is_the_tokens_not_the_connection_ids(simulator, monkeypatch, tmp_path):
+    """Storyblok limits each token at its API root (issue 15): two ids with one token share the
+    spacing; one id that holds another organisation's token on another install does not wait for it."""
+    monkeypatch.setenv("STORYBLOK_THROTTLE_DIR", str(tmp_path))
+    token = simulator.settings.token
+    for conn_id in ("storyblok_a", "storyblok_b"):
+        conn = {"conn_type": "storyblok", "host": simulator.url, "password": token}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+    a = StoryblokHook("storyblok_a", requests_per_second=2)
+    b = StoryblokHook("storyblok_b", requests_per_second=2)
+    assert a.throttle.wait() < 0.05
+    assert 0.3 < b.throttle.wait() < 0.6  # the same token: b waits for a's start
+
+    set_conn(monkeypatch, simulator.url, f"{token}-other-org")
+    other = StoryblokHook("storyblok_default", requests_per_second=2)
+    assert other.throttle.wait() < 0.05  # another token: its own limit
+    assert token not in other.settings.limit_key
