@@ -66,7 +66,8 @@ def find(conn: Connection, org: OrgConfig, day: date, rows: Mapping[str, st.Aler
     open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
     if org_verdict.status == SPIKE:
         # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
-        everyone = _judge_spaces(org, day, stored, reads.space_days(conn, org.org, stored[0], day), rule)
+        window = reads.space_days(conn, org.org, stored[0], day)
+        everyone = _judge_spaces(org, day, stored, window, rule, open_spaces)
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
     window = reads.space_days(conn, org.org, stored[0], day, busy_from=rule.min_requests, also=open_spaces)
     return Findings(day, org_verdict, _judge_spaces(org, day, stored, window, rule, open_spaces))
