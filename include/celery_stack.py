@@ -17,6 +17,8 @@ from pathlib import Path
 
 from include.airflow_stack import AIRFLOW, STOP_GRACE_SECONDS, AirflowStack
 
+CELERY = str(Path(AIRFLOW).with_name("celery"))
+CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 WORKER_NAME = "STORYBLOK_WORKER_HOSTNAME"
 LOG_SERVER_PORT = 8793
 
@@ -95,11 +97,8 @@ class CeleryStack(AirflowStack):
             dead = [n for n, p in self._procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}")
-            answered = subprocess.run(
-                [AIRFLOW.replace("bin/airflow", "bin/celery"), "--app", "airflow.providers.celery.executors."
-                 "celery_executor.app", "inspect", "ping", "--timeout", "2"],
-                env=self.env, capture_output=True, text=True, check=False,
-            )  # fmt: skip
+            ping = [CELERY, "--app", CELERY_APP, "inspect", "ping", "--timeout", "2"]
+            answered = subprocess.run(ping, env=self.env, capture_output=True, text=True, check=False)
             if answered.stdout.count("pong") >= self.workers:
                 return
             time.sleep(2)
