@@ -55,7 +55,7 @@ def celery(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver,
     monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_DEFAULT", conn_json)
     url = postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{meta}"
     env = celery_env(airflow_env(tmp_path / "airflow", url, port=free_port(), parallelism=32), BROKER)
-    stack = CeleryStack(env, tmp_path / "stack", workers=2, concurrency=8)
+    stack = CeleryStack(env, tmp_path / "stack", workers=2, concurrency=4)
     try:
         yield stack.start(pool_slots=16)
     finally:
