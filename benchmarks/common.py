@@ -32,6 +32,17 @@ def postgres() -> Iterator[str]:
         yield url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
 
 
+def airflow_metadata_db(url: str, name: str = "storyblok_bench_meta") -> str:
+    """A fresh Airflow metadata database beside the benchmark's (``url``); its SQLAlchemy URL."""
+    import psycopg
+
+    server = url.rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
 def new_schema() -> str:
     return f"bench_{uuid.uuid4().hex[:8]}"
 

@@ -20,9 +20,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
-from benchmarks.common import ROOT, postgres, report
+from benchmarks.common import ROOT, airflow_metadata_db, postgres, report
 from benchmarks.parse import parse_seconds
 from include.airflow_stack import AirflowStack, airflow_env
 from include.net import free_port
@@ -102,10 +100,7 @@ def one_day(home: Path) -> dict[str, object]:
     receiver = WebhookReceiver().start()
     try:
         with postgres() as url:
-            with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS storyblok_bench_meta WITH (FORCE)")
-                conn.execute("CREATE DATABASE storyblok_bench_meta")
-            meta = url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/storyblok_bench_meta"
+            meta = airflow_metadata_db(url)
             write_config(home / "monitor.yaml", "bench_orgs", str(today - timedelta(days=1)))
             env = airflow_env(home / "airflow", meta, port=free_port(), parallelism=16)
             env.update(

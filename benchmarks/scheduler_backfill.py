@@ -14,9 +14,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
-from benchmarks.common import ROOT, postgres, report
+from benchmarks.common import ROOT, airflow_metadata_db, postgres, report
 from include.airflow_stack import AirflowStack, airflow_env
 from include.net import free_port
 
@@ -76,10 +74,7 @@ def main() -> None:
     port = free_port()
     try:
         with postgres() as url:
-            with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS storyblok_bench_meta WITH (FORCE)")
-                conn.execute("CREATE DATABASE storyblok_bench_meta")
-            meta = url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/storyblok_bench_meta"
+            meta = airflow_metadata_db(url)
             (home / "monitor.yaml").write_text(
                 f"warehouse_schema: bench_sched\nstart_date: {today + timedelta(days=1)}\n"
             )

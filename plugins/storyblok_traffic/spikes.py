@@ -45,6 +45,11 @@ class Findings:
     spaces: dict[str, Verdict] = field(default_factory=dict)
     explained_by: tuple[Share, ...] = ()  # when the organisation spikes: the spaces, largest first
 
+    def by_series(self) -> dict[str, Verdict]:
+        """Every verdict under its series: the organisation's, ``space <id>`` or ``new space <id>``."""
+        spaces = {st.space_series(space, new=v.status == NEW): v for space, v in self.spaces.items()}
+        return {st.ORG_SERIES: self.org} | spaces
+
 
 def rule_of(org: OrgConfig) -> SpikeRule:
     return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days)
@@ -107,10 +112,8 @@ def observations(
 
     ``month``: (usage through the day, limit, last day) of the month, for "at this rate" in the notice.
     """
-    verdicts: dict[str, Verdict] = {st.ORG_SERIES: found.org}
-    verdicts |= {st.space_series(space, new=v.status == NEW): v for space, v in found.spaces.items()}
     seen = []
-    for series, verdict in verdicts.items():
+    for series, verdict in found.by_series().items():
         row = rows.get(series)
         if row is not None and _open(row) and verdict.status not in (NO_VALUE, TOO_LITTLE):
             seen.append(_continued(org, row, verdict))
@@ -190,7 +193,6 @@ def _share_of_excess(space: Verdict, org_verdict: Verdict) -> float | None:
 
 def views(found: Findings, rows: Mapping[str, st.Alert]) -> tuple[SpikeView, ...]:
     """The series in a spike on the day, for the summary."""
-    verdicts = {st.ORG_SERIES: found.org} | {st.space_series(s, v.status == NEW): v for s, v in found.spaces.items()}
     return tuple(
         SpikeView(
             series=series,
@@ -200,7 +202,7 @@ def views(found: Findings, rows: Mapping[str, st.Alert]) -> tuple[SpikeView, ...
             factor=None if v.factor is None else round(v.factor, 1),
             since=rows[series].crossed_on if series in rows and _open(rows[series]) else found.day,
         )
-        for series, v in sorted(verdicts.items(), key=lambda item: -item[1].excess)
+        for series, v in sorted(found.by_series().items(), key=lambda item: -item[1].excess)
         if v.is_alarm
     )
 
