@@ -1,7 +1,8 @@
 """Client-side rate limit: spaces requests so that no one-second window holds more than the plan allows.
 
-Storyblok counts requests in fixed one-second windows, per organisation; starts spaced by ``1 / rate``
-can never put more than ``rate`` of them into any one-second window. Airflow runs each task in its
+Storyblok counts requests in fixed one-second windows, per organisation; starts spaced by at least
+``1 / rate`` can never put more than ``rate`` of them into any one-second window (they are spaced by
+10 % more, for the jitter on the way). Airflow runs each task in its
 own process, so the spacing must be shared:
 
 - on one host (the default), the next free start time lives in a small file, updated under ``flock``;
@@ -23,6 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+# Both stores space starts by SLACK / rate: requests reach Storyblok with some jitter, and exact spacing
+# (3 a second left 2 ms) drew a 429 on this machine under load, from one host and from several.
+SLACK = 1.1
+
 
 class HostThrottle:
     """The same spacing for every process on this host that uses the same ``key`` and rate.
@@ -40,7 +45,7 @@ class HostThrottle:
     ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
-        self.interval = 1.0 / rate
+        self.interval = SLACK / rate
         base = Path(directory or os.environ.get("STORYBLOK_THROTTLE_DIR") or tempfile.gettempdir())
         digest = hashlib.sha256(f"{key}:{rate}".encode()).hexdigest()[:16]
         self.path = base / f"storyblok-throttle-{digest}"
@@ -71,9 +76,6 @@ class Throttle(Protocol):
         ...
 
 
-SLACK = 1.1  # the shared limit spaces starts by 1.1 / rate: 100 ms to spare in each second at 3 a second
-
-
 class RedisThrottle:
     """The same spacing for every process on every host that reaches the same Redis with the same key and rate."""
 
@@ -84,9 +86,7 @@ class RedisThrottle:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         # One start per emission interval, no burst: GCRA admits a request only when the previous
-        # one started at least 1 / rate ago, plus SLACK: requests from several hosts reach Storyblok
-        # over different paths, and 3 requests a second spaced exactly left 2 ms for their jitter
-        # (a 429 seen on this machine under load).
+        # one started at least SLACK / rate ago, as the host throttle spaces them.
         every = Rate(1, max(1, math.ceil(1000 * SLACK / rate)), burst=1)
         digest = hashlib.sha256(f"{key}:{rate}".encode()).hexdigest()[:16]
         store = RedisStateStore(Redis.from_url(url), f"storyblok-throttle:{digest}")
