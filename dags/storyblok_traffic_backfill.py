@@ -13,15 +13,15 @@ from airflow.sdk import DAG, Param
 
 from storyblok_traffic.config import load_config
 from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
-from storyblok_traffic.operators.history import HistoryEvaluateOperator, HistoryLoadOperator, HistoryPlanOperator
+from storyblok_traffic.operators.history import HistoryEvaluateOperator, HistoryLoadOperator
 
 DOC = """
 ### Bulk history for a Storyblok organisation
 
-**plan** checks the form and cuts the range into calendar months; **load_month** fetches each month in
-one request and upserts it in one transaction (in the `{pool}` pool), or, with source `stored`,
-replays the answers kept in `raw_responses` for it without calling the API; **evaluate_days** then checks
-every day in date order and records the alerts it finds as `suppressed`: history never notifies.
+**load_months** checks the form, then fetches each calendar month of the range in one request and
+upserts it in one transaction (in the `{pool}` pool), or, with source `stored`, replays the answers
+kept in `raw_responses` for it without calling the API; **evaluate_days** then checks every day in date
+order and records the alerts it finds as `suppressed`: history never notifies.
 The result is what the daily DAG would have stored for the same days.
 """
 
@@ -37,7 +37,7 @@ with DAG(
     tags=["storyblok", "traffic", "backfill"],
     doc_md=DOC.format(pool=_config.pool),
     params={
-        # Blank dates are resolved by `plan` when the run starts: nothing here may depend on the clock.
+        # Blank dates are resolved by `load_months` when the run starts: nothing here may depend on the clock.
         "start_date": Param(
             None,
             type=["null", "string"],
@@ -69,18 +69,16 @@ with DAG(
     },
     on_failure_callback=PipelineFailureNotifier(channels=_config.channels),
 ) as dag:
-    plan = HistoryPlanOperator(task_id="plan", doc_md="Check the form and cut the range into calendar months.")
-    load_month = HistoryLoadOperator.partial(
-        task_id="load_month",
+    load_months = HistoryLoadOperator(
+        task_id="load_months",
         orgs=_orgs,
         config=_config,
         pool=_config.pool,
-        max_active_tis_per_dagrun=2,
-        doc_md="Fetch one month in one request and upsert it in one transaction.",
-    ).expand(chunk=plan.output)
+        doc_md="Check the form, then fetch each month in one request and upsert it in one transaction.",
+    )
     HistoryEvaluateOperator(
         task_id="evaluate_days",
-        loaded=load_month.output,
+        loaded=load_months.output,
         orgs=_orgs,
         config=_config,
         doc_md="Evaluate every day in order; alerts are recorded as suppressed.",

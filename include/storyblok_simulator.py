@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlparse
 
 ALL_TRAFFIC = "/v1/orgs/me/statistics/all_traffic"
 EPOCH = date(2024, 1, 1)  # growth and space creation are measured from here
+MAX_BODIES = 256  # answers kept built; a year of 500 spaces is 12 of about 1.5 MB
 WEEKDAY_FACTOR = (1.0, 1.04, 1.02, 0.98, 0.9, 0.55, 0.45)  # Monday first
 
 
@@ -194,6 +195,7 @@ class StoryblokSimulator:
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._windows: dict[str | None, tuple[int, int]] = {}  # per token: (second, requests counted in it)
+        self._bodies: dict[tuple[Any, ...], bytes] = {}
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -233,6 +235,7 @@ class StoryblokSimulator:
     def answer(
         self, path: str, query: dict[str, list[str]], authorization: str | None
     ) -> tuple[int, Any, dict[str, str]]:
+        """(status, body, headers): the body JSON-ready, or already its bytes."""
         with self._lock:
             self.requests.append({"path": path, "query": query, "authorization": authorization, "at": time.time()})
         if not self.authorized(authorization):
@@ -253,7 +256,20 @@ class StoryblokSimulator:
             return 422, {"start_date": ["must be YYYY-MM-DD"]}, {}
         if last < first:
             return 422, {"error": "end_date must not be before start_date"}, {}
-        return 200, self.model.all_traffic(first, last, group_by), {}
+        return 200, self._body(first, last, group_by), {}
+
+    def _body(self, first: date, last: date, group_by: str) -> bytes:
+        """The answer's bytes, built once per question: the data is a function of it and of the settings."""
+        key = (first, last, group_by, self.model.today, astuple(self.settings))
+        with self._lock:
+            body = self._bodies.get(key)
+        if body is None:
+            body = json.dumps(self.model.all_traffic(first, last, group_by)).encode()
+            with self._lock:
+                if len(self._bodies) >= MAX_BODIES:
+                    self._bodies.clear()
+                self._bodies[key] = body
+        return body
 
 
 def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
@@ -276,7 +292,7 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
                 self._fault(fault)
                 return
             status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
-            self._send(status, json.dumps(body).encode(), headers)
+            self._send(status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers)
 
         def _fault(self, fault: Fault) -> None:
             if fault.delay:

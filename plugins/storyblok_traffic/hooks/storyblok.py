@@ -1,6 +1,6 @@
 """StoryblokHook: transport to the Management API (auth, regions, timeouts, retries, throttle).
 
-It owns its session and classifies responses; parsing the body is left to the caller
+It builds a ``StoryblokClient`` from its Airflow connection and leaves parsing the body to the caller
 (``storyblok_traffic.model``), as in the HTTP provider. It subclasses ``BaseHook`` rather than
 ``HttpHook``: the HTTP hook's public ``run`` would send requests around the throttle and the retries,
 and its session builder turns every connection extra into a header.
@@ -8,7 +8,6 @@ and its session builder turns every connection extra into a header.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -17,24 +16,12 @@ import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from storyblok_traffic import __version__
-from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable, without_secret
+from storyblok_traffic.hooks.client import ALL_TRAFFIC_ENDPOINT, StoryblokClient
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
-from storyblok_traffic.hooks.retry import RETRYABLE_STATUSES, RetryPolicy
-from storyblok_traffic.hooks.throttle import Throttle, shared_throttle
+from storyblok_traffic.hooks.retry import RetryPolicy
+from storyblok_traffic.hooks.throttle import Throttle
 
-ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
-GROUP_BY = ("day", "month", "year")
-CONNECT_TIMEOUT = 5.0
-
-_HINTS = {
-    400: "the request was malformed",
-    401: "the token is missing, wrong or expired: check the password of the connection",
-    403: "the token may not read organisation statistics: use a personal access token of an "
-    "organisation owner or admin",
-    404: "the endpoint was not found: check the region or host of the connection",
-    422: "a parameter was rejected",
-}
+__all__ = ["ALL_TRAFFIC_ENDPOINT", "StoryblokHook"]
 
 
 class StoryblokHook(BaseHook):
@@ -76,78 +63,33 @@ class StoryblokHook(BaseHook):
         return settings
 
     @cached_property
+    def client(self) -> StoryblokClient:
+        return StoryblokClient(
+            self.settings,
+            timeout=self.timeout,
+            retry=self.retry,
+            requests_per_second=self._requests_per_second,
+            log=self.log,
+        )
+
+    @property
     def throttle(self) -> Throttle:
-        rate = self._requests_per_second or self.settings.requests_per_second
-        return shared_throttle(self.settings.limit_key, rate)
+        return self.client.throttle
 
     def get_conn(self) -> requests.Session:
         """The hook's session: the Authorization header and nothing from the connection's extras."""
-        return self._session
-
-    @cached_property
-    def _session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers.update(
-            {
-                "Authorization": self.settings.authorization,
-                "Accept": "application/json",
-                "User-Agent": f"storyblok-traffic-monitor/{__version__}",
-            }
-        )
-        return session
+        return self.client.session
 
     def get_all_traffic(self, start_date: date, end_date: date, group_by: str = "day") -> requests.Response:
         """``GET /v1/orgs/me/statistics/all_traffic`` for the inclusive date range."""
-        if group_by not in GROUP_BY:
-            raise ValueError(f"group_by {group_by!r} must be one of {', '.join(GROUP_BY)}")
-        if end_date < start_date:
-            raise ValueError(f"end_date {end_date} is before start_date {start_date}")
-        params = {
-            "start_date": start_date.isoformat(),
-            "end_date": end_date.isoformat(),
-            "group_by": group_by,
-        }
-        return self.run(ALL_TRAFFIC_ENDPOINT, params)
+        return self.client.get_all_traffic(start_date, end_date, group_by)
 
     def run(self, endpoint: str, params: dict[str, str] | None = None) -> requests.Response:
         """GET ``endpoint`` (a path below the API root) with throttle and retries.
 
         Returns a 2xx response or raises a ``StoryblokError``.
         """
-        url = f"{self.settings.base_url}/{endpoint.lstrip('/')}"
-        timeout = self.timeout or (CONNECT_TIMEOUT, self.settings.read_timeout)
-        deadline = time.monotonic() + self.retry.total_seconds
-        last_problem = "no attempt made"
-        for attempt in range(1, self.retry.max_attempts + 1):
-            self.throttle.wait()
-            try:
-                response = self.get_conn().get(url, params=params, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as err:
-                last_problem = f"{type(err).__name__} talking to {self.settings.base_url}"
-                retry_after = None
-            else:
-                if response.status_code < 300:
-                    return response
-                if response.status_code not in RETRYABLE_STATUSES:
-                    raise _rejected(response, endpoint, self.settings.token)
-                last_problem = f"HTTP {response.status_code} {_error_text(response, self.settings.token)}"
-                retry_after = response.headers.get("Retry-After")
-            wait = self.retry.delay(attempt, retry_after)
-            if attempt == self.retry.max_attempts or time.monotonic() + wait > deadline:
-                break
-            self.log.warning(
-                "Storyblok %s failed (attempt %d of %d): %s; retrying in %.2f s",
-                endpoint,
-                attempt,
-                self.retry.max_attempts,
-                last_problem,
-                wait,
-            )
-            time.sleep(wait)
-        raise StoryblokUnavailable(
-            f"Storyblok {endpoint} still failing after {attempt} attempt(s) within "
-            f"{self.retry.total_seconds:.0f} s: {last_problem}"
-        )
+        return self.client.run(endpoint, params)
 
     def test_connection(self) -> tuple[bool, str]:
         """Backs the UI's Test button: one small statistics request."""
@@ -159,30 +101,3 @@ class StoryblokHook(BaseHook):
             return True, f"Connected to Storyblok at {self.settings.base_url}; yearly traffic limit: {limit}"
         except Exception as err:
             return False, str(err)
-
-
-def _error_text(response: requests.Response, secret: str) -> str:
-    """Storyblok's error bodies: {"error": ...}, {"errors": ...}, a list of strings or a field map.
-
-    The token is blanked: an error page may quote the request it refused.
-    """
-    try:
-        body = response.json()
-    except ValueError:
-        return without_secret((response.text or response.reason or "").strip(), secret)[:300]
-    if isinstance(body, dict):
-        body = body.get("error") or body.get("errors") or body
-    if isinstance(body, list):
-        body = "; ".join(str(item) for item in body)
-    elif isinstance(body, dict):
-        body = "; ".join(f"{key}: {value}" for key, value in body.items())
-    return without_secret(str(body), secret)[:300]
-
-
-def _rejected(response: requests.Response, endpoint: str, secret: str) -> StoryblokRequestRejected:
-    status = response.status_code
-    hint = _HINTS.get(status, "the request was refused")
-    return StoryblokRequestRejected(
-        status,
-        f"Storyblok answered {status} {response.reason} for {endpoint}: {_error_text(response, secret)} ({hint})",
-    )

@@ -11,6 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
+    from storyblok_traffic import fetching
     from storyblok_traffic.config import Warehouse
     from storyblok_traffic.hooks.storyblok import StoryblokHook
     from storyblok_traffic.model import DailyTraffic, FetchedTraffic
@@ -121,33 +122,24 @@ def fetch_days(
     An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
     warehouse.
     """
-    from storyblok_traffic.errors import (
-        StoryblokConnectionError,
-        StoryblokPayloadError,
-        StoryblokRequestRejected,
-        body_without_secret,
-    )
-    from storyblok_traffic.model import FetchedTraffic, load_json, parse_daily
+    from storyblok_traffic import fetching
+    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
 
     try:
-        response = hook.get_all_traffic(first, last, group_by="day")
-    except (StoryblokRequestRejected, StoryblokConnectionError) as err:
+        keeper = _keeper(quarantine) if quarantine else None
+        return fetching.fetch_days(hook.client, org, first, last, keeper)
+    except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
         raise AirflowFailException(str(err)) from None
-    fetched_at = datetime.now(UTC)
-    # An answer may quote the request, token included: the errors, XCom and tables get it blanked.
-    body = body_without_secret(response.content, hook.settings.token)
-    try:
-        payload = load_json(body)
-        daily = parse_daily(payload, first, last)
-    except StoryblokPayloadError as err:
-        message = str(err)
-        if quarantine:
-            from storyblok_traffic.warehouse.rejects import keep_rejected
 
-            keep_rejected(quarantine, org, first, last, message, body, fetched_at)
-            message += f" (the answer is kept in {quarantine.schema}.rejected_responses)"
-        raise AirflowFailException(message) from None
-    return FetchedTraffic(org, first, last, "day", fetched_at, payload), daily
+
+def _keeper(warehouse: Warehouse) -> fetching.Quarantine:
+    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
+        from storyblok_traffic.warehouse.rejects import keep_rejected
+
+        keep_rejected(warehouse, org, first, last, error, body, received_at)
+        return f"{warehouse.schema}.rejected_responses"
+
+    return keep
 
 
 def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:

@@ -14,33 +14,31 @@ from airflow.sdk import BaseOperator
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 
 
-class HistoryPlanOperator(BaseOperator):
-    """Checks the bulk history form and cuts its range into calendar months."""
-
-    def execute(self, context: Any) -> list[dict[str, str]]:
-        from storyblok_traffic import history
-
-        params = context["params"]
-        history.checked_source(params.get("source"))
-        days = history.checked_range(params.get("start_date"), params.get("end_date"))
-        return [chunk.to_xcom() for chunk in history.month_chunks(days)]
-
-
 class HistoryLoadOperator(BaseOperator):
-    """Fetches one month in one request and upserts it in one transaction."""
+    """Checks the bulk history form, then loads its range a month per request and per transaction.
 
-    def __init__(self, *, chunk: dict[str, str], orgs: dict[str, OrgConfig], config: MonitorConfig, **kwargs: Any):
+    Bad input fails at once (no retries), before any request. So do answers that retrying cannot
+    fix (rejected, invalid); an unavailable API is retried with the task.
+    """
+
+    def __init__(self, *, orgs: dict[str, OrgConfig], config: MonitorConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.chunk = chunk
         self.orgs = orgs
         self.config = config
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from storyblok_traffic import history
+        from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
 
         params = context["params"]
-        org = self.orgs[params["organisation"]]
-        return history.load_chunk(history.Range.from_xcom(self.chunk), org, self.config, params.get("source", "api"))
+        source = history.checked_source(params.get("source"))
+        days = history.checked_range(params.get("start_date"), params.get("end_date"))
+        try:
+            return history.load_range(days, self.orgs[params["organisation"]], self.config, source)
+        except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
+            raise AirflowFailException(str(err)) from None
 
 
 class HistoryEvaluateOperator(BaseOperator):
@@ -55,10 +53,7 @@ class HistoryEvaluateOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from datetime import date
-
         from storyblok_traffic import history
 
-        loaded = list(self.loaded)
-        days = history.Range(date.fromisoformat(loaded[0]["first"]), date.fromisoformat(loaded[-1]["last"]))
+        days = history.Range.from_xcom(self.loaded)
         return history.evaluate_range(days, self.orgs[context["params"]["organisation"]], self.config)

@@ -10,7 +10,10 @@ from sqlalchemy import insert
 from storyblok_traffic.warehouse.tables import rejected_responses
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from storyblok_traffic.config import Warehouse
+    from storyblok_traffic.fetching import Quarantine
 
 MAX_BODY_CHARS = 1_000_000
 
@@ -30,14 +33,22 @@ def keep_rejected(
     """
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
-    row = {
-        "org": org,
-        "received_at": received_at,
-        "start_date": first,
-        "end_date": last,
-        "error": error,
-        "body": text,
-    }
     with warehouse_transaction(warehouse) as conn:
-        conn.execute(insert(rejected_responses).values(row))
+        conn.execute(insert(rejected_responses).values(_row(org, first, last, error, body, received_at)))
+
+
+def quarantine_in(engine: Engine, schema: str) -> Quarantine:
+    """For ``fetching.fetch_days``: keeps a rejected answer in ``schema``, in a transaction of its own."""
+    from storyblok_traffic.warehouse.engine import begin
+
+    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
+        with begin(engine, schema) as conn:
+            conn.execute(insert(rejected_responses).values(_row(org, first, last, error, body, received_at)))
+        return f"{schema}.rejected_responses"
+
+    return keep
+
+
+def _row(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> dict[str, object]:
+    text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
+    return {"org": org, "received_at": received_at, "start_date": first, "end_date": last, "error": error, "body": text}

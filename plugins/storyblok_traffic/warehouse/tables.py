@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Index,
     Integer,
     MetaData,
     Numeric,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 
 metadata = MetaData()
 
@@ -44,8 +43,8 @@ space_traffic_daily = Table(
     Column("api_requests", BigInteger, nullable=False),
     Column("total_bytes", BigInteger),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("org", "space_id", "day"),
-    Index("ix_space_traffic_daily_org_day", "org", "day"),  # one day's spaces (spike checks)
+    # Day before space: a new month appends at the index's edge, and one day's spaces (spike checks) is one range.
+    PrimaryKeyConstraint("org", "day", "space_id"),
 )
 
 usage_snapshots = Table(
@@ -106,7 +105,7 @@ raw_responses = Table(
     Column("end_date", Date, nullable=False),
     Column("group_by", Text, nullable=False),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
-    Column("payload", JSONB, nullable=False),
+    Column("payload", JSON, nullable=False),  # the answer's text as received (token blanked), lz4 where possible
     PrimaryKeyConstraint("org", "start_date", "end_date", "group_by"),
 )
 

@@ -1,23 +1,28 @@
 """Bulk, idempotent upserts of one fetch: one transaction, ``INSERT ... ON CONFLICT DO UPDATE``.
 
-Small batches (a day's rows) go as multi-row ``INSERT``s; large ones (history) are staged with
-``COPY`` into a temporary table first and merged with one ``INSERT ... SELECT``, several times faster.
+Small batches (a day's rows) go as multi-row ``INSERT``s. Large ones (history) go by binary ``COPY``:
+straight into the table when none of their days is stored yet (a first load), else into a temporary
+table, merged with one ``INSERT ... SELECT`` of the rows that are new or differ. The answer itself
+is stored as the JSON text it came as.
 
 A row is rewritten only when a value changed, so running a day again leaves the tables as they were
-(``fetched_at`` included). ``total_bytes`` arrives later than the counts: a non-null value replaces
-an earlier null, and a null never overwrites a known value.
+(``fetched_at`` included), and unchanged rows are not even locked. ``total_bytes`` arrives later than
+the counts: a non-null value replaces an earlier null, and a null never overwrites a known value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -25,13 +30,18 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     Table,
+    Text,
     and_,
+    cast,
+    exists,
     func,
+    literal,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB, Insert
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 from storyblok_traffic.warehouse import marks
@@ -44,8 +54,10 @@ from storyblok_traffic.warehouse.tables import (
 
 # Rows per INSERT statement: keeps each statement far below Postgres' 65,535 bind parameters.
 CHUNK_ROWS = 5_000
-# From this many rows on, stage with COPY: below it the extra statements cost more than they save.
+# From this many rows on, go by COPY: below it the extra statements cost more than they save.
 COPY_FROM_ROWS = 2_000
+DAY_COUNTS_KEEP_KNOWN = ("total_bytes",)
+_UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,7 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
         "end_date": fetched.end_date,
         "group_by": fetched.group_by,
         "fetched_at": at,
-        "payload": fetched.payload,
+        "payload": _as_json(fetched.payload),
     }
     return WriteCounts(
         org_days=org_days,
@@ -96,43 +108,57 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
 def write_days(conn: Connection, org: str, daily: DailyTraffic, at: datetime) -> tuple[int, int]:
     """The org's and its spaces' day rows of one answer fetched ``at``; returns the rows written of each.
 
-    The earliest day that changed moves the org's evaluation mark, in the same transaction.
+    The earliest day that changed moves the org's evaluation mark, in the same transaction. Rows go
+    to the database as tuples in the tables' column order, straight from the parsed buckets.
     """
-    org_rows = [
-        {
-            "org": org,
-            "day": day,
-            "api_requests": b.api_requests,
-            "total_bytes": b.total_bytes,
-            "fetched_at": at,
-        }
-        for day, b in sorted(daily.org_days.items())
-    ]
-    space_rows = [
-        {
-            "org": org,
-            "space_id": space_id,
-            "day": day,
-            "api_requests": b.api_requests,
-            "total_bytes": b.total_bytes,
-            "fetched_at": at,
-        }
-        for (space_id, day), b in sorted(daily.space_days.items())
-    ]
+    org_rows = [(org, day, b.api_requests, b.total_bytes, at) for day, b in daily.org_days.items()]
+    space_rows = [(org, space, day, b.api_requests, b.total_bytes, at) for (space, day), b in daily.space_days.items()]
     changed: list[date] = []
     written = (
-        upsert(conn, org_traffic_daily, org_rows, keep_known=("total_bytes",), changed_days=changed),
-        upsert(conn, space_traffic_daily, space_rows, keep_known=("total_bytes",), changed_days=changed),
+        upsert_days(conn, org_traffic_daily, org, org_rows, changed),
+        upsert_days(conn, space_traffic_daily, org, space_rows, changed),
     )
     if changed:
         marks.note_change(conn, org, min(changed))
     return written
 
 
+def upsert_days(
+    conn: Connection, table: Table, org: str, rows: Sequence[tuple[Any, ...]], changed_days: list[date]
+) -> int:
+    """Day rows of ``org`` as tuples in ``table``'s column order; returns the rows inserted or changed.
+
+    ``changed_days`` gets the earliest day written. Days none of which is stored yet are copied
+    straight into the table, unless a concurrent writer stores one first: then they are merged.
+    """
+    if len(rows) < COPY_FROM_ROWS:
+        # In key order, so that concurrent writers of one organisation take the row locks in one order.
+        names = [c.name for c in table.columns]
+        key = itemgetter(*(names.index(c.name) for c in table.primary_key.columns))
+        dicts = [dict(zip(names, row, strict=True)) for row in sorted(rows, key=key)]
+        return upsert(conn, table, dicts, DAY_COUNTS_KEEP_KNOWN, changed_days=changed_days)
+    at = [c.name for c in table.columns].index("day")
+    first, last = min(row[at] for row in rows), max(row[at] for row in rows)
+    if not conn.scalar(select(exists().where(table.c.org == org, table.c.day.between(first, last)))):
+        try:
+            with conn.begin_nested():
+                _copy(conn, _qualified(conn, table), table, rows)
+        except IntegrityError as err:
+            if getattr(err.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+        else:
+            changed_days.append(first)
+            return len(rows)
+    # Only this organisation's stored rows of these days are compared: one range of the primary key.
+    stored = table.alias("stored")
+    within = and_(stored.c.org == org, stored.c.day.between(first, last))
+    return _staged_upsert(conn, table, rows, DAY_COUNTS_KEEP_KNOWN, "fetched_at", changed_days, (stored, within))
+
+
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     keep_known: Iterable[str] = (),
     stamp: str = "fetched_at",
     changed_days: list[date] | None = None,
@@ -144,8 +170,9 @@ def upsert(
     """
     if not rows:
         return 0
-    if len(rows) >= COPY_FROM_ROWS:
-        return _staged_upsert(conn, table, rows, keep_known, stamp, changed_days)
+    if len(rows) >= COPY_FROM_ROWS and not any(isinstance(c.type, JSON) for c in table.columns):
+        names = [c.name for c in table.columns]
+        return _staged_upsert(conn, table, [[row[n] for n in names] for row in rows], keep_known, stamp, changed_days)
     written = 0
     for start in range(0, len(rows), CHUNK_ROWS):
         stmt = pg_insert(table).values(list(rows[start : start + CHUNK_ROWS]))
@@ -166,18 +193,9 @@ def _execute_merge(
     keep = set(keep_known)
     new, old = stmt.excluded, table.c
     set_: dict[str, Any] = {stamp: new[stamp]}
-    changed = []
-    for col in table.columns:
-        name = col.name
-        if name in keys or name == stamp:
-            continue
-        if name in keep:
-            set_[name] = func.coalesce(new[name], old[name])
-            changed.append(and_(new[name].is_not(None), old[name].is_distinct_from(new[name])))
-        else:
-            set_[name] = new[name]
-            changed.append(old[name].is_distinct_from(new[name]))
-    merge = stmt.on_conflict_do_update(index_elements=keys, set_=set_, where=or_(*changed))
+    for name in _values(table, stamp):
+        set_[name] = func.coalesce(new[name], old[name]) if name in keep else new[name]
+    merge = stmt.on_conflict_do_update(index_elements=keys, set_=set_, where=_differs(table, old, new, keep, stamp))
     if changed_days is None:
         return int(conn.execute(merge, execution_options={"preserve_rowcount": True}).rowcount)
     # One row per written row would be wasted here: the earliest day is all the mark needs.
@@ -188,46 +206,82 @@ def _execute_merge(
     return int(count)
 
 
+def _values(table: Table, stamp: str) -> list[str]:
+    keys = {col.name for col in table.primary_key.columns}
+    return [col.name for col in table.columns if col.name not in keys and col.name != stamp]
+
+
+def _differs(table: Table, old: Any, new: Any, keep: set[str], stamp: str) -> ColumnElement[bool]:
+    """Whether ``new`` would change the stored row ``old``: a null never replaces a known ``keep`` value."""
+    changes = []
+    for name in _values(table, stamp):
+        before, after = old[name], new[name]
+        if isinstance(table.c[name].type, JSON):  # json has no equality: its text is compared
+            before, after = cast(before, Text), cast(after, Text)
+        if name in keep:
+            changes.append(and_(after.is_not(None), before.is_distinct_from(after)))
+        else:
+            changes.append(before.is_distinct_from(after))
+    return or_(*changes)
+
+
 def _staged_upsert(
     conn: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Sequence[Any]],
     keep_known: Iterable[str],
     stamp: str,
     changed_days: list[date] | None,
+    stored_rows: tuple[Any, ColumnElement[bool]] | None = None,
 ) -> int:
-    columns = [col.name for col in table.columns]
+    """COPY into a temporary table, then insert the rows that are new or differ, in key order.
+
+    Joining first leaves unchanged rows alone: ``ON CONFLICT DO UPDATE ... WHERE`` would lock each
+    of them (a write to its page) even when it updates nothing. The conflict clause stays for rows a
+    concurrent writer adds meanwhile. ``stored_rows``: an alias of ``table`` and a condition that
+    narrows the stored rows worth comparing (without it, the join may read the whole table).
+    """
     stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns), schema="pg_temp")
     target = _qualified(conn, table)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage.name}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} (LIKE {target}) ON COMMIT DROP")
-    from psycopg.types.json import Jsonb
-
-    as_json = {c.name for c in table.columns if isinstance(c.type, JSONB)}
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # Binary COPY: about four times faster than text for these rows.
-    with cursor.copy(f"COPY pg_temp.{stage.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([_copy_type(c) for c in table.columns])
-        if as_json:
-            for row in rows:
-                copy.write_row([Jsonb(row[c]) if c in as_json else row[c] for c in columns])
-        else:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-    stmt = pg_insert(table).from_select(columns, select(stage))
+    _copy(conn, f"pg_temp.{stage.name}", table, rows)
+    keys = [col.name for col in table.primary_key.columns]
+    stored: Any = stored_rows[0] if stored_rows else table.alias("stored")
+    within = stored_rows[1] if stored_rows else None
+    on = [stored.c[k] == stage.c[k] for k in keys] + ([within] if within is not None else [])
+    joined = stage.outerjoin(stored, and_(*on))
+    new_or_changed = or_(stored.c[keys[0]].is_(None), _differs(table, stored.c, stage.c, set(keep_known), stamp))
+    rows_to_write = select(*stage.c).select_from(joined).where(new_or_changed).order_by(*(stage.c[k] for k in keys))
+    stmt = pg_insert(table).from_select([c.name for c in table.columns], rows_to_write)
     return _execute_merge(conn, table, stmt, keep_known, stamp, changed_days)
+
+
+def _copy(conn: Connection, target: str, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+    """Binary COPY of ``rows`` (in ``table``'s column order) into ``target``: about four times faster than text."""
+    columns = ", ".join(c.name for c in table.columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([_copy_type(c) for c in table.columns])
+        for row in rows:
+            copy.write_row(row)
 
 
 def _copy_type(column: Column[Any]) -> str:
     kind = column.type
-    if isinstance(kind, JSONB):
-        return "jsonb"
     if isinstance(kind, DateTime):
         return "timestamptz" if kind.timezone else "timestamp"
     for sql_type, name in ((BigInteger, "int8"), (Integer, "int4"), (Date, "date"), (Numeric, "numeric")):
         if isinstance(kind, sql_type):
             return name
     return "text"
+
+
+def _as_json(payload: Any) -> Any:
+    """A JSON text goes to Postgres as it came, only checked there; a decoded value is serialised."""
+    if isinstance(payload, str):
+        return cast(literal(payload, Text), JSON)
+    return payload
 
 
 def _qualified(conn: Connection, table: Table) -> str:

@@ -87,7 +87,7 @@ def test_bulk_history_dag_has_a_validated_form(dags):
     assert dag.params.get_param("source").schema["enum"] == ["api", "stored"]
     assert dag.params.get_param("organisation").schema["enum"] == ["storyblok_default"]
     assert dag.params.get_param("start_date").schema["format"] == "date"
-    assert dag.get_task("load_month").pool == "storyblok_api"
+    assert dag.get_task("load_months").pool == "storyblok_api"
 
 
 def dag_hashes() -> dict[str, str]:
