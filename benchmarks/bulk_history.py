@@ -112,6 +112,7 @@ class AirflowRuns:
     def __init__(self, api: str, db: str) -> None:
         from include.airflow_stack import airflow_env
 
+        self.db = db
         home = Path(tempfile.mkdtemp(prefix="bench-airflow-"))
         # dags test needs no scheduler, so SQLite metadata is enough here.
         self.env = airflow_env(home, f"sqlite:///{home}/airflow.db")
@@ -134,8 +135,9 @@ class AirflowRuns:
         run["rows"], run["requests_sum"] = _space_rows(self.db, schema)
         run["days_checked"] = _days_checked(self.db, schema)
         yield "dags_test_backfill", run
-        one_task = ROOT / "benchmarks" / "floor_dags" / "one_task.py"
-        yield "dags_test_one_task", measured([self.airflow, "dags", "test", "one_task", "-f", str(one_task)], self.env)
+        floor = ROOT / "benchmarks" / "floor_dags"
+        command = [self.airflow, "dags", "test", "one_task", "-f", str(floor / "one_task.py")]
+        yield "dags_test_one_task", measured(command, {**self.env, "AIRFLOW__CORE__DAGS_FOLDER": str(floor)})
 
 
 def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:

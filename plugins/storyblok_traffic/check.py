@@ -7,19 +7,22 @@ date order (see ``storyblok_traffic.rules.ordering``); no check ever waits for a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.evaluation import evaluate
+from storyblok_traffic.evaluation import Carry, evaluate
 from storyblok_traffic.payloads import Evaluation
 from storyblok_traffic.rules.ordering import is_quiet, plan
-from storyblok_traffic.warehouse import alerts, marks, reads
+from storyblok_traffic.warehouse import alerts, marks
+from storyblok_traffic.warehouse.stored_days import StoredDays
 
 log = logging.getLogger(__name__)
+# From this many days on, a check reads every space row of its days at once, not day by day.
+MANY_DAYS = 14
 
 
 def check(
@@ -56,12 +59,13 @@ def check(
             log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
         marks.record_checked(conn, org.org, todo.new)
         days = marks.checked_since(conn, org.org, todo.first)
-        stored = reads.days_stored(conn, org.org, todo.first, max(days))
+        carry = Carry(StoredDays(conn, org.org, _spaces_from(org, days)))
+        stored = carry.stored.days_stored(todo.first, max(days))
         for day, quiet in sorted(days.items()):
             # A replayed day without a row is judged by staleness alone: only the run's own fetch
             # knows whether Storyblok left its day out.
             seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
-            evaluation = evaluate(conn, org, day, quiet, seen)
+            evaluation = evaluate(conn, org, day, quiet, seen, carry=carry, count_pending=False)
             if todo.rewind_to is not None:
                 alerts.settle(conn, org.org, channels)
             if day == last:
@@ -71,3 +75,10 @@ def check(
         result = evaluate(conn, org, last, quiet, fetched_day, record=False)
     marks.evaluated(conn, org.org, None if history else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
+
+
+def _spaces_from(org: OrgConfig, days: Mapping[date, bool]) -> date | None:
+    """For a check of many days, the first space row its spike checks can read: all are read at once."""
+    if not org.spike_factor or len(days) < MANY_DAYS:
+        return None
+    return min(days) - timedelta(days=org.spike_window_days)

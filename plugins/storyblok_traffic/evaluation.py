@@ -7,7 +7,7 @@ and owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Connection
@@ -18,35 +18,46 @@ from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, Peri
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.periods import Window, window_of
-from storyblok_traffic.rules.usage import Crossing, Limits, alarms, format_pct, limit_in_force, percent_of
+from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts, reads
+from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
 def evaluate(
-    conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None, record: bool = True
+    conn: Connection,
+    org: OrgConfig,
+    day: date,
+    quiet: bool,
+    fetched_day: bool | None,
+    record: bool = True,
+    carry: Carry | None = None,
+    count_pending: bool = True,
 ) -> Evaluation:
     """Evaluate ``org`` as of ``day`` and record the alert transitions it finds (unless not ``record``).
 
     ``fetched_day``: whether the day's traffic is in (None: unknown). ``quiet``: record alerts as
-    suppressed, not to be sent.
+    suppressed, not to be sent. ``carry``: what a check of many days keeps from one day to the next.
+    ``count_pending``: count the notices waiting (a check of many days counts them once, at its end).
     """
+    carry = carry or Carry(StoredDays(conn, org.org))
+    stored = carry.stored
     windows = [
         window_of(period, day, org.year_start)
         for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))
         if thresholds
     ]
     first = min([w.start for w in windows] + [day - timedelta(days=org.forecast_window_days - 1)])
-    daily = reads.daily_usage(conn, org.org, first, day, org.metric)
-    history = reads.limit_history(conn, org.org)
-    newest = reads.newest_day(conn, org.org, day)
+    daily = stored.daily_usage(first, day, org.metric)
+    history = stored.limit_history()
+    newest = stored.newest_day(day)
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
-    gap = _unhealed_gap(conn, org, day)
+    gap = _unhealed_gap(stored, org, day)
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
     known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
-    facts = [_facts(org, w, day, daily, history) for w in windows]
+    facts = [_facts(org, w, day, daily, history, carry.alarm_runs) for w in windows]
     spike_rows = alerts.of_kind(conn, org.org, st.SPIKE)
-    found = spikes.find(conn, org, day, spike_rows) if org.spike_factor else None
+    found = spikes.find(stored, org, day, spike_rows) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
     if found is not None:
@@ -54,7 +65,7 @@ def evaluate(
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
-    verdict = reconciliation.reconcile_newest(conn, org, day)
+    verdict = reconciliation.reconcile_newest(conn, org, day, stored)
     if verdict is not None and verdict.advice is not None:
         seen.append(reconciliation.disagreement(org, day, verdict))
         known |= alerts.load(conn, org.org, [("year", verdict.configured.year_start)])
@@ -74,7 +85,7 @@ def evaluate(
         newest_day=newest,
         periods=summaries,
         data_alert=_view(data_row) if data_row else None,
-        pending_notices=alerts.count_pending(conn, org.org),
+        pending_notices=alerts.count_pending(conn, org.org) if count_pending else 0,
         notes=tuple(
             n
             for n in (
@@ -90,31 +101,40 @@ def evaluate(
     )
 
 
+@dataclass
+class Carry:
+    """What a check of many days carries from one day to the next: the rows it reads, and each
+    period's alarms so far (so that a day costs one step, not a walk from the period's start)."""
+
+    stored: StoredDays
+    alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
+
+
 def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:
     """(usage, limit, last day) of the month, for a spike's "at this rate"; None without monthly checks."""
     month = next((f for f in facts if f.window.period == "month"), None)
     return None if month is None or month.limit <= 0 else (month.usage, month.limit, month.window.last)
 
 
-def _unhealed_gap(conn: Connection, org: OrgConfig, day: date) -> st.Observation | None:
+def _unhealed_gap(stored: StoredDays, org: OrgConfig, day: date) -> st.Observation | None:
     """Days of the contract year missing where no daily run will fetch them: a no-data alarm naming them.
 
     Daily runs fetch only after the newest complete day, at most max_gap_days back; a hole behind
     that stays. Days before the first stored one are the bulk DAG's job (the reconciliation names them).
     """
     reach = day - timedelta(days=max(org.max_gap_days, org.refetch_days))
-    oldest = reads.oldest_day(conn, org.org)
+    oldest = stored.oldest_day()
     if oldest is None:
         return None
     first = max(oldest, window_of("year", day, org.year_start).start)
     if first >= reach:
         return None
-    stored = reads.days_stored(conn, org.org, first, day)
-    start = next((d for d in _days(first, reach - timedelta(days=1)) if d not in stored), None)
+    present = stored.days_stored(first, day)
+    start = next((d for d in _days(first, reach - timedelta(days=1)) if d not in present), None)
     if start is None:
         return None
     missing = [start]  # the whole hole, also where it runs past the runs' reach
-    while missing[-1] + timedelta(days=1) < day and missing[-1] + timedelta(days=1) not in stored:
+    while missing[-1] + timedelta(days=1) < day and missing[-1] + timedelta(days=1) not in present:
         missing.append(missing[-1] + timedelta(days=1))
     return st.Observation(
         org=org.org,
@@ -156,13 +176,21 @@ class _Facts:
 
 
 def _facts(
-    org: OrgConfig, w: Window, day: date, daily: Sequence[tuple[date, int]], history: Sequence[Limits]
+    org: OrgConfig,
+    w: Window,
+    day: date,
+    daily: Sequence[tuple[date, int]],
+    history: Sequence[Limits],
+    runs: dict[tuple[str, date], AlarmRun],
 ) -> _Facts:
     in_period = [(d, amount) for d, amount in daily if d >= w.start]
     used = sum(amount for _, amount in in_period)
     limit = _limit_on(history, w.period, day)
     thresholds = org.yearly_thresholds if w.period == "year" else org.monthly_thresholds
-    found = alarms(in_period, lambda d: _limit_on(history, w.period, d), thresholds, w.start, day)
+    run = runs.get((w.period, w.start))
+    if run is None or run.day >= day:  # a period's first day in this check, or a day evaluated again
+        run = runs[(w.period, w.start)] = AlarmRun(thresholds, w.start)
+    found = run.advance(dict(in_period), lambda d: _limit_on(history, w.period, d), day)
     forecast = None
     if org.forecast_thresholds and limit > 0:
         forecast = project(

@@ -16,15 +16,16 @@ from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.reconcile import Candidate, Verdict, reconcile
 from storyblok_traffic.warehouse import reads
+from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
-def reconcile_newest(conn: Connection, org: OrgConfig, day: date) -> Verdict | None:
+def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: StoredDays) -> Verdict | None:
     """On the check of the newest stored day, with Storyblok's figure fetched within two days after it:
     that figure against each reading of the stored year. (Older days: the figure says nothing of them.)"""
-    snapshot = reads.latest_snapshot(conn, org.org)
+    snapshot = stored.latest_snapshot()
     if snapshot is None or not 0 < (snapshot[0] - day).days <= 2:
         return None
-    if reads.newest_day(conn, org.org, date.max) != day:
+    if stored.newest_day(date.max) != day:
         return None
     taken, reported = snapshot
     last = taken - timedelta(days=1)  # the figure's day itself is in progress, never stored

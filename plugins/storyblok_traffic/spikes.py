@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Connection
-
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.payloads import SpikeView
 from storyblok_traffic.rules import alert_state as st
@@ -31,7 +29,7 @@ from storyblok_traffic.rules.spikes import (
     judge,
     limit_reached_at_rate,
 )
-from storyblok_traffic.warehouse import reads
+from storyblok_traffic.warehouse.stored_days import StoredDays
 
 SPACE_PREFIX = "space "
 
@@ -55,15 +53,15 @@ def rule_of(org: OrgConfig) -> SpikeRule:
     return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days)
 
 
-def find(conn: Connection, org: OrgConfig, day: date, rows: Mapping[str, st.Alert]) -> Findings:
+def find(stored: StoredDays, org: OrgConfig, day: date, rows: Mapping[str, st.Alert]) -> Findings:
     """Judge the organisation and the spaces that could be in a spike on ``day``.
 
     ``rows``: the organisation's spike alerts by series; the spaces in an episode are judged too, to end it.
     """
     rule = rule_of(org)
     first = day - timedelta(days=rule.window_days)
-    org_rows = reads.org_days(conn, org.org, first, day)
-    stored = [d for d, _, _ in org_rows]
+    org_rows = stored.org_days(first, day)
+    days = [d for d, _, _ in org_rows]
     org_verdict = judge({d: _day(org.metric, req, size) for d, req, size in org_rows}, day, rule)
     if org_verdict.status in (NO_VALUE, TOO_LITTLE):
         # Without the organisation's own history no space can be told new: every one would be.
@@ -71,11 +69,11 @@ def find(conn: Connection, org: OrgConfig, day: date, rows: Mapping[str, st.Aler
     open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
     if org_verdict.status == SPIKE:
         # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
-        window = reads.space_days(conn, org.org, stored[0], day)
-        everyone = _judge_spaces(org, day, stored, window, rule, open_spaces)
+        window = stored.space_days(days[0], day)
+        everyone = _judge_spaces(org, day, days, window, rule, open_spaces)
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
-    window = reads.space_days(conn, org.org, stored[0], day, busy_from=rule.min_requests, also=open_spaces)
-    return Findings(day, org_verdict, _judge_spaces(org, day, stored, window, rule, open_spaces))
+    window = stored.space_days(days[0], day, busy_from=rule.min_requests, also=open_spaces)
+    return Findings(day, org_verdict, _judge_spaces(org, day, days, window, rule, open_spaces))
 
 
 def _judge_spaces(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 
 @dataclass(frozen=True)
@@ -65,19 +65,50 @@ def alarms(
     Each day is judged against the limit in force on that day, so a limit raised mid-period puts
     usage back below a threshold, and an old alarm keeps the day it started.
     """
-    amounts = dict(daily)
-    since: dict[float, tuple[date, int]] = {}
-    total, day = 0, first
-    while day <= last:
-        total += amounts.get(day, 0)
-        limit = limit_on(day)
-        for threshold in thresholds:
-            if not reached(total, limit, threshold):
-                since.pop(threshold, None)
-            elif threshold not in since:
-                since[threshold] = (day, total)
-        day += timedelta(days=1)
-    return [Crossing(t, on, used) for t, (on, used) in sorted(since.items())]
+    return AlarmRun(tuple(thresholds), first).advance(dict(daily), limit_on, last)
+
+
+class AlarmRun:
+    """``alarms`` of one period kept day after day: each further day costs one step.
+
+    A check of a year evaluates 365 days; asking ``alarms`` from the period's start each time walked
+    about 66,000 days. The caller keeps one run per period while the stored amounts do not change.
+    """
+
+    def __init__(self, thresholds: Sequence[float], first: date) -> None:
+        self.thresholds = tuple(thresholds)
+        self.day = first - timedelta(days=1)  # the last day counted
+        self.total = 0
+        self.since: dict[float, tuple[date, int]] = {}
+        self._needed: dict[int, list[int | None]] = {}
+
+    def advance(self, amounts: Mapping[date, int], limit_on: Callable[[date], int], last: date) -> list[Crossing]:
+        """Count the days after the last one counted through ``last``; the crossings as of ``last``."""
+        day = self.day + timedelta(days=1)
+        while day <= last:
+            self.total += amounts.get(day, 0)
+            for threshold, need in zip(self.thresholds, self._need(limit_on(day)), strict=True):
+                if need is None or self.total < need:
+                    self.since.pop(threshold, None)
+                elif threshold not in self.since:
+                    self.since[threshold] = (day, self.total)
+            day += timedelta(days=1)
+        self.day = max(self.day, last)
+        return [Crossing(t, on, used) for t, (on, used) in sorted(self.since.items())]
+
+    def _need(self, limit: int) -> list[int | None]:
+        """The least usage that reaches each threshold under ``limit`` (as ``reached`` decides); None: never."""
+        needed = self._needed.get(limit)
+        if needed is None:
+            needed = self._needed[limit] = [_least_reaching(limit, t) for t in self.thresholds]
+        return needed
+
+
+def _least_reaching(limit: int, threshold_pct: float) -> int | None:
+    if limit <= 0:
+        return None
+    exact = Decimal(limit) * Decimal(str(threshold_pct)) / 100
+    return int(exact.to_integral_value(rounding=ROUND_CEILING))
 
 
 def format_pct(value: float) -> str:
