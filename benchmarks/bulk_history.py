@@ -5,7 +5,8 @@ first load and the same schema again for the reload:
 
 - ``api_floor``: the same 12 requests at the allowed pace, answers read and dropped;
 - ``plain``: requests + json + COPY + ``ON CONFLICT DO UPDATE`` (benchmarks/peers/plain.py);
-- ``ours``: ``history.load_months`` without Airflow, as the load task runs it;
+- ``ours``: ``history.load_months`` without Airflow, as the load task runs it, and ``check`` of
+  the loaded year (``evaluate``), as the evaluation task runs it;
 - ``dlt``: dlt in its own virtual environment (benchmarks/peers/dlt_load.py), merge on the key;
 - ``airflow dags test storyblok_traffic_backfill`` (load and evaluation) against ``airflow dags test``
   of a one-task DAG: what the DAG adds over the command's own price.
@@ -74,6 +75,8 @@ class Loaders:
             first = self.run(name, schema, python)
             first["rows"], first["requests_sum"] = _space_rows(self.db, schema)
             yield f"{name}_first", first
+            if name == "ours":
+                yield "ours_evaluate", self.run("evaluate", schema)
             since = _txid(self.db)
             reload = self.run(name, schema, python)
             reload["rows_rewritten"] = _rows_written_since(self.db, schema, since)

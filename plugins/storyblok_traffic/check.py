@@ -59,7 +59,8 @@ def check(
             log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
         marks.record_checked(conn, org.org, todo.new)
         days = marks.checked_since(conn, org.org, todo.first)
-        carry = Carry(StoredDays(conn, org.org, _spaces_from(org, days)))
+        spaces = StoredDays(conn, org.org, _spaces_from(org, days), org.spike_min_requests)
+        carry = Carry(spaces, alerts.AlertRows(conn, org.org))
         stored = carry.stored.days_stored(todo.first, max(days))
         for day, quiet in sorted(days.items()):
             # A replayed day without a row is judged by staleness alone: only the run's own fetch
@@ -68,6 +69,7 @@ def check(
             evaluation = evaluate(conn, org, day, quiet, seen, carry=carry, count_pending=False)
             if todo.rewind_to is not None:
                 alerts.settle(conn, org.org, channels)
+                carry.alerts = alerts.AlertRows(conn, org.org)  # settling changed rows behind the carry
             if day == last:
                 result = evaluation
     if result is None:  # checked before and still current: report as of it, change nothing

@@ -39,7 +39,7 @@ def evaluate(
     suppressed, not to be sent. ``carry``: what a check of many days keeps from one day to the next.
     ``count_pending``: count the notices waiting (a check of many days counts them once, at its end).
     """
-    carry = carry or Carry(StoredDays(conn, org.org))
+    carry = carry or Carry(StoredDays(conn, org.org), alerts.AlertRows(conn, org.org))
     stored = carry.stored
     windows = [
         window_of(period, day, org.year_start)
@@ -53,10 +53,10 @@ def evaluate(
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
     gap = _unhealed_gap(stored, org, day)
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
-    known = alerts.load(conn, org.org, [(w.period, w.start) for w in windows] + [data_key] + gap_keys)
+    known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
     facts = [_facts(org, w, day, daily, history, carry.alarm_runs) for w in windows]
-    spike_rows = alerts.of_kind(conn, org.org, st.SPIKE)
+    spike_rows = carry.alerts.of_kind(st.SPIKE)
     found = spikes.find(stored, org, day, spike_rows) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
@@ -68,11 +68,12 @@ def evaluate(
     verdict = reconciliation.reconcile_newest(conn, org, day, stored)
     if verdict is not None and verdict.advice is not None:
         seen.append(reconciliation.disagreement(org, day, verdict))
-        known |= alerts.load(conn, org.org, [("year", verdict.configured.year_start)])
+        known |= carry.alerts.load([("year", verdict.configured.year_start)])
     changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
     if not record:
         changed = []
     alerts.save(conn, changed, day)
+    carry.alerts.saved(changed)
     state = known | {a.key: a for a in changed}
 
     summaries = tuple(_summary(conn, org, f, day, state) for f in facts)
@@ -103,10 +104,12 @@ def evaluate(
 
 @dataclass
 class Carry:
-    """What a check of many days carries from one day to the next: the rows it reads, and each
-    period's alarms so far (so that a day costs one step, not a walk from the period's start)."""
+    """What a check of many days carries from one day to the next: the rows it reads, the alert rows
+    as its days leave them, and each period's alarms so far (so that a day costs one step, not a walk
+    from the period's start)."""
 
     stored: StoredDays
+    alerts: alerts.AlertRows
     alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
 
 

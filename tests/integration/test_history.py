@@ -91,3 +91,37 @@ def test_bulk_history_equals_the_daily_runs(
         with engine.begin() as conn:
             for name in (daily_schema, bulk_schema):
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def test_a_month_that_fails_leaves_the_months_before_it_written_and_its_answer_aside(simulator, engine, schema):
+    """The next month is fetched while one is written: a bad third month still leaves the first two
+    written, each in a transaction of its own, nothing of the third, and its answer kept for diagnosis."""
+    from include.storyblok_simulator import Fault
+    from storyblok_traffic.errors import StoryblokPayloadError
+    from storyblok_traffic.hooks.client import StoryblokClient
+    from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
+    from storyblok_traffic.warehouse import reads
+    from storyblok_traffic.warehouse.migrations import migrate
+    from storyblok_traffic.warehouse.rejects import quarantine_in
+    from storyblok_traffic.warehouse.tables import rejected_responses
+
+    migrate(engine, schema)
+    start = (TODAY.replace(day=1) - timedelta(days=95)).replace(day=1)
+    days = Range(start, (start + timedelta(days=95)).replace(day=1) - timedelta(days=1))
+    chunks = history.month_chunks(days)
+    assert len(chunks) == 3
+    for chunk in chunks[:2]:
+        simulator.faults.append(Fault(status=200, body=simulator.model.all_traffic(chunk.first, chunk.last, "day")))
+    bad = simulator.model.all_traffic(chunks[2].first, chunks[2].last, "day")
+    bad["traffic"][-1]["api_requests"] = -1
+    simulator.faults.append(Fault(status=200, body=bad))
+    settings = StoryblokConnectionSettings("sim", simulator.url, "eu", simulator.settings.token, "personal", 50.0)
+
+    with pytest.raises(StoryblokPayloadError, match=rf"kept in {schema}\.rejected_responses"):
+        history.load_months(StoryblokClient(settings), engine, schema, "acme", days, quarantine_in(engine, schema))
+    with begin(engine, schema) as conn:
+        stored = reads.days_stored(conn, "acme", days.first, days.last)
+        rejected = list(conn.scalars(select(rejected_responses.c.start_date)))
+    assert stored == {chunks[0].first + timedelta(days=i) for i in range((chunks[1].last - chunks[0].first).days + 1)}
+    assert rejected == [chunks[2].first]
+    assert len(simulator.calls()) == 3

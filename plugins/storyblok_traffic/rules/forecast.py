@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storyblok_traffic.rules.usage import reached
+from storyblok_traffic.rules.usage import least_reaching
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,16 @@ def project(
     rates, basis = weekday_rates(daily, day, window_days)
     if basis < min_days:
         return None
-    pending = sorted(t for t in thresholds if not reached(usage, limit, t))
+    # (threshold, the usage that reaches it), lowest first: a day's step is then one comparison
+    pending = [(t, need) for t in sorted(thresholds) if (need := least_reaching(limit, t)) is not None and usage < need]
     found: list[tuple[float, date]] = []
     total = float(usage)
     current = day
     while current < last:
         current += timedelta(days=1)
         total += rates[current.weekday()]
-        while pending and reached(int(total), limit, pending[0]):
-            found.append((pending.pop(0), current))
+        while pending and int(total) >= pending[0][1]:
+            found.append((pending.pop(0)[0], current))
     return Forecast(
         basis_days=basis,
         daily_rate=round(sum(rates) / 7, 1),

@@ -100,11 +100,12 @@ class AlarmRun:
         """The least usage that reaches each threshold under ``limit`` (as ``reached`` decides); None: never."""
         needed = self._needed.get(limit)
         if needed is None:
-            needed = self._needed[limit] = [_least_reaching(limit, t) for t in self.thresholds]
+            needed = self._needed[limit] = [least_reaching(limit, t) for t in self.thresholds]
         return needed
 
 
-def _least_reaching(limit: int, threshold_pct: float) -> int | None:
+def least_reaching(limit: int, threshold_pct: float) -> int | None:
+    """The least usage that ``reached`` counts as at ``threshold_pct`` of ``limit``; None: no usage does."""
     if limit <= 0:
         return None
     exact = Decimal(limit) * Decimal(str(threshold_pct)) / 100

@@ -47,6 +47,28 @@ def of_kind(conn: Connection, org: str, kind: str) -> dict[str, Alert]:
     return {alert.period: alert for alert in (_alert(row) for row in rows.mappings())}
 
 
+class AlertRows:
+    """The org's alert rows, read once for a check of many days and kept current with what it saves.
+
+    ``load`` and ``of_kind`` answer as the functions of that name do; the caller reads them again
+    after anything but ``save`` changes rows (``settle``).
+    """
+
+    def __init__(self, conn: Connection, org: str) -> None:
+        rows = conn.execute(select(usage_alerts).where(usage_alerts.c.org == org))
+        self.by_key = {alert.key: alert for alert in (_alert(row) for row in rows.mappings())}
+
+    def load(self, periods: Iterable[tuple[str, date]]) -> dict[tuple[Any, ...], Alert]:
+        wanted = set(periods)
+        return {key: a for key, a in self.by_key.items() if (a.period, a.period_start) in wanted}
+
+    def of_kind(self, kind: str) -> dict[str, Alert]:
+        return {a.period: a for a in self.by_key.values() if a.kind == kind}
+
+    def saved(self, changed: Iterable[Alert]) -> None:
+        self.by_key |= {a.key: a for a in changed}
+
+
 def episode_starts(conn: Connection, org: str, kind: str, first: date, last: date) -> list[tuple[str, date]]:
     """(period, first day) of each episode of ``kind`` that began in ``first``..``last``, from the journal."""
     v = usage_alert_versions.c

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -41,7 +42,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 from storyblok_traffic.warehouse import marks
@@ -57,7 +57,6 @@ CHUNK_ROWS = 5_000
 # From this many rows on, go by COPY: below it the extra statements cost more than they save.
 COPY_FROM_ROWS = 2_000
 DAY_COUNTS_KEEP_KNOWN = ("total_bytes",)
-_UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True)
@@ -139,13 +138,12 @@ def upsert_days(
         return upsert(conn, table, dicts, DAY_COUNTS_KEEP_KNOWN, changed_days=changed_days)
     at = [c.name for c in table.columns].index("day")
     first, last = min(row[at] for row in rows), max(row[at] for row in rows)
-    if not conn.scalar(select(exists().where(table.c.org == org, table.c.day.between(first, last)))):
+    if not _any_stored(conn, table, org, first, last):
         try:
             with conn.begin_nested():
                 _copy(conn, _qualified(conn, table), table, rows)
-        except IntegrityError as err:
-            if getattr(err.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
-                raise
+        except UniqueViolation:  # straight from the driver: COPY goes around SQLAlchemy
+            pass
         else:
             changed_days.append(first)
             return len(rows)
@@ -153,6 +151,10 @@ def upsert_days(
     stored = table.alias("stored")
     within = and_(stored.c.org == org, stored.c.day.between(first, last))
     return _staged_upsert(conn, table, rows, DAY_COUNTS_KEEP_KNOWN, "fetched_at", changed_days, (stored, within))
+
+
+def _any_stored(conn: Connection, table: Table, org: str, first: date, last: date) -> bool:
+    return bool(conn.scalar(select(exists().where(table.c.org == org, table.c.day.between(first, last)))))
 
 
 def upsert(

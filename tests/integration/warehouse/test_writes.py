@@ -163,3 +163,17 @@ def test_staged_copy_twice_in_one_transaction(engine, migrated, monkeypatch):
         write_fetch(conn, first, first.daily())
         second = _history(3, 10, bump=5)
         assert write_fetch(conn, second, second.daily()).space_days == 3
+
+
+def test_new_days_go_straight_in_and_a_concurrent_writer_turns_it_into_the_merge(engine, migrated, monkeypatch):
+    """New days are copied straight into the table; when another writer stored some of them between the
+    look and the copy, the copy's unique violation is caught and the same rows are merged instead."""
+    monkeypatch.setattr("storyblok_traffic.warehouse.writes.COPY_FROM_ROWS", 1)
+    one_day = _history(1, 100)  # the newest day of the month, as a daily run would have stored it
+    write(engine, migrated, one_day)
+    before = dump(engine, migrated)["space_traffic_daily"]
+    monkeypatch.setattr("storyblok_traffic.warehouse.writes._any_stored", lambda *_: False)  # the look missed it
+    assert write(engine, migrated, _history(30, 100)).space_days == 29 * 100  # the stored day is unchanged
+    after = dump(engine, migrated)["space_traffic_daily"]
+    assert len(after) == 30 * 100
+    assert set(before) <= set(after)  # the day stored first kept its row, fetched_at included
