@@ -39,8 +39,7 @@ for i in range({ORGS}):
         fetch >> upsert >> check >> [EmptyOperator(task_id="n"), EmptyOperator(task_id="w")]
 
 with DAG("floor_backfill", schedule=None, start_date=datetime(2026, 1, 1)):
-    plan = EmptyOperator(task_id="p")
-    plan >> EmptyOperator.partial(task_id="l").expand(doc=[1, 2]) >> EmptyOperator(task_id="e")
+    EmptyOperator(task_id="l") >> EmptyOperator(task_id="e")
 
 with DAG("floor_watchdog", schedule="17 * * * *", start_date=datetime(2026, 1, 1)):
     EmptyOperator(task_id="watch")

