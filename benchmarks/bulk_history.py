@@ -12,7 +12,8 @@ first load and the same schema again for the reload:
   of a one-task DAG: what the DAG adds over the command's own price.
 
 Wall time is the process's, from start to exit (imports included); work is what the process
-measures itself after its imports; peak RSS is the process's own (``wait4``).
+measures itself after its imports; peak RSS is what the loader reads of its own (``VmHWM``), and for
+the Airflow runs ``wait4``'s (which also counts this process's memory at the fork, far below theirs).
 """
 
 from __future__ import annotations
@@ -155,10 +156,11 @@ def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode:
         raise SystemExit(f"{' '.join(command[:4])} failed ({proc.returncode}):\n{stderr[-3000:]}{stdout[-2000:]}")
+    # wait4's peak includes this process's memory at the fork: only the Airflow runs, far above it, use it
     sample: dict[str, Any] = {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
     last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     if last.startswith("{"):
-        sample.update(json.loads(last))
+        sample.update(json.loads(last))  # a loader's own peak (VmHWM) replaces it
     return sample
 
 

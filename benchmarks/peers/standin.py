@@ -57,5 +57,13 @@ class Pace:
 
 
 def report(**values: Any) -> None:
-    """The loader's last line: its results as JSON for the benchmark."""
-    sys.stdout.write(json.dumps(values) + "\n")
+    """The loader's last line: its results as JSON for the benchmark, with its own peak memory."""
+    sys.stdout.write(json.dumps({**values, "peak_rss_mb": peak_rss_mb()}) + "\n")
+
+
+def peak_rss_mb() -> float:
+    """This program's peak resident memory, from ``VmHWM``: ``getrusage`` would also count the memory
+    of the process it was started from, which a child carries until ``exec`` (here, the benchmark's)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
