@@ -11,7 +11,6 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
-    from storyblok_traffic import fetching
     from storyblok_traffic.config import Warehouse
     from storyblok_traffic.hooks.storyblok import StoryblokHook
     from storyblok_traffic.model import DailyTraffic, FetchedTraffic
@@ -124,22 +123,13 @@ def fetch_days(
     """
     from storyblok_traffic import fetching
     from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.warehouse.rejects import quarantine_for
 
     try:
-        keeper = _keeper(quarantine) if quarantine else None
+        keeper = quarantine_for(quarantine) if quarantine else None
         return fetching.fetch_days(hook.client, org, first, last, keeper)
     except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
         raise AirflowFailException(str(err)) from None
-
-
-def _keeper(warehouse: Warehouse) -> fetching.Quarantine:
-    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
-        from storyblok_traffic.warehouse.rejects import keep_rejected
-
-        keep_rejected(warehouse, org, first, last, error, body, received_at)
-        return f"{warehouse.schema}.rejected_responses"
-
-    return keep
 
 
 def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:

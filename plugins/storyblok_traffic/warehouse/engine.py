@@ -41,3 +41,10 @@ def begin(engine: Engine, schema: str) -> Iterator[Connection]:
         conn = raw.execution_options(schema_translate_map={None: schema})
         with conn.begin():
             yield conn
+
+
+def qualified(conn: Connection, table: str) -> str:
+    """``"schema".table`` for SQL written by hand (COPY, the driver's cursor): the schema ``begin`` maps to."""
+    schema = conn.get_execution_options()["schema_translate_map"][None]
+    preparer = conn.dialect.identifier_preparer
+    return f"{preparer.quote_schema(schema)}.{preparer.quote(table)}"

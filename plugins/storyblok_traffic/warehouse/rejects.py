@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from storyblok_traffic.warehouse.tables import rejected_responses
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from storyblok_traffic.config import Warehouse
     from storyblok_traffic.fetching import Quarantine
@@ -18,23 +18,17 @@ if TYPE_CHECKING:
 MAX_BODY_CHARS = 1_000_000
 
 
-def keep_rejected(
-    warehouse: Warehouse,
-    org: str,
-    first: date,
-    last: date,
-    error: str,
-    body: bytes,
-    received_at: datetime,
-) -> None:
-    """Store the body (decoded leniently, cut at a million characters) with its error.
-
-    The caller blanks the token in both first (``storyblok_traffic.errors.body_without_secret``).
-    """
+def quarantine_for(warehouse: Warehouse) -> Quarantine:
+    """For ``fetching.fetch_days`` in a task: keeps a rejected answer in the configured warehouse,
+    in a transaction of its own (after the schema check every task makes)."""
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    with warehouse_transaction(warehouse) as conn:
-        conn.execute(insert(rejected_responses).values(_row(org, first, last, error, body, received_at)))
+    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
+        with warehouse_transaction(warehouse) as conn:
+            _insert(conn, org, first, last, error, body, received_at)
+        return f"{warehouse.schema}.rejected_responses"
+
+    return keep
 
 
 def quarantine_in(engine: Engine, schema: str) -> Quarantine:
@@ -43,12 +37,17 @@ def quarantine_in(engine: Engine, schema: str) -> Quarantine:
 
     def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
         with begin(engine, schema) as conn:
-            conn.execute(insert(rejected_responses).values(_row(org, first, last, error, body, received_at)))
+            _insert(conn, org, first, last, error, body, received_at)
         return f"{schema}.rejected_responses"
 
     return keep
 
 
-def _row(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> dict[str, object]:
+def _insert(conn: Connection, org: str, first: date, last: date, error: str, body: bytes, at: datetime) -> None:
+    """Store the body (decoded leniently, cut at a million characters) with its error.
+
+    The caller blanks the token in both first (``storyblok_traffic.errors.body_without_secret``).
+    """
     text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
-    return {"org": org, "received_at": received_at, "start_date": first, "end_date": last, "error": error, "body": text}
+    row = {"org": org, "received_at": at, "start_date": first, "end_date": last, "error": error, "body": text}
+    conn.execute(insert(rejected_responses).values(row))

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, select
 
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import reads
-from storyblok_traffic.warehouse.tables import org_traffic_daily
+from storyblok_traffic.warehouse.engine import qualified
+from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily
 
 # (day, requests, bytes or None)
 OrgDay = tuple[date, int, int | None]
@@ -101,7 +102,7 @@ class StoredDays:
 
 def _busy_space_rows(conn: Connection, org: str, first: date, busy_from: int) -> list[SpaceDay]:
     """Straight through the driver: SQLAlchemy's row handling doubled the time of many rows."""
-    table = f"{conn.dialect.identifier_preparer.quote_schema(_schema(conn))}.space_traffic_daily"
+    table = qualified(conn, space_traffic_daily.name)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(
         f"SELECT space_id, day, api_requests, total_bytes FROM {table} WHERE org = %(org)s AND day >= %(first)s"
@@ -110,7 +111,3 @@ def _busy_space_rows(conn: Connection, org: str, first: date, busy_from: int) ->
         {"org": org, "first": first, "busy": busy_from},
     )
     return cursor.fetchall()
-
-
-def _schema(conn: Connection) -> str:
-    return str(conn.get_execution_options()["schema_translate_map"][None])

@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from storyblok_traffic.model import DailyTraffic, FetchedTraffic
 from storyblok_traffic.warehouse import marks
+from storyblok_traffic.warehouse.engine import qualified
 from storyblok_traffic.warehouse.tables import (
     org_traffic_daily,
     raw_responses,
@@ -141,7 +142,7 @@ def upsert_days(
     if not _any_stored(conn, table, org, first, last):
         try:
             with conn.begin_nested():
-                _copy(conn, _qualified(conn, table), table, rows)
+                _copy(conn, qualified(conn, table.name), table, rows)
         except UniqueViolation:  # straight from the driver: COPY goes around SQLAlchemy
             pass
         else:
@@ -244,7 +245,7 @@ def _staged_upsert(
     narrows the stored rows worth comparing (without it, the join may read the whole table).
     """
     stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns), schema="pg_temp")
-    target = _qualified(conn, table)
+    target = qualified(conn, table.name)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage.name}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} (LIKE {target}) ON COMMIT DROP")
     _copy(conn, f"pg_temp.{stage.name}", table, rows)
@@ -284,10 +285,3 @@ def _as_json(payload: Any) -> Any:
     if isinstance(payload, str):
         return cast(literal(payload, Text), JSON)
     return payload
-
-
-def _qualified(conn: Connection, table: Table) -> str:
-    """``"schema".table`` for raw SQL: the schema the connection's translate map puts the table in."""
-    schema = conn.get_execution_options()["schema_translate_map"][None]
-    preparer = conn.dialect.identifier_preparer
-    return f"{preparer.quote_schema(schema)}.{preparer.quote(table.name)}"
