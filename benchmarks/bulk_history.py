@@ -6,7 +6,7 @@ first load and the same schema again for the reload:
 - ``api_floor``: the same 12 requests at the allowed pace, answers read and dropped;
 - ``plain``: requests + json + COPY + ``ON CONFLICT DO UPDATE`` (benchmarks/peers/plain.py);
 - ``ours``: ``history.load_months`` without Airflow, as the load task runs it, and ``check`` of
-  the loaded year (``evaluate``), as the evaluation task runs it;
+  the loaded year (``evaluate``), as the evaluation task runs it, also with every space busy;
 - ``dlt``: dlt in its own virtual environment (benchmarks/peers/dlt_load.py), merge on the key;
 - ``airflow dags test storyblok_traffic_backfill`` (load and evaluation) against ``airflow dags test``
   of a one-task DAG: what the DAG adds over the command's own price.
@@ -41,6 +41,7 @@ FIRST, LAST = date(2025, 1, 1), date(2025, 12, 31)  # 12 calendar months; all 50
 TOKEN = "sim-personal-token"  # noqa: S105  # the simulator's
 DLT_PYTHON = ROOT / ".venv-bench-dlt" / "bin" / "python"
 PEERS = "benchmarks.peers"
+BUSY_FROM = 20  # a spike floor every space reaches on most days: each is judged each day (the worst case)
 
 
 def main() -> None:
@@ -78,13 +79,16 @@ class Loaders:
             yield f"{name}_first", first
             if name == "ours":
                 yield "ours_evaluate", self.run("evaluate", schema)
+                yield "ours_evaluate_busy", self.run("evaluate", schema, extra=["--busy-from", str(BUSY_FROM)])
             since = _txid(self.db)
             reload = self.run(name, schema, python)
             reload["rows_rewritten"] = _rows_written_since(self.db, schema, since)
             yield f"{name}_reload", reload
 
-    def run(self, name: str, schema: str, python: str = sys.executable) -> dict[str, Any]:
-        args = ["--api", self.api, "--token", TOKEN, "--db", self.db, "--schema", schema]
+    def run(
+        self, name: str, schema: str, python: str = sys.executable, extra: list[str] | None = None
+    ) -> dict[str, Any]:
+        args = ["--api", self.api, "--token", TOKEN, "--db", self.db, "--schema", schema, *(extra or [])]
         args += ["--first", str(FIRST), "--last", str(LAST), "--rate", str(RATE)]
         env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'plugins'}", "TMPDIR": tempfile.mkdtemp()}
         return measured([python, "-m", f"{PEERS}.{name}", *args], env)

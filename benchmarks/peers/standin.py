@@ -24,6 +24,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--first", type=date.fromisoformat, required=True)
     parser.add_argument("--last", type=date.fromisoformat, required=True)
     parser.add_argument("--rate", type=float, default=6.0, help="requests a second the API allows")
+    parser.add_argument("--busy-from", type=int, help="the evaluation only: the spike checks' floor (requests a day)")
     return parser.parse_args()
 
 

@@ -6,7 +6,7 @@ and owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -46,8 +46,7 @@ def evaluate(
         for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))
         if thresholds
     ]
-    first = min([w.start for w in windows] + [day - timedelta(days=org.forecast_window_days - 1)])
-    daily = stored.daily_usage(first, day, org.metric)
+    recent = stored.daily_usage(day - timedelta(days=org.forecast_window_days - 1), day, org.metric)
     history = stored.limit_history()
     newest = stored.newest_day(day)
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
@@ -55,7 +54,8 @@ def evaluate(
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
     known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
-    facts = [_facts(org, w, day, daily, history, carry.alarm_runs) for w in windows]
+    amounts = stored.amounts(org.metric)
+    facts = [_facts(org, w, day, amounts, recent, history, carry.alarm_runs) for w in windows]
     spike_rows = carry.alerts.of_kind(st.SPIKE)
     found = spikes.find(stored, org, day, spike_rows) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
@@ -132,10 +132,10 @@ def _unhealed_gap(stored: StoredDays, org: OrgConfig, day: date) -> st.Observati
     first = max(oldest, window_of("year", day, org.year_start).start)
     if first >= reach:
         return None
-    present = stored.days_stored(first, day)
-    start = next((d for d in _days(first, reach - timedelta(days=1)) if d not in present), None)
+    start = stored.first_missing(first, reach - timedelta(days=1))
     if start is None:
         return None
+    present = stored.days_stored(start, day)
     missing = [start]  # the whole hole, also where it runs past the runs' reach
     while missing[-1] + timedelta(days=1) < day and missing[-1] + timedelta(days=1) not in present:
         missing.append(missing[-1] + timedelta(days=1))
@@ -154,10 +154,6 @@ def _unhealed_gap(stored: StoredDays, org: OrgConfig, day: date) -> st.Observati
             f"storyblok_traffic_backfill for {missing[0]} to {missing[-1]}."
         ),
     )
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _limit_on(history: Sequence[Limits], period: str, day: date) -> int:
@@ -182,24 +178,31 @@ def _facts(
     org: OrgConfig,
     w: Window,
     day: date,
-    daily: Sequence[tuple[date, int]],
+    amounts: Mapping[date, int],
+    recent: Sequence[tuple[date, int]],
     history: Sequence[Limits],
     runs: dict[tuple[str, date], AlarmRun],
 ) -> _Facts:
-    in_period = [(d, amount) for d, amount in daily if d >= w.start]
-    used = sum(amount for _, amount in in_period)
+    """``amounts``: every stored day's usage; ``recent``: the forecast window's days."""
     limit = _limit_on(history, w.period, day)
     thresholds = org.yearly_thresholds if w.period == "year" else org.monthly_thresholds
     run = runs.get((w.period, w.start))
     if run is None or run.day >= day:  # a period's first day in this check, or a day evaluated again
         run = runs[(w.period, w.start)] = AlarmRun(thresholds, w.start)
-    found = run.advance(dict(in_period), lambda d: _limit_on(history, w.period, d), day)
+    found = run.advance(amounts, lambda d: _limit_on(history, w.period, d), day)
     forecast = None
     if org.forecast_thresholds and limit > 0:
         forecast = project(
-            daily, day, w.last, used, limit, org.forecast_thresholds, org.forecast_window_days, org.forecast_min_days
+            recent,
+            day,
+            w.last,
+            run.total,
+            limit,
+            org.forecast_thresholds,
+            org.forecast_window_days,
+            org.forecast_min_days,
         )
-    return _Facts(w, thresholds, len(in_period), used, limit, {c.threshold_pct: c for c in found}, forecast)
+    return _Facts(w, thresholds, run.days_with_data, run.total, limit, {c.threshold_pct: c for c in found}, forecast)
 
 
 def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:

@@ -26,10 +26,11 @@ from storyblok_traffic.rules.spikes import (
     SpikeRule,
     Verdict,
     attribute,
+    cannot_alarm,
     judge,
     limit_reached_at_rate,
 )
-from storyblok_traffic.warehouse.stored_days import StoredDays
+from storyblok_traffic.warehouse.stored_days import SpaceDay, StoredDays
 
 SPACE_PREFIX = "space "
 
@@ -69,31 +70,46 @@ def find(stored: StoredDays, org: OrgConfig, day: date, rows: Mapping[str, st.Al
     open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
     if org_verdict.status == SPIKE:
         # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
-        window = stored.space_days(days[0], day)
-        everyone = _judge_spaces(org, day, days, window, rule, open_spaces)
+        series = stored.space_series(days[0], day)
+        everyone = _judge_spaces(org, day, days, series, rule, open_spaces, all_of_them=True)
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
-    window = stored.space_days(days[0], day, busy_from=rule.min_requests, also=open_spaces)
-    return Findings(day, org_verdict, _judge_spaces(org, day, days, window, rule, open_spaces))
+    series = stored.space_series(days[0], day, busy_from=rule.min_requests, also=open_spaces)
+    return Findings(day, org_verdict, _judge_spaces(org, day, days, series, rule, open_spaces))
 
 
 def _judge_spaces(
     org: OrgConfig,
     day: date,
     stored: list[date],
-    rows: list[tuple[str, date, int, int | None]],
+    series: Mapping[str, Mapping[date, SpaceDay]],
     rule: SpikeRule,
     also: Sequence[str] = (),
+    all_of_them: bool = False,
 ) -> dict[str, Verdict]:
-    """Each space's verdict; ``also``: spaces judged even without a row in the window (their episode ends)."""
-    series: dict[str, dict[date, Day]] = {space: {} for space in also}
-    for space, d, req, size in rows:
-        series.setdefault(space, {})[d] = _day(org.metric, req, size)
+    """The verdicts of the spaces that may be in a spike: ``also`` (their episode may end) and those
+    ``cannot_alarm`` does not rule out; ``all_of_them``: every space's, to say which explain a spike."""
     # A stored day without a space's row: the space had no traffic that day.
     zero = Day(0, 0)
-    return {
-        space: judge({d: days.get(d, zero) for d in stored}, day, rule, new_allowed=True)
-        for space, days in series.items()
-    }
+    known = set(stored)
+    weeks_back = [day - timedelta(days=7 * weeks) for weeks in range(1, rule.window_days // 7 + 1)]
+    found = {}
+    for space in {*series, *also}:
+        days = series.get(space, {})
+        if not (all_of_them or space in also) and _ruled_out(org.metric, days, day, weeks_back, known, rule):
+            continue
+        window = {d: zero if (row := days.get(d)) is None else _day(org.metric, *row) for d in stored}
+        found[space] = judge(window, day, rule, new_allowed=True)
+    return found
+
+
+def _ruled_out(
+    metric: str, days: Mapping[date, SpaceDay], day: date, weeks_back: list[date], known: set[date], rule: SpikeRule
+) -> bool:
+    """``cannot_alarm`` from the space's rows: the day and the same weekday before (None: not stored)."""
+    at = 0 if metric == "requests" else 1  # the amount's place in a row (requests, bytes)
+    requests, size = days.get(day, (0, 0))
+    same_weekday = [None if d not in known else (r[at] if (r := days.get(d)) else 0) for d in weeks_back]
+    return cannot_alarm(_day(metric, requests, size), same_weekday, rule)
 
 
 def _day(metric: str, requests: int, size: int | None) -> Day:

@@ -14,6 +14,7 @@ import pytest
 from msgspec.structs import replace
 from sqlalchemy import delete, select
 
+from storyblok_traffic.check import check
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.ui.figures import usage_figures
 from storyblok_traffic.warehouse import tables
@@ -343,3 +344,53 @@ def test_spikes_off_and_too_little_history_is_said(steady_org, history, config, 
     evaluation = run(SPIKE_DAY, off, config)
     assert receiver.texts() == []
     assert evaluation.spikes == ()
+
+
+def test_a_check_of_many_days_finds_the_spikes_the_daily_checks_find(history, config, engine, schema):
+    """A check of 14 days or more reads its spaces at once and rules most of them out early
+    (``cannot_alarm``): it must record the very episodes that checking day by day records."""
+    history.limit("acme", START, 10_000_000)
+    last = SPIKE_DAY + timedelta(days=40)
+    spaces = {space: steady(amount, count=STEADY + 41, seed=seed) for space, amount, seed in SPACES}
+    spaces["202"] |= {SPIKE_DAY: 50_000, SPIKE_DAY + timedelta(days=1): 45_000}  # 10x for two days
+    spaces["303"][SPIKE_DAY + timedelta(days=7)] = 4_400  # about 2.9x: below the factor of 3
+    spaces["303"][SPIKE_DAY + timedelta(days=14)] = 6_000  # 4x
+    spaces["404"][SPIKE_DAY + timedelta(days=21)] = 12_000  # 20x a space below the floor
+    spaces["909"] = {SPIKE_DAY + timedelta(days=10 + i): 30_000 for i in range(20)}  # new, then steady
+    # busy weekdays, quiet Sundays: a Sunday at 4x its normal Sunday is still below any other day
+    spaces["505"] = {d: 1_200 if d.weekday() == 6 else 9_000 for d in spaces["101"]}
+    spaces["505"][SPIKE_DAY + timedelta(days=24)] = 4_800
+    write(history, spaces)
+    today = last + timedelta(days=10)  # every day quiet: recorded, never sent
+
+    with begin(engine, schema) as conn:
+        check(conn, ORG, START, last, today, ["slack", "json"], history=True)
+    at_once = journal(engine, schema)
+    with begin(engine, schema) as conn:
+        for table in ("usage_alerts", "usage_alert_versions", "checked_days", "evaluation_marks"):
+            conn.execute(delete(getattr(tables, table)))
+    check_days(config, START, last, today=today)
+    assert journal(engine, schema) == at_once
+    on = lambda days: SPIKE_DAY + timedelta(days=days)  # noqa: E731
+    assert at_once == [
+        (on(0), "space 202", "suppressed"),
+        (on(2), "space 202", "cleared"),
+        (on(10), "new space 909", "suppressed"),
+        (on(14), "space 303", "suppressed"),
+        (on(15), "space 303", "cleared"),
+        (on(21), "space 404", "suppressed"),
+        (on(22), "space 404", "cleared"),
+        (on(24), "space 505", "suppressed"),
+        (on(25), "space 505", "cleared"),
+    ]
+
+
+SPACES = [("101", 20_000, 1), ("202", 5_000, 2), ("303", 1_500, 3), ("404", 600, 4)]
+
+
+def journal(engine, schema) -> list[tuple[date, str, str]]:
+    """(day, series, status) of every change to a spike row, in order."""
+    v = usage_alert_versions.c
+    with begin(engine, schema) as conn:
+        rows = conn.execute(select(v.day, v.period, v.status).where(v.kind == "spike").order_by(v.day, v.period))
+        return [tuple(r) for r in rows]

@@ -4,13 +4,14 @@ where the running sum first reaches a threshold."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fractions import Fraction
 from itertools import accumulate, pairwise
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from storyblok_traffic.history import Range, month_chunks
-from storyblok_traffic.rules import usage
+from storyblok_traffic.rules import forecast, spikes, usage
 
 FIRST = date(2026, 1, 1)
 
@@ -58,8 +59,14 @@ def test_an_alarm_run_kept_day_by_day_equals_alarms_from_the_start(amounts, limi
     # the limit changes every few days, down to 0 (unknown) as well
     limit_on = lambda d: limits[(d - FIRST).days * len(limits) // len(days)]  # noqa: E731
     run = usage.AlarmRun(thresholds, FIRST)
+    stored = {d: a for d, a in daily if a % 7}  # some days not stored
     for day in days:
-        assert run.advance(dict(daily), limit_on, day) == _alarms_walked(daily, limit_on, thresholds, day)
+        walked = _alarms_walked([(d, stored.get(d, 0)) for d in days], limit_on, thresholds, day)
+        assert run.advance(stored, limit_on, day) == walked
+        assert (run.total, run.days_with_data) == (
+            sum(a for d, a in stored.items() if d <= day),
+            sum(d <= day for d in stored),
+        )
 
 
 def _alarms_walked(daily, limit_on, thresholds, last):
@@ -89,3 +96,71 @@ def test_the_least_usage_reaching_a_threshold_is_where_reached_turns_true(limit,
     else:
         assert usage.reached(need, limit, threshold)
         assert not usage.reached(need - 1, limit, threshold)
+
+
+@given(
+    history=st.lists(st.integers(min_value=0, max_value=10**5), min_size=14, max_size=40),
+    missing=st.sets(st.integers(min_value=0, max_value=39), max_size=8),
+    usage_so_far=st.integers(min_value=0, max_value=10**6),
+    days_left=st.integers(min_value=0, max_value=400),
+    limit=st.integers(min_value=1, max_value=10**7),
+    thresholds=st.lists(st.sampled_from([50, 75, 80, 90, 92.5, 99.99, 100, 150]), min_size=1, max_size=4, unique=True),
+)
+def test_a_projection_equals_the_exact_day_by_day_walk(history, missing, usage_so_far, days_left, limit, thresholds):
+    """The forecast adds whole weeks at once: it must end where walking each day's exact mean ends."""
+    day = FIRST + timedelta(days=len(history) - 1)
+    daily = [(FIRST + timedelta(days=i), a) for i, a in enumerate(history) if i not in missing]
+    last = day + timedelta(days=days_left)
+    found = forecast.project(daily, day, last, usage_so_far, limit, thresholds)
+    window = [(d, a) for d, a in daily if d > day - timedelta(days=28)]
+    if len(window) < 14:
+        assert found is None
+        return
+    assert found is not None
+    overall = Fraction(sum(a for _, a in window), len(window))
+    by_weekday = {w: [a for d, a in window if d.weekday() == w] for w in range(7)}
+    rate = {w: Fraction(sum(v), len(v)) if v else overall for w, v in by_weekday.items()}
+    total, crossings, current = Fraction(usage_so_far), {}, day
+    while current < last:
+        current += timedelta(days=1)
+        total += rate[current.weekday()]
+        for t in thresholds:  # a projected day's usage counts in whole units, as stored usage does
+            if t not in crossings and not usage.reached(usage_so_far, limit, t) and usage.reached(int(total), limit, t):
+                crossings[t] = current
+    assert found.projected_usage == int(total)
+    assert dict(found.crossings) == crossings
+
+
+@given(
+    base=st.integers(min_value=1, max_value=5),
+    others=st.lists(st.sampled_from([1, 1, 1, 0, 2, None]), min_size=28, max_size=28),
+    weekly=st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=12)), min_size=4, max_size=4),
+    today=st.integers(min_value=0, max_value=40),
+    factor=st.sampled_from([1.5, 2.0, 3.0, 4.0]),
+    floor=st.integers(min_value=0, max_value=3),
+    window_days=st.sampled_from([14, 21, 28]),
+)
+# at the bar exactly: 4 is 2x the normal of 2, a spike
+@example(base=2, others=[1] * 28, weekly=[2, 2, 2, 2], today=4, factor=2.0, floor=0, window_days=28)
+# the normal is the median (2), not the largest weekday (12): 5 is a spike
+@example(base=2, others=[1] * 28, weekly=[2, 2, 2, 12], today=5, factor=2.0, floor=0, window_days=28)
+def test_a_space_ruled_out_early_is_never_a_spike_or_new(base, others, weekly, today, factor, floor, window_days):
+    """cannot_alarm lets a year's check skip most spaces: it may only skip what judge() calls no alarm.
+
+    A steady series (``base`` times 0, 1 or 2; None: not stored) with its same weekdays free, so that
+    the day's ratio to its normal decides.
+    """
+    day = FIRST + timedelta(days=28)
+    rule = spikes.SpikeRule(factor, floor, window_days)
+    series = {FIRST + timedelta(days=i): spikes.Day(base * m, base * m) for i, m in enumerate(others) if m is not None}
+    for weeks, amount in enumerate(weekly, start=1):
+        series.pop(day - timedelta(days=7 * weeks), None)
+        if amount is not None:
+            series[day - timedelta(days=7 * weeks)] = spikes.Day(amount, amount)
+    series[day] = spikes.Day(today, today)
+    same_weekday = [
+        None if (d := day - timedelta(days=7 * w)) not in series else series[d].amount
+        for w in range(1, window_days // 7 + 1)
+    ]
+    if spikes.cannot_alarm(series[day], same_weekday, rule):
+        assert not spikes.judge(series, day, rule, new_allowed=True).is_alarm

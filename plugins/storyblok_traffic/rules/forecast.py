@@ -3,6 +3,10 @@
 The rate is the mean of each weekday over the last ``window_days`` stored days, so a quiet weekend
 neither hides a busy week nor raises a false alarm on Monday. A weekday with no sample in the
 window takes the window's overall mean.
+
+The projection is exact: the means are fractions, counted in integers over their common
+denominator, so a threshold is reached on the day the exact sum reaches it (as ``reached`` decides
+for stored usage), and whole weeks are added at once.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from math import lcm
 
 from storyblok_traffic.rules.usage import least_reaching
 
@@ -27,17 +32,41 @@ class Forecast:
         return dict(self.crossings).get(threshold)
 
 
+@dataclass(frozen=True)
+class WeekdayRates:
+    """Each weekday's mean (Monday first) as a fraction: ``per_day[i] / scale``."""
+
+    per_day: tuple[int, ...]
+    scale: int
+    basis_days: int
+
+    @property
+    def rates(self) -> list[float]:
+        return [amount / self.scale for amount in self.per_day]
+
+
+def weekday_rates_of(daily: Sequence[tuple[date, int]], day: date, window_days: int) -> WeekdayRates:
+    """The weekday means over the window ending on ``day`` (``daily`` sorted by day)."""
+    first = day - timedelta(days=window_days - 1)
+    sums, counts = [0] * 7, [0] * 7
+    for d, amount in daily:
+        if first <= d <= day:
+            sums[d.weekday()] += amount
+            counts[d.weekday()] += 1
+    basis = sum(counts)
+    if not basis:
+        return WeekdayRates((0,) * 7, 1, 0)
+    total = sum(sums)
+    # a weekday without a sample takes the overall mean, total / basis
+    scale = lcm(*(c or basis for c in counts))
+    per_day = tuple(s * (scale // c) if c else total * (scale // basis) for s, c in zip(sums, counts, strict=True))
+    return WeekdayRates(per_day, scale, basis)
+
+
 def weekday_rates(daily: Sequence[tuple[date, int]], day: date, window_days: int) -> tuple[list[float], int]:
     """Mean usage per weekday (Monday first) over the window ending on ``day``; and the days it used."""
-    first = day - timedelta(days=window_days - 1)
-    sample = [(d, amount) for d, amount in daily if first <= d <= day]
-    if not sample:
-        return [0.0] * 7, 0
-    overall = sum(amount for _, amount in sample) / len(sample)
-    by_weekday: list[list[int]] = [[] for _ in range(7)]
-    for d, amount in sample:
-        by_weekday[d.weekday()].append(amount)
-    return [sum(v) / len(v) if v else overall for v in by_weekday], len(sample)
+    found = weekday_rates_of(daily, day, window_days)
+    return found.rates, found.basis_days
 
 
 def project(
@@ -54,22 +83,49 @@ def project(
 
     ``limit`` is the limit in force on ``day``: a forecast cannot know of future upgrades.
     """
-    rates, basis = weekday_rates(daily, day, window_days)
-    if basis < min_days:
+    rates = weekday_rates_of(daily, day, window_days)
+    if rates.basis_days < min_days:
         return None
-    # (threshold, the usage that reaches it), lowest first: a day's step is then one comparison
+    # (threshold, the usage that reaches it), lowest first
     pending = [(t, need) for t in sorted(thresholds) if (need := least_reaching(limit, t)) is not None and usage < need]
+    walk = _Walk(rates, day, usage * rates.scale, (last - day).days)
     found: list[tuple[float, date]] = []
-    total = float(usage)
-    current = day
-    while current < last:
-        current += timedelta(days=1)
-        total += rates[current.weekday()]
-        while pending and int(total) >= pending[0][1]:
-            found.append((pending.pop(0)[0], current))
+    for threshold, need in pending:
+        on = walk.until(need * rates.scale)
+        if on is None:
+            break
+        found.append((threshold, on))
+    walk.until(None)
     return Forecast(
-        basis_days=basis,
-        daily_rate=round(sum(rates) / 7, 1),
-        projected_usage=int(total),
+        basis_days=rates.basis_days,
+        daily_rate=round(sum(rates.rates) / 7, 1),
+        projected_usage=walk.total // rates.scale,
         crossings=tuple(found),
     )
+
+
+class _Walk:
+    """The projected total (scaled) day after day to the period's end, whole weeks in one step."""
+
+    def __init__(self, rates: WeekdayRates, day: date, total: int, days_left: int) -> None:
+        self.per_day, self.week = rates.per_day, sum(rates.per_day)
+        self.day, self.total, self.days_left = day, total, days_left
+
+    def until(self, target: int | None) -> date | None:
+        """Walk to the first day the total reaches ``target`` (None: to the end); that day, or None."""
+        if target is not None and self.total >= target:
+            return self.day
+        # Whole weeks that end below the target: no day inside them reaches it either (rates are >= 0).
+        weeks = self.days_left // 7
+        if target is not None and self.week:
+            weeks = min(weeks, (target - self.total - 1) // self.week)
+        self.total += weeks * self.week
+        self.day += timedelta(days=7 * weeks)
+        self.days_left -= 7 * weeks
+        while self.days_left:
+            self.day += timedelta(days=1)
+            self.days_left -= 1
+            self.total += self.per_day[self.day.weekday()]
+            if target is not None and self.total >= target:
+                return self.day
+        return None

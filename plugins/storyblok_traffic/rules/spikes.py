@@ -86,17 +86,36 @@ def judge(series: Mapping[date, Day], day: date, rule: SpikeRule, new_allowed: b
     if len(known) < MIN_HISTORY_DAYS:
         return Verdict(TOO_LITTLE, today.amount, history_days=len(known))
     amounts = [(d, int(x.amount or 0)) for d, x in known]
-    normals = _weekday_normals(amounts)
-    normal = normals.get(day.weekday(), 0.0)
+    same_weekday = [amount for d, amount in amounts if d.weekday() == day.weekday()]
+    normal = float(median(same_weekday)) if same_weekday else 0.0
     verdict = Verdict(NORMAL, today.amount, normal, len(known))
     if today.requests < rule.min_requests or today.amount <= 0:
         return verdict
     if normal <= 0:
         return Verdict(SPIKE, today.amount, normal, len(known))
     ratio = today.amount / normal
-    if ratio >= rule.factor and ratio >= _noise_bar(amounts, normals):
+    if ratio >= rule.factor and ratio >= _noise_bar(amounts, _weekday_normals(amounts)):
         return Verdict(SPIKE, today.amount, normal, len(known))
     return verdict
+
+
+def cannot_alarm(today: Day, same_weekday: Sequence[int | None], rule: SpikeRule) -> bool:
+    """Whether ``judge(series, day, rule, new_allowed=True)`` is surely neither SPIKE nor NEW, from the
+    day itself and the series' amounts on the same weekday 1, 2, ... weeks before, as far as the window
+    reaches (None: a day not stored, or its amount not known).
+
+    A check of a year judges every busy space on every day, and most are far below any spike. If each
+    of those weekdays has an amount above zero, none of them is cut as "before the first traffic", so
+    the space is not new and its normal (their median) is at least their least. A day below ``factor``
+    times that least is no spike.
+    """
+    if today.amount is None or today.amount <= 0 or today.requests < rule.min_requests:
+        return True
+    if not all(same_weekday):
+        return False
+    least = min(a for a in same_weekday if a is not None)
+    # a hair below the bar: float rounding never rules out a day judge() would call a spike
+    return today.amount < rule.factor * least * (1 - 1e-9)
 
 
 def _since_first_traffic(known: list[tuple[date, Day]]) -> list[tuple[date, Day]]:

@@ -79,6 +79,7 @@ class AlarmRun:
         self.thresholds = tuple(thresholds)
         self.day = first - timedelta(days=1)  # the last day counted
         self.total = 0
+        self.days_with_data = 0  # days counted that had an amount
         self.since: dict[float, tuple[date, int]] = {}
         self._needed: dict[int, list[int | None]] = {}
 
@@ -86,7 +87,10 @@ class AlarmRun:
         """Count the days after the last one counted through ``last``; the crossings as of ``last``."""
         day = self.day + timedelta(days=1)
         while day <= last:
-            self.total += amounts.get(day, 0)
+            amount = amounts.get(day)
+            if amount is not None:
+                self.total += amount
+                self.days_with_data += 1
             for threshold, need in zip(self.thresholds, self._need(limit_on(day)), strict=True):
                 if need is None or self.total < need:
                     self.since.pop(threshold, None)

@@ -41,8 +41,12 @@ def checked_since(conn: Connection, org: str, first: date) -> dict[date, bool]:
 def record_checked(conn: Connection, org: str, days: Mapping[date, bool]) -> None:
     if not days:
         return
-    stmt = pg_insert(checked_days).values([{"org": org, "day": d, "quiet": q} for d, q in days.items()])
-    conn.execute(stmt.on_conflict_do_update(index_elements=["org", "day"], set_={"quiet": stmt.excluded.quiet}))
+    stmt = pg_insert(checked_days)
+    # executemany: one cached statement for any number of days (a VALUES list is compiled anew each time)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["org", "day"], set_={"quiet": stmt.excluded.quiet}),
+        [{"org": org, "day": d, "quiet": q} for d, q in days.items()],
+    )
 
 
 def evaluated(conn: Connection, org: str, at: datetime | None) -> None:

@@ -10,7 +10,7 @@ Each method answers as its namesake in ``storyblok_traffic.warehouse.reads`` doe
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
@@ -22,8 +22,8 @@ from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_
 
 # (day, requests, bytes or None)
 OrgDay = tuple[date, int, int | None]
-# (space, day, requests, bytes or None)
-SpaceDay = tuple[str, date, int, int | None]
+# (requests, bytes or None) of one space on one day
+SpaceDay = tuple[int, int | None]
 
 
 class StoredDays:
@@ -40,6 +40,7 @@ class StoredDays:
         rows = conn.execute(select(t.day, t.api_requests, t.total_bytes).where(t.org == org).order_by(t.day))
         self.rows: list[OrgDay] = [(d, int(req), None if b is None else int(b)) for d, req, b in rows]
         self.days = [row[0] for row in self.rows]
+        self._amounts: dict[str, dict[date, int]] = {}
         self.limits = reads.limit_history(conn, org)
         self.snapshot = reads.latest_snapshot(conn, org)
         self.spaces_from, self.busy_from = spaces_from, busy_from
@@ -48,9 +49,9 @@ class StoredDays:
         self.on_day: dict[date, dict[str, int]] = {}
         if spaces_from is not None:
             self.by_space = {}
-            for row in _busy_space_rows(conn, org, spaces_from, busy_from):
-                self.by_space.setdefault(row[0], {})[row[1]] = row
-                self.on_day.setdefault(row[1], {})[row[0]] = row[2]
+            for space, day, requests, size in _busy_space_rows(conn, org, spaces_from, busy_from):
+                self.by_space.setdefault(space, {})[day] = (requests, size)
+                self.on_day.setdefault(day, {})[space] = requests
 
     def _between(self, first: date, last: date) -> list[OrgDay]:
         return self.rows[bisect_left(self.days, first) : bisect_right(self.days, last)]
@@ -60,11 +61,35 @@ class StoredDays:
             return [(d, req) for d, req, _ in self._between(first, last)]
         return [(d, size or 0) for d, _, size in self._between(first, last)]
 
+    def amounts(self, metric: str) -> dict[date, int]:
+        """Every stored day's amount of ``metric``, as ``daily_usage`` gives it."""
+        found = self._amounts.get(metric)
+        if found is None:
+            found = self._amounts[metric] = dict(
+                self.daily_usage(self.days[0], self.days[-1], metric) if self.days else []
+            )
+        return found
+
     def org_days(self, first: date, last: date) -> list[OrgDay]:
         return self._between(first, last)
 
     def days_stored(self, first: date, last: date) -> set[date]:
         return {row[0] for row in self._between(first, last)}
+
+    def first_missing(self, first: date, last: date) -> date | None:
+        """The first day of ``first``..``last`` that is not stored; None: all are."""
+        start = bisect_left(self.days, first)
+        span = (last - first).days + 1
+        # Stored days are unique and sorted: the k-th one from ``start`` is first + k until the first hole.
+        low, high = 0, span
+        while low < high:
+            middle = (low + high) // 2
+            index = start + middle
+            if index < len(self.days) and self.days[index] == first + timedelta(days=middle):
+                low = middle + 1
+            else:
+                high = middle
+        return None if low == span else first + timedelta(days=low)
 
     def newest_day(self, on_or_before: date) -> date | None:
         index = bisect_right(self.days, on_or_before)
@@ -79,19 +104,20 @@ class StoredDays:
     def latest_snapshot(self) -> tuple[date, int] | None:
         return self.snapshot
 
-    def space_days(
+    def space_series(
         self, first: date, last: date, busy_from: int | None = None, also: Sequence[str] = ()
-    ) -> list[SpaceDay]:
+    ) -> dict[str, Mapping[date, SpaceDay]]:
+        """Each space's days in ``first``..``last`` by day: the rows ``reads.space_days`` answers.
+
+        A series read at once is the space's whole series, not a copy: look its days up, do not walk it.
+        """
         if not self._holds(first, busy_from, also) or self.by_space is None or busy_from is None:
-            return reads.space_days(self.conn, self.org, first, last, busy_from, also)
-        busy = {space for space, req in self.on_day.get(last, {}).items() if req >= busy_from}
-        wanted = busy | set(also)
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        rows = []
-        for space in wanted:
-            series = self.by_space.get(space, {})
-            rows += [row for d in days if (row := series.get(d)) is not None]
-        return rows
+            series: dict[str, dict[date, SpaceDay]] = {}
+            for space, day, requests, size in reads.space_days(self.conn, self.org, first, last, busy_from, also):
+                series.setdefault(space, {})[day] = (requests, size)
+            return dict(series)
+        busy = [space for space, requests in self.on_day.get(last, {}).items() if requests >= busy_from]
+        return {space: self.by_space[space] for space in (*busy, *also) if space in self.by_space}
 
     def _holds(self, first: date, busy_from: int | None, also: Sequence[str]) -> bool:
         """Whether the rows read at once answer this: every space (busy_from None) or an unread one is SQL's."""
@@ -100,7 +126,9 @@ class StoredDays:
         return first >= self.spaces_from and busy_from >= self.busy_from and all(s in self.by_space for s in also)
 
 
-def _busy_space_rows(conn: Connection, org: str, first: date, busy_from: int) -> list[SpaceDay]:
+def _busy_space_rows(
+    conn: Connection, org: str, first: date, busy_from: int
+) -> list[tuple[str, date, int, int | None]]:
     """Straight through the driver: SQLAlchemy's row handling doubled the time of many rows."""
     table = qualified(conn, space_traffic_daily.name)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

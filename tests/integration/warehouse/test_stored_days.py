@@ -44,7 +44,12 @@ def loaded(engine, schema):
     return schema
 
 
-RANGES = [(DAYS[-1], LAST), (LAST - timedelta(days=28), LAST - timedelta(days=3)), (date(2020, 1, 1), DAYS[-1])]
+RANGES = [
+    (DAYS[-1], LAST),
+    (LAST - timedelta(days=6), LAST),
+    (LAST - timedelta(days=28), LAST - timedelta(days=3)),
+    (date(2020, 1, 1), DAYS[-1]),
+]
 
 
 @pytest.mark.parametrize("spaces_from", [None, DAYS[-1]], ids=["day-by-day", "read-at-once"])
@@ -57,14 +62,39 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
             assert stored.org_days(first, last) == reads.org_days(conn, "acme", first, last)
             assert stored.days_stored(first, last) == reads.days_stored(conn, "acme", first, last)
             assert stored.newest_day(last) == reads.newest_day(conn, "acme", last)
-            for busy_from, also in ((None, ()), (1000, ()), (1000, ("3",)), (1500, ("20", "99")), (50, ())):
-                assert sorted(stored.space_days(first, last, busy_from, also)) == sorted(
-                    reads.space_days(conn, "acme", first, last, busy_from, also)
-                ), (first, last, busy_from, also)
+            missing = next((d for d in _each_day(first, last) if d not in stored.days_stored(first, last)), None)
+            assert stored.first_missing(first, last) == missing
+            for busy_from, also in (
+                (None, ()),
+                (1000, ()),
+                (1000, ("3",)),
+                (1500, ("20", "99")),
+                (1000, ("15",)),
+                (50, ()),
+            ):
+                series = stored.space_series(first, last, busy_from, also)
+                found = sorted(
+                    (space, d, *series[space][d])
+                    for space in series
+                    for d in _each_day(first, last)
+                    if d in series[space]
+                )
+                assert found == sorted(reads.space_days(conn, "acme", first, last, busy_from, also)), (
+                    first,
+                    last,
+                    busy_from,
+                    also,
+                )
         assert stored.newest_day(DAYS[-1] - timedelta(days=1)) is None
+        for metric in ("requests", "bytes"):
+            assert stored.amounts(metric) == dict(reads.daily_usage(conn, "acme", DAYS[-1], LAST, metric))
         assert stored.oldest_day() == reads.oldest_day(conn, "acme")
         assert stored.limit_history() == reads.limit_history(conn, "acme")
         assert stored.latest_snapshot() == reads.latest_snapshot(conn, "acme")
+
+
+def _each_day(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def test_read_at_once_holds_only_the_busy_spaces(engine, loaded):

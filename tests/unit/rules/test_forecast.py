@@ -50,3 +50,10 @@ def test_thresholds_already_reached_are_not_forecast():
     fc = project(daily, MONDAY + timedelta(days=19), date(2026, 3, 31), 2000, 2000, [100])
     assert fc is not None
     assert fc.crossings == ()
+
+
+def test_a_threshold_reached_exactly_at_the_end_of_a_week_is_reached_that_day():
+    daily = weeks(4, 1000, 100, end=date(2026, 3, 29))  # 5,200 a week
+    fc = project(daily, date(2026, 3, 29), date(2026, 6, 30), usage=0, limit=10_400, thresholds=[50, 100])
+    assert fc is not None
+    assert fc.crossings == ((50, date(2026, 4, 5)), (100, date(2026, 4, 12)))  # Sundays, two weeks on
