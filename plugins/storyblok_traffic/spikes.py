@@ -33,6 +33,7 @@ from storyblok_traffic.rules.spikes import (
 from storyblok_traffic.warehouse.stored_days import SpaceDay, StoredDays
 
 SPACE_PREFIX = "space "
+NEW_SPACE_PREFIX = st.space_series("", new=True)  # "new space "
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,20 @@ def observations(
     ``month``: (usage through the day, limit, last day) of the month, for "at this rate" in the notice.
     """
     seen = []
-    for series, verdict in found.by_series().items():
+    judged = found.by_series()
+    for series, verdict in judged.items():
         row = rows.get(series)
         if row is not None and _open(row) and verdict.status not in (NO_VALUE, TOO_LITTLE):
             seen.append(_continued(org, row, verdict))
         elif verdict.is_alarm and (row is None or not _open(row)) and not _told_by_spaces(series, found):
             seen.append(_start(org, found, series, verdict, month))
+    # A new space is told once per arrival: any later day that it is not new ends that notice without
+    # a word, so that a space silent for longer than the window is told again when it comes back.
+    seen += [
+        _arrival_over(org, row)
+        for series, row in rows.items()
+        if series.startswith(NEW_SPACE_PREFIX) and _open(row) and series not in judged
+    ]
     return seen
 
 
@@ -194,6 +203,22 @@ def _continued(org: OrgConfig, row: st.Alert, v: Verdict) -> st.Observation:
         usage=v.amount,
         usage_limit=round(v.normal),
         announce_clear=org.spike_back_to_normal,
+    )
+
+
+def _arrival_over(org: OrgConfig, row: st.Alert) -> st.Observation:
+    return st.Observation(
+        org=org.org,
+        period=row.period,
+        period_start=row.period_start,
+        period_end=None,
+        kind=st.SPIKE,
+        threshold_pct=0.0,
+        in_alarm=False,
+        crossed_on=row.crossed_on,
+        usage=row.usage,
+        usage_limit=row.usage_limit,
+        announce_clear=False,
     )
 
 

@@ -217,6 +217,27 @@ def test_a_new_heavy_space_is_reported_as_new(steady_org, history, config, recei
     assert len(receiver.texts()) == 1
 
 
+def test_a_space_that_falls_silent_and_comes_back_is_new_again(history, config, receiver, engine, schema):
+    """A new space is told once per arrival: its notice ends quietly the next day, so a space silent for
+    longer than the window that comes back is told again (not left open, which kept it quiet for good)."""
+    history.limit("acme", START, 1_000_000)
+    days = STEADY + 45
+    spaces = {space: steady(amount, count=days, seed=seed) for space, amount, seed in SPACES[:3]}
+    back = SPIKE_DAY + timedelta(days=40)  # 38 days after its last traffic: longer than the 28-day window
+    spaces["909"] = {SPIKE_DAY: 30_000, SPIKE_DAY + timedelta(days=1): 29_000, back: 31_000}
+    write(history, spaces)
+    check_days(config, START, back + timedelta(days=1))
+    texts = receiver.texts()
+    assert [t.splitlines()[0] for t in texts] == [
+        f"Storyblok traffic: new space 909 of acme used 30,000 on {SPIKE_DAY}",
+        f"Storyblok traffic: new space 909 of acme used 31,000 on {back}",
+    ]
+    # one row, its second arrival ended without a notice of its own the day after
+    assert [(p, s, st, n) for p, s, st, n, *_ in spike_rows(engine, schema)] == [
+        ("new space 909", back, "cleared", "clear")
+    ]
+
+
 def test_two_spaces_both_named_largest_first(steady_org, history, config, receiver):
     check_days(config, START, SPIKE_DAY - timedelta(days=1))
     write(history, {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 30_000}, "303": {SPIKE_DAY: 15_000}})
@@ -376,6 +397,7 @@ def test_a_check_of_many_days_finds_the_spikes_the_daily_checks_find(history, co
         (on(0), "space 202", "suppressed"),
         (on(2), "space 202", "cleared"),
         (on(10), "new space 909", "suppressed"),
+        (on(11), "new space 909", "cleared"),  # told once per arrival
         (on(14), "space 303", "suppressed"),
         (on(15), "space 303", "cleared"),
         (on(21), "space 404", "suppressed"),

@@ -10,7 +10,8 @@ monitor (the watchdog's alarm) is cleared with a notice, like an actual threshol
 (its "back to normal", unless the organisation turned that notice off). A spike's period is its
 series (``ORG_SERIES`` or ``space <id>``), one row per series whose episodes are its notice
 sequence, so a replay recognises an episode it told before; a new space's notice (period
-``new space <id>``) is never cleared.
+``new space <id>``) ends without a notice of its own on a later day that the space is not new, so
+a space that falls silent and comes back is told again.
 """
 
 from __future__ import annotations
