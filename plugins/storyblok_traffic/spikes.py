@@ -19,6 +19,7 @@ from storyblok_traffic.rules.spikes import (
     MIN_HISTORY_DAYS,
     NEW,
     NO_VALUE,
+    NORMAL,
     SPIKE,
     TOO_LITTLE,
     Day,
@@ -190,7 +191,8 @@ def _start(
     )
 
 
-def _continued(org: OrgConfig, row: st.Alert, v: Verdict) -> st.Observation:
+def _continued(org: OrgConfig, row: st.Alert, v: Verdict, announce_clear: bool | None = None) -> st.Observation:
+    """The series' episode on the day of ``v``; ``announce_clear``: whether its end is told (default: as configured)."""
     return st.Observation(
         org=org.org,
         period=row.period,
@@ -202,24 +204,12 @@ def _continued(org: OrgConfig, row: st.Alert, v: Verdict) -> st.Observation:
         crossed_on=row.crossed_on,
         usage=v.amount,
         usage_limit=round(v.normal),
-        announce_clear=org.spike_back_to_normal,
+        announce_clear=org.spike_back_to_normal if announce_clear is None else announce_clear,
     )
 
 
 def _arrival_over(org: OrgConfig, row: st.Alert) -> st.Observation:
-    return st.Observation(
-        org=org.org,
-        period=row.period,
-        period_start=row.period_start,
-        period_end=None,
-        kind=st.SPIKE,
-        threshold_pct=0.0,
-        in_alarm=False,
-        crossed_on=row.crossed_on,
-        usage=row.usage,
-        usage_limit=row.usage_limit,
-        announce_clear=False,
-    )
+    return _continued(org, row, Verdict(NORMAL, row.usage, float(row.usage_limit)), announce_clear=False)
 
 
 def _share_of_excess(space: Verdict, org_verdict: Verdict) -> float | None:
