@@ -110,7 +110,7 @@ def _ruled_out(
     """``cannot_alarm`` from the space's rows: the day and the same weekday before (None: not stored)."""
     at = 0 if metric == "requests" else 1  # the amount's place in a row (requests, bytes)
     requests, size = days.get(day, (0, 0))
-    same_weekday = [None if d not in known else (r[at] if (r := days.get(d)) else 0) for d in weeks_back]
+    same_weekday = [None if d not in known else (r[at] if (r := days.get(d)) is not None else 0) for d in weeks_back]
     return cannot_alarm(_day(metric, requests, size), same_weekday, rule)
 
 
