@@ -15,6 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
+	rm -rf plugins/*.egg-info  # left by the setuptools build of older checkouts: Airflow saw the plugin twice
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 

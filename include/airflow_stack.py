@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,9 @@ class AirflowStack:
             self.cli("db", "migrate")
         self.cli("pools", "set", "storyblok_api", str(pool_slots), "Storyblok Management API calls")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("w")
+        log = self.log_path.open("a")  # appended: an earlier start's log is what explains its stop
+        log.write(f"\n===== airflow standalone starting at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC =====\n")
+        log.flush()
         self._proc = subprocess.Popen(
             [AIRFLOW, "standalone"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -145,8 +147,8 @@ class AirflowStack:
         finally:
             engine.dispose()
 
-    def wait_for_runs(self, dag_id: str, first: date, last: date, timeout: float = 900) -> dict[str, int]:
-        """Run states of the days ``first``..``last``, once none is queued or running (or at the timeout)."""
+    def run_states(self, dag_id: str, first: date, last: date) -> dict[str, int]:
+        """How many runs of the days ``first``..``last`` are in each state, now."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
@@ -154,15 +156,19 @@ class AirflowStack:
             "SELECT state, count(*) FROM dag_run WHERE dag_id = :dag AND logical_date >= :first "
             "AND logical_date < :end GROUP BY state"
         )
-        deadline = time.monotonic() + timeout
         try:
-            while True:
-                with engine.connect() as conn:
-                    params = {"dag": dag_id, "first": first, "end": last + timedelta(days=1)}
-                    states = {str(s): int(n) for s, n in conn.execute(query, params)}
-                done = states.get("success", 0) + states.get("failed", 0)
-                if done >= (last - first).days + 1 or time.monotonic() > deadline:
-                    return states
-                time.sleep(2)
+            with engine.connect() as conn:
+                params = {"dag": dag_id, "first": first, "end": last + timedelta(days=1)}
+                return {str(s): int(n) for s, n in conn.execute(query, params)}
         finally:
             engine.dispose()
+
+    def wait_for_runs(self, dag_id: str, first: date, last: date, timeout: float = 900) -> dict[str, int]:
+        """Run states of the days ``first``..``last``, once none is queued or running (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            states = self.run_states(dag_id, first, last)
+            done = states.get("success", 0) + states.get("failed", 0)
+            if done >= (last - first).days + 1 or time.monotonic() > deadline:
+                return states
+            time.sleep(2)

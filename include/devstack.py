@@ -15,8 +15,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,12 @@ DAG_ID = "storyblok_traffic"
 HISTORY_DAG_ID = "storyblok_traffic_backfill"
 WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
 DAYS = int(os.environ.get("STORYBLOK_DEMO_DAYS", "30"))
-UI = "http://localhost:8080"
+# The UI's port and address: PORT (or AIRFLOW__API__PORT), and this machine only unless HOST says otherwise.
+PORT = int(os.environ.get("PORT") or os.environ.get("AIRFLOW__API__PORT") or "8080")
+HOST = os.environ.get("HOST") or os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1"
+UI = f"http://localhost:{PORT}"
+# A long step says how it is doing at least this often.
+HEARTBEAT_SECONDS = 15
 # The simulated organisation's plan: about its traffic, so that the last 30 days cross thresholds (month and year).
 DEMO_MONTHLY_LIMIT = 800_000
 LOCAL_REDIS = "redis://127.0.0.1:6379"
@@ -45,8 +51,35 @@ def say(message: str) -> None:
     print(f"[devstack] {message}", flush=True)
 
 
+@contextmanager
+def step(what: str, status: Callable[[], str] = lambda: "") -> Iterator[None]:
+    """One long step: a line when it starts, one every HEARTBEAT_SECONDS while it runs (with ``status``),
+    and its own duration when it ends."""
+    say(what)
+    started = time.monotonic()
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            try:
+                now = status()
+            except Exception as err:  # a status read must never stop the step it reports on
+                now = f"status unknown: {type(err).__name__}"
+            say(f"  ... {what.split(':')[0]}: {time.monotonic() - started:.0f} s{f', {now}' if now else ''}")
+
+    beater = threading.Thread(target=beat, daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
+    say(f"  done in {time.monotonic() - started:.0f} s: {what.split(':')[0]}")
+
+
 def base_env() -> dict[str, str]:
-    env = airflow_env(AIRFLOW_HOME, metadata_url=os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""))
+    env = airflow_env(AIRFLOW_HOME, metadata_url=os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""), port=PORT)
+    env["AIRFLOW__API__HOST"] = HOST
     # Nothing is scheduled before the history is in: see _serve.
     env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "True"
     if not env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]:
@@ -121,14 +154,16 @@ def _create_databases(url: str, *names: str) -> None:
 
 @contextmanager
 def standalone(env: dict[str, str], executor: str = "local") -> Iterator[AirflowStack]:
-    say("migrating the Airflow metadata database")
     stack: AirflowStack = AirflowStack(env, STATE / "airflow.log")
     if executor == "celery":
         stack = CeleryStack(celery_env(env, env["AIRFLOW__CELERY__BROKER_URL"]), STATE / "celery", workers=2)
         say(f"CeleryExecutor: 2 workers, broker {_safe(env['AIRFLOW__CELERY__BROKER_URL'])}, the Storyblok rate "
             f"limit shared in {_safe(env['STORYBLOK_THROTTLE_URL'])}; logs in {STATE / 'celery'}")  # fmt: skip
     try:
-        yield stack.start()
+        what = f"migrating the Airflow metadata database and starting Airflow (its log: {stack.log_path})"
+        with step(what, lambda: "the API is up" if _api_up() else "the API is not up yet"):
+            started = stack.start()
+        yield started
     except RuntimeError as err:
         raise SystemExit(str(err)) from None
     finally:
@@ -136,25 +171,89 @@ def standalone(env: dict[str, str], executor: str = "local") -> Iterator[Airflow
         stack.stop()
 
 
-def load_history(stack: AirflowStack, before: date) -> None:
+def load_history(stack: AirflowStack, env: dict[str, str], before: date) -> None:
     """The year before ``before``, through the bulk history DAG: quiet, a request per month."""
     first, last = date(before.year - (before.month == 1 and before.day == 1), 1, 1), before - timedelta(days=1)
-    say(f"loading the history {first}..{last} with {HISTORY_DAG_ID} (quiet: it never notifies)")
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
     run_id = f"devstack_history_{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    stack.trigger(HISTORY_DAG_ID, run_id, json.dumps({"start_date": str(first), "end_date": str(last)}))
-    state = stack.wait_for_run(HISTORY_DAG_ID, run_id)
+    what = f"loading the history {first}..{last} with {HISTORY_DAG_ID} (quiet: it never notifies)"
+    with step(what, lambda: f"{_months_stored(env, first, last)} of {months} months stored"):
+        stack.trigger(HISTORY_DAG_ID, run_id, json.dumps({"start_date": str(first), "end_date": str(last)}))
+        state = stack.wait_for_run(HISTORY_DAG_ID, run_id)
     if state != "success":
         say(f"the history run ended {state}: the first notices may name later days than the true ones")
 
 
-def backfill(stack: AirflowStack) -> tuple[date, date]:
+def backfill(stack: AirflowStack, env: dict[str, str]) -> tuple[date, date, dict[str, int]]:
+    """The history, then the last DAYS days through the daily DAG; the runs' states once all are done."""
     today = datetime.now(UTC).date()
     first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
-    load_history(stack, first)
+    load_history(stack, env, first)
     stack.cli("dags", "unpause", WATCHDOG_DAG_ID)
-    say(f"backfilling {DAG_ID} from {first} to {last}")
-    stack.backfill(DAG_ID, first, last)
-    return first, last
+    runs = (last - first).days + 1
+    with step(
+        f"backfilling {DAG_ID} from {first} to {last}", lambda: f"{_runs_done(stack, first, last)} of {runs} runs done"
+    ):
+        stack.backfill(DAG_ID, first, last)
+        states = stack.wait_for_runs(DAG_ID, first, last)
+    return first, last, states
+
+
+def _api_up() -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{UI}/api/v2/monitor/health", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _runs_done(stack: AirflowStack, first: date, last: date) -> int:
+    states = stack.run_states(DAG_ID, first, last)
+    return states.get("success", 0) + states.get("failed", 0)
+
+
+def _warehouse_count(env: dict[str, str], what: str, first: date | None = None, last: date | None = None) -> int:
+    """A count from the devstack's warehouse: ``months`` stored in ``first``..``last``, or ``deliveries``."""
+    from sqlalchemy import Date, cast, func, select, text
+
+    from storyblok_traffic.config import CONFIG_ENV, load_config
+    from storyblok_traffic.warehouse.engine import qualified, warehouse_transaction
+    from storyblok_traffic.warehouse.tables import alert_deliveries, org_traffic_daily
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
+    with warehouse_transaction(load_config().warehouse) as conn:
+        if conn.scalar(text("SELECT to_regclass(:t)"), {"t": qualified(conn, "alert_deliveries")}) is None:
+            return 0  # not migrated yet
+        if what == "deliveries":
+            return int(conn.scalar(select(func.count()).select_from(alert_deliveries)) or 0)
+        t = org_traffic_daily.c
+        month = cast(func.date_trunc("month", t.day), Date)
+        return int(conn.scalar(select(func.count(month.distinct())).where(t.day.between(first, last))) or 0)
+
+
+def _months_stored(env: dict[str, str], first: date, last: date) -> int:
+    return _warehouse_count(env, "months", first, last)
+
+
+def _deliveries(env: dict[str, str]) -> int:
+    return _warehouse_count(env, "deliveries")
+
+
+def cli_hint(env: dict[str, str]) -> str:
+    """The command that points ``storyblok-traffic`` at this stack's warehouse (while it runs)."""
+    from sqlalchemy.engine import make_url
+
+    url = env.get("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", "")
+    if not url.startswith(("postgres://", "postgresql")):
+        return f"{Path(sys.executable).with_name('storyblok-traffic')} report  # the warehouse connection is yours"
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    config = env.get("STORYBLOK_TRAFFIC_CONFIG", "")
+    prefix = f"STORYBLOK_TRAFFIC_CONFIG={config} " if config else ""
+    # A password is never printed: with one, put it back in the URL (or pass --conn-id).
+    shown = parsed.render_as_string(hide_password=True)
+    return f"{prefix}{Path(sys.executable).with_name('storyblok-traffic')} report --url {shown}"
 
 
 def report(env: dict[str, str], as_of: date) -> str:
@@ -243,10 +342,13 @@ def main(mode: str, executor: str = "local") -> int:
 def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) -> int:
     """Tell where the UI is, backfill the demo days, say when they are done; then serve (run) or report (demo)."""
     say(f"Airflow UI: {UI} ({login_hint()}); the usage dashboard: {UI}/plugin/storyblok-usage")
-    first, last = backfill(stack)
+    say(f"the warehouse, from the command line while this runs: {cli_hint(env)}")
     try:
-        states = stack.wait_for_runs(DAG_ID, first, last)
-        say(f"backfill finished in {time.monotonic() - started:.0f} s: runs by state {states}")
+        sent_before = _deliveries(env)
+        first, last, states = backfill(stack, env)
+        say(f"ready {time.monotonic() - started:.0f} s after the start: runs by state {states}")
+        if _deliveries(env) == sent_before:
+            say("no new notices: every notice of these days was sent before (delete .devstack to start over)")
         if mode == "run":
             say(f"running; the UI stays on {UI}; Ctrl-C stops everything")
             while True:

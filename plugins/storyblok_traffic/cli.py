@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(run=_replay)
     report = commands.add_parser("report", parents=[where], help="print the usage stored for an organisation")
     report.add_argument("--org", help="the organisation (default: the first configured)")
-    report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: today, UTC)")
+    report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the newest stored day)")
     report.set_defaults(run=_report)
     return parser
 
@@ -137,12 +137,23 @@ def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 
 def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
     from storyblok_traffic.report import usage_report
+    from storyblok_traffic.warehouse import reads
     from storyblok_traffic.warehouse.engine import begin
-    from storyblok_traffic.warehouse.migrations import ensure_current
+    from storyblok_traffic.warehouse.migrations import current_revision, ensure_current
 
+    if current_revision(engine, schema) is None:
+        # A read must not suggest a migration: that would make an empty warehouse in the wrong database.
+        return _fail(
+            f"database {engine.url.database!r} has no warehouse schema {schema!r}: point --url (or --conn-id) "
+            "at the warehouse's database (`make run` prints the command for its own)"
+        )
     ensure_current(engine, schema, auto_migrate=False)
+    org = args.org or config.organisations[0].org
     with begin(engine, schema) as conn:
-        print(usage_report(conn, args.org or config.organisations[0].org, args.as_of or datetime.now(UTC).date()))
+        as_of = args.as_of or reads.newest_day(conn, org, datetime.now(UTC).date())
+        if as_of is None:
+            return _fail(f"no traffic is stored for {org!r} in schema {schema!r}")
+        print(usage_report(conn, org, as_of))
     return 0
 
 

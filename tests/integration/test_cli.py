@@ -76,6 +76,21 @@ def test_report_prints_the_stored_usage(history, schema, warehouse_url, capsys):
     assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
 
 
+def test_report_defaults_to_the_newest_stored_day_and_never_suggests_a_migration(
+    history, schema, warehouse_url, capsys
+):
+    history.days("acme", {date(2026, 3, d): 1_000 for d in range(1, 6)})
+    history.limit("acme", date(2026, 3, 1), 10_000)
+    done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme")
+    assert done.returncode == 0, done.stderr
+    assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
+    wrong = warehouse_url.rsplit("/", 1)[0] + "/postgres"  # the natural guess: the server's default database
+    done = run(capsys, "report", "--url", wrong, "--schema", schema, "--org", "acme")
+    assert done.returncode == 1
+    assert f"database 'postgres' has no warehouse schema '{schema}'" in done.stderr
+    assert "migrate" not in done.stderr
+
+
 def test_an_unreachable_warehouse_is_one_line_not_a_traceback(schema, capsys):
     from include.net import free_port
 

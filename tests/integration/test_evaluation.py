@@ -318,8 +318,12 @@ def test_old_days_record_without_sending(history, config, receiver, engine, sche
     assert quiet.pending_notices == 0
     assert receiver.messages == []
     assert rows(engine, schema)[0][4] == "suppressed"
-    assert run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6)).pending_notices == 0
+    assert run(date(2026, 6, 1), YEARLY, config, today=date(2026, 6, 6)).pending_notices == 0  # older still
     assert receiver.messages == []
+    # The first day within the lookback tells the year's alarm once, as the state now (issue 22).
+    run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6))
+    [text] = receiver.texts()
+    assert "Crossed the 50% threshold by 2026-06-02 (before monitoring started on 2026-06-03; 152 earlier" in text
 
 
 def test_notices_held_back_go_out_together_with_their_own_days(history, config, receiver):
@@ -413,4 +417,47 @@ def test_a_hole_no_daily_run_will_fill_is_one_no_data_notice_naming_it(history, 
     assert any("49 day(s) from 2026-04-01" in note for note in first.notes)
     history.days("acme", days(date(2026, 4, 1), 49, 10))  # the backfill fills it
     assert run(date(2026, 6, 12), org, config).pending_notices == 0
+    assert len(receiver.texts()) == 1
+
+
+def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
+    history, schema, receiver, json_receiver, engine
+):
+    """Installed in December: the year's crossings and its forecast, recorded quietly during the history
+    load, are told on the first live check as the state now; November's crossings stay suppressed."""
+    org = OrgConfig(conn_id="sb", org="acme", forecast_thresholds=(90.0,), max_gap_days=366)
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON), organisations=(org,))
+    history.limit("acme", date(2026, 1, 1), 900)  # 10,800 a year
+    traffic = days(date(2026, 1, 1), 304, 25) | days(date(2026, 11, 1), 32, 50)  # to 2026-12-02
+    history.days("acme", traffic)
+    with begin(engine, schema) as conn:
+        check(conn, org, date(2026, 1, 1), date(2026, 12, 1), date(2026, 12, 3), ["slack", "json"], history=True)
+    quiet_forecast = [r for r in rows(engine, schema) if r[:2] == ("year", "forecast")]
+    assert [r[4] for r in quiet_forecast] == ["suppressed"]
+    assert receiver.messages == []
+
+    run(date(2026, 12, 2), org, config, today=date(2026, 12, 3))
+    [text] = receiver.texts()
+    lines = text.splitlines()
+    assert lines[1] == (
+        "Where acme stands as of 2026-12-02: reached before monitoring started on 2026-12-02 "
+        "(recorded quietly then, told once now)."
+    )
+    assert "9,200 of 10,800 requests (85.2%) as of 2026-12-02" in text
+    assert "Crossed the 75% threshold on 2026-11-10 (before monitoring started on 2026-12-02; also crossed" in text
+    # The forecast as of the live day (50 a day), not the one made quietly in November.
+    assert "reaches 90% of the limit on 2026-12-13" in text
+    [payload] = json_receiver.messages
+    assert {(a["period"], a["kind"], a["threshold"], a["before_monitoring"]) for a in payload["alerts"]} == {
+        ("year", "actual", 50.0, True),
+        ("year", "actual", 75.0, True),
+        ("year", "forecast", 90.0, False),
+        ("month", "forecast", 90.0, False),  # December's own, new on the live day
+    }
+    recorded = rows(engine, schema)
+    closed = {r[4] for r in recorded if r[0] == "month" and r[2] < date(2026, 12, 1)}
+    assert closed == {"suppressed"}  # ended months: still quiet
+    assert {r[4] for r in recorded if r[0] == "year"} == {"sent"}
+
+    run(date(2026, 12, 3), org, config, today=date(2026, 12, 4))  # told once: nothing new the next day
     assert len(receiver.texts()) == 1

@@ -145,7 +145,7 @@ def test_a_spike_that_continues_is_not_told_again_and_its_end_is(steady_org, his
     assert "Spikes now: none" in text
     with begin(engine, schema) as conn:  # the dashboard marks the spike on its daily chart
         figures = usage_figures(conn, ORG, after, after + timedelta(days=1))
-    assert figures["spikes"] == [{"series": "space 202", "day": str(SPIKE_DAY)}]
+    assert [s.model_dump() for s in figures.spikes] == [{"series": "space 202", "day": str(SPIKE_DAY)}]
     assert re.search(
         rf"  space 202: spike from {SPIKE_DAY}, [\d.]+x its normal, back to normal on {after} \(cleared\)", text
     )

@@ -21,3 +21,67 @@ def test_a_good_or_absent_configuration_passes(tmp_path):
     config.write_text("organisations:\n  - conn_id: acme\n")
     check_config({"STORYBLOK_TRAFFIC_CONFIG": str(config)})
     check_config({})
+
+
+def test_a_long_step_says_how_it_is_doing_and_how_long_it_took(monkeypatch, capsys):
+    import threading
+
+    from include import devstack
+
+    monkeypatch.setattr(devstack, "HEARTBEAT_SECONDS", 0.05)
+    beats = threading.Event()
+    counted = iter(range(1, 100))
+
+    def status() -> str:
+        n = next(counted)
+        if n >= 3:
+            beats.set()
+        return f"{n} of 12 months stored"
+
+    with devstack.step("loading the history 2026-01-01..2026-11-01 (quiet)", status):
+        assert beats.wait(5)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[devstack] loading the history 2026-01-01..2026-11-01 (quiet)"
+    assert lines[1].startswith("[devstack]   ... loading the history 2026-01-01..2026-11-01 (quiet): 0 s, 1 of 12")
+    assert any(", 3 of 12 months stored" in line for line in lines)
+    assert lines[-1].startswith("[devstack]   done in 0 s: loading the history")
+
+
+def test_the_ui_port_and_address_come_from_the_environment(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import json; from include import devstack as d; e = d.base_env(); "
+        "print(json.dumps([d.UI, e['AIRFLOW__API__PORT'], e['AIRFLOW__API__HOST']]))"
+    )
+
+    def seen(**env: str) -> list[str]:
+        clean = {
+            k: v for k, v in os.environ.items() if k not in ("PORT", "HOST", "AIRFLOW__API__PORT", "AIRFLOW__API__HOST")
+        }
+        out = subprocess.run([sys.executable, "-c", probe], env=clean | env, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.splitlines()[-1])
+
+    assert seen() == ["http://localhost:8080", "8080", "127.0.0.1"]  # this machine only, unless asked
+    assert seen(PORT="8099") == ["http://localhost:8099", "8099", "127.0.0.1"]
+    everywhere = "0.0.0.0"  # noqa: S104 (asked for: the network)
+    assert seen(AIRFLOW__API__PORT="8098", HOST=everywhere) == ["http://localhost:8098", "8098", everywhere]
+
+
+def test_the_cli_hint_points_at_the_warehouse_database():
+    from include.devstack import cli_hint
+
+    hint = cli_hint(
+        {
+            "AIRFLOW_CONN_STORYBLOK_WAREHOUSE": "postgres://postgres@127.0.0.1:5544/storyblok",
+            "STORYBLOK_TRAFFIC_CONFIG": "/x/monitor.yaml",
+        }
+    )
+    assert hint.startswith("STORYBLOK_TRAFFIC_CONFIG=/x/monitor.yaml ")
+    assert hint.endswith("storyblok-traffic report --url postgresql+psycopg://postgres@127.0.0.1:5544/storyblok")
+    secret = cli_hint({"AIRFLOW_CONN_STORYBLOK_WAREHOUSE": "postgres://ops:s3cret@db:5432/storyblok"})
+    assert "s3cret" not in secret
+    assert secret.endswith("--url postgresql+psycopg://ops:***@db:5432/storyblok")

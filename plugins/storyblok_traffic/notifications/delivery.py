@@ -20,7 +20,7 @@ from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
 from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, FORECAST, MONITOR_PERIOD, Alert
 from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
-from storyblok_traffic.warehouse import alerts, reads
+from storyblok_traffic.warehouse import alerts, marks, reads
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,14 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         return delivery
     top = _top_spaces(conn, org, pending)
     unknown = _unknown_before(conn, pending)
+    live_since = marks.first_live_day(conn, org.org)
     done = alerts.delivered(conn, pending)
     for channel in channels:
         todo = [a for a in pending if (a.key, channel.name) not in done]
         if not todo:
             continue
-        if _send(channel, alert_message(org.org, org.metric, todo, top, unknown), delivery, org.org, len(todo)):
+        message = alert_message(org.org, org.metric, todo, top, unknown, live_since)
+        if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.key, channel.name) for a in todo}
             delivery.sent[channel.name] = [_label(a) for a in todo]

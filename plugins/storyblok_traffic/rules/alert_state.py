@@ -12,6 +12,11 @@ series (``ORG_SERIES`` or ``space <id>``), one row per series whose episodes are
 sequence, so a replay recognises an episode it told before; a new space's notice (period
 ``new space <id>``) ends without a notice of its own on a later day that the space is not new, so
 a space that falls silent and comes back is told again.
+
+An alarm recorded quietly (``suppressed``: during a history load, or before the lookback) whose
+period is still open is the state the user is in now: the first live run that still sees it in
+alarm makes it due, once, with the run's figures (a forecast recomputed as of that day). Alarms of
+periods that have ended are no longer observed, so they stay suppressed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ MONITOR_PERIOD = "monitor"  # the pseudo-period of the watchdog's alarm; its sta
 NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without any
 ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
 CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
+# Kinds whose quietly recorded alarm is told on the first live run that still sees it (the state now).
+TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE)
 
 
 def space_series(space_id: str, new: bool = False) -> str:
@@ -91,6 +98,8 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     """The row after a run for ``day`` saw ``seen``; None when nothing changes. ``quiet``: older than the lookback."""
     if row is None:
         return _raised(seen, day, quiet, seq=1) if seen.in_alarm else None
+    if _told_now(row, seen, day, quiet):
+        return _current(row, seen, day)
     if seen.crossed_on is not None and _earlier_start(row, seen):
         # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
         return replace(row, crossed_on=seen.crossed_on)
@@ -122,6 +131,34 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
         )
     # Never announced (pending or suppressed), or its end is not to be told: it ends quietly.
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
+
+
+def _told_now(row: Alert, seen: Observation, day: date, quiet: bool) -> bool:
+    """A quietly recorded alarm, still in alarm on a live run for a day not older than the row."""
+    return (
+        not quiet
+        and row.status == SUPPRESSED
+        and row.notice == ALARM
+        and seen.in_alarm
+        and seen.kind in TOLD_WHEN_LIVE
+        and day >= row.evaluated_on
+    )
+
+
+def _current(row: Alert, seen: Observation, day: date) -> Alert:
+    """The quiet alarm as it stands on ``day``, due: a crossing keeps its (earliest) day, a forecast is remade."""
+    crossed_on = day if seen.kind == FORECAST else min(row.crossed_on, seen.crossed_on or row.crossed_on)
+    return replace(
+        row,
+        status=PENDING,
+        crossed_on=crossed_on,
+        as_of=day,
+        usage=seen.usage,
+        usage_limit=seen.usage_limit,
+        projected_on=seen.projected_on,
+        evaluated_on=day,
+        detail=seen.detail or row.detail,
+    )
 
 
 def _earlier_start(row: Alert, seen: Observation) -> bool:

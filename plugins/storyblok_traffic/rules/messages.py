@@ -52,16 +52,29 @@ def _order(alert: Alert) -> tuple[int, int, float]:
 
 
 def alert_message(
-    org: str, metric: str, alerts: Sequence[Alert], top: TopSpaces, unknown: UnknownBefore | None = None
+    org: str,
+    metric: str,
+    alerts: Sequence[Alert],
+    top: TopSpaces,
+    unknown: UnknownBefore | None = None,
+    live_since: date | None = None,
 ) -> Message:
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
 
     ``unknown``: a crossing with days missing before it is told as "by" that day, never "on" it.
+    ``live_since``: the first day checked live; a crossing before it is told as the state now.
     """
     unknown = unknown or {}
     ordered = sorted(alerts, key=_order)
     groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
-    lines = [_line(g[0], g[1:], metric, unknown) for g in groups]
+    lines = [_line(g[0], g[1:], metric, unknown, live_since) for g in groups]
+    earlier = [a for a in ordered if _before_monitoring(a, live_since)]
+    if earlier:
+        lines.insert(
+            0,
+            f"Where {org} stands as of {max(a.as_of for a in ordered)}: reached before monitoring started on "
+            f"{live_since} (recorded quietly then, told once now).",
+        )
     shown: set[tuple[str, date]] = set()
     starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
     for group in groups:
@@ -81,7 +94,9 @@ def alert_message(
             "org": org,
             "metric": metric,
             "subject": subject,
-            "alerts": [_fields(a, top.get((a.period, a.period_start), ()), unknown.get(a.key, 0)) for a in ordered],
+            "alerts": [
+                _fields(a, top.get((a.period, a.period_start), ()), unknown.get(a.key, 0), live_since) for a in ordered
+            ],
         },
     )
 
@@ -111,7 +126,19 @@ def _subject(org: str, head: Alert) -> str:
     return f"Storyblok traffic: {org} has used {_pct(head)} of its {adjective} limit"
 
 
-def _line(head: Alert, others: Sequence[Alert], metric: str, unknown: UnknownBefore) -> str:
+def _before_monitoring(alert: Alert, live_since: date | None) -> bool:
+    """A crossing (or a data gap) that began before the first live check: told late, as the state now."""
+    return (
+        live_since is not None
+        and alert.notice != CLEAR
+        and alert.kind in (ACTUAL, NO_DATA)
+        and alert.crossed_on < live_since
+    )
+
+
+def _line(
+    head: Alert, others: Sequence[Alert], metric: str, unknown: UnknownBefore, live_since: date | None = None
+) -> str:
     adjective = ADJECTIVE.get(head.period, head.period)
     used = f"{head.usage:,} of {head.usage_limit:,} {metric} ({_pct(head)})"
     if head.kind == SILENT:
@@ -139,6 +166,8 @@ def _line(head: Alert, others: Sequence[Alert], metric: str, unknown: UnknownBef
             f"the limit on {head.projected_on}, before {period} ends; {used} as of {head.as_of}."
         )
     asides = []
+    if _before_monitoring(head, live_since):
+        asides.append(f"before monitoring started on {live_since}")
     if missing := unknown.get(head.key, 0):
         asides.append(f"{missing} earlier day(s) not stored yet")
     if others:
@@ -185,7 +214,9 @@ def _spaces(spaces: Sequence[tuple[str, int]], total: int) -> str:
     return ", ".join(f"{space} ({used * 100 / total:.1f}%)" if total else space for space, used in spaces)
 
 
-def _fields(alert: Alert, spaces: Sequence[tuple[str, int]], unknown_before: int) -> dict[str, Any]:
+def _fields(
+    alert: Alert, spaces: Sequence[tuple[str, int]], unknown_before: int, live_since: date | None
+) -> dict[str, Any]:
     def iso(value: date | None) -> str | None:
         return None if value is None or value == NEVER else value.isoformat()
 
@@ -204,6 +235,7 @@ def _fields(alert: Alert, spaces: Sequence[tuple[str, int]], unknown_before: int
         "forecast_date": iso(alert.projected_on),
         "detail": None if alert.kind == SPIKE else alert.detail,  # a spike's figures are in "spike"
         "days_missing_before": unknown_before,  # > 0: crossed_on is the day it was known by, not when
+        "before_monitoring": _before_monitoring(alert, live_since),  # reached before the first live check
         "spike": spike_lines.fields(alert) if alert.kind == SPIKE else None,
         "top_spaces": [
             {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}

@@ -2,7 +2,8 @@
 
 A plugin's app is not behind Airflow's authentication by itself: every route asks for Airflow's
 user (``GetUserDep``: a Bearer token or the UI's cookie, else 401) and for read access to the
-organisation's DAG (else 403).
+organisation's DAG (else 403); so does the OpenAPI document. FastAPI's docs page is off (it loads
+its assets from a CDN). Every error is ``{"detail": "<sentence>"}``, as the document declares.
 """
 
 from __future__ import annotations
@@ -16,49 +17,93 @@ from typing import Annotated, Any
 
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from storyblok_traffic.config import OrgConfig, load_config
+from storyblok_traffic.ui.models import Error, Usage
 
 PAGE = Path(__file__).with_name("page.html")
+# Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits). What a
+# pattern cannot say (a day a month lacks, a day not before today) is a 422 naming the parameter.
+DAY = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error, "description": "no logged-in Airflow user (a Bearer token or the UI's cookie)"},
+    403: {"model": Error, "description": "no read access to the organisation's DAG"},
+    404: {"model": Error, "description": "the organisation is not monitored, or has no stored traffic"},
+    422: {"model": Error, "description": "a parameter is missing or malformed, or a day is out of range"},
+}
 
 app = FastAPI(
     title="Storyblok usage",
     description="Usage of each monitored Storyblok organisation against its limits, as `check_usage` computes it.",
+    openapi_url=None,  # served below, behind the login
+    docs_url=None,
+    redoc_url=None,
 )
 
 
-@app.get("/api/usage", summary="Usage of one organisation as of a day")
+@app.exception_handler(RequestValidationError)
+def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's list of errors, as one sentence per parameter, in the body every other error has."""
+    said = []
+    for e in error.errors():
+        where = ".".join(str(part) for part in e.get("loc", ())[1:]) or "request"
+        said.append(f"{where}: {e.get('msg', 'invalid')}")
+    return JSONResponse({"detail": "; ".join(said)}, status_code=422)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi(user: GetUserDep) -> JSONResponse:
+    return JSONResponse(app.openapi())
+
+
+def _day_query(description: str, alias: str | None = None) -> Any:
+    return Query(alias=alias, description=f"{description} (YYYY-MM-DD)", pattern=DAY, examples=["2026-11-30"])
+
+
+@app.get("/api/usage", summary="Usage of one organisation as of a day", response_model=Usage, responses=ERRORS)
 def usage(
     user: GetUserDep,
     org: Annotated[str, Query(description="the organisation (as stored; one per configured DAG)")],
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD, before today; default: the newest stored day")] = None,
-) -> dict[str, Any]:
+    as_of: Annotated[str | None, _day_query("before today; default: the newest stored day")] = None,
+) -> Usage:
     from storyblok_traffic.ui.figures import newest_day, usage_figures
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     organisation, config = _readable(user, org)
     today = datetime.now(UTC).date()
-    _past("as_of", as_of, today)
+    day = _past("as_of", _day("as_of", as_of), today) if as_of is not None else None
     with warehouse_transaction(config.warehouse) as conn:
-        day = as_of or newest_day(conn, organisation.org)
+        day = day or newest_day(conn, organisation.org)
         if day is None:
             raise HTTPException(404, f"org {org!r} has no stored traffic yet")
         return usage_figures(conn, organisation, day, today)
 
 
-@app.get("/api/usage.csv", summary="The organisation's daily rows as CSV", response_class=Response)
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "day,requests,bytes", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@app.get(
+    "/api/usage.csv",
+    summary="The organisation's daily rows as CSV",
+    response_class=Response,
+    responses=CSV | ERRORS,
+)
 def usage_csv(
     user: GetUserDep,
     org: Annotated[str, Query(description="the organisation")],
-    first: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD")],
-    last: Annotated[date, Query(alias="to", description="last day, YYYY-MM-DD, before today")],
+    from_: Annotated[str, _day_query("first day", alias="from")],
+    to: Annotated[str, _day_query("last day, before today")],
 ) -> Response:
     from storyblok_traffic.ui.figures import daily_rows
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     organisation, config = _readable(user, org)
-    _past("to", last, datetime.now(UTC).date())
+    first = _day("from", from_)
+    last = _past("to", _day("to", to), datetime.now(UTC).date())
     if last < first:
         raise HTTPException(422, f"to {last} is before from {first}")
     with warehouse_transaction(config.warehouse) as conn:
@@ -139,6 +184,15 @@ def _readable(user: Any, org: str) -> tuple[OrgConfig, Any]:
     return organisation, config
 
 
-def _past(name: str, day: date | None, today: date) -> None:
-    if day is not None and day >= today:
-        raise HTTPException(422, f"{name} {day} must be before today ({today} UTC): today's traffic is not complete")
+def _day(name: str, value: str) -> date:
+    """A query's day (its pattern checked): a real calendar day, else a 422 naming the parameter."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {value!r} is not a calendar day (YYYY-MM-DD)") from None
+
+
+def _past(name: str, day: date, today: date) -> date:
+    if day >= today:
+        raise HTTPException(422, f"{name}: {day} must be before today ({today} UTC): today's traffic is not complete")
+    return day

@@ -7,24 +7,39 @@ reports them; the rest is plain reads: top spaces, the daily rows, the alert his
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import evaluate
-from storyblok_traffic.payloads import PeriodSummary
-from storyblok_traffic.rules.alert_state import SPIKE
+from storyblok_traffic.payloads import Evaluation, PeriodSummary
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    ALARM,
+    CLEARED,
+    FORECAST,
+    NEVER,
+    NO_DATA,
+    PENDING,
+    SENT,
+    SPIKE,
+    SUPPRESSED,
+    Alert,
+)
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.tables import org_traffic_daily
 
 DAILY_DAYS = 90
+Group = Literal["open", "told", "quiet"]
 
 
-def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) -> dict[str, Any]:
+def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) -> m.Usage:
     """The ``/api/usage`` document (dates as ISO strings)."""
     evaluation = evaluate(
         conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None, record=False
@@ -36,43 +51,128 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
     channels: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for key, channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
         channels[key].append(channel)
-    return {
-        "org": org.org,
-        "as_of": as_of.isoformat(),
-        "metric": org.metric,
-        "newest_day": _iso(evaluation.newest_day),
-        "periods": [_period(p, as_of) for p in evaluation.periods],
-        "top_spaces": top_spaces(conn, org, month.start, as_of),
-        "daily": daily_rows(conn, org.org, first, as_of),
-        "daily_by_space": daily_by_space(conn, org, recent, as_of),
-        "spikes": [
-            {"series": series, "day": day.isoformat()}
+    rows = alert_rows(history, channels, as_of, evaluation.newest_day)
+    spaces, change = top_spaces(conn, org, month.start, as_of)
+    return m.Usage(
+        org=org.org,
+        as_of=as_of.isoformat(),
+        metric=org.metric,
+        newest_day=_iso(evaluation.newest_day),
+        periods=[_period(p, as_of) for p in evaluation.periods],
+        previous_periods=previous_periods(conn, org, as_of, today),
+        top_spaces=spaces,
+        top_spaces_change=change,
+        daily=[m.DailyRow(**row) for row in daily_rows(conn, org.org, first, as_of)],
+        daily_by_space=daily_by_space(conn, org, recent, as_of),
+        spikes=[
+            m.Spike(series=series, day=day.isoformat())
             for series, day in alerts.episode_starts(conn, org.org, SPIKE, recent, as_of)
         ],
-        "alerts": [_alert(a, channels[a.key]) for a in history],
-        "reconciliation": _reconciliation(evaluation),
-        "notes": list(evaluation.all_notes()),
-    }
+        alerts=rows,
+        open_alerts=sum(1 for r in rows if r.group == "open"),
+        reconciliation=_reconciliation(evaluation),
+        notes=list(evaluation.all_notes()),
+    )
 
 
-def top_spaces(conn: Connection, org: OrgConfig, first: date, last: date) -> list[dict[str, Any]]:
-    """The month's top spaces: usage, share of the organisation's, change against the same days a month before."""
+# A change over fewer days than a week compares different weekdays: it says more about them than the space.
+MIN_COMPARED_DAYS = 7
+
+
+def top_spaces(
+    conn: Connection, org: OrgConfig, first: date, last: date
+) -> tuple[list[m.TopSpace], m.Comparison | None]:
+    """The month's top spaces: usage, share of the organisation's, and, from a week into the month, the
+    change against the same number of days at the same offset into the month before."""
     top = reads.top_spaces(conn, org.org, first, last, org.metric, count=10)
     total = sum(amount for _, amount in reads.daily_usage(conn, org.org, first, last, org.metric)) or 1
-    before = window_of("month", first - timedelta(days=1), org.year_start).start
-    earlier = dict(reads.top_spaces(conn, org.org, before, before + (last - first), org.metric, count=1000))
+    before = window_of("month", first - timedelta(days=1), org.year_start)
+    days = min((last - first).days + 1, before.days)
+    earlier: dict[str, int] = {}
+    change = None
+    if days >= MIN_COMPARED_DAYS:
+        until = before.start + timedelta(days=days - 1)
+        earlier = dict(reads.top_spaces(conn, org.org, before.start, until, org.metric, count=1000))
+        label = f"{before.start:%B}"
+        change = m.Comparison(days=days, text=f"first {days} days vs the same {days} days of {label}")
     return [
-        {
-            "space_id": space,
-            "usage": used,
-            "share": round(used * 100 / total, 1),
-            "change_pct": round((used - earlier[space]) * 100 / earlier[space], 1) if earlier.get(space) else None,
-        }
+        m.TopSpace(
+            space_id=space,
+            usage=used,
+            share=round(used * 100 / total, 1),
+            change_pct=round((used - earlier[space]) * 100 / earlier[space], 1) if earlier.get(space) else None,
+        )
         for space, used in top
-    ]
+    ], change
 
 
-def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> dict[str, Any]:
+def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date) -> list[m.ClosedPeriod]:
+    """The month just closed (and, in a contract year's first month, the year just closed), as they ended."""
+    month = window_of("month", as_of, org.year_start)
+    year = window_of("year", as_of, org.year_start)
+    wanted = [("month", month.start - timedelta(days=1))]
+    if month.start == year.start:
+        wanted.append(("year", year.start - timedelta(days=1)))
+    closed = []
+    for period, last in wanted:
+        if reads.newest_day(conn, org.org, last) is None:
+            continue  # nothing stored then: nothing to tell
+        ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None, record=False)
+        summary = next((p for p in ended.periods if p.period == period), None)
+        if summary is not None:
+            closed.append(_closed(summary, conn, org))
+    return closed
+
+
+def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPeriod:
+    crossed = None
+    if p.limit > 0 and p.usage >= p.limit:
+        total = 0
+        for day, amount in reads.daily_usage(conn, org.org, p.start, p.last, org.metric):
+            total += amount
+            if total >= p.limit:
+                crossed = day.isoformat()
+                break
+    return m.ClosedPeriod(
+        **_figures(p), overage=max(0, p.usage - p.limit) if p.limit > 0 else 0, limit_crossed_on=crossed
+    )
+
+
+def alert_rows(
+    history: Sequence[Alert], channels: Mapping[tuple[Any, ...], list[str]], as_of: date, newest: date | None
+) -> list[m.AlertRow]:
+    """Every alert row: what is open now (most urgent first), then what was told and then what was
+    recorded quietly (each newest first)."""
+    grouped = [(a, _group(a, as_of, newest, bool(channels.get(a.key)))) for a in history]
+    urgency = {ACTUAL: 0, SPIKE: 1, FORECAST: 2, NO_DATA: 3}
+
+    def order(item: tuple[Alert, str]) -> tuple[object, ...]:
+        a, group = item
+        if group == "open":
+            return (0, urgency.get(a.kind, 4), a.period != "year", -a.threshold_pct)
+        return (1 if group == "told" else 2, -a.crossed_on.toordinal(), a.period, -a.threshold_pct)
+
+    return [_alert(a, channels.get(a.key, []), group) for a, group in sorted(grouped, key=order)]
+
+
+def _group(a: Alert, as_of: date, newest: date | None, delivered: bool) -> Group:
+    if a.status == PENDING or (a.notice == ALARM and a.status == SENT and _still_open(a, as_of, newest)):
+        return "open"
+    if a.status == SUPPRESSED or (a.status == CLEARED and not delivered):
+        return "quiet"
+    return "told"
+
+
+def _still_open(a: Alert, as_of: date, newest: date | None) -> bool:
+    """An alarm told that still holds on ``as_of``: its period has not ended (a no-data alarm: no newer data)."""
+    if a.kind == NO_DATA:
+        return newest is None or a.period_start >= newest
+    if a.period_end is None:  # spikes and the watchdog: in alarm until their clear
+        return True
+    return a.period_end >= as_of
+
+
+def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
     """Each day of ``first``..``last``: the top spaces' amounts and the rest of the organisation's."""
     spaces = [space for space, _ in reads.top_spaces(conn, org.org, first, last, org.metric, count=count)]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -83,7 +183,7 @@ def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, co
     rest = [0] * len(days)
     for day, amount in reads.daily_usage(conn, org.org, first, last, org.metric):
         rest[index[day]] = amount - sum(series[space][index[day]] for space in spaces)
-    return {"days": [d.isoformat() for d in days], "spaces": series, "rest": rest}
+    return m.DailyBySpace(days=[d.isoformat() for d in days], spaces=series, rest=rest)
 
 
 def daily_rows(conn: Connection, org: str, first: date, last: date) -> list[dict[str, Any]]:
@@ -98,10 +198,23 @@ def newest_day(conn: Connection, org: str) -> date | None:
     return reads.newest_day(conn, org, date.max)
 
 
-def _period(p: PeriodSummary, as_of: date) -> dict[str, Any]:
+def _period(p: PeriodSummary, as_of: date) -> m.Period:
     forecast = None
     if p.forecast is not None:
-        forecast = {"usage_at_end": p.forecast.projected_usage, "crossing_day": _iso(p.forecast.crossings.get("100%"))}
+        forecast = m.Forecast(
+            usage_at_end=p.forecast.projected_usage, crossing_day=_iso(p.forecast.crossings.get("100%"))
+        )
+    return m.Period(
+        **_figures(p),
+        # Days of the period up to the as-of day that are not stored: the figures undercount by them.
+        days_missing=(min(as_of, p.last) - p.start).days + 1 - p.days_with_data,
+        thresholds=list(p.thresholds),
+        forecast=forecast,
+    )
+
+
+def _figures(p: PeriodSummary) -> dict[str, Any]:
+    """What an open period and a closed one both show."""
     return {
         "period": p.period,
         "start": p.start.isoformat(),
@@ -111,39 +224,38 @@ def _period(p: PeriodSummary, as_of: date) -> dict[str, Any]:
         "percent": p.percent,
         "days_stored": p.days_with_data,
         "days_in_period": (p.last - p.start).days + 1,
-        # Days of the period up to the as-of day that are not stored: the figures undercount by them.
-        "days_missing": (min(as_of, p.last) - p.start).days + 1 - p.days_with_data,
-        "thresholds": list(p.thresholds),
-        "forecast": forecast,
     }
 
 
-def _reconciliation(evaluation: Any) -> dict[str, Any] | None:
+def _reconciliation(evaluation: Evaluation) -> m.Reconciliation | None:
     r = evaluation.reconciliation
     if r is None:
         return None
-    return {
-        "reported": r.reported,
-        "stored_requests": r.stored_requests,
-        "stored_bytes": r.stored_bytes,
-        "matches": r.matches,
-        "year_start": r.year_start.isoformat(),
-        "missing_days": r.missing_days,
-        "difference_pct": r.difference_pct,
-    }
+    return m.Reconciliation(
+        reported=r.reported,
+        stored_requests=r.stored_requests,
+        stored_bytes=r.stored_bytes,
+        matches=r.matches,
+        year_start=r.year_start.isoformat(),
+        missing_days=r.missing_days,
+        difference_pct=r.difference_pct,
+    )
 
 
-def _alert(a: Any, channels: list[str]) -> dict[str, Any]:
-    return {
-        "period": a.period,
-        "period_start": a.period_start.isoformat(),
-        "kind": a.kind,
-        "threshold": a.threshold_pct,
-        "status": a.status,
-        "crossed_on": a.crossed_on.isoformat(),
-        "projected_on": _iso(a.projected_on),
-        "channels_delivered": channels,
-    }
+def _alert(a: Alert, channels: list[str], group: Group) -> m.AlertRow:
+    # A spike's (or a new space's) period is its series: its start is the episode's first day.
+    start = a.crossed_on if a.kind == SPIKE else (None if a.period_start == NEVER else a.period_start)
+    return m.AlertRow(
+        period=a.period,
+        period_start=_iso(start),
+        kind=a.kind,
+        threshold=a.threshold_pct,
+        status=a.status,  # type: ignore[arg-type]
+        crossed_on=a.crossed_on.isoformat(),
+        projected_on=_iso(a.projected_on),
+        channels_delivered=channels,
+        group=group,
+    )
 
 
 def _iso(value: date | None) -> str | None:

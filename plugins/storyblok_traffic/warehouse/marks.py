@@ -26,6 +26,17 @@ def checked_through(conn: Connection, org: str) -> date | None:
     return conn.scalar(select(func.max(c.day)).where(c.org == org))
 
 
+def first_live_day(conn: Connection, org: str) -> date | None:
+    """The first day checked live (not quiet) after days checked quietly (a history load, old days):
+    when monitoring started, for the notices of what was recorded before. None without quiet days."""
+    c = checked_days.c
+    live = conn.scalar(select(func.min(c.day)).where(c.org == org, c.quiet.is_(False)))
+    if live is None:
+        return None
+    quiet_before = conn.scalar(select(func.count()).where(c.org == org, c.quiet.is_(True), c.day < live))
+    return live if quiet_before else None
+
+
 def checked(conn: Connection, org: str, days: Iterable[date]) -> dict[date, bool]:
     """Which of ``days`` were checked, with their quiet flag."""
     c = checked_days.c

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,6 +25,9 @@ from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.tasks import check_usage
 from tests.integration.test_history import daily_runs
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 TODAY = datetime.now(UTC).date()
 FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=1)
@@ -44,15 +48,18 @@ def api_server(airflow_db, simulator, storyblok_conn, warehouse_conn, receiver, 
     config.write_text(f"warehouse_schema: {schema}\n")
     daily_runs(OrgConfig(), MonitorConfig(warehouse_schema=schema), FIRST, LAST)
     passwords = tmp_path / "passwords.json"
-    passwords.write_text(json.dumps({"alice": "alice-password"}))
+    passwords.write_text(json.dumps({"alice": "alice-password", "root": "root-password"}))
     port = free_port()
     env = os.environ | {
         "STORYBLOK_TRAFFIC_CONFIG": str(config),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "alice:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "alice:viewer,root:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the UI's Test button
         "PYTHONWARNINGS": QUIET_PATHSPEC,
     }
     airflow = str(Path(sys.executable).with_name("airflow"))
+    # The DAG files parsed as the dag-processor would, so that their import errors (if any) are in the database.
+    subprocess.run([airflow, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
     log = (tmp_path / "api-server.log").open("w")
     command = [airflow, "api-server", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -79,6 +86,81 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def test_a_fresh_install_shows_no_import_error_and_its_test_button_works(api_server, simulator):
+    """The plugin registers once however it is installed, and the DAG files import cleanly, as the API
+    server reports them to the UI's home page (its red "Plugin Import Error" badge). A Storyblok
+    connection saved through the UI's form passes its Test button; one with a wrong token fails it
+    with the 401 hint. (One API server for both: each start costs CI half a minute.)"""
+    import requests
+    from playwright.sync_api import sync_playwright
+
+    login = requests.post(
+        f"{api_server}/auth/token", json={"username": "root", "password": "root-password"}, timeout=30
+    )
+    assert login.status_code in (200, 201), login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    plugins = requests.get(f"{api_server}/api/v2/plugins", headers=headers, timeout=30).json()
+    assert [p["name"] for p in plugins["plugins"]].count("storyblok_usage") == 1
+    plugin_errors = requests.get(f"{api_server}/api/v2/plugins/importErrors", headers=headers, timeout=30)
+    assert plugin_errors.status_code == 200, plugin_errors.text
+    assert plugin_errors.json()["import_errors"] == []
+    dag_errors = requests.get(f"{api_server}/api/v2/importErrors", headers=headers, timeout=30)
+    assert dag_errors.status_code == 200, dag_errors.text
+    assert dag_errors.json()["import_errors"] == []
+    dags = requests.get(f"{api_server}/api/v2/dags", headers=headers, timeout=30).json()
+    assert {d["dag_id"] for d in dags["dags"]} >= {"storyblok_traffic", "storyblok_traffic_backfill"}
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        _log_in(page, api_server, "root", "root-password")
+        tested: dict[str, dict[str, Any]] = {}
+        for conn_id, secret in (("sb_ui", simulator.settings.token), ("sb_wrong", "not-the-token")):
+            page.goto(f"{api_server}/connections")
+            page.get_by_role("button", name="Add Connection").click()
+            form = page.get_by_role("dialog")
+            form.locator("input").first.fill(conn_id)
+            form.get_by_text("Select Connection Type").click(force=True)  # a combobox: type and pick
+            page.keyboard.type("Storyblok")
+            page.keyboard.press("Enter")
+            form.get_by_placeholder("leave empty to use").fill(simulator.url)
+            form.get_by_placeholder("personal access token").fill(secret)
+            form.get_by_role("button", name="Save").click()
+            button = page.get_by_role("row").filter(has_text=conn_id).get_by_role("button", name="Test Connection")
+            with page.expect_response("**/api/v2/connections/test") as answer:
+                button.click()
+            sent = answer.value.request.post_data_json or {}
+            # The UI marks the outcome on the button: green for a working connection, red otherwise.
+            page.wait_for_timeout(500)
+            tested[conn_id] = {
+                "sent": (sent["port"], sent["password"]),
+                "status": answer.value.status,
+                "body": answer.value.json(),
+                "colour": button.locator("svg").get_attribute("color"),
+            }
+        browser.close()
+    # What the UI sends: the hidden port as 0 and the token masked; the stored token is what is tested.
+    good, wrong = tested["sb_ui"], tested["sb_wrong"]
+    assert good["sent"] == (0, "***")
+    assert good["status"] == 200, tested
+    assert good["body"]["status"] is True, tested
+    assert good["body"]["message"].startswith(f"Connected to Storyblok at {simulator.url}")
+    assert good["colour"] == "green"
+    assert wrong["status"] == 200, tested
+    assert wrong["body"]["status"] is False
+    assert "401 Unauthorized" in wrong["body"]["message"]
+    assert "check the password of the connection" in wrong["body"]["message"]
+    assert wrong["colour"] == "red"
+
+
+def _log_in(page: Page, url: str, user: str, password: str) -> None:
+    page.goto(f"{url}/auth/login?next=/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda current: "/auth/login" not in current, timeout=30_000)
+
+
 def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
     from playwright.sync_api import sync_playwright
 
@@ -91,11 +173,7 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{api_server}/auth/login?next=/")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", "alice-password")
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/auth/login" not in url, timeout=30_000)
+        _log_in(page, api_server, "alice", "alice-password")
         page.get_by_role("button", name="Browse").click()
         page.get_by_role("menuitem", name="Storyblok usage").click()
         page.wait_for_url("**/plugin/storyblok-usage", timeout=30_000)
@@ -105,12 +183,31 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         assert frame.locator(".main-svg").count() >= 3  # the year, the month, the daily bars
         shown = frame.locator("[data-period=year]").get_attribute("data-percent")
         missing = frame.locator("#missing").get_attribute("data-missing")
+        open_card = frame.locator("#open-alerts").inner_text()
+        open_rows = frame.locator("#alerts tr[data-group=open]").count()
+        period_starts = frame.locator("#alerts").inner_text() + frame.locator("#quiet").inner_text()
+        closed = frame.locator("[data-closed=month]").count()
+        address = page.url
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
-        page.evaluate("localStorage.setItem('theme', 'dark')")  # the UI's own setting for dark mode
-        page.reload()
-        frame.locator("html.dark body[data-loaded=true]").wait_for(timeout=60_000)
+        # The UI switched to dark while the page is open (User > Appearance): the page follows, no reload.
+        page.evaluate("localStorage.setItem('theme', 'dark'); document.documentElement.classList.add('dark')")
+        frame.locator("html.dark body[data-loaded=true]").wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage-dark.png"))
+        # The view's address is shareable: opened again, it shows the same organisation and day.
+        earlier = str(LAST - timedelta(days=3))
+        frame.locator("#as_of").fill(earlier)
+        frame.locator("#as_of").dispatch_event("change")
+        page.wait_for_url(f"**as_of={earlier}**", timeout=30_000)
+        shared = page.url
+        page.goto(shared)
+        page.frame_locator("iframe").locator("body[data-loaded=true]").wait_for(timeout=60_000)
+        reopened = page.frame_locator("iframe").locator("#as_of").input_value()
         browser.close()
+    assert "org=storyblok_default" in address
+    assert reopened == earlier
+    assert int(open_card) == open_rows  # the card counts the rows it summarises
+    assert "1970-01-01" not in period_starts
+    assert closed == 1  # the month just closed is on the page
     assert shown is not None
     assert float(shown) == year.percent
     assert missing is not None

@@ -43,8 +43,35 @@ def test_entering_alarm_is_due_unless_quiet():
 
 
 def test_staying_in_alarm_changes_nothing():
-    for status in (st.PENDING, st.SENT, st.SUPPRESSED):
+    for status in (st.PENDING, st.SENT):
         assert st.next_state(replace(raised(), status=status), seen(True), DAY, quiet=False) is None
+    # Quiet days keep a quiet alarm quiet.
+    assert st.next_state(raised(quiet=True), seen(True), DAY.replace(day=11), quiet=True) is None
+
+
+def test_a_quiet_alarm_of_an_open_period_is_told_once_on_the_first_live_day():
+    quiet = raised(quiet=True)  # crossed on 06-09, recorded during history
+    live = replace(seen(True), usage=700, crossed_on=date(2026, 6, 9))
+    told = st.next_state(quiet, live, DAY.replace(day=20), quiet=False)
+    assert told is not None
+    assert (told.status, told.notice, told.notice_seq) == (st.PENDING, st.ALARM, 1)
+    assert (told.crossed_on, told.as_of, told.usage) == (date(2026, 6, 9), DAY.replace(day=20), 700)
+    # Once told (sent), later live days change nothing.
+    assert st.next_state(replace(told, status=st.SENT), live, DAY.replace(day=21), quiet=False) is None
+    # A rerun of a day older than the quiet row does not tell it.
+    assert st.next_state(quiet, live, DAY.replace(day=1), quiet=False) is None
+
+
+def test_a_quiet_forecast_is_remade_as_of_the_live_day():
+    made = st.next_state(None, replace(seen(True, st.FORECAST), projected_on=date(2026, 12, 31)), DAY, quiet=True)
+    assert made is not None
+    assert made.status == st.SUPPRESSED
+    now = replace(seen(True, st.FORECAST), projected_on=date(2026, 12, 24))
+    told = st.next_state(made, now, date(2026, 12, 2), quiet=False)
+    assert told is not None
+    assert (told.status, told.crossed_on, told.projected_on) == (st.PENDING, date(2026, 12, 2), date(2026, 12, 24))
+    # A forecast that no longer reaches its threshold stays quiet (it is not the state now).
+    assert st.next_state(made, seen(False, st.FORECAST), date(2026, 12, 2), quiet=False) is None
 
 
 def test_leaving_a_notified_alarm_sends_one_clear_notice():

@@ -104,3 +104,31 @@ def test_top_spaces_say_which_month_when_two_are_in_one_message():
     assert "Top spaces in the month from 2026-10-01: a (55.6%)." in text
     assert "Top spaces in the month from 2026-11-01: b (44.4%)." in text
     assert "Top spaces this month: a" in alert_message("acme", "requests", [october], top).text
+
+
+def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
+    year = alert(
+        period="year",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        threshold_pct=90.0,
+        crossed_on=date(2026, 11, 23),
+        as_of=date(2026, 12, 2),
+        usage=928,
+        usage_limit=1000,
+    )
+    forecast = replace(
+        year, kind=st.FORECAST, threshold_pct=100.0, crossed_on=date(2026, 12, 2), projected_on=date(2026, 12, 24)
+    )
+    message = alert_message("acme", "requests", [year, forecast], {}, live_since=date(2026, 11, 29))
+    lines = message.text.splitlines()
+    assert lines[1] == (
+        "Where acme stands as of 2026-12-02: reached before monitoring started on 2026-11-29 "
+        "(recorded quietly then, told once now)."
+    )
+    assert "Crossed the 90% threshold on 2026-11-23 (before monitoring started on 2026-11-29)." in lines[2]
+    assert "reaches 100% of the limit on 2026-12-24" in lines[3]
+    assert [a["before_monitoring"] for a in message.data["alerts"]] == [True, False]
+    # A crossing after monitoring started reads as before.
+    plain = alert_message("acme", "requests", [year], {}, live_since=date(2026, 11, 1)).text
+    assert "monitoring" not in plain
