@@ -56,6 +56,7 @@ def step(what: str, status: Callable[[], str] = lambda: "") -> Iterator[None]:
     """One long step: a line when it starts, one every HEARTBEAT_SECONDS while it runs (with ``status``),
     and its own duration when it ends."""
     say(what)
+    short = what.split(" (")[0]  # the step without its asides, for the lines that follow
     started = time.monotonic()
     done = threading.Event()
 
@@ -65,7 +66,7 @@ def step(what: str, status: Callable[[], str] = lambda: "") -> Iterator[None]:
                 now = status()
             except Exception as err:  # a status read must never stop the step it reports on
                 now = f"status unknown: {type(err).__name__}"
-            say(f"  ... {what.split(':')[0]}: {time.monotonic() - started:.0f} s{f', {now}' if now else ''}")
+            say(f"  ... {short}: {time.monotonic() - started:.0f} s{f', {now}' if now else ''}")
 
     beater = threading.Thread(target=beat, daemon=True)
     beater.start()
@@ -74,7 +75,7 @@ def step(what: str, status: Callable[[], str] = lambda: "") -> Iterator[None]:
     finally:
         done.set()
         beater.join()
-    say(f"  done in {time.monotonic() - started:.0f} s: {what.split(':')[0]}")
+    say(f"  done in {time.monotonic() - started:.0f} s: {short}")
 
 
 def base_env() -> dict[str, str]:

@@ -42,7 +42,7 @@ def test_a_long_step_says_how_it_is_doing_and_how_long_it_took(monkeypatch, caps
         assert beats.wait(5)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "[devstack] loading the history 2026-01-01..2026-11-01 (quiet)"
-    assert lines[1].startswith("[devstack]   ... loading the history 2026-01-01..2026-11-01 (quiet): 0 s, 1 of 12")
+    assert lines[1].startswith("[devstack]   ... loading the history 2026-01-01..2026-11-01: 0 s, 1 of 12")
     assert any(", 3 of 12 months stored" in line for line in lines)
     assert lines[-1].startswith("[devstack]   done in 0 s: loading the history")
 
