@@ -153,6 +153,24 @@ def test_a_fresh_install_shows_no_import_error_and_its_test_button_works(api_ser
     assert wrong["colour"] == "red"
 
 
+def _clipped(page: Page, size: tuple[int, int]) -> list[str]:
+    """The chart labels (thresholds, spikes) that reach outside their chart at a window of ``size``."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.wait_for_timeout(1000)  # plotly redraws on resize
+    frame = next(f for f in page.frames if "storyblok-usage" in f.url)
+    return list(
+        frame.evaluate(
+            """() => [...document.querySelectorAll('.chart')].flatMap(chart => {
+                 const box = chart.getBoundingClientRect();
+                 return [...chart.querySelectorAll('.annotation')].filter(a => {
+                   const r = a.getBoundingClientRect();
+                   return r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1;
+                 }).map(a => `${chart.id}: ${a.textContent}`);
+               })"""
+        )
+    )
+
+
 def _log_in(page: Page, url: str, user: str, password: str) -> None:
     page.goto(f"{url}/auth/login?next=/")
     page.fill("input[name=username]", user)
@@ -183,6 +201,13 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         assert frame.locator(".main-svg").count() >= 3  # the year, the month, the daily bars
         shown = frame.locator("[data-period=year]").get_attribute("data-percent")
         missing = frame.locator("#missing").get_attribute("data-missing")
+        # Each threshold line its own dash, labelled at the right edge; no label outside its chart.
+        dashes = frame.locator("#year").evaluate("el => el.data.filter(t => /%$/.test(t.name)).map(t => t.line.dash)")
+        labels = frame.locator("#year").evaluate(
+            "el => [...el.querySelectorAll('.annotation-text')].map(t => t.textContent)"
+        )
+        clipped = {size: _clipped(page, size) for size in ((1280, 800), (1920, 1080))}
+        page.set_viewport_size({"width": 1280, "height": 800})
         open_card = frame.locator("#open-alerts").inner_text()
         open_rows = frame.locator("#alerts tr[data-group=open]").count()
         period_starts = frame.locator("#alerts").inner_text() + frame.locator("#quiet").inner_text()
@@ -203,6 +228,9 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         page.frame_locator("iframe").locator("body[data-loaded=true]").wait_for(timeout=60_000)
         reopened = page.frame_locator("iframe").locator("#as_of").input_value()
         browser.close()
+    assert len(dashes) == len(set(dashes)) == 3, dashes  # 50, 75 and 90 %
+    assert {"limit", "50 %", "75 %", "90 %"} <= set(labels)
+    assert clipped == {(1280, 800): [], (1920, 1080): []}
     assert "org=storyblok_default" in address
     assert reopened == earlier
     assert int(open_card) == open_rows  # the card counts the rows it summarises
