@@ -18,7 +18,7 @@ from typing import Any
 from benchmarks.common import ROOT
 
 OUT = ROOT / "benchmarks" / "results.json"
-BENCHMARKS = ("parse", "upsert", "bulk_history", "scheduler_backfill", "dashboard", "many_orgs")
+BENCHMARKS = ("parse", "upsert", "bulk_history", "scheduler_backfill", "dashboard", "many_orgs", "spike_detection")
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
 Row = tuple[str, str, Any, str, bool | None]
@@ -167,6 +167,51 @@ def _many_orgs(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+QUIET_WEEKLY = "log-normal sigma 0.3, weekly"
+
+
+def _spike_detection(r: dict[str, Any]) -> list[Row]:
+    """Issue 23's targets, in each series' own noise: quiet on noise, a 6-sigma day caught on its day."""
+    rows: list[Row] = []
+    for s in r["rows"]:
+        noise, six = s["noise_episodes_per_series_year"], s["6 sigma"]
+        rows.append(
+            ("spike_detection", f"{s['shape']}: episodes per series-year on noise", noise, "<= 0.1", noise <= 0.1)
+        )
+        rows.append(("spike_detection", f"{s['shape']}: a 6-sigma day caught (%)", six, ">= 95", six >= 95))
+        rows.append(
+            (
+                "spike_detection",
+                f"{s['shape']}: 3x / 5x / 10x / 30x / 3 days at 3x / step 4x caught (%)",
+                " / ".join(str(s[k]) for k in ("3x", "5x", "10x", "30x", "3 days at 3x", "step 4x")),
+                "",
+                None,
+            )
+        )
+        if s["shape"] == QUIET_WEEKLY:
+            rows.append(("spike_detection", f"{s['shape']}: a 5x day caught (%)", s["5x"], ">= 95", s["5x"] >= 95))
+            rows.append(
+                (
+                    "spike_detection",
+                    f"{s['shape']}: a step to 4x caught within two days (%)",
+                    s["step 4x"],
+                    ">= 90",
+                    s["step 4x"] >= 90,
+                )
+            )
+    shift = r["level_shift_x2_episodes_per_series"]
+    rows.append(
+        (
+            "spike_detection",
+            "after a level shift (x2, sigma 0.3, weekly): episodes per series",
+            shift,
+            "<= 1",
+            shift <= 1,
+        )
+    )
+    return rows  # fmt: skip
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": _parse,
     "upsert": _upsert,
@@ -174,6 +219,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "scheduler_backfill": _scheduler,
     "dashboard": _dashboard,
     "many_orgs": _many_orgs,
+    "spike_detection": _spike_detection,
 }
 
 
