@@ -134,3 +134,21 @@ def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_
     assert len(errors) == 3  # every DAG file
     for message in errors.values():
         assert f"{config}: metric 'furlongs' is not one of requests, bytes" in message
+
+
+def test_a_users_dag_file_of_three_lines_brings_every_dag(tmp_path, dags):
+    """The package's DAG factories (issue 25): a DAG folder with the three-line file of
+    ``storyblok_traffic.dags``'s docstring, as a user's Airflow would have it, gets the same DAGs as
+    this repository's dags/, each located in that file."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    import storyblok_traffic.dags as factories
+
+    documented = factories.__doc__.split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    (tmp_path / "storyblok.py").write_text("\n".join(line.strip() for line in documented.splitlines()) + "\n")
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.import_errors == {}
+    assert sorted(bag.dags) == sorted(dags)
+    assert {dag.fileloc for dag in bag.dags.values()} == {str(tmp_path / "storyblok.py")}
+    for dag_id, dag in bag.dags.items():
+        assert dag.task_ids == dags[dag_id].task_ids

@@ -1,0 +1,246 @@
+"""The package's DAGs, built from the monitor configuration: a user's DAG file calls one of these.
+
+``daily_dags()`` gives one daily DAG per organisation (``storyblok_traffic`` by default),
+``backfill_dag()`` the bulk history DAG, ``watchdog_dag()`` the watchdog; ``all_dags()`` all of
+them by DAG id. A DAG file of a user's Airflow is then three lines (Airflow's safe mode parses a
+file only when it says "airflow" and "dag", hence the comment)::
+
+    # Storyblok traffic monitor: its Airflow DAGs.
+    from storyblok_traffic.dags import all_dags
+    globals().update(all_dags())
+
+Each reads ``STORYBLOK_TRAFFIC_CONFIG`` (or takes a ``MonitorConfig``) and does nothing that
+depends on the clock, a connection or the warehouse: it runs at every parse.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, CronTriggerTimetable, Param
+
+from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
+from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
+from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
+from storyblok_traffic.operators.history import HistoryEvaluateOperator, HistoryLoadOperator
+from storyblok_traffic.operators.pipeline import (
+    NOTIFY_TASK,
+    WITHIN_LIMITS_TASK,
+    TrafficUpsertOperator,
+    UsageCheckOperator,
+    UsageNotifyOperator,
+)
+from storyblok_traffic.operators.watchdog import MonitorWatchdogOperator
+
+BACKFILL_DAG_ID = "storyblok_traffic_backfill"
+WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
+
+
+def all_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
+    """Every DAG of the configuration, by DAG id: the daily ones, the bulk history and the watchdog."""
+    config = config or load_config()
+    dags = daily_dags(config)
+    for dag in (backfill_dag(config), watchdog_dag(config)):
+        dags[dag.dag_id] = dag
+    return dags
+
+
+def daily_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
+    """One daily DAG per organisation, by DAG id."""
+    config = config or load_config()
+    return {org.dag_id: traffic_dag(org, config) for org in config.organisations}
+
+
+DAILY_DOC = """
+### Storyblok API traffic for `{org}`
+
+Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblok's Management API
+for the day's traffic, and again for the {refetch} days before it (late bytes) and for any day missed
+since the newest complete one (at most {max_gap} days back), in one request; **upsert_traffic**
+writes it to `{schema}` in `{warehouse}`;
+**check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
+limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
+data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
+ends the run quietly. Days older than {lookback} days record alerts without sending them.
+
+History: trigger **storyblok_traffic_backfill** (a month per request, quiet). A few days through this DAG, in
+parallel and in any order (each check evaluates the days out of date in date order):
+`airflow backfill create --dag-id {dag_id} --from-date 2026-11-01 --to-date 2026-11-07 --max-active-runs 8`.
+"""
+
+
+def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
+    with DAG(
+        dag_id=org.dag_id,
+        schedule=CronDataIntervalTimetable(config.schedule, timezone="UTC"),
+        start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
+        catchup=config.catchup,
+        max_active_runs=8,
+        tags=["storyblok", "traffic", "usage"],
+        doc_md=DAILY_DOC.format(
+            org=org.org,
+            dag_id=org.dag_id,
+            schema=config.warehouse_schema,
+            warehouse=config.warehouse_conn_id,
+            yearly=_pcts(org.yearly_thresholds),
+            monthly=_pcts(org.monthly_thresholds),
+            forecast=_pcts(org.forecast_thresholds),
+            metric=org.metric,
+            channels=", ".join(f"`{c.name}`" for c in config.channels_for(org)) or "no channel",
+            lookback=org.alert_lookback_days,
+            refetch=org.refetch_days,
+            max_gap=org.max_gap_days,
+        ),
+        default_args=_default_args(
+            config, timedelta(seconds=30), retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=15)
+        ),
+        on_failure_callback=PipelineFailureNotifier(channels=config.channels_for(org)),
+    ) as dag:
+        fetch_traffic = StoryblokTrafficOperator(
+            task_id="fetch_traffic",
+            storyblok_conn_id=org.conn_id,
+            org=org.org,
+            refetch_days=org.refetch_days,
+            max_gap_days=org.max_gap_days,
+            warehouse=config.warehouse,
+            pool=config.pool,
+            doc_md="Fetch the run's day (and the days to refetch) from `GET /v1/orgs/me/statistics/all_traffic`.",
+        )
+
+        upsert_traffic = TrafficUpsertOperator(
+            task_id="upsert_traffic",
+            fetched=fetch_traffic.output,
+            config=config,
+            # Name only: an Asset URI makes parsing load every provider's URI handlers (about 40 ms).
+            outlets=[Asset(name=f"storyblok_traffic_{org.org}")],
+            doc_md="Upsert the org's and spaces' day rows, the usage snapshot and the raw response.",
+        )
+        # No depends_on_past: the check itself evaluates every day out of date in date order, so runs
+        # may finish in any order and none waits for another.
+        check_usage = UsageCheckOperator(
+            task_id="check_usage",
+            upserted=upsert_traffic.output,
+            org=org,
+            config=config,
+            doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
+        )
+        notify_threshold_crossed = UsageNotifyOperator(
+            task_id=NOTIFY_TASK,
+            org=org,
+            config=config,
+            doc_md="Send due notices to each channel that lacks them.",
+        )
+        usage_within_limits = EmptyOperator(task_id=WITHIN_LIMITS_TASK, doc_md="No new notice is due.")
+
+        fetch_traffic >> upsert_traffic >> check_usage >> [notify_threshold_crossed, usage_within_limits]
+    return dag
+
+
+def _default_args(config: MonitorConfig, retry_delay: timedelta, **more: object) -> dict[str, object]:
+    """Every task's: retried ``config.retries`` times, its error kept for the failure notice."""
+    return {
+        "owner": "data-platform",
+        "retries": config.retries,
+        "retry_delay": retry_delay,
+        **more,
+        "on_failure_callback": record_failure,
+    }
+
+
+def _pcts(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:g}" for v in values) or "off"
+
+
+BACKFILL_DOC = """
+### Bulk history for a Storyblok organisation
+
+**load_months** checks the form, then fetches each calendar month of the range in one request and
+upserts it in one transaction (in the `{pool}` pool), or, with source `stored`, replays the answers
+kept in `raw_responses` for it without calling the API; **evaluate_days** then checks every day in date
+order and records the alerts it finds as `suppressed`: history never notifies.
+The result is what the daily DAG would have stored for the same days.
+"""
+
+
+def backfill_dag(config: MonitorConfig | None = None) -> DAG:
+    """The bulk history DAG: triggered by hand, for one organisation and a range of days."""
+    config = config or load_config()
+    orgs = {org.conn_id: org for org in config.organisations}
+    with DAG(
+        dag_id=BACKFILL_DAG_ID,
+        schedule=None,
+        start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=["storyblok", "traffic", "backfill"],
+        doc_md=BACKFILL_DOC.format(pool=config.pool),
+        params={
+            # Blank dates are resolved by `load_months` when the run starts: nothing here may depend on the clock.
+            "start_date": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                title="First day (UTC)",
+                description="Blank: the first of January of the last day's year.",
+            ),
+            "end_date": Param(
+                None, type=["null", "string"], format="date", title="Last day (UTC)", description="Blank: yesterday."
+            ),
+            "source": Param(
+                "api",
+                type="string",
+                enum=["api", "stored"],
+                title="Source",
+                description="api: ask Storyblok, a request per month. stored: replay the answers kept in "
+                "raw_responses (after a parser fix, or into a fresh warehouse), with no API call.",
+            ),
+            "organisation": Param(
+                next(iter(orgs)), type="string", enum=list(orgs), title="Organisation (its Storyblok connection)"
+            ),
+        },
+        default_args=_default_args(config, timedelta(seconds=30), retry_exponential_backoff=True),
+        on_failure_callback=PipelineFailureNotifier(channels=config.channels),
+    ) as dag:
+        load_months = HistoryLoadOperator(
+            task_id="load_months",
+            orgs=orgs,
+            config=config,
+            pool=config.pool,
+            doc_md="Check the form, then fetch each month in one request and upsert it in one transaction.",
+        )
+        HistoryEvaluateOperator(
+            task_id="evaluate_days",
+            loaded=load_months.output,
+            orgs=orgs,
+            config=config,
+            doc_md="Evaluate every day in order; alerts are recorded as suppressed.",
+        )
+    return dag
+
+
+WATCHDOG_DOC = """
+### Watchdog for the Storyblok traffic monitor
+
+**watch_checks** reads when each organisation's `check_usage` last completed (in `{schema}`); after
+`silence_after_hours` without one, every channel gets one "monitor silent" notice, and one "monitor
+back" once checks complete again. It also sends any notice left pending. Keep this DAG unpaused.
+"""
+
+
+def watchdog_dag(config: MonitorConfig | None = None) -> DAG:
+    """The watchdog: hourly, apart from the daily DAGs it watches."""
+    config = config or load_config()
+    with DAG(
+        dag_id=WATCHDOG_DAG_ID,
+        schedule=CronTriggerTimetable("17 * * * *", timezone="UTC"),
+        start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=["storyblok", "traffic", "watchdog"],
+        doc_md=WATCHDOG_DOC.format(schema=config.warehouse_schema),
+        default_args=_default_args(config, timedelta(minutes=2)),
+        on_failure_callback=PipelineFailureNotifier(channels=config.channels),
+    ) as dag:
+        MonitorWatchdogOperator(task_id="watch_checks", config=config, doc_md="Silent checks, told once per silence.")
+    return dag
