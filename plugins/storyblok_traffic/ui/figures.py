@@ -31,6 +31,7 @@ from storyblok_traffic.rules.alert_state import (
 )
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.rules.usage import alarms
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.tables import org_traffic_daily
@@ -110,31 +111,24 @@ def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date)
     """The month just closed (and, in a contract year's first month, the year just closed), as they ended."""
     month = window_of("month", as_of, org.year_start)
     year = window_of("year", as_of, org.year_start)
-    wanted = [("month", month.start - timedelta(days=1))]
-    if month.start == year.start:
-        wanted.append(("year", year.start - timedelta(days=1)))
-    closed = []
-    for period, last in wanted:
-        if reads.newest_day(conn, org.org, last) is None:
-            continue  # nothing stored then: nothing to tell
-        ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None, record=False)
-        summary = next((p for p in ended.periods if p.period == period), None)
-        if summary is not None:
-            closed.append(_closed(summary, conn, org))
-    return closed
+    # Both end the day before this month: one evaluation as of that day has them both.
+    last = month.start - timedelta(days=1)
+    wanted = ("month", "year") if month.start == year.start else ("month",)
+    if reads.newest_day(conn, org.org, last) is None:
+        return []  # nothing stored then: nothing to tell
+    ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None, record=False)
+    by_period = {p.period: p for p in ended.periods}
+    return [_closed(by_period[period], conn, org) for period in wanted if period in by_period]
 
 
 def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPeriod:
-    crossed = None
-    if p.limit > 0 and p.usage >= p.limit:
-        total = 0
-        for day, amount in reads.daily_usage(conn, org.org, p.start, p.last, org.metric):
-            total += amount
-            if total >= p.limit:
-                crossed = day.isoformat()
-                break
+    daily = reads.daily_usage(conn, org.org, p.start, p.last, org.metric)
+    # The day the period's final limit was reached, by the rule every crossing is found with.
+    reached = alarms(daily, lambda _: p.limit, (100.0,), p.start, p.last)
     return m.ClosedPeriod(
-        **_figures(p), overage=max(0, p.usage - p.limit) if p.limit > 0 else 0, limit_crossed_on=crossed
+        **_figures(p),
+        overage=max(0, p.usage - p.limit) if p.limit > 0 else 0,
+        limit_crossed_on=reached[0].crossed_on.isoformat() if reached else None,
     )
 
 
