@@ -168,7 +168,11 @@ class AirflowStack:
         deadline = time.monotonic() + timeout
         while True:
             states = self.run_states(dag_id, first, last)
-            done = states.get("success", 0) + states.get("failed", 0)
-            if done >= (last - first).days + 1 or time.monotonic() > deadline:
+            if finished(states) >= (last - first).days + 1 or time.monotonic() > deadline:
                 return states
             time.sleep(2)
+
+
+def finished(states: dict[str, int]) -> int:
+    """How many of the runs counted by ``run_states`` are done, either way."""
+    return states.get("success", 0) + states.get("failed", 0)

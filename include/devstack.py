@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from include.airflow_stack import AirflowStack, airflow_env
+from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
 from include.smtp_receiver import SmtpReceiver
@@ -211,35 +212,39 @@ def _api_up() -> bool:
 
 
 def _runs_done(stack: AirflowStack, first: date, last: date) -> int:
-    states = stack.run_states(DAG_ID, first, last)
-    return states.get("success", 0) + states.get("failed", 0)
+    return finished(stack.run_states(DAG_ID, first, last))
 
 
-def _warehouse_count(env: dict[str, str], what: str, first: date | None = None, last: date | None = None) -> int:
-    """A count from the devstack's warehouse: ``months`` stored in ``first``..``last``, or ``deliveries``."""
-    from sqlalchemy import Date, cast, func, select, text
+def _warehouse_scalar(env: dict[str, str], query: Any) -> int:
+    """One count from the devstack's warehouse (0 while it is not migrated yet)."""
+    from sqlalchemy import text
 
     from storyblok_traffic.config import CONFIG_ENV, load_config
     from storyblok_traffic.warehouse.engine import qualified, warehouse_transaction
-    from storyblok_traffic.warehouse.tables import alert_deliveries, org_traffic_daily
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
     with warehouse_transaction(load_config().warehouse) as conn:
         if conn.scalar(text("SELECT to_regclass(:t)"), {"t": qualified(conn, "alert_deliveries")}) is None:
-            return 0  # not migrated yet
-        if what == "deliveries":
-            return int(conn.scalar(select(func.count()).select_from(alert_deliveries)) or 0)
-        t = org_traffic_daily.c
-        month = cast(func.date_trunc("month", t.day), Date)
-        return int(conn.scalar(select(func.count(month.distinct())).where(t.day.between(first, last))) or 0)
+            return 0
+        return int(conn.scalar(query) or 0)
 
 
 def _months_stored(env: dict[str, str], first: date, last: date) -> int:
-    return _warehouse_count(env, "months", first, last)
+    from sqlalchemy import Date, cast, func, select
+
+    from storyblok_traffic.warehouse.tables import org_traffic_daily
+
+    t = org_traffic_daily.c
+    month = cast(func.date_trunc("month", t.day), Date)
+    return _warehouse_scalar(env, select(func.count(month.distinct())).where(t.day.between(first, last)))
 
 
 def _deliveries(env: dict[str, str]) -> int:
-    return _warehouse_count(env, "deliveries")
+    from sqlalchemy import func, select
+
+    from storyblok_traffic.warehouse.tables import alert_deliveries
+
+    return _warehouse_scalar(env, select(func.count()).select_from(alert_deliveries))
 
 
 def cli_hint(env: dict[str, str]) -> str:
