@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection
 
+from storyblok_traffic import spikes
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import Carry, evaluate
 from storyblok_traffic.payloads import Evaluation
 from storyblok_traffic.rules.ordering import is_quiet, plan
-from storyblok_traffic.warehouse import alerts, marks
+from storyblok_traffic.warehouse import alerts, marks, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def check(
             log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
         marks.record_checked(conn, org.org, todo.new)
         days = marks.checked_since(conn, org.org, todo.first)
-        spaces = StoredDays(conn, org.org, _spaces_from(org, days), org.spike_min_requests)
+        spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(conn, org, days))
         carry = Carry(spaces, alerts.AlertRows(conn, org.org))
         stored = carry.stored.days_stored(todo.first, max(days))
         for day, quiet in sorted(days.items()):
@@ -79,8 +80,13 @@ def check(
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
 
 
+def _busy_from(conn: Connection, org: OrgConfig, days: Mapping[date, bool]) -> int:
+    """The requests a space needs on some day of the check to be read at once (see ``_spaces_from``)."""
+    return spikes.busy_from(org, reads.limit_history(conn, org.org), min(days), max(days)) if days else 0
+
+
 def _spaces_from(org: OrgConfig, days: Mapping[date, bool]) -> date | None:
     """For a check of many days, the first space row its spike checks can read: all are read at once."""
     if not org.spike_factor or len(days) < MANY_DAYS:
         return None
-    return min(days) - timedelta(days=org.spike_window_days)
+    return min(days) - timedelta(days=org.spike_window_days + org.spike_noise_days)

@@ -139,10 +139,13 @@ class OrgConfig(Struct, frozen=True):
     alert_lookback_days: int = 3  # runs for older days record alerts as 'suppressed'
     stale_after_days: int = 2
     silence_after_hours: int = 36  # no check completed for this long: the watchdog tells every channel
-    # Spikes: a day at least spike_factor x its series' normal weekday, with spike_min_requests or more.
+    # Spikes: a day at least spike_factor x its series' normal weekday, out of the series' own noise,
+    # with spike_min_requests or more and an excess of spike_min_month_pct of the monthly limit or more.
     spike_factor: float = 3.0  # 0 turns spike alerts off
     spike_min_requests: int = 1_000
-    spike_window_days: int = 28  # the normal: median of the same weekday in this many days before
+    spike_min_month_pct: float = 1.0  # the day's excess over its normal, in percent of the monthly limit
+    spike_window_days: int = 56  # the normal: median of the same weekday in this many days before
+    spike_noise_days: int = 112  # the noise: the spread of the daily ratios to the normal in these days
     spike_back_to_normal: bool = True  # tell when a spike episode ends
     channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
 
@@ -182,6 +185,14 @@ class OrgConfig(Struct, frozen=True):
         force_setattr(self, "spike_factor", float(self.spike_factor))
         _int_in(self.spike_min_requests, 0, 10**12, "spike_min_requests")
         _int_in(self.spike_window_days, 14, 366, "spike_window_days")
+        _int_in(self.spike_noise_days, 28, 366, "spike_noise_days")
+        _check(
+            isinstance(self.spike_min_month_pct, int | float)
+            and not isinstance(self.spike_min_month_pct, bool)
+            and 0 <= self.spike_min_month_pct <= 100,
+            f"spike_min_month_pct must be a percentage from 0 to 100, got {self.spike_min_month_pct!r}",
+        )
+        force_setattr(self, "spike_min_month_pct", float(self.spike_min_month_pct))
         _check(
             isinstance(self.spike_back_to_normal, bool),
             f"spike_back_to_normal must be true or false, got {self.spike_back_to_normal!r}",

@@ -18,6 +18,7 @@ from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, Peri
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.periods import Window, window_of
+from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -57,11 +58,12 @@ def evaluate(
     amounts = stored.amounts(org.metric)
     facts = [_facts(org, w, day, amounts, recent, history, carry.alarm_runs) for w in windows]
     spike_rows = carry.alerts.of_kind(st.SPIKE)
-    found = spikes.find(stored, org, day, spike_rows) if org.spike_factor else None
+    month_limit = _limit_on(history, "month", day)
+    found = spikes.find(stored, org, day, spike_rows, month_limit, carry.spike_ratios) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
     if found is not None:
-        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts))
+        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts), month_limit)
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
@@ -111,6 +113,7 @@ class Carry:
     stored: StoredDays
     alerts: alerts.AlertRows
     alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
+    spike_ratios: dict[str, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
 
 
 def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:

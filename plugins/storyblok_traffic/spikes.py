@@ -8,7 +8,7 @@ organisation itself spikes, to say which spaces explain it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -23,15 +23,18 @@ from storyblok_traffic.rules.spikes import (
     SPIKE,
     TOO_LITTLE,
     Day,
+    Ratios,
     Share,
     SpikeRule,
     Verdict,
     attribute,
     cannot_alarm,
     judge,
+    least_busy,
     limit_reached_at_rate,
 )
-from storyblok_traffic.warehouse.stored_days import SpaceDay, StoredDays
+from storyblok_traffic.rules.usage import Limits, limit_in_force
+from storyblok_traffic.warehouse.stored_days import OrgDay, SpaceDay, StoredDays
 
 SPACE_PREFIX = "space "
 NEW_SPACE_PREFIX = st.space_series("", new=True)  # "new space "
@@ -53,30 +56,80 @@ class Findings:
 
 
 def rule_of(org: OrgConfig) -> SpikeRule:
-    return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days)
+    return SpikeRule(org.spike_factor, org.spike_min_requests, org.spike_window_days, org.spike_noise_days)
 
 
-def find(stored: StoredDays, org: OrgConfig, day: date, rows: Mapping[str, st.Alert]) -> Findings:
+@dataclass(frozen=True)
+class _Judging:
+    """What judging one day's series takes besides the series: the rule, the least excess that moves
+    the bill, the series in an episode, and each series' daily ratios as earlier days found them."""
+
+    rule: SpikeRule
+    min_excess: float
+    in_episode: frozenset[str]
+    memo: dict[str, Ratios]
+
+    def judge(self, series: str, days: Mapping[date, Day], day: date, new_allowed: bool = False) -> Verdict:
+        return judge(
+            days,
+            day,
+            self.rule,
+            new_allowed,
+            min_excess=self.min_excess,
+            in_episode=series in self.in_episode,
+            memo=self.memo.setdefault(series, {}),
+        )
+
+
+def find(
+    stored: StoredDays,
+    org: OrgConfig,
+    day: date,
+    rows: Mapping[str, st.Alert],
+    month_limit: int = 0,
+    memo: dict[str, Ratios] | None = None,
+) -> Findings:
     """Judge the organisation and the spaces that could be in a spike on ``day``.
 
-    ``rows``: the organisation's spike alerts by series; the spaces in an episode are judged too, to end it.
+    ``rows``: the organisation's spike alerts by series; the spaces in an episode are judged too, to end
+    it. ``month_limit``: the monthly limit in force (0: none known), for the least excess that pages.
+    ``memo``: each series' daily ratios, kept by a check of many days (every series' stored days stay
+    as they are until it ends).
     """
     rule = rule_of(org)
-    first = day - timedelta(days=rule.window_days)
-    org_rows = stored.org_days(first, day)
-    days = [d for d, _, _ in org_rows]
-    org_verdict = judge({d: _day(org.metric, req, size) for d, req, size in org_rows}, day, rule)
+    open_series = frozenset(s for s, row in rows.items() if _open(row))
+    how = _Judging(rule, min_excess(org, month_limit), open_series, {} if memo is None else memo)
+    first = day - timedelta(days=rule.window_days + rule.noise_days)
+    days = [d for d, _, _ in stored.org_days(first, day)]
+    org_verdict = how.judge(st.ORG_SERIES, _OrgSeries(stored.by_day(), org.metric), day)
     if org_verdict.status in (NO_VALUE, TOO_LITTLE):
         # Without the organisation's own history no space can be told new: every one would be.
         return Findings(day, org_verdict)
-    open_spaces = [s.removeprefix(SPACE_PREFIX) for s, row in rows.items() if s.startswith(SPACE_PREFIX) and _open(row)]
+    open_spaces = [s.removeprefix(SPACE_PREFIX) for s in open_series if s.startswith(SPACE_PREFIX)]
     if org_verdict.status == SPIKE:
         # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
         series = stored.space_series(days[0], day)
-        everyone = _judge_spaces(org, day, days, series, rule, open_spaces, all_of_them=True)
+        everyone = _judge_spaces(org, day, days, series, how, open_spaces, all_of_them=True)
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
-    series = stored.space_series(days[0], day, busy_from=rule.min_requests, also=open_spaces)
-    return Findings(day, org_verdict, _judge_spaces(org, day, days, series, rule, open_spaces))
+    busy = least_busy(rule, org.metric, how.min_excess)
+    series = stored.space_series(days[0], day, busy_from=busy, also=open_spaces)
+    return Findings(day, org_verdict, _judge_spaces(org, day, days, series, how, open_spaces))
+
+
+def min_excess(org: OrgConfig, month_limit: int) -> float:
+    """The least excess over its normal that makes a day a spike: the configured share of the month's limit."""
+    return month_limit * org.spike_min_month_pct / 100
+
+
+def busy_from(org: OrgConfig, limits: Sequence[Limits], first: date, last: date) -> int:
+    """The requests a space needs on some day of ``first``..``last`` to be judged on any of them."""
+    least = min((_month_limit(limits, first + timedelta(days=i)) for i in range((last - first).days + 1)), default=0)
+    return least_busy(rule_of(org), org.metric, min_excess(org, least))
+
+
+def _month_limit(limits: Sequence[Limits], day: date) -> int:
+    found = limit_in_force(limits, day)
+    return found.monthly if found else 0
 
 
 def _judge_spaces(
@@ -84,34 +137,71 @@ def _judge_spaces(
     day: date,
     stored: list[date],
     series: Mapping[str, Mapping[date, SpaceDay]],
-    rule: SpikeRule,
+    how: _Judging,
     also: Sequence[str] = (),
     all_of_them: bool = False,
 ) -> dict[str, Verdict]:
     """The verdicts of the spaces that may be in a spike: ``also`` (their episode may end) and those
     ``cannot_alarm`` does not rule out; ``all_of_them``: every space's, to say which explain a spike."""
-    # A stored day without a space's row: the space had no traffic that day.
-    zero = Day(0, 0)
     known = set(stored)
-    weeks_back = [day - timedelta(days=7 * weeks) for weeks in range(1, rule.window_days // 7 + 1)]
+    weeks_back = [day - timedelta(days=7 * weeks) for weeks in range(1, how.rule.window_days // 7 + 1)]
     found = {}
     for space in {*series, *also}:
         days = series.get(space, {})
-        if not (all_of_them or space in also) and _ruled_out(org.metric, days, day, weeks_back, known, rule):
+        if not (all_of_them or space in also) and _ruled_out(org.metric, days, day, weeks_back, known, how):
             continue
-        window = {d: zero if (row := days.get(d)) is None else _day(org.metric, *row) for d in stored}
-        found[space] = judge(window, day, rule, new_allowed=True)
+        found[space] = how.judge(SPACE_PREFIX + space, _SpaceSeries(days, known, org.metric), day, new_allowed=True)
     return found
 
 
+class _SpaceSeries(Mapping[date, Day]):
+    """A space's rows as the rule reads a series: a stored day without a row of the space is a day
+    without its traffic. Looked up day by day (a judgement reads a few of them), never copied."""
+
+    def __init__(self, rows: Mapping[date, SpaceDay], stored: set[date], metric: str) -> None:
+        self.rows, self.stored, self.metric = rows, stored, metric
+
+    def __getitem__(self, day: date) -> Day:
+        if day not in self.stored:
+            raise KeyError(day)
+        row = self.rows.get(day)
+        return _ZERO if row is None else _day(self.metric, *row)
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(sorted(self.stored))
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+
+_ZERO = Day(0, 0)
+
+
+class _OrgSeries(Mapping[date, Day]):
+    """The organisation's stored days as the rule reads a series, looked up day by day (never copied)."""
+
+    def __init__(self, rows: Mapping[date, OrgDay], metric: str) -> None:
+        self.rows, self.metric = rows, metric
+
+    def __getitem__(self, day: date) -> Day:
+        _, requests, size = self.rows[day]
+        return _day(self.metric, requests, size)
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 def _ruled_out(
-    metric: str, days: Mapping[date, SpaceDay], day: date, weeks_back: list[date], known: set[date], rule: SpikeRule
+    metric: str, days: Mapping[date, SpaceDay], day: date, weeks_back: list[date], known: set[date], how: _Judging
 ) -> bool:
     """``cannot_alarm`` from the space's rows: the day and the same weekday before (None: not stored)."""
     at = 0 if metric == "requests" else 1  # the amount's place in a row (requests, bytes)
     requests, size = days.get(day, (0, 0))
     same_weekday = [None if d not in known else (r[at] if (r := days.get(d)) is not None else 0) for d in weeks_back]
-    return cannot_alarm(_day(metric, requests, size), same_weekday, rule)
+    return cannot_alarm(_day(metric, requests, size), same_weekday, how.rule, how.min_excess)
 
 
 def _day(metric: str, requests: int, size: int | None) -> Day:
@@ -123,10 +213,12 @@ def observations(
     found: Findings,
     rows: Mapping[str, st.Alert],
     month: tuple[int, int, date] | None,
+    month_limit: int = 0,
 ) -> list[st.Observation]:
     """What the day's verdicts mean for each series: an episode starts, goes on, or ends.
 
     ``month``: (usage through the day, limit, last day) of the month, for "at this rate" in the notice.
+    ``month_limit``: the monthly limit in force, for the share of it a spike's excess burnt.
     """
     seen = []
     judged = found.by_series()
@@ -135,7 +227,7 @@ def observations(
         if row is not None and _open(row) and verdict.status not in (NO_VALUE, TOO_LITTLE):
             seen.append(_continued(org, row, verdict))
         elif verdict.is_alarm and (row is None or not _open(row)) and not _told_by_spaces(series, found):
-            seen.append(_start(org, found, series, verdict, month))
+            seen.append(_start(org, found, series, verdict, month, month_limit))
     # A new space is told once per arrival: any later day that it is not new ends that notice without
     # a word, so that a space silent for longer than the window is told again when it comes back.
     seen += [
@@ -159,7 +251,7 @@ def _told_by_spaces(series: str, found: Findings) -> bool:
 
 
 def _start(
-    org: OrgConfig, found: Findings, series: str, v: Verdict, month: tuple[int, int, date] | None
+    org: OrgConfig, found: Findings, series: str, v: Verdict, month: tuple[int, int, date] | None, month_limit: int
 ) -> st.Observation:
     space = None if series == st.ORG_SERIES else series.split(SPACE_PREFIX, 1)[1]
     at_rate = None
@@ -171,6 +263,9 @@ def _start(
         "new": v.status == NEW,
         "amount": v.amount,
         "factor": None if v.factor is None else round(v.factor, 1),
+        "sigmas": v.sigmas,
+        # the day's excess over its normal (a new space: all of its traffic), in percent of the month's limit
+        "month_share": round(v.excess * 100 / month_limit, 2) if month_limit > 0 else None,
         "org_excess_share": _share_of_excess(v, found.org) if space else None,
         "spaces": [{"space_id": s.space_id, "extra": s.extra, "share": s.share_pct} for s in found.explained_by],
         "month_limit_at_this_rate": None if at_rate is None else at_rate.isoformat(),

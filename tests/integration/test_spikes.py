@@ -102,12 +102,13 @@ def test_one_space_jumping_ten_times_is_one_notice_naming_it(steady_org, history
     write(history, {"101": {SPIKE_DAY: 20_000}, "202": {SPIKE_DAY: 50_000}, "303": {SPIKE_DAY: 1_500}})
     evaluation = run(SPIKE_DAY, ORG, config)
     [text] = receiver.texts()
-    median = (normal[1] + normal[2]) / 2  # four Thursdays in the window
+    median = normal[len(normal) // 2]  # the five Thursdays of the 35 days, all in the 56-day window
     factor = round(50_000 / median, 1)
+    burnt = round((50_000 - median) * 100 / 1_000_000, 2)  # of the monthly limit
     assert text.startswith(f"Storyblok traffic: traffic spike in space 202 of acme on {SPIKE_DAY}\n")
     assert (
         f"Space 202 used 50,000 requests on {SPIKE_DAY}, {factor:g}x its normal Thursday ({round(median):,}); "
-        "it is " in text
+        f"its excess burnt {burnt:g} % of the monthly limit; it is " in text
     )
     found = re.search(r"it is ([\d.]+) % of the organisation's excess\.", text)
     assert found is not None
@@ -221,9 +222,9 @@ def test_a_space_that_falls_silent_and_comes_back_is_new_again(history, config, 
     """A new space is told once per arrival: its notice ends quietly the next day, so a space silent for
     longer than the window that comes back is told again (not left open, which kept it quiet for good)."""
     history.limit("acme", START, 1_000_000)
-    days = STEADY + 45
+    days = STEADY + 65
     spaces = {space: steady(amount, count=days, seed=seed) for space, amount, seed in SPACES[:3]}
-    back = SPIKE_DAY + timedelta(days=40)  # 38 days after its last traffic: longer than the 28-day window
+    back = SPIKE_DAY + timedelta(days=60)  # 58 days after its last traffic: longer than the 56-day window
     spaces["909"] = {SPIKE_DAY: 30_000, SPIKE_DAY + timedelta(days=1): 29_000, back: 31_000}
     write(history, spaces)
     check_days(config, START, back + timedelta(days=1))
@@ -250,7 +251,7 @@ def test_two_spaces_both_named_largest_first(steady_org, history, config, receiv
 
 
 def test_an_organisation_spike_of_small_spaces_names_them_largest_first(history, config, receiver):
-    history.limit("acme", START, 10_000_000)
+    history.limit("acme", START, 100_000)  # Starter's month: 1 % of it (1,000) is less than the excess
     write(history, {"a": steady(250, seed=4), "b": steady(200, seed=5), "c": steady(100, seed=6)})
     check_days(config, START, SPIKE_DAY - timedelta(days=1))
     # Each space stays below the floor (1,000); together they make the organisation 3.3x its normal.
@@ -348,15 +349,16 @@ def test_the_simulators_runaway_space_through_the_real_fetch(
 def sim_settings():
     from include.storyblok_simulator import SimulatorSettings
 
-    # The second-largest space (100007) runs away for the last two days before today.
+    # The second-largest space (100007) runs away for the last two days before today; its excess
+    # (some 30,000 a day) is 3 % of the monthly limit: it moves the bill.
     return SimulatorSettings(
-        today=datetime.now(UTC).date(), monthly_limit=5_000_000, spaces=6, spike_space=1, spike_days=(2, 1)
+        today=datetime.now(UTC).date(), monthly_limit=1_000_000, spaces=6, spike_space=1, spike_days=(2, 1)
     )
 
 
 def test_spikes_off_and_too_little_history_is_said(steady_org, history, config, receiver):
     early = run(START + timedelta(days=10), ORG, config)
-    assert f"spikes: no verdict yet, 10 of the 28 days before {START + timedelta(days=10)} are stored (14 needed)" in (
+    assert f"spikes: no verdict yet, 10 of the 56 days before {START + timedelta(days=10)} are stored (14 needed)" in (
         early.notes
     )
     off = replace(ORG, spike_factor=0.0)
@@ -381,16 +383,19 @@ def test_a_check_of_many_days_finds_the_spikes_the_daily_checks_find(history, co
     # busy weekdays, quiet Sundays: a Sunday at 4x its normal Sunday is still below any other day
     spaces["505"] = {d: 1_200 if d.weekday() == 6 else 9_000 for d in spaces["101"]}
     spaces["505"][SPIKE_DAY + timedelta(days=24)] = 4_800
+    spaces["606"] = steady(1_000, count=STEADY + 41, seed=6)
+    spaces["606"][SPIKE_DAY + timedelta(days=28)] = 3_600  # 3.6x, but its excess is below 0.03 % of 10,000,000
     write(history, spaces)
     today = last + timedelta(days=10)  # every day quiet: recorded, never sent
+    org = replace(ORG, spike_min_month_pct=0.03)  # an excess of 3,000 moves the bill
 
     with begin(engine, schema) as conn:
-        check(conn, ORG, START, last, today, ["slack", "json"], history=True)
+        check(conn, org, START, last, today, ["slack", "json"], history=True)
     at_once = journal(engine, schema)
     with begin(engine, schema) as conn:
         for table in ("usage_alerts", "usage_alert_versions", "checked_days", "evaluation_marks"):
             conn.execute(delete(getattr(tables, table)))
-    check_days(config, START, last, today=today)
+    check_days(config, START, last, org, today=today)
     assert journal(engine, schema) == at_once
     on = lambda days: SPIKE_DAY + timedelta(days=days)  # noqa: E731
     assert at_once == [

@@ -76,6 +76,9 @@ def test_file(tmp_path):
         ("organisations:\n  - spike_factor: lots", "spike_factor"),
         ("organisations:\n  - spike_min_requests: -5", "spike_min_requests must be a whole number from 0"),
         ("organisations:\n  - spike_window_days: 7", "spike_window_days must be a whole number from 14 to 366"),
+        ("organisations:\n  - spike_noise_days: 7", "spike_noise_days must be a whole number from 28 to 366"),
+        ("organisations:\n  - spike_min_month_pct: 150", "spike_min_month_pct must be a percentage from 0 to 100"),
+        ("organisations:\n  - spike_min_month_pct: some", "spike_min_month_pct must be a percentage"),
         ("organisations:\n  - spike_back_to_normal: sometimes", "spike_back_to_normal"),
     ],
 )

@@ -133,24 +133,27 @@ def test_a_projection_equals_the_exact_day_by_day_walk(history, missing, usage_s
 
 @given(
     base=st.integers(min_value=1, max_value=5),
-    others=st.lists(st.sampled_from([1, 1, 1, 0, 2, None]), min_size=28, max_size=28),
-    weekly=st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=12)), min_size=4, max_size=4),
+    others=st.lists(st.sampled_from([1, 1, 1, 0, 2, None]), min_size=56, max_size=56),
+    weekly=st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=12)), min_size=4, max_size=8),
     today=st.integers(min_value=0, max_value=40),
     factor=st.sampled_from([1.5, 2.0, 3.0, 4.0]),
     floor=st.integers(min_value=0, max_value=3),
-    window_days=st.sampled_from([14, 21, 28]),
+    window_days=st.sampled_from([14, 21, 28, 56]),
+    min_excess=st.integers(min_value=0, max_value=12),
 )
 # at the bar exactly: 4 is 2x the normal of 2, a spike
-@example(base=2, others=[1] * 28, weekly=[2, 2, 2, 2], today=4, factor=2.0, floor=0, window_days=28)
+@example(base=2, others=[1] * 56, weekly=[2, 2, 2, 2], today=4, factor=2.0, floor=0, window_days=28, min_excess=0)
 # the normal is the median (2), not the largest weekday (12): 5 is a spike
-@example(base=2, others=[1] * 28, weekly=[2, 2, 2, 12], today=5, factor=2.0, floor=0, window_days=28)
-def test_a_space_ruled_out_early_is_never_a_spike_or_new(base, others, weekly, today, factor, floor, window_days):
+@example(base=2, others=[1] * 56, weekly=[2, 2, 2, 12], today=5, factor=2.0, floor=0, window_days=28, min_excess=0)
+def test_a_space_ruled_out_early_is_never_a_spike_or_new(
+    base, others, weekly, today, factor, floor, window_days, min_excess
+):
     """cannot_alarm lets a year's check skip most spaces: it may only skip what judge() calls no alarm.
 
     A steady series (``base`` times 0, 1 or 2; None: not stored) with its same weekdays free, so that
     the day's ratio to its normal decides.
     """
-    day = FIRST + timedelta(days=28)
+    day = FIRST + timedelta(days=len(others))
     rule = spikes.SpikeRule(factor, floor, window_days)
     series = {FIRST + timedelta(days=i): spikes.Day(base * m, base * m) for i, m in enumerate(others) if m is not None}
     for weeks, amount in enumerate(weekly, start=1):
@@ -162,5 +165,5 @@ def test_a_space_ruled_out_early_is_never_a_spike_or_new(base, others, weekly, t
         None if (d := day - timedelta(days=7 * w)) not in series else series[d].amount
         for w in range(1, window_days // 7 + 1)
     ]
-    if spikes.cannot_alarm(series[day], same_weekday, rule):
-        assert not spikes.judge(series, day, rule, new_allowed=True).is_alarm
+    if spikes.cannot_alarm(series[day], same_weekday, rule, min_excess):
+        assert not spikes.judge(series, day, rule, new_allowed=True, min_excess=min_excess).is_alarm

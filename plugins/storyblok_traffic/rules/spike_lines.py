@@ -47,6 +47,8 @@ def line(alert: Alert, metric: str) -> str:
         times = f"{f['factor']:g}x its normal {weekday}" if f.get("factor") else f"where a normal {weekday} has none"
         text = f"{_who(alert).capitalize()} used {alert.usage:,} {metric} on {alert.crossed_on}, {times}"
         text += f" ({alert.usage_limit:,})" if f.get("factor") else ""
+    if f.get("month_share") is not None:
+        text += f"; its excess burnt {f['month_share']:g} % of the monthly limit"
     if f.get("org_excess_share") is not None:
         text += f"; it is {f['org_excess_share']:g} % of the organisation's excess"
     if f.get("spaces"):
@@ -76,6 +78,8 @@ def fields(alert: Alert) -> dict[str, Any]:
         "normal": alert.usage_limit,
         "first_day_amount": f.get("amount"),
         "factor": f.get("factor"),  # of the first day
+        "sigmas": f.get("sigmas"),  # of the first day: how far out of the series' noise
+        "month_share": f.get("month_share"),  # of the first day: its excess, in percent of the monthly limit
         "org_excess_share": f.get("org_excess_share"),
         "spaces": f.get("spaces", []),
         "month_limit_at_this_rate": None if alert.projected_on is None else alert.projected_on.isoformat(),

@@ -41,6 +41,7 @@ class StoredDays:
         self.rows: list[OrgDay] = [(d, int(req), None if b is None else int(b)) for d, req, b in rows]
         self.days = [row[0] for row in self.rows]
         self._amounts: dict[str, dict[date, int]] = {}
+        self._by_day: dict[date, OrgDay] | None = None
         self.limits = reads.limit_history(conn, org)
         self.snapshot = reads.latest_snapshot(conn, org)
         self.spaces_from, self.busy_from = spaces_from, busy_from
@@ -72,6 +73,12 @@ class StoredDays:
 
     def org_days(self, first: date, last: date) -> list[OrgDay]:
         return self._between(first, last)
+
+    def by_day(self) -> dict[date, OrgDay]:
+        """Every stored day's row, by day (built once)."""
+        if self._by_day is None:
+            self._by_day = {row[0]: row for row in self.rows}
+        return self._by_day
 
     def days_stored(self, first: date, last: date) -> set[date]:
         return {row[0] for row in self._between(first, last)}

@@ -132,3 +132,13 @@ def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
     # A crossing after monitoring started reads as before.
     plain = alert_message("acme", "requests", [year], {}, live_since=date(2026, 11, 1)).text
     assert "monitoring" not in plain
+
+
+def test_a_spike_says_what_share_of_the_month_its_excess_burnt_and_how_far_out_of_its_noise():
+    message = alert_message("acme", "requests", [spike({**DETAIL, "month_share": 4.32, "sigmas": 7.5})], {})
+    assert message.text.splitlines()[1] == (
+        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); its excess burnt 4.32 % "
+        "of the monthly limit; it is 71 % of the organisation's excess."
+    )
+    [fields] = message.data["alerts"]
+    assert (fields["spike"]["month_share"], fields["spike"]["sigmas"]) == (4.32, 7.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from storyblok_traffic.rules.spikes import (
     NEW,
     NORMAL,
+    SINGLE_SIGMAS,
     SPIKE,
     TOO_LITTLE,
     Day,
@@ -21,6 +24,7 @@ from storyblok_traffic.rules.spikes import (
 )
 
 RULE = SpikeRule(factor=3.0, min_requests=1_000, window_days=28)
+WIDE = SpikeRule(factor=3.0, min_requests=1_000, window_days=56, noise_days=112)
 DAY = date(2026, 11, 26)  # a Thursday
 
 
@@ -125,3 +129,62 @@ def test_the_monthly_limit_at_the_spike_days_rate():
     assert limit_reached_at_rate(700_000, 800_000, 40_000, DAY, last) == DAY + timedelta(days=3)
     assert limit_reached_at_rate(700_000, 800_000, 10_000, DAY, last) is None  # not this month
     assert limit_reached_at_rate(810_000, 800_000, 10_000, DAY, last) == DAY  # already over
+
+
+def noisy(days: int, sigma: float, seed: int = 3, median_amount: int = 10_000) -> list[int]:
+    """Log-normal days (no weekly pattern): the series' log daily ratio has a spread of about 1.1 sigma."""
+    rng = random.Random(seed)
+    return [round(median_amount * math.exp(rng.gauss(0.0, sigma))) for _ in range(days)]
+
+
+def test_a_day_is_judged_in_the_spread_of_the_series_own_log_ratios():
+    # The same 5x day: news on a calm series, noise on one whose days often jump that far.
+    calm, wild = noisy(168, 0.1), noisy(168, 1.0)
+    on_calm = judge(series([*calm, 0]), DAY, WIDE)
+    on_wild = judge(series([*wild, 0]), DAY, WIDE)
+    assert judge(series([*calm, round(5 * on_calm.normal)]), DAY, WIDE).status == SPIKE
+    verdict = judge(series([*wild, round(5 * on_wild.normal)]), DAY, WIDE)
+    assert verdict.status == NORMAL
+    assert verdict.sigmas is not None
+    assert 1 < verdict.sigmas < SINGLE_SIGMAS
+
+
+def test_two_days_in_a_row_out_of_the_noise_start_a_spike_on_the_second():
+    history = noisy(168, 0.3, seed=11)
+    normal = judge(series([*history, 0]), DAY, WIDE).normal
+    # 3.2x twice: about 3.4 sigma of this series each, below the bar of one day alone (3.8)
+    first = series([*history, round(3.2 * normal)], DAY - timedelta(days=1))
+    assert judge(first, DAY - timedelta(days=1), WIDE).status == NORMAL
+    both = first | {DAY: Day(round(3.2 * normal), round(3.2 * normal))}
+    assert judge(both, DAY, WIDE).status == SPIKE
+    # the day after a quiet one: the same 3.2x is not enough
+    one = series([*history, round(normal), round(3.2 * normal)])
+    assert judge(one, DAY, WIDE).status == NORMAL
+
+
+def test_an_episode_goes_on_while_its_days_stay_above_the_noise_and_ends_back_at_normal():
+    history = noisy(168, 0.3, seed=5)
+    normal = judge(series([*history, 0]), DAY, WIDE).normal
+    high = series([*history, round(2 * normal)])  # 2x: starts nothing, but is well above this series' usual
+    assert judge(high, DAY, WIDE).status == NORMAL
+    assert judge(high, DAY, WIDE, in_episode=True).status == SPIKE
+    back = series([*history, round(normal)])
+    assert judge(back, DAY, WIDE, in_episode=True).status == NORMAL
+
+
+def test_a_spike_must_move_the_bill():
+    days = series([*steady(35), 50_000])
+    assert judge(days, DAY, RULE, min_excess=44_000).status == SPIKE  # its excess is some 44,800
+    assert judge(days, DAY, RULE, min_excess=46_000).status == NORMAL
+    new = series([*[0] * 30, 40_000])
+    assert judge(new, DAY, RULE, new_allowed=True, min_excess=39_000).status == NEW
+    assert judge(new, DAY, RULE, new_allowed=True, min_excess=41_000).status == TOO_LITTLE
+
+
+def test_the_days_before_a_space_first_had_traffic_are_not_its_noise():
+    # 90 days of nothing, then 60 steady days: the spread is the steady days', not a run of zeros
+    young = series([*[0] * 90, *steady(60), 20_000])
+    verdict = judge(young, DAY, WIDE, new_allowed=True)
+    assert verdict.status == SPIKE
+    assert verdict.sigmas is not None
+    assert verdict.sigmas > 20
