@@ -42,7 +42,7 @@ test-unit: install
 	$(BIN)/pytest tests/unit -q
 
 # The pipeline in Airflow with the UI on http://localhost:8080; Ctrl-C stops everything.
-# EXECUTOR=celery: the CeleryExecutor with two workers and Redis (see README, "Scaling out").
+# EXECUTOR=celery: the CeleryExecutor with two workers and Redis (see docs/operations.md, "Scaling out").
 EXECUTOR ?= local
 run: install
 	EXECUTOR=$(EXECUTOR) $(BIN)/python -m include.devstack run
