@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.operators.pipeline import NOTIFY_TASK, WITHIN_LIMITS_TASK
 from storyblok_traffic.payloads import Evaluation, Upserted
 
 log = logging.getLogger(__name__)
@@ -65,10 +64,6 @@ def check_usage(
     for note in evaluation.all_notes():
         log.warning("%s", note)
     return evaluation
-
-
-def branch_for(evaluation: Evaluation) -> str:
-    return NOTIFY_TASK if evaluation.pending_notices else WITHIN_LIMITS_TASK
 
 
 def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:

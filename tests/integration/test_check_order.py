@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import pytest
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.operators.pipeline import NOTIFY_TASK
-from storyblok_traffic.tasks import branch_for, check_usage, notify_due
+from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
+from storyblok_traffic.tasks import check_usage, notify_due
 from tests.integration.conftest import History
 from tests.integration.test_evaluation import SLACK
 from tests.integration.test_history import comparable

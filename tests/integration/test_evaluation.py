@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from storyblok_traffic.check import check
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
-from storyblok_traffic.operators.pipeline import NOTIFY_TASK
+from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
 from storyblok_traffic.payloads import Evaluation
-from storyblok_traffic.tasks import NotificationError, branch_for, check_usage, notify_due
+from storyblok_traffic.tasks import NotificationError, check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
 from tests.integration.warehouse.blocking import wait_for_blocked_backend

@@ -41,8 +41,8 @@ FIRST, LAST = TODAY - timedelta(days=75), TODAY - timedelta(days=10)
 def daily_runs(org: OrgConfig, config: MonitorConfig, first: date = FIRST, last: date = LAST) -> None:
     """What the daily DAG's tasks do for each day, in date order (as depends_on_past makes a backfill do)."""
     from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-    from storyblok_traffic.operators.pipeline import NOTIFY_TASK
-    from storyblok_traffic.tasks import branch_for, check_usage, notify_due, upsert_traffic
+    from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
+    from storyblok_traffic.tasks import check_usage, notify_due, upsert_traffic
 
     day = first
     while day <= last:

@@ -8,16 +8,24 @@ when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.bases.branch import BaseBranchOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 
+if TYPE_CHECKING:
+    from storyblok_traffic.payloads import Evaluation
+
 # The two branches of check_usage: the DAG names its tasks with these, the check returns one of them.
 NOTIFY_TASK = "notify_threshold_crossed"
 WITHIN_LIMITS_TASK = "usage_within_limits"
+
+
+def branch_for(evaluation: Evaluation) -> str:
+    """The branch a check leads to: the notification when a notice is due."""
+    return NOTIFY_TASK if evaluation.pending_notices else WITHIN_LIMITS_TASK
 
 
 class TrafficUpsertOperator(BaseOperator):
@@ -61,7 +69,7 @@ class UsageCheckOperator(BaseBranchOperator):
         upserted = Upserted.from_xcom(self.upserted)
         evaluation = tasks.check_usage(upserted.end_date, self.org, self.config, fetched_day=upserted.fetched_day)
         context["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
-        return tasks.branch_for(evaluation)
+        return branch_for(evaluation)
 
 
 class UsageNotifyOperator(BaseOperator):
