@@ -5,7 +5,7 @@ first load and the same schema again for the reload:
 
 - ``api_floor``: the same 12 requests at the allowed pace, answers read and dropped;
 - ``plain``: requests + json + COPY + ``ON CONFLICT DO UPDATE`` (benchmarks/peers/plain.py);
-- ``ours``: ``history.load_months`` without Airflow, as the load task runs it, and ``check`` of
+- ``ours``: ``backfill.load_months`` without Airflow, as the load task runs it, and ``check`` of
   the loaded year (``evaluate``), as the evaluation task runs it, also with every space busy;
 - ``dlt``: dlt in its own virtual environment (benchmarks/peers/dlt_load.py), merge on the key;
 - ``airflow dags test storyblok_traffic_backfill`` (load and evaluation) against ``airflow dags test``

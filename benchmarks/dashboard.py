@@ -26,11 +26,11 @@ def _fill(url: str, schema: str, first, last) -> int:
     from sqlalchemy import create_engine
 
     from include.storyblok_simulator import SimulatorSettings, TrafficModel
-    from storyblok_traffic.history import Range, month_chunks
-    from storyblok_traffic.model import FetchedTraffic
+    from storyblok_traffic.jobs.backfill import month_chunks
     from storyblok_traffic.warehouse.engine import begin
     from storyblok_traffic.warehouse.migrations import migrate
     from storyblok_traffic.warehouse.writes import write_fetch
+    from storyblok_traffic.xcom import FetchedTraffic, Range
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     migrate(engine, schema)

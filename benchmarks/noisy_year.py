@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import create_engine
 
 from benchmarks.common import new_schema, postgres, report
-from storyblok_traffic.check import check
 from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 
@@ -71,7 +71,7 @@ def _seconds(engine, schema: str, org: OrgConfig) -> tuple[float, int]:
     for _ in range(REPEATS):
         with begin(engine, schema) as conn:
             started = time.perf_counter()
-            check(conn, org, FIRST, LAST, LAST + timedelta(days=30), ["log"], history=True)
+            check(conn, org, FIRST, LAST, LAST + timedelta(days=30), ["log"], backfill=True)
             times.append(time.perf_counter() - started)
             spikes = conn.exec_driver_sql(
                 f"SELECT count(*) FROM \"{schema}\".usage_alert_versions WHERE kind = 'spike' AND notice = 'alarm'"

@@ -264,7 +264,7 @@ def cli_hint(env: dict[str, str]) -> str:
 
 def report(env: dict[str, str], as_of: date) -> str:
     from storyblok_traffic.config import load_config
-    from storyblok_traffic.report import usage_report
+    from storyblok_traffic.jobs.report import usage_report
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine
 
 from benchmarks.peers.standin import arguments, report
-from storyblok_traffic.check import check
 from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.warehouse.engine import begin
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     org = OrgConfig(conn_id="bench") if busy_from is None else OrgConfig(conn_id="bench", spike_min_requests=busy_from)
     started = time.perf_counter()
     with begin(engine, args.schema) as conn:
-        last = check(conn, org, args.first, args.last, datetime.now(UTC).date(), ["log"], history=True)
+        last = check(conn, org, args.first, args.last, datetime.now(UTC).date(), ["log"], backfill=True)
         work_s = time.perf_counter() - started
         conn.rollback()
     report(work_s=work_s, periods=len(last.periods))

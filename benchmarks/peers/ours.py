@@ -1,4 +1,4 @@
-"""Our load without Airflow: ``history.load_months`` with a ``StoryblokClient``, as the load task runs it.
+"""Our load without Airflow: ``backfill.load_months`` with a ``StoryblokClient``, as the load task runs it.
 
 The warehouse schema is migrated by the benchmark beforehand (as ``storyblok-traffic db migrate``
 would be); this process checks it once, as the task does, then fetches, validates and writes.
@@ -11,10 +11,11 @@ import time
 from sqlalchemy import create_engine
 
 from benchmarks.peers.standin import arguments, report
-from storyblok_traffic.history import Range, load_months
 from storyblok_traffic.hooks.client import StoryblokClient
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
+from storyblok_traffic.jobs.backfill import load_months
 from storyblok_traffic.warehouse.migrations import ensure_current
+from storyblok_traffic.xcom import Range
 
 
 def main() -> None:

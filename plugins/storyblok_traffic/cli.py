@@ -117,7 +117,7 @@ def _current(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sc
 
 
 def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
-    from storyblok_traffic.replay import replay
+    from storyblok_traffic.jobs.replay import replay
     from storyblok_traffic.warehouse.engine import begin
     from storyblok_traffic.warehouse.migrations import ensure_current
 
@@ -136,7 +136,7 @@ def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 
 
 def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
-    from storyblok_traffic.report import usage_report
+    from storyblok_traffic.jobs.report import usage_report
     from storyblok_traffic.warehouse import reads
     from storyblok_traffic.warehouse.engine import begin
     from storyblok_traffic.warehouse.migrations import current_revision, ensure_current

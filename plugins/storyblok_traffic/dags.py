@@ -164,7 +164,7 @@ The result is what the daily DAG would have stored for the same days.
 def backfill_dag(config: MonitorConfig | None = None) -> DAG:
     """The bulk history DAG: triggered by hand, for one organisation and a range of days."""
     # Imported here: a file with only the daily DAGs parses without them (make bench: parse).
-    from storyblok_traffic.operators.history import HistoryEvaluateOperator, HistoryLoadOperator
+    from storyblok_traffic.operators.backfill import BackfillEvaluateOperator, BackfillLoadOperator
 
     config = config or load_config()
     orgs = {org.conn_id: org for org in config.organisations}
@@ -203,14 +203,14 @@ def backfill_dag(config: MonitorConfig | None = None) -> DAG:
         default_args=_default_args(config, timedelta(seconds=30), retry_exponential_backoff=True),
         on_failure_callback=PipelineFailureNotifier(channels=config.channels),
     ) as dag:
-        load_months = HistoryLoadOperator(
+        load_months = BackfillLoadOperator(
             task_id="load_months",
             orgs=orgs,
             config=config,
             pool=config.pool,
             doc_md="Check the form, then fetch each month in one request and upsert it in one transaction.",
         )
-        HistoryEvaluateOperator(
+        BackfillEvaluateOperator(
             task_id="evaluate_days",
             loaded=load_months.output,
             orgs=orgs,

@@ -38,3 +38,7 @@ class StoryblokUnavailable(StoryblokError):
 
 class StoryblokPayloadError(StoryblokError):
     """The response is not the JSON shape we rely on; the message names the field."""
+
+
+class NotificationError(RuntimeError):
+    """A channel did not take a notice; the others did, and a retry sends only to the failed one."""

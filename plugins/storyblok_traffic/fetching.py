@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 
 from storyblok_traffic.errors import StoryblokPayloadError, body_without_secret
 from storyblok_traffic.hooks.client import StoryblokClient
-from storyblok_traffic.model import DailyTraffic, FetchedTraffic, parse_daily
+from storyblok_traffic.model import DailyTraffic, parse_daily
+from storyblok_traffic.xcom import FetchedTraffic
 
 # Keeps an invalid answer for diagnosis: (org, first, last, error, body, received at) -> where it is kept.
 Quarantine = Callable[[str, date, date, str, bytes, datetime], str]

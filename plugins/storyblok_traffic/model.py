@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -204,46 +204,3 @@ def _short(value: Any) -> str:
 def _not_json(text: str | bytes, err: Exception) -> StoryblokPayloadError:
     snippet = (text[:80] if isinstance(text, str) else text[:80].decode("utf-8", "replace")).strip()
     return StoryblokPayloadError(f"Storyblok response is not JSON ({err}); it starts with {snippet!r}")
-
-
-@dataclass(frozen=True)
-class FetchedTraffic:
-    """What the fetch task hands to the upsert task through XCom: the answer and its request.
-
-    ``payload`` is the answer's JSON text as fetched (token blanked), or its decoded value in an
-    XCom written by an older version; both parse and store alike.
-    """
-
-    org: str
-    start_date: date
-    end_date: date
-    group_by: str
-    fetched_at: datetime
-    payload: str | dict[str, Any]
-
-    def to_xcom(self) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "start_date": self.start_date.isoformat(),
-            "end_date": self.end_date.isoformat(),
-            "group_by": self.group_by,
-            "fetched_at": self.fetched_at.isoformat(),
-            "payload": self.payload,
-        }
-
-    @classmethod
-    def from_xcom(cls, value: dict[str, Any]) -> FetchedTraffic:
-        try:
-            return cls(
-                org=str(value["org"]),
-                start_date=date.fromisoformat(value["start_date"]),
-                end_date=date.fromisoformat(value["end_date"]),
-                group_by=str(value["group_by"]),
-                fetched_at=datetime.fromisoformat(value["fetched_at"]),
-                payload=value["payload"],
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise StoryblokPayloadError(f"fetch result from XCom is malformed: {err!r}") from None
-
-    def daily(self) -> DailyTraffic:
-        return parse_daily(self.payload, self.start_date, self.end_date)

@@ -15,8 +15,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from include.storyblok_simulator import Fault
 from storyblok_traffic.config import MonitorConfig, Warehouse
+from storyblok_traffic.jobs.daily import upsert_traffic
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from storyblok_traffic.model import FetchedTraffic
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 from storyblok_traffic.warehouse.reads import daily_usage
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily
 from storyblok_traffic.warehouse.writes import write_fetch
+from storyblok_traffic.xcom import FetchedTraffic
 
 FIRST = date(2026, 1, 1)
 counts = st.integers(min_value=0, max_value=10**12)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from storyblok_traffic.errors import StoryblokPayloadError
-from storyblok_traffic.model import FetchedTraffic, load_json, parse_all_traffic, parse_daily
+from storyblok_traffic.model import load_json, parse_all_traffic, parse_daily
+from storyblok_traffic.xcom import FetchedTraffic
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "data" / "all_traffic_example.json").read_text())
 FIRST, LAST = date(2026, 3, 7), date(2026, 3, 8)

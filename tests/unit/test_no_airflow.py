@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 LOAD_MODULES = (
-    "storyblok_traffic.history",
+    "storyblok_traffic.jobs.backfill",
     "storyblok_traffic.fetching",
     "storyblok_traffic.hooks.client",
     "storyblok_traffic.model",

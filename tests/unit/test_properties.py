@@ -10,8 +10,9 @@ from itertools import accumulate, pairwise
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from storyblok_traffic.history import Range, month_chunks
+from storyblok_traffic.jobs.backfill import month_chunks
 from storyblok_traffic.rules import forecast, spikes, usage
+from storyblok_traffic.xcom import Range
 
 FIRST = date(2026, 1, 1)
 

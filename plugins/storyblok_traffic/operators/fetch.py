@@ -13,7 +13,8 @@ from airflow.sdk.exceptions import AirflowFailException
 if TYPE_CHECKING:
     from storyblok_traffic.config import Warehouse
     from storyblok_traffic.hooks.storyblok import StoryblokHook
-    from storyblok_traffic.model import DailyTraffic, FetchedTraffic
+    from storyblok_traffic.model import DailyTraffic
+from storyblok_traffic.xcom import FetchedTraffic
 
 # A daily run covers [data_interval_start, data_interval_end): its days are start .. end - 1.
 DEFAULT_START = "{{ data_interval_start | ds }}"

@@ -1,4 +1,4 @@
-"""The daily pipeline's own operators: thin shells around ``storyblok_traffic.tasks``.
+"""The daily pipeline's own operators: thin shells around ``storyblok_traffic.jobs.daily``.
 
 Plain operators rather than ``@task`` functions keep DAG parsing cheap (the TaskFlow machinery
 costs more to import than everything else in the DAG files together); the work is imported only
@@ -16,7 +16,7 @@ from airflow.sdk.bases.branch import BaseBranchOperator
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 
 if TYPE_CHECKING:
-    from storyblok_traffic.payloads import Evaluation
+    from storyblok_traffic.evaluation.result import Evaluation
 
 # The two branches of check_usage: the DAG names its tasks with these, the check returns one of them.
 NOTIFY_TASK = "notify_threshold_crossed"
@@ -39,10 +39,10 @@ class TrafficUpsertOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from storyblok_traffic import tasks
+        from storyblok_traffic.jobs import daily
 
-        upserted = tasks.upsert_traffic(self.fetched, self.config)
-        figures = tasks.asset_figures(upserted, self.config)
+        upserted = daily.upsert_traffic(self.fetched, self.config)
+        figures = daily.asset_figures(upserted, self.config)
         for asset in self.outlets:  # the Assets view shows them on the event
             context["outlet_events"][asset].extra = figures
         return upserted.to_xcom()
@@ -63,11 +63,11 @@ class UsageCheckOperator(BaseBranchOperator):
         self.config = config
 
     def choose_branch(self, context: Any) -> str:
-        from storyblok_traffic import tasks
-        from storyblok_traffic.payloads import Upserted
+        from storyblok_traffic.jobs import daily
+        from storyblok_traffic.xcom import Upserted
 
         upserted = Upserted.from_xcom(self.upserted)
-        evaluation = tasks.check_usage(upserted.end_date, self.org, self.config, fetched_day=upserted.fetched_day)
+        evaluation = daily.check_usage(upserted.end_date, self.org, self.config, fetched_day=upserted.fetched_day)
         context["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())
         return branch_for(evaluation)
 
@@ -81,6 +81,6 @@ class UsageNotifyOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, list[str]]:
-        from storyblok_traffic import tasks
+        from storyblok_traffic.jobs import daily
 
-        return tasks.notify_due(self.org, self.config)
+        return daily.notify_due(self.org, self.config)

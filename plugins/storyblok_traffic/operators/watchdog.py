@@ -1,4 +1,4 @@
-"""The watchdog DAG's operator: a thin shell around ``storyblok_traffic.tasks.watch_checks``."""
+"""The watchdog DAG's operator: a thin shell around ``storyblok_traffic.jobs.watchdog.watch_checks``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,6 @@ class MonitorWatchdogOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, bool]:
-        from storyblok_traffic import tasks
+        from storyblok_traffic.jobs.watchdog import watch_checks
 
-        return tasks.watch_checks(self.config)
+        return watch_checks(self.config)

@@ -31,16 +31,16 @@ def plan(
     known: Mapping[date, bool],
     checked_through: date | None,
     changed_from: date | None,
-    history: bool = False,
+    backfill: bool = False,
 ) -> Plan:
     """What a check of ``requested`` (day -> quiet now) must evaluate.
 
     ``known``: the requested days checked before, with their quiet flag (a day keeps the flag of its
-    first check, so a rerun of an old day that was notified then does not turn it quiet; ``history``
-    turns days quiet). ``checked_through``: the newest day checked before. ``changed_from``: the
+    first check, so a rerun of an old day that was notified then does not turn it quiet; a
+    ``backfill`` turns days quiet). ``checked_through``: the newest day checked before. ``changed_from``: the
     earliest day whose data changed since it was evaluated.
     """
-    wanted = {day: True if history else known.get(day, quiet) for day, quiet in requested.items()}
+    wanted = {day: True if backfill else known.get(day, quiet) for day, quiet in requested.items()}
     new = {day: quiet for day, quiet in wanted.items() if known.get(day) != quiet}
     if checked_through is None:
         return Plan(min(new), None, new) if new else Plan(None, None)

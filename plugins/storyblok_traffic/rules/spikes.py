@@ -156,21 +156,22 @@ def judge(
     sigmas = (_log_ratio(today.amount, normal) - centre) / spread
     found = Verdict(SPIKE, today.amount, normal, len(known), round(sigmas, 2))
     if in_episode:
-        return found if sigmas >= RECOVERY_SIGMAS else replace_status(found, NORMAL)
-    if sigmas >= SINGLE_SIGMAS * _small_sample(len(ratios)) and today.amount >= rule.factor * normal:
+        return found if sigmas >= RECOVERY_SIGMAS else _replace_status(found, NORMAL)
+    widen = _small_sample(len(ratios))
+    if sigmas >= SINGLE_SIGMAS * widen and today.amount >= rule.factor * normal:
         return found
     before = _day_before(series, day, rule, memo, first, min_excess)
-    bar = RUN_SIGMAS * _small_sample(len(ratios))
+    bar = RUN_SIGMAS * widen
     if (
         before is not None
         and min(sigmas, (before - centre) / spread) >= bar
         and _averages_factor(before, today, normal, rule)
     ):
         return found  # two days in a row out of the noise
-    return replace_status(found, NORMAL)
+    return _replace_status(found, NORMAL)
 
 
-def replace_status(verdict: Verdict, status: str) -> Verdict:
+def _replace_status(verdict: Verdict, status: str) -> Verdict:
     return Verdict(status, verdict.amount, verdict.normal, verdict.history_days, verdict.sigmas)
 
 

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.evaluation import evaluate
-from storyblok_traffic.payloads import Evaluation, PeriodSummary
+from storyblok_traffic.evaluation.day import evaluate
+from storyblok_traffic.evaluation.result import Evaluation, PeriodSummary
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
     ALARM,

@@ -32,9 +32,17 @@ class StoredDays:
     :param spaces_from: for checks of many days, also read at once, from this day on, the rows of
         every space with ``busy_from`` requests or more on one of those days (the spaces spike checks
         judge); None reads space rows day by day, as a daily check needs only a few.
+    :param limits: the organisation's limit history, when the caller has read it already.
     """
 
-    def __init__(self, conn: Connection, org: str, spaces_from: date | None = None, busy_from: int = 0) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        org: str,
+        spaces_from: date | None = None,
+        busy_from: int = 0,
+        limits: list[Limits] | None = None,
+    ) -> None:
         self.conn, self.org = conn, org
         t = org_traffic_daily.c
         rows = conn.execute(select(t.day, t.api_requests, t.total_bytes).where(t.org == org).order_by(t.day))
@@ -42,7 +50,7 @@ class StoredDays:
         self.days = [row[0] for row in self.rows]
         self._amounts: dict[str, dict[date, int]] = {}
         self._by_day: dict[date, OrgDay] | None = None
-        self.limits = reads.limit_history(conn, org)
+        self.limits = reads.limit_history(conn, org) if limits is None else limits
         self.snapshot = reads.latest_snapshot(conn, org)
         self.spaces_from, self.busy_from = spaces_from, busy_from
         # space -> day -> row, and day -> space -> requests (which spaces are busy on a day)

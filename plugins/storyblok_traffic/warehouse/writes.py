@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.model import DailyTraffic, FetchedTraffic
+from storyblok_traffic.model import DailyTraffic
 from storyblok_traffic.warehouse import marks
 from storyblok_traffic.warehouse.engine import qualified
 from storyblok_traffic.warehouse.tables import (
@@ -52,6 +52,7 @@ from storyblok_traffic.warehouse.tables import (
     space_traffic_daily,
     usage_snapshots,
 )
+from storyblok_traffic.xcom import FetchedTraffic
 
 # Rows per INSERT statement: keeps each statement far below Postgres' 65,535 bind parameters.
 CHUNK_ROWS = 5_000

@@ -22,7 +22,7 @@ from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from tests.integration.conftest import metadata_database
-from tests.integration.test_history import comparable, daily_runs
+from tests.integration.pipeline import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
 FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=11)  # 30 days, older than the lookback

@@ -8,9 +8,8 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.storyblok_simulator import Fault
-from storyblok_traffic.model import FetchedTraffic
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator, requested_days
-from storyblok_traffic.payloads import Upserted
+from storyblok_traffic.xcom import FetchedTraffic, Upserted
 
 
 def operator(**kwargs) -> StoryblokTrafficOperator:
@@ -65,7 +64,7 @@ def test_refetch_days_fill_in_bytes_storyblok_finalised_later(simulator, storybl
     from sqlalchemy import select
 
     from storyblok_traffic.config import MonitorConfig
-    from storyblok_traffic.tasks import upsert_traffic
+    from storyblok_traffic.jobs.daily import upsert_traffic
     from storyblok_traffic.warehouse.engine import begin
     from storyblok_traffic.warehouse.tables import org_traffic_daily
 
@@ -120,7 +119,7 @@ def test_bad_ranges_fail_before_any_request(simulator, storyblok_conn):
 def heal(schema: str, day: date, **kwargs) -> Upserted:
     """The daily fetch (refetch 3, healing on) for ``day``, upserted."""
     from storyblok_traffic.config import MonitorConfig
-    from storyblok_traffic.tasks import upsert_traffic
+    from storyblok_traffic.jobs.daily import upsert_traffic
 
     config = MonitorConfig(warehouse_schema=schema)
     options: dict[str, Any] = {"refetch_days": 3, "max_gap_days": 31, "warehouse": config.warehouse} | kwargs

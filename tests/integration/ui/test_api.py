@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.tasks import check_usage
-from tests.integration.test_history import daily_runs
+from storyblok_traffic.jobs.daily import check_usage
+from tests.integration.pipeline import daily_runs
 
 TODAY = datetime.now(UTC).date()
 ORG = {"org": "storyblok_default"}

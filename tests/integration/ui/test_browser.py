@@ -23,8 +23,8 @@ from include.airflow_stack import QUIET_PATHSPEC
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.tasks import check_usage
-from tests.integration.test_history import daily_runs
+from storyblok_traffic.jobs.daily import check_usage
+from tests.integration.pipeline import daily_runs
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

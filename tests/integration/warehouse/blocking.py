@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from storyblok_traffic.config import MonitorConfig
+from storyblok_traffic.jobs.daily import upsert_traffic
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-from storyblok_traffic.tasks import upsert_traffic
 
 
 def fetch(day: date) -> dict[str, Any]:

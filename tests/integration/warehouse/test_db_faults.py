@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storyblok_traffic.config import MonitorConfig
-from storyblok_traffic.tasks import upsert_traffic
+from storyblok_traffic.jobs.daily import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate

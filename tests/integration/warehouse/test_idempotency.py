@@ -10,8 +10,8 @@ import pytest
 
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.jobs.daily import check_usage, upsert_traffic
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-from storyblok_traffic.tasks import check_usage, upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import SIM_TODAY

@@ -172,10 +172,10 @@ def test_a_schema_from_a_newer_package_is_refused(engine, schema):
 
 
 def test_a_task_with_auto_migrate_off_fails_before_writing(engine, schema, warehouse_conn):
-    from storyblok_traffic import tasks
     from storyblok_traffic.config import MonitorConfig, OrgConfig
+    from storyblok_traffic.jobs import daily
 
     config = MonitorConfig(warehouse_schema=schema, auto_migrate=False)
     with pytest.raises(SchemaNotCurrent, match=MIGRATE_COMMAND):
-        tasks.check_usage(date(2026, 3, 9), OrgConfig(), config, today=date(2026, 3, 10))
+        daily.check_usage(date(2026, 3, 9), OrgConfig(), config, today=date(2026, 3, 10))
     assert schema not in inspect(engine).get_schema_names()

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from storyblok_traffic.model import FetchedTraffic
 from storyblok_traffic.warehouse import reads
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 from storyblok_traffic.warehouse.stored_days import StoredDays
 from storyblok_traffic.warehouse.writes import write_fetch
+from storyblok_traffic.xcom import FetchedTraffic
 from tests.integration.warehouse.test_writes import EXAMPLE
 
 LAST = date(2026, 3, 31)

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from storyblok_traffic.config import MonitorConfig
 from storyblok_traffic.errors import StoryblokPayloadError
-from storyblok_traffic.model import FetchedTraffic
-from storyblok_traffic.tasks import upsert_traffic
+from storyblok_traffic.jobs.daily import upsert_traffic
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 from storyblok_traffic.warehouse.tables import metadata, org_traffic_daily, space_traffic_daily
 from storyblok_traffic.warehouse.writes import write_fetch
+from storyblok_traffic.xcom import FetchedTraffic
 
 EXAMPLE = json.loads((Path(__file__).parents[2] / "data" / "all_traffic_example.json").read_text())
 FIRST, LAST = date(2026, 3, 7), date(2026, 3, 8)

@@ -118,7 +118,7 @@ def test_serialized_dags_do_not_depend_on_the_parse_day():
     ],
 )
 def test_blank_form_dates_are_resolved_when_the_run_starts(start, end, expected):
-    from storyblok_traffic.history import checked_range
+    from storyblok_traffic.jobs.backfill import checked_range
 
     days = checked_range(start, end, today=date(2026, 3, 10))
     assert (days.first, days.last) == expected

@@ -42,8 +42,8 @@ def test_a_rerun_keeps_the_quiet_flag_of_its_first_check():
     assert plan({day(8): True}, {day(8): False}, day(10), None) == Plan(None, None)
 
 
-def test_history_turns_checked_days_quiet_and_rewinds_to_them():
-    assert plan({day(8): True, day(9): True}, {day(8): False}, day(10), None, history=True) == Plan(
+def test_a_backfill_turns_checked_days_quiet_and_rewinds_to_them():
+    assert plan({day(8): True, day(9): True}, {day(8): False}, day(10), None, backfill=True) == Plan(
         day(8), day(8), {day(8): True, day(9): True}
     )
 

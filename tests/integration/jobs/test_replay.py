@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, delete, insert, select
 
 from storyblok_traffic.config import MonitorConfig
+from storyblok_traffic.jobs.daily import upsert_traffic
+from storyblok_traffic.jobs.replay import replay
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-from storyblok_traffic.replay import replay
-from storyblok_traffic.tasks import upsert_traffic
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import org_traffic_daily, raw_responses, space_traffic_daily

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from tests.integration.test_evaluation import SLACK, run
+from tests.integration.pipeline import SLACK, run
 
 DAYS = {date(2026, 1, 1) + timedelta(days=i): 1_000 + i for i in range(79)}  # Jan 1 .. Mar 20
 NEWEST = max(DAYS)

@@ -1,37 +1,13 @@
-"""Typed XCom payloads, shared by the task that pushes and the task that pulls them.
-
-``Upserted`` goes from ``upsert_traffic`` to ``check_usage``; ``Evaluation`` is what a usage check
-found, logged and pushed as XCom ``usage_summary``. (``fetch_traffic`` hands on
-``storyblok_traffic.model.FetchedTraffic``.) XCom holds their plain JSON form.
-"""
+"""What a usage check found: ``Evaluation`` and its views, logged and pushed as XCom ``usage_summary``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import msgspec
-
 from storyblok_traffic.rules.usage import format_pct
-
-
-class Upserted(msgspec.Struct, frozen=True):
-    """What ``upsert_traffic`` wrote for one fetch."""
-
-    org: str
-    start_date: date
-    end_date: date  # the run's day
-    org_days: int  # org days in the answer
-    fetched_day: bool  # the answer had a row for the run's day
-    written: dict[str, int]  # table -> rows inserted or changed
-
-    def to_xcom(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)
-
-    @classmethod
-    def from_xcom(cls, value: Any) -> Upserted:
-        return msgspec.convert(value, cls)
+from storyblok_traffic.xcom import dump
 
 
 @dataclass(frozen=True)
@@ -148,14 +124,4 @@ class Evaluation:
         return self.notes + tuple(f"{p.period}: {note}" for p in self.periods for note in p.notes)
 
     def to_xcom(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
+        return dump(self)

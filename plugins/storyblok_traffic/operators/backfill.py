@@ -1,4 +1,4 @@
-"""The bulk history DAG's operators: thin shells around ``storyblok_traffic.history``.
+"""The bulk history DAG's operators: thin shells around ``storyblok_traffic.jobs.backfill``.
 
 Kept apart from the daily pipeline's operators so that each DAG file builds only the classes it uses;
 the work is imported only when a task runs.
@@ -14,7 +14,7 @@ from airflow.sdk import BaseOperator
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 
 
-class HistoryLoadOperator(BaseOperator):
+class BackfillLoadOperator(BaseOperator):
     """Checks the bulk history form, then loads its range a month per request and per transaction.
 
     Bad input fails at once (no retries), before any request. So do answers that retrying cannot
@@ -29,19 +29,19 @@ class HistoryLoadOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from storyblok_traffic import history
         from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+        from storyblok_traffic.jobs import backfill
 
         params = context["params"]
-        source = history.checked_source(params.get("source"))
-        days = history.checked_range(params.get("start_date"), params.get("end_date"))
+        source = backfill.checked_source(params.get("source"))
+        days = backfill.checked_range(params.get("start_date"), params.get("end_date"))
         try:
-            return history.load_range(days, self.orgs[params["organisation"]], self.config, source)
+            return backfill.load_range(days, self.orgs[params["organisation"]], self.config, source)
         except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
             raise AirflowFailException(str(err)) from None
 
 
-class HistoryEvaluateOperator(BaseOperator):
+class BackfillEvaluateOperator(BaseOperator):
     """Evaluates every loaded day in date order; alerts are recorded as suppressed."""
 
     template_fields: Sequence[str] = ("loaded",)
@@ -53,7 +53,8 @@ class HistoryEvaluateOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from storyblok_traffic import history
+        from storyblok_traffic.jobs import backfill
+        from storyblok_traffic.xcom import Range
 
-        days = history.Range.from_xcom(self.loaded)
-        return history.evaluate_range(days, self.orgs[context["params"]["organisation"]], self.config)
+        days = Range.from_xcom(self.loaded)
+        return backfill.evaluate_range(days, self.orgs[context["params"]["organisation"]], self.config)

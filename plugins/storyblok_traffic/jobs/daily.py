@@ -1,4 +1,6 @@
-"""The work behind the DAG's tasks, callable (and tested) without Airflow's scheduler."""
+"""The daily DAG's work (upsert, check, notify, asset figures), callable and tested without Airflow's scheduler.
+
+Each function owns its transaction."""
 
 from __future__ import annotations
 
@@ -7,16 +9,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.payloads import Evaluation, Upserted
+from storyblok_traffic.errors import NotificationError
+from storyblok_traffic.evaluation.result import Evaluation
+from storyblok_traffic.xcom import Upserted
 
 log = logging.getLogger(__name__)
 
 
 def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upserted:
     """Validate the fetched body again (it crossed a process boundary) and write it in one transaction."""
-    from storyblok_traffic.model import FetchedTraffic
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.writes import write_fetch
+    from storyblok_traffic.xcom import FetchedTraffic
 
     fetched = FetchedTraffic.from_xcom(fetched_xcom)
     daily = fetched.daily()  # before any write: an invalid body writes nothing
@@ -35,7 +39,7 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
 
 def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
     """The newest day and the percent of each period's limit used, for the asset event (read only)."""
-    from storyblok_traffic.evaluation import evaluate
+    from storyblok_traffic.evaluation.day import evaluate
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     org = next(o for o in config.organisations if o.org == upserted.org)
@@ -53,7 +57,7 @@ def check_usage(
     Every day out of date up to ``day`` (or past it) is evaluated too, in date order. ``today``
     (default: the UTC date now) decides whether a day is within the alert lookback.
     """
-    from storyblok_traffic.check import check
+    from storyblok_traffic.evaluation.check import check
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     today = today or datetime.now(UTC).date()
@@ -80,28 +84,3 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
         detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())
         raise NotificationError(f"notices for {org.org} not delivered to {len(delivery.failures)} channel(s): {detail}")
     return delivery.sent
-
-
-def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str, bool]:
-    """For every organisation: record whether its checks are silent and send its pending notices; org -> silent.
-
-    Each organisation in its own transaction, so one that fails does not hold back the others' notices.
-    """
-    from storyblok_traffic.notifications.delivery import deliver_pending
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
-    from storyblok_traffic.watchdog import watch
-
-    now = now or datetime.now(UTC)
-    silent, failures = {}, []
-    for org in config.organisations:
-        with warehouse_transaction(config.warehouse) as conn:
-            silent[org.org] = watch(conn, org, now)
-            delivery = deliver_pending(conn, org, config.channels_for(org))
-        failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
-    if failures:
-        raise NotificationError("notices not delivered: " + "; ".join(failures))
-    return silent
-
-
-class NotificationError(RuntimeError):
-    """A channel did not take a notice; the others did, and a retry sends only to the failed one."""

@@ -7,19 +7,19 @@ from datetime import date
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from storyblok_traffic import history
-from storyblok_traffic.history import Range
+from storyblok_traffic.jobs import backfill
+from storyblok_traffic.xcom import Range
 
 
 def test_month_chunks_cover_the_range_once():
-    chunks = history.month_chunks(Range(date(2025, 11, 20), date(2026, 2, 3)))
+    chunks = backfill.month_chunks(Range(date(2025, 11, 20), date(2026, 2, 3)))
     assert [(c.first, c.last) for c in chunks] == [
         (date(2025, 11, 20), date(2025, 11, 30)),
         (date(2025, 12, 1), date(2025, 12, 31)),
         (date(2026, 1, 1), date(2026, 1, 31)),
         (date(2026, 2, 1), date(2026, 2, 3)),
     ]
-    assert len(history.month_chunks(Range(date(2025, 1, 1), date(2025, 12, 31)))) == 12
+    assert len(backfill.month_chunks(Range(date(2025, 1, 1), date(2025, 12, 31)))) == 12
 
 
 @pytest.mark.parametrize(
@@ -33,4 +33,4 @@ def test_month_chunks_cover_the_range_once():
 )
 def test_bad_ranges_fail_before_any_request(start, end, expected):
     with pytest.raises(AirflowFailException, match=expected):
-        history.checked_range(start, end, today=date(2026, 3, 10))
+        backfill.checked_range(start, end, today=date(2026, 3, 10))

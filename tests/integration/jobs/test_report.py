@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import date
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.report import usage_report
-from storyblok_traffic.tasks import check_usage
+from storyblok_traffic.jobs.daily import check_usage
+from storyblok_traffic.jobs.report import usage_report
 from storyblok_traffic.warehouse.engine import begin
 
 

@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from include.storyblok_simulator import SimulatorSettings
-from storyblok_traffic import history
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.history import Range
+from storyblok_traffic.jobs import backfill
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import metadata
-
-TODAY = datetime.now(UTC).date()
-
-
-def comparable(engine, schema) -> dict[str, list[tuple]]:
-    """Every table but raw responses, without the columns that record when work happened."""
-    skip = {"fetched_at", "notified_at", "delivered_at", "checked_at", "watched_since"}
-    out = {}
-    with begin(engine, schema) as conn:
-        for name, table in metadata.tables.items():
-            if name == "raw_responses":
-                continue
-            columns = [c for c in table.columns if c.name not in skip]
-            out[name] = sorted(tuple(row) for row in conn.execute(select(*columns)))
-    return out
+from storyblok_traffic.xcom import Range
+from tests.integration.pipeline import FIRST, LAST, TODAY, comparable, daily_runs
 
 
 @pytest.fixture
 def sim_settings() -> SimulatorSettings:
     return SimulatorSettings(today=TODAY, monthly_limit=400_000, spaces=40)
-
-
-FIRST, LAST = TODAY - timedelta(days=75), TODAY - timedelta(days=10)
-
-
-def daily_runs(org: OrgConfig, config: MonitorConfig, first: date = FIRST, last: date = LAST) -> None:
-    """What the daily DAG's tasks do for each day, in date order (as depends_on_past makes a backfill do)."""
-    from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
-    from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
-    from storyblok_traffic.tasks import check_usage, notify_due, upsert_traffic
-
-    day = first
-    while day <= last:
-        fetch = StoryblokTrafficOperator(
-            task_id="fetch_traffic", start_date_str=str(day), end_date_str=str(day), refetch_days=org.refetch_days
-        )
-        upserted = upsert_traffic(fetch.execute({}), config)
-        if branch_for(check_usage(day, org, config, fetched_day=upserted.fetched_day)) == NOTIFY_TASK:
-            notify_due(org, config)
-        day += timedelta(days=1)
 
 
 def test_bulk_history_equals_the_daily_runs(
@@ -78,7 +44,7 @@ def test_bulk_history_equals_the_daily_runs(
         )
         assert str(run.state) == "success"
         bulk_calls = len(simulator.calls()) - daily_calls
-        assert bulk_calls == len(history.month_chunks(Range(FIRST, LAST)))
+        assert bulk_calls == len(backfill.month_chunks(Range(FIRST, LAST)))
 
         daily, bulk = comparable(engine, daily_schema), comparable(engine, bulk_schema)
         assert len(daily["space_traffic_daily"]) == 40 * 66
@@ -108,7 +74,7 @@ def test_a_month_that_fails_leaves_the_months_before_it_written_and_its_answer_a
     migrate(engine, schema)
     start = (TODAY.replace(day=1) - timedelta(days=95)).replace(day=1)
     days = Range(start, (start + timedelta(days=95)).replace(day=1) - timedelta(days=1))
-    chunks = history.month_chunks(days)
+    chunks = backfill.month_chunks(days)
     assert len(chunks) == 3
     for chunk in chunks[:2]:
         simulator.faults.append(Fault(status=200, body=simulator.model.all_traffic(chunk.first, chunk.last, "day")))
@@ -118,7 +84,7 @@ def test_a_month_that_fails_leaves_the_months_before_it_written_and_its_answer_a
     settings = StoryblokConnectionSettings("sim", simulator.url, "eu", simulator.settings.token, "personal", 50.0)
 
     with pytest.raises(StoryblokPayloadError, match=rf"kept in {schema}\.rejected_responses"):
-        history.load_months(StoryblokClient(settings), engine, schema, "acme", days, quarantine_in(engine, schema))
+        backfill.load_months(StoryblokClient(settings), engine, schema, "acme", days, quarantine_in(engine, schema))
     with begin(engine, schema) as conn:
         stored = reads.days_stored(conn, "acme", days.first, days.last)
         rejected = list(conn.scalars(select(rejected_responses.c.start_date)))

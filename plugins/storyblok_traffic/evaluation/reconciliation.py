@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.payloads import ReconciliationView
+from storyblok_traffic.evaluation.result import ReconciliationView
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.reconcile import Candidate, Verdict, reconcile

@@ -14,18 +14,15 @@ import pytest
 from msgspec.structs import replace
 from sqlalchemy import select
 
-from storyblok_traffic.check import check
-from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
-from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
-from storyblok_traffic.payloads import Evaluation
-from storyblok_traffic.tasks import NotificationError, check_usage, notify_due
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.errors import NotificationError
+from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.jobs.daily import check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
+from tests.integration.pipeline import EMAIL, JSON, SLACK, run
 from tests.integration.warehouse.blocking import wait_for_blocked_backend
 
-SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
-EMAIL = ChannelConfig(name="email", type="email", conn_id="smtp_alerts", to=("ops@example.com",))
-JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
 # Holes in these histories are on purpose: max_gap_days at its largest keeps their no-data notice out.
 YEARLY = OrgConfig(conn_id="sb", org="acme", monthly_thresholds=(), forecast_thresholds=(), max_gap_days=366)
 
@@ -37,13 +34,6 @@ def days(first: date, count: int, amount: int) -> dict[date, int]:
 @pytest.fixture
 def config(schema: str) -> MonitorConfig:
     return MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(YEARLY,))
-
-
-def run(day: date, org: OrgConfig, config: MonitorConfig, today: date | None = None, **kw: bool) -> Evaluation:
-    evaluation = check_usage(day, org, config, today=today or day, **kw)
-    if branch_for(evaluation) == NOTIFY_TASK:
-        notify_due(org, config)
-    return evaluation
 
 
 def rows(engine, schema) -> list[tuple[str, str, date, float, str, date]]:
@@ -431,7 +421,7 @@ def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
     traffic = days(date(2026, 1, 1), 304, 25) | days(date(2026, 11, 1), 32, 50)  # to 2026-12-02
     history.days("acme", traffic)
     with begin(engine, schema) as conn:
-        check(conn, org, date(2026, 1, 1), date(2026, 12, 1), date(2026, 12, 3), ["slack", "json"], history=True)
+        check(conn, org, date(2026, 1, 1), date(2026, 12, 1), date(2026, 12, 3), ["slack", "json"], backfill=True)
     quiet_forecast = [r for r in rows(engine, schema) if r[:2] == ("year", "forecast")]
     assert [r[4] for r in quiet_forecast] == ["suppressed"]
     assert receiver.messages == []

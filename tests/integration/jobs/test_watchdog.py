@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import text
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.tasks import check_usage, watch_checks
-from tests.integration.test_evaluation import SLACK
+from storyblok_traffic.jobs.daily import check_usage
+from storyblok_traffic.jobs.watchdog import watch_checks
+from tests.integration.pipeline import SLACK
 
 ORG = OrgConfig(conn_id="sb", org="acme", silence_after_hours=36)
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

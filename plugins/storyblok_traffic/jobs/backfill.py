@@ -1,4 +1,4 @@
-"""Bulk history behind the ``storyblok_traffic_backfill`` DAG: big requests, bulk writes, quiet evaluation.
+"""The bulk load behind the ``storyblok_traffic_backfill`` DAG: big requests, bulk writes, quiet evaluation.
 
 A range is fetched a calendar month per request (12 or 13 requests for a year) in one task, each
 month written in its own transaction while the next is fetched, then every day is evaluated in date
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.xcom import Range
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -26,19 +26,6 @@ log = logging.getLogger(__name__)
 
 MAX_DAYS = 3 * 366  # a range longer than this is almost surely a typo
 SOURCES = ("api", "stored")
-
-
-@dataclass(frozen=True)
-class Range:
-    first: date
-    last: date
-
-    def to_xcom(self) -> dict[str, str]:
-        return {"first": self.first.isoformat(), "last": self.last.isoformat()}
-
-    @classmethod
-    def from_xcom(cls, value: dict[str, str]) -> Range:
-        return cls(date.fromisoformat(value["first"]), date.fromisoformat(value["last"]))
 
 
 def checked_range(start: str | None, end: str | None, today: date | None = None) -> Range:
@@ -154,7 +141,7 @@ def load_months(
 
 def replay_month(engine: Engine, schema: str, org: str, chunk: Range) -> dict[str, Any]:
     """Rewrite one month from the answers kept in raw_responses, in one transaction, with no API call."""
-    from storyblok_traffic.replay import replay
+    from storyblok_traffic.jobs.replay import replay
     from storyblok_traffic.warehouse.engine import begin
 
     with begin(engine, schema) as conn:
@@ -169,13 +156,13 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     The days count as checked, quietly, so that any later check that evaluates them again keeps
     them quiet. One transaction: the organisation's daily checks wait meanwhile.
     """
-    from storyblok_traffic.check import check
+    from storyblok_traffic.evaluation.check import check
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.reads import days_stored
 
     channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
         stored = days_stored(conn, org.org, days.first, days.last)
-        last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, history=True)
+        last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, backfill=True)
     log.info("Evaluated %s..%s for %s:\n%s", days.first, days.last, org.org, last.describe())
     return {**days.to_xcom(), "days": (days.last - days.first).days + 1, "days_stored": len(stored)}

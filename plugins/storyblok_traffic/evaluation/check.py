@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from storyblok_traffic import spikes
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.evaluation import Carry, evaluate
-from storyblok_traffic.payloads import Evaluation
+from storyblok_traffic.evaluation import spikes
+from storyblok_traffic.evaluation.day import Carry, evaluate
+from storyblok_traffic.evaluation.result import Evaluation
 from storyblok_traffic.rules.ordering import is_quiet, plan
+from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import alerts, marks, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
@@ -34,12 +35,12 @@ def check(
     today: date,
     channels: Sequence[str],
     fetched_day: bool | None = None,
-    history: bool = False,
+    backfill: bool = False,
 ) -> Evaluation:
     """Check ``org`` for ``first``..``last`` (a daily run: one day) and return the evaluation as of ``last``.
 
     ``channels``: the names a notice must reach to count as sent. ``fetched_day``: whether the run's
-    fetch had a row for ``last``. ``history``: the days were loaded in bulk, recorded and never notified.
+    fetch had a row for ``last``. ``backfill``: the days were loaded in bulk, recorded and never notified.
     The caller owns the transaction.
     """
     alerts.lock_org(conn, org.org)
@@ -51,7 +52,7 @@ def check(
         known,
         marks.checked_through(conn, org.org),
         marks.changed_from(conn, org.org),
-        history,
+        backfill,
     )
     result: Evaluation | None = None
     if todo.first is not None:
@@ -60,7 +61,8 @@ def check(
             log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
         marks.record_checked(conn, org.org, todo.new)
         days = marks.checked_since(conn, org.org, todo.first)
-        spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(conn, org, days))
+        limits = reads.limit_history(conn, org.org)
+        spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(org, limits, days), limits)
         carry = Carry(spaces, alerts.AlertRows(conn, org.org))
         stored = carry.stored.days_stored(todo.first, max(days))
         for day, quiet in sorted(days.items()):
@@ -76,13 +78,13 @@ def check(
     if result is None:  # checked before and still current: report as of it, change nothing
         quiet = known.get(last, requested[last])
         result = evaluate(conn, org, last, quiet, fetched_day, record=False)
-    marks.evaluated(conn, org.org, None if history else datetime.now(UTC))
+    marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
 
 
-def _busy_from(conn: Connection, org: OrgConfig, days: Mapping[date, bool]) -> int:
+def _busy_from(org: OrgConfig, limits: Sequence[Limits], days: Mapping[date, bool]) -> int:
     """The requests a space needs on some day of the check to be read at once (see ``_spaces_from``)."""
-    return spikes.busy_from(org, reads.limit_history(conn, org.org), min(days), max(days)) if days else 0
+    return spikes.busy_from(org, limits, min(days), max(days)) if days else 0
 
 
 def _spaces_from(org: OrgConfig, days: Mapping[date, bool]) -> date | None:

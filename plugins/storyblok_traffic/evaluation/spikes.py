@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.payloads import SpikeView
+from storyblok_traffic.evaluation.result import SpikeView
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.spikes import (
     MIN_HISTORY_DAYS,

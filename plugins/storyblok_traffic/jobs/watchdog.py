@@ -8,11 +8,12 @@ complete again; both go to every channel of the organisation through the usual d
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.warehouse import alerts, marks
 
@@ -42,4 +43,24 @@ def watch(conn: Connection, org: OrgConfig, now: datetime) -> bool:
     if changed is not None:
         alerts.save(conn, [changed], now.date(), journal=False)
     log.info("Checks of %s: last completed %s (%d h ago; allowed %d h)", org.org, since, hours, org.silence_after_hours)
+    return silent
+
+
+def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str, bool]:
+    """For every organisation: record whether its checks are silent and send its pending notices; org -> silent.
+
+    Each organisation in its own transaction, so one that fails does not hold back the others' notices.
+    """
+    from storyblok_traffic.notifications.delivery import deliver_pending
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    now = now or datetime.now(UTC)
+    silent, failures = {}, []
+    for org in config.organisations:
+        with warehouse_transaction(config.warehouse) as conn:
+            silent[org.org] = watch(conn, org, now)
+            delivery = deliver_pending(conn, org, config.channels_for(org))
+        failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
+    if failures:
+        raise NotificationError("notices not delivered: " + "; ".join(failures))
     return silent

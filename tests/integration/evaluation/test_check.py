@@ -14,11 +14,10 @@ from datetime import date, timedelta
 import pytest
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.jobs.daily import check_usage, notify_due
 from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
-from storyblok_traffic.tasks import check_usage, notify_due
 from tests.integration.conftest import History
-from tests.integration.test_evaluation import SLACK
-from tests.integration.test_history import comparable
+from tests.integration.pipeline import SLACK, comparable
 
 ORG = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(80, 100), forecast_thresholds=())
 TODAY = date(2026, 3, 21)

@@ -14,13 +14,13 @@ import pytest
 from msgspec.structs import replace
 from sqlalchemy import delete, select
 
-from storyblok_traffic.check import check
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
+from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.ui.figures import usage_figures
 from storyblok_traffic.warehouse import tables
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import usage_alert_versions, usage_alerts
-from tests.integration.test_evaluation import SLACK, run
+from tests.integration.pipeline import SLACK, run
 
 JSON = ChannelConfig(name="json", type="webhook", conn_id="storyblok_alerts_json")
 ORG = OrgConfig(
@@ -67,7 +67,7 @@ def check_days(config: MonitorConfig, first: date, last: date, org: OrgConfig = 
 
 
 def report(engine, schema, day: date) -> str:
-    from storyblok_traffic.report import usage_report
+    from storyblok_traffic.jobs.report import usage_report
 
     with begin(engine, schema) as conn:
         return usage_report(conn, "acme", day)
@@ -330,7 +330,7 @@ def notices(json_receiver) -> list[tuple[str, str]]:
 def test_the_simulators_runaway_space_through_the_real_fetch(
     airflow_db, simulator, sim_settings, storyblok_conn, warehouse_conn, schema, receiver
 ):
-    from tests.integration.test_history import daily_runs
+    from tests.integration.pipeline import daily_runs
 
     today = sim_settings.today
     assert today is not None
@@ -390,7 +390,7 @@ def test_a_check_of_many_days_finds_the_spikes_the_daily_checks_find(history, co
     org = replace(ORG, spike_min_month_pct=0.03)  # an excess of 3,000 moves the bill
 
     with begin(engine, schema) as conn:
-        check(conn, org, START, last, today, ["slack", "json"], history=True)
+        check(conn, org, START, last, today, ["slack", "json"], backfill=True)
     at_once = journal(engine, schema)
     with begin(engine, schema) as conn:
         for table in ("usage_alerts", "usage_alert_versions", "checked_days", "evaluation_marks"):

@@ -1,6 +1,6 @@
 """One organisation's usage as of one day: read the warehouse, apply the rules, record alert state.
 
-Days are evaluated in date order by ``storyblok_traffic.check``, which holds the organisation's lock
+Days are evaluated in date order by ``storyblok_traffic.evaluation.check``, which holds the organisation's lock
 and owns the transaction.
 """
 
@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
-from storyblok_traffic import reconciliation, spikes
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.payloads import AlertView, Evaluation, ForecastView, PeriodSummary
+from storyblok_traffic.evaluation import reconciliation, spikes
+from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.periods import Window, window_of
