@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from msgspec import Struct, field
+import msgspec
+from msgspec import Meta, Struct, field
 from msgspec.structs import force_setattr
 
 CONFIG_ENV = "STORYBLOK_TRAFFIC_CONFIG"
@@ -63,29 +64,34 @@ def _check(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _thresholds(value: Any, name: str) -> tuple[float, ...]:
-    """Percents, sorted; an empty list is allowed and turns the rule off."""
-    _check(isinstance(value, list | tuple), f"{name} must be a list of percents ([] turns it off)")
-    out: list[float] = []
-    for item in value:
-        _check(
-            isinstance(item, int | float) and not isinstance(item, bool),
-            f"{name} holds {item!r}, which is not a number",
-        )
-        _check(0 < item <= 1000, f"{name} holds {item}, outside 0 < percent <= 1000")
-        out.append(float(item))
-    _check(len(set(out)) == len(out), f"{name} lists a threshold twice: {value}")
-    return tuple(sorted(out))
+# Types and ranges are msgspec constraints, checked when a file is decoded (``from_dict``); what a
+# constraint cannot say (spellings, one setting against another) is checked in ``__post_init__``,
+# which also runs when the structs are built in Python.
+Percents = tuple[Annotated[float, Meta(gt=0, le=1000)], ...]  # [] turns the rule off
+RefetchDays = Annotated[int, Meta(ge=0, le=31)]
+GapDays = Annotated[int, Meta(ge=0, le=366)]
+WindowDays = Annotated[int, Meta(ge=7, le=366)]
+Month = Annotated[int, Meta(ge=1, le=12)]
+DayOfMonth = Annotated[int, Meta(ge=1, le=31)]
+LookbackDays = Annotated[int, Meta(ge=0, le=3650)]
+StaleDays = Annotated[int, Meta(ge=1, le=365)]
+SilenceHours = Annotated[int, Meta(ge=1, le=24 * 31)]
+Amount = Annotated[int, Meta(ge=0, le=10**12)]
+SpikeWindowDays = Annotated[int, Meta(ge=14, le=366)]
+NoiseDays = Annotated[int, Meta(ge=28, le=366)]
+Factor = Annotated[float, Meta(ge=0, le=1000)]
+Percent = Annotated[float, Meta(ge=0, le=100)]
+Retries = Annotated[int, Meta(ge=0, le=20)]
 
 
-def _int_in(value: Any, low: int, high: int, name: str) -> None:
-    _check(
-        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name} must be a whole number from {low} to {high}, got {value!r}",
-    )
+def _thresholds(value: tuple[float, ...], name: str) -> tuple[float, ...]:
+    """Percents, sorted; each once."""
+    out = tuple(sorted(float(item) for item in value))
+    _check(len(set(out)) == len(out), f"{name} lists a threshold twice: {list(value)}")
+    return out
 
 
-class ChannelConfig(Struct, frozen=True):
+class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """Where notifications go: a Slack-compatible webhook, email over SMTP, or a generic JSON webhook.
 
     ``conn_id`` is an HTTP connection whose host is the webhook URL (slack, webhook) or an SMTP
@@ -95,7 +101,7 @@ class ChannelConfig(Struct, frozen=True):
     name: str
     type: ChannelType
     conn_id: str
-    to: tuple[str, ...] = ()
+    to: str | tuple[str, ...] = ()  # one address or a list
     from_email: str | None = None
 
     def __post_init__(self) -> None:
@@ -115,37 +121,43 @@ class ChannelConfig(Struct, frozen=True):
         else:
             _check(not to and not self.from_email, f"{where}: 'to' and 'from_email' only apply to email channels")
 
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """``to`` as a tuple (``__post_init__`` makes one of a single address)."""
+        return (self.to,) if isinstance(self.to, str) else self.to
+
 
 DEFAULT_CHANNELS = (ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook"),)
 
 
-class OrgConfig(Struct, frozen=True):
+class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """One monitored Storyblok organisation, reached through one Airflow connection."""
 
     conn_id: str = DEFAULT_CONN_ID
     org: str = ""  # the key stored in the warehouse; defaults to conn_id
     metric: Metric = "requests"
-    refetch_days: int = 3  # each daily run asks again for this many days before its own (late bytes)
-    max_gap_days: int = 31  # and for days missed since the newest complete one, at most this many back
+    refetch_days: RefetchDays = 3  # each daily run asks again for this many days before its own (late bytes)
+    max_gap_days: GapDays = 31  # and for days missed since the newest complete one, at most this many back
     # Percent of each period's limit; [] turns the period (or the forecast) off.
-    yearly_thresholds: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
-    monthly_thresholds: tuple[float, ...] = (80.0, 100.0)
-    forecast_thresholds: tuple[float, ...] = (100.0,)
-    forecast_window_days: int = 28  # run rate from the last N days, per weekday
-    forecast_min_days: int = 14  # fewer stored days in the window: no forecast
+    yearly_thresholds: Percents = (50.0, 75.0, 90.0, 100.0)
+    monthly_thresholds: Percents = (80.0, 100.0)
+    forecast_thresholds: Percents = (100.0,)
+    forecast_window_days: WindowDays = 28  # run rate from the last N days, per weekday
+    forecast_min_days: WindowDays = 14  # fewer stored days in the window: no forecast
     # The contract year; months start on the same day of the month (clamped to short months).
-    year_start_month: int = 1
-    year_start_day: int = 1
-    alert_lookback_days: int = 3  # runs for older days record alerts as 'suppressed'
-    stale_after_days: int = 2
-    silence_after_hours: int = 36  # no check completed for this long: the watchdog tells every channel
+    year_start_month: Month = 1
+    year_start_day: DayOfMonth = 1
+    alert_lookback_days: LookbackDays = 3  # runs for older days record alerts as 'suppressed'
+    stale_after_days: StaleDays = 2
+    silence_after_hours: SilenceHours = 36  # no check completed for this long: the watchdog tells every channel
     # Spikes: a day at least spike_factor x its series' normal weekday, out of the series' own noise,
     # with spike_min_requests or more and an excess of spike_min_month_pct of the monthly limit or more.
-    spike_factor: float = 3.0  # 0 turns spike alerts off
-    spike_min_requests: int = 1_000
-    spike_min_month_pct: float = 1.0  # the day's excess over its normal, in percent of the monthly limit
-    spike_window_days: int = 56  # the normal: median of the same weekday in this many days before
-    spike_noise_days: int = 112  # the noise: the spread of the daily ratios to the normal in these days
+    spike_factor: Factor = 3.0  # 0 turns spike alerts off
+    spike_min_requests: Amount = 1_000
+    # the day's excess over its normal, in percent of the monthly limit
+    spike_min_month_pct: Percent = 1.0
+    spike_window_days: SpikeWindowDays = 56  # the normal: median of the same weekday in this many days before
+    spike_noise_days: NoiseDays = 112  # the noise: the spread of the daily ratios to the normal in these days
     spike_back_to_normal: bool = True  # tell when a spike episode ends
     channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
 
@@ -158,50 +170,26 @@ class OrgConfig(Struct, frozen=True):
             0 < len(self.org) <= 200,
             f"org {self.org!r} must be 1-200 characters" + (" (it defaults to conn_id: set org)" if defaulted else ""),
         )
-        _check(self.metric in METRICS, f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
         for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
-            force_setattr(self, name, _thresholds(list(getattr(self, name)), name))
-        _int_in(self.refetch_days, 0, 31, "refetch_days")
-        _int_in(self.max_gap_days, 0, 366, "max_gap_days")
-        _int_in(self.forecast_window_days, 7, 366, "forecast_window_days")
-        _int_in(self.forecast_min_days, 7, self.forecast_window_days, "forecast_min_days")
-        _int_in(self.year_start_month, 1, 12, "year_start_month")
-        _int_in(self.year_start_day, 1, 31, "year_start_day")
+            force_setattr(self, name, _thresholds(getattr(self, name), name))
+        _check(
+            self.forecast_min_days <= self.forecast_window_days,
+            f"forecast_min_days must be a whole number from 7 to {self.forecast_window_days} "
+            f"(forecast_window_days), got {self.forecast_min_days!r}",
+        )
         try:
             date(2000, self.year_start_month, self.year_start_day)  # a leap year: 02-29 is a valid start
         except ValueError:
             raise ConfigError(
                 f"year_start_month {self.year_start_month} and year_start_day {self.year_start_day} are not a date"
             ) from None
-        _int_in(self.alert_lookback_days, 0, 3650, "alert_lookback_days")
-        _int_in(self.stale_after_days, 1, 365, "stale_after_days")
-        _int_in(self.silence_after_hours, 1, 24 * 31, "silence_after_hours")
         _check(
-            isinstance(self.spike_factor, int | float)
-            and not isinstance(self.spike_factor, bool)
-            and (self.spike_factor == 0 or 1 < self.spike_factor <= 1000),
+            self.spike_factor == 0 or self.spike_factor > 1,
             f"spike_factor must be 0 (off) or a number above 1 and at most 1000, got {self.spike_factor!r}",
         )
         force_setattr(self, "spike_factor", float(self.spike_factor))
-        _int_in(self.spike_min_requests, 0, 10**12, "spike_min_requests")
-        _int_in(self.spike_window_days, 14, 366, "spike_window_days")
-        _int_in(self.spike_noise_days, 28, 366, "spike_noise_days")
-        _check(
-            isinstance(self.spike_min_month_pct, int | float)
-            and not isinstance(self.spike_min_month_pct, bool)
-            and 0 <= self.spike_min_month_pct <= 100,
-            f"spike_min_month_pct must be a percentage from 0 to 100, got {self.spike_min_month_pct!r}",
-        )
         force_setattr(self, "spike_min_month_pct", float(self.spike_min_month_pct))
-        _check(
-            isinstance(self.spike_back_to_normal, bool),
-            f"spike_back_to_normal must be true or false, got {self.spike_back_to_normal!r}",
-        )
         if self.channels is not None:
-            _check(
-                isinstance(self.channels, list | tuple),
-                f"channels must be a list of channel names, got {self.channels!r}",
-            )
             force_setattr(self, "channels", tuple(self.channels))
 
     @property
@@ -223,7 +211,7 @@ class Warehouse(Struct, frozen=True):
     auto_migrate: bool = True
 
 
-class MonitorConfig(Struct, frozen=True):
+class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """Settings shared by every organisation's DAG."""
 
     start_date: date = date(2026, 1, 1)
@@ -234,14 +222,11 @@ class MonitorConfig(Struct, frozen=True):
     # Tasks migrate a schema that is behind; false: they fail naming `storyblok-traffic db migrate`.
     auto_migrate: bool = True
     pool: str = "storyblok_api"
-    retries: int = 3
+    retries: Retries = 3
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
-    organisations: tuple[OrgConfig, ...] = field(default_factory=lambda: (OrgConfig(),))
+    organisations: Annotated[tuple[OrgConfig, ...], Meta(min_length=1)] = field(default_factory=lambda: (OrgConfig(),))
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.start_date, date), f"start_date {self.start_date!r} is not a date")
-        _check(isinstance(self.catchup, bool), f"catchup {self.catchup!r} must be true or false")
-        _check(isinstance(self.auto_migrate, bool), f"auto_migrate {self.auto_migrate!r} must be true or false")
         for name in ("warehouse_conn_id", "pool"):
             value = getattr(self, name)
             _check(_is_conn_id(value), f"{name} {value!r} is not a valid Airflow id")
@@ -250,7 +235,6 @@ class MonitorConfig(Struct, frozen=True):
             f"warehouse_schema {self.warehouse_schema!r} must be a lower-case SQL identifier "
             "(letters, digits, underscores)",
         )
-        _check(isinstance(self.retries, int) and 0 <= self.retries <= 20, "retries must be 0-20")
         _check(len(self.organisations) > 0, "organisations must list at least one organisation")
         seen: set[str] = set()
         for org in self.organisations:
@@ -273,48 +257,14 @@ class MonitorConfig(Struct, frozen=True):
         return tuple(c for c in self.channels if c.name in org.channels)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> MonitorConfig:
-        _check(isinstance(raw, dict), "the configuration must be a mapping")
-        _reject_unknown(raw, cls, "configuration")
-        values = dict(raw)
-        orgs_raw = values.pop("organisations", None)
-        if orgs_raw is not None:
-            _check(isinstance(orgs_raw, list), "organisations must be a list")
-            values["organisations"] = tuple(_org_from_dict(item) for item in orgs_raw)
-        channels_raw = values.pop("channels", None)
-        if channels_raw is not None:
-            _check(isinstance(channels_raw, list), "channels must be a list")
-            values["channels"] = tuple(_channel_from_dict(item) for item in channels_raw)
-        if isinstance(values.get("start_date"), str):
-            try:
-                values["start_date"] = date.fromisoformat(values["start_date"])
-            except ValueError:
-                raise ConfigError(f"start_date {values['start_date']!r} is not YYYY-MM-DD") from None
-        return cls(**values)
+    def from_dict(cls, raw: Any) -> MonitorConfig:
+        """The configuration decoded and validated by msgspec; an error names the setting and its place."""
+        try:
+            return msgspec.convert(raw, cls)
+        except msgspec.ValidationError as err:
+            from storyblok_traffic.config_errors import explain
 
-
-def _org_from_dict(raw: Any) -> OrgConfig:
-    _check(isinstance(raw, dict), f"each organisation must be a mapping, got {raw!r}")
-    _reject_unknown(raw, OrgConfig, f"organisation {raw.get('conn_id', '?')!r}")
-    values = dict(raw)
-    for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
-        if name in values:
-            values[name] = _thresholds(values[name] if values[name] is not None else [], name)
-    return OrgConfig(**values)
-
-
-def _channel_from_dict(raw: Any) -> ChannelConfig:
-    _check(isinstance(raw, dict), f"each channel must be a mapping, got {raw!r}")
-    _reject_unknown(raw, ChannelConfig, f"channel {raw.get('name', '?')!r}")
-    missing = [name for name in ("name", "type", "conn_id") if name not in raw]
-    _check(not missing, f"channel {raw.get('name', '?')!r}: missing {', '.join(missing)}")
-    return ChannelConfig(**raw)
-
-
-def _reject_unknown(raw: dict[str, Any], cls: type[Struct], where: str) -> None:
-    known = set(cls.__struct_fields__)
-    unknown = sorted(set(raw) - known)
-    _check(not unknown, f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ConfigError(explain(str(err), raw, cls)) from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> MonitorConfig:
@@ -332,5 +282,5 @@ def load_config(path: str | os.PathLike[str] | None = None) -> MonitorConfig:
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
     try:
         return MonitorConfig.from_dict(raw)
-    except (ConfigError, TypeError, ValueError) as err:  # msgspec and constructors raise the last two
+    except ConfigError as err:
         raise ConfigError(f"{CONFIG_ENV} file {path}: {err}") from None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import msgspec
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -173,3 +174,67 @@ def test_identifier_length_limits():
     ):
         with pytest.raises(ConfigError):
             build()
+
+
+def _error(tmp_path, text: str) -> str:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    return str(err.value).removeprefix(f"STORYBLOK_TRAFFIC_CONFIG file {path}: ")
+
+
+IN_SB = " (in organisation 'sb')"
+SB = "organisations:\n  - conn_id: sb\n    "
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "organisations:\n  - conn_id: sb\n    refetch_days: 40",
+            "refetch_days must be a whole number from 0 to 31, got 40" + IN_SB,
+        ),
+        (
+            "organisations:\n  - conn_id: sb\n  - metric: x",
+            "metric 'x' is not one of requests, bytes (in organisation 2)",
+        ),
+        (SB + "colour: 1", "organisation 'sb': unknown setting(s) colour; known: "),
+        ("organisations: 5", "organisations must be a list, got 5"),
+        ("organisations:\n  - 5", "each organisation must be a mapping, got 5"),
+        ("- a", "the configuration must be a mapping, got ['a']"),
+        ("retries: 30", "retries must be a whole number from 0 to 20, got 30"),
+        ("catchup: maybe", "catchup 'maybe' must be true or false"),
+        ("schedule: 5", "schedule must be text, got 5"),
+        ("channels:\n  - {name: m, type: email, conn_id: x, to: [5]}", "to must be text, got 5 (in channel 'm')"),
+        (
+            "organisations:\n  - conn_id: sb\n    yearly_thresholds: [a]",
+            "yearly_thresholds holds 'a', which is not a number" + IN_SB,
+        ),
+    ],
+)
+def test_a_decoding_error_names_the_setting_and_where_it_is(tmp_path, text, expected):
+    assert _error(tmp_path, text).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "bounds"),
+    [
+        (owner, field.name, (field.type.ge, field.type.le))
+        for owner in (OrgConfig, MonitorConfig)
+        for field in msgspec.inspect.type_info(owner).fields
+        if isinstance(field.type, msgspec.inspect.IntType)
+    ],
+)
+def test_every_whole_number_setting_names_the_bounds_it_is_checked_against(tmp_path, owner, name, bounds):
+    low, high = bounds
+    place = "organisations:\n  - conn_id: sb\n    " if owner is OrgConfig else ""
+    for wrong in (low - 1, high + 1):
+        told = _error(tmp_path, f"{place}{name}: {wrong}").removesuffix(IN_SB)
+        assert told == f"{name} must be a whole number from {low} to {high}, got {wrong}"
+    # the bounds themselves pass (with the one setting each is checked against made room)
+    room = {"forecast_min_days": "forecast_window_days: 366", "forecast_window_days": "forecast_min_days: 7"}
+    for right in (low, high):
+        path = tmp_path / "ok.yaml"
+        path.write_text(f"{place}{name}: {right}" + (f"\n    {room[name]}" if name in room else ""))
+        load_config(path)

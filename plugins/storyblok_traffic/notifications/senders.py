@@ -75,7 +75,7 @@ class EmailSender:
 
 def sender_for(channel: ChannelConfig) -> Sender:
     if channel.type == "email":
-        return EmailSender(to=channel.to, conn_id=channel.conn_id, from_email=channel.from_email)
+        return EmailSender(to=channel.recipients, conn_id=channel.conn_id, from_email=channel.from_email)
     if channel.type == "webhook":
         return JsonWebhookSender(conn_id=channel.conn_id)
     return SlackWebhookSender(conn_id=channel.conn_id)
