@@ -217,15 +217,18 @@ def test_a_decoding_error_names_the_setting_and_where_it_is(tmp_path, text, expe
     assert _error(tmp_path, text).startswith(expected)
 
 
-@pytest.mark.parametrize(
-    ("owner", "name", "bounds"),
-    [
-        (owner, field.name, (field.type.ge, field.type.le))
-        for owner in (OrgConfig, MonitorConfig)
-        for field in msgspec.inspect.type_info(owner).fields
-        if isinstance(field.type, msgspec.inspect.IntType)
-    ],
-)
+def _whole_number_settings() -> list[tuple[type, str, tuple[int | None, int | None]]]:
+    found: list[tuple[type, str, tuple[int | None, int | None]]] = []
+    for owner in (OrgConfig, MonitorConfig):
+        info = msgspec.inspect.type_info(owner)
+        assert isinstance(info, msgspec.inspect.StructType)
+        found += [
+            (owner, f.name, (f.type.ge, f.type.le)) for f in info.fields if isinstance(f.type, msgspec.inspect.IntType)
+        ]
+    return found
+
+
+@pytest.mark.parametrize(("owner", "name", "bounds"), _whole_number_settings())
 def test_every_whole_number_setting_names_the_bounds_it_is_checked_against(tmp_path, owner, name, bounds):
     low, high = bounds
     place = "organisations:\n  - conn_id: sb\n    " if owner is OrgConfig else ""
