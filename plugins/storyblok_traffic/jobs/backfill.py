@@ -95,11 +95,17 @@ def load_range(days: Range, org: OrgConfig, config: MonitorConfig, source: str =
             months = [replay_month(engine, warehouse.schema, org.org, chunk) for chunk in month_chunks(days)]
         else:
             from storyblok_traffic.hooks.storyblok import StoryblokHook
-            from storyblok_traffic.warehouse.rejects import quarantine_in
+            from storyblok_traffic.warehouse.engine import begin
+            from storyblok_traffic.warehouse.rejects import quarantine
 
             client = StoryblokHook(org.conn_id).client
             months = load_months(
-                client, engine, warehouse.schema, org.org, days, quarantine_in(engine, warehouse.schema)
+                client,
+                engine,
+                warehouse.schema,
+                org.org,
+                days,
+                quarantine(lambda: begin(engine, warehouse.schema), warehouse.schema),
             )
     finally:
         engine.dispose()

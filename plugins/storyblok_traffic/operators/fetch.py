@@ -76,7 +76,7 @@ class StoryblokTrafficOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)
         first = self._reach_back(first - timedelta(days=self.refetch_days), last)
-        fetched, daily = fetch_days(self.hook, self.org, first, last, self.warehouse)
+        fetched, daily = fetch_or_fail(self.hook, self.org, first, last, self.warehouse)
         self.log.info(
             "Fetched %d org day(s) and %d space day(s) for %s, %s..%s",
             len(daily.org_days),
@@ -114,20 +114,21 @@ class StoryblokTrafficOperator(BaseOperator):
         return min(first, healed)
 
 
-def fetch_days(
-    hook: StoryblokHook, org: str, first: date, last: date, quarantine: Warehouse | None = None
+def fetch_or_fail(
+    hook: StoryblokHook, org: str, first: date, last: date, keep_in: Warehouse | None = None
 ) -> tuple[FetchedTraffic, DailyTraffic]:
     """One ``group_by=day`` request for ``first``..``last``, validated; permanent problems fail the task.
 
-    An answer that fails validation is kept in ``rejected_responses`` when ``quarantine`` names the
+    An answer that fails validation is kept in ``rejected_responses`` when ``keep_in`` names the
     warehouse.
     """
     from storyblok_traffic import fetching
     from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
-    from storyblok_traffic.warehouse.rejects import quarantine_for
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.rejects import quarantine
 
     try:
-        keeper = quarantine_for(quarantine) if quarantine else None
+        keeper = quarantine(lambda: warehouse_transaction(keep_in), keep_in.schema) if keep_in else None
         return fetching.fetch_days(hook.client, org, first, last, keeper)
     except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
         raise AirflowFailException(str(err)) from None

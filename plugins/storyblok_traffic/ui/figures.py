@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import evaluate
@@ -34,7 +34,6 @@ from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.usage import alarms
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
-from storyblok_traffic.warehouse.tables import org_traffic_daily
 
 DAILY_DAYS = 90
 Group = Literal["open", "told", "quiet"]
@@ -181,11 +180,8 @@ def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, co
 
 
 def daily_rows(conn: Connection, org: str, first: date, last: date) -> list[dict[str, Any]]:
-    t = org_traffic_daily.c
-    rows = conn.execute(
-        select(t.day, t.api_requests, t.total_bytes).where(t.org == org, t.day.between(first, last)).order_by(t.day)
-    )
-    return [{"day": d.isoformat(), "requests": int(r), "bytes": None if b is None else int(b)} for d, r, b in rows]
+    """The org's stored days as the API's ``DailyRow`` fields."""
+    return [{"day": d.isoformat(), "requests": r, "bytes": b} for d, r, b in reads.org_days(conn, org, first, last)]
 
 
 def newest_day(conn: Connection, org: str) -> date | None:

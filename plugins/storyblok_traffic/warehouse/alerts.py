@@ -41,13 +41,6 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
     return {alert.key: alert for alert in found}
 
 
-def of_kind(conn: Connection, org: str, kind: str) -> dict[str, Alert]:
-    """The org's alerts of ``kind``, by period (for spikes: one row per series)."""
-    a = usage_alerts.c
-    rows = conn.execute(select(usage_alerts).where(a.org == org, a.kind == kind))
-    return {alert.period: alert for alert in (_alert(row) for row in rows.mappings())}
-
-
 class AlertRows:
     """The org's alert rows, read once for a check of many days and kept current with what it saves.
 

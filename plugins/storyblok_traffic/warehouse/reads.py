@@ -126,11 +126,6 @@ def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, 
     return out
 
 
-def oldest_day(conn: Connection, org: str) -> date | None:
-    t = org_traffic_daily.c
-    return conn.scalar(select(func.min(t.day)).where(t.org == org))
-
-
 def space_daily(
     conn: Connection, org: str, spaces: list[str], first: date, last: date, metric: str
 ) -> list[tuple[str, date, int]]:

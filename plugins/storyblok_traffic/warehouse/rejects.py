@@ -10,33 +10,25 @@ from sqlalchemy import insert
 from storyblok_traffic.warehouse.tables import rejected_responses
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
-    from storyblok_traffic.config import Warehouse
+    from sqlalchemy import Connection
+
     from storyblok_traffic.fetching import Quarantine
 
 MAX_BODY_CHARS = 1_000_000
 
 
-def quarantine_for(warehouse: Warehouse) -> Quarantine:
-    """For ``fetching.fetch_days`` in a task: keeps a rejected answer in the configured warehouse,
-    in a transaction of its own (after the schema check every task makes)."""
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
+def quarantine(transaction: Callable[[], AbstractContextManager[Connection]], schema: str) -> Quarantine:
+    """For ``fetching.fetch_days``: keeps a rejected answer in ``schema``, in a ``transaction()`` of its own.
+
+    A task passes ``warehouse_transaction`` (the schema check every task makes), the backfill's load
+    its engine's ``begin``.
+    """
 
     def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
-        with warehouse_transaction(warehouse) as conn:
-            _insert(conn, org, first, last, error, body, received_at)
-        return f"{warehouse.schema}.rejected_responses"
-
-    return keep
-
-
-def quarantine_in(engine: Engine, schema: str) -> Quarantine:
-    """For ``fetching.fetch_days``: keeps a rejected answer in ``schema``, in a transaction of its own."""
-    from storyblok_traffic.warehouse.engine import begin
-
-    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
-        with begin(engine, schema) as conn:
+        with transaction() as conn:
             _insert(conn, org, first, last, error, body, received_at)
         return f"{schema}.rejected_responses"
 

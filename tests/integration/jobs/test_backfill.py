@@ -68,7 +68,7 @@ def test_a_month_that_fails_leaves_the_months_before_it_written_and_its_answer_a
     from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
     from storyblok_traffic.warehouse import reads
     from storyblok_traffic.warehouse.migrations import migrate
-    from storyblok_traffic.warehouse.rejects import quarantine_in
+    from storyblok_traffic.warehouse.rejects import quarantine
     from storyblok_traffic.warehouse.tables import rejected_responses
 
     migrate(engine, schema)
@@ -84,7 +84,9 @@ def test_a_month_that_fails_leaves_the_months_before_it_written_and_its_answer_a
     settings = StoryblokConnectionSettings("sim", simulator.url, "eu", simulator.settings.token, "personal", 50.0)
 
     with pytest.raises(StoryblokPayloadError, match=rf"kept in {schema}\.rejected_responses"):
-        backfill.load_months(StoryblokClient(settings), engine, schema, "acme", days, quarantine_in(engine, schema))
+        backfill.load_months(
+            StoryblokClient(settings), engine, schema, "acme", days, quarantine(lambda: begin(engine, schema), schema)
+        )
     with begin(engine, schema) as conn:
         stored = reads.days_stored(conn, "acme", days.first, days.last)
         rejected = list(conn.scalars(select(rejected_responses.c.start_date)))
