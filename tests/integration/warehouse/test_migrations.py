@@ -1,4 +1,4 @@
-"""Alembic migrations: a baseline equal to the hand-written version 3, old schemas adopted with their rows,
+"""Alembic migrations: every revision from the baseline keeps its rows,
 no drift between the revisions and ``tables.py``, and a check on the hot path that reads once and never locks."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, func, inspect, select, text
 
-from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import (
     HEAD,
@@ -23,7 +22,6 @@ from storyblok_traffic.warehouse.migrations import (
     alembic_config,
     current_revision,
     ensure_current,
-    legacy,
     migrate,
 )
 from storyblok_traffic.warehouse.tables import metadata, usage_alerts
@@ -72,27 +70,24 @@ def test_no_drift_between_the_revisions_and_the_table_definitions(engine, schema
         assert pk == [c.name for c in table.primary_key.columns], table.name
 
 
-def legacy_schema(engine: Engine, schema: str, version: int) -> None:
-    """A schema as the hand-written migrations left it at ``version``, bookkeeping included."""
+def test_a_schema_at_the_baseline_reaches_head_with_its_rows(engine, schema):
+    from alembic import command
+
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
-        legacy.apply(conn, upto=version)
-
-
-def test_a_schema_at_legacy_version_1_reaches_head_with_its_rows(engine, schema):
-    legacy_schema(engine, schema, 1)
-    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn, schema), REVISIONS[0])
         conn.execute(
             text(
-                f'INSERT INTO "{schema}".usage_alerts (org, period, period_start, threshold_pct, crossed_on, usage, '
-                "usage_limit, status) VALUES ('acme', 'year', '2026-01-01', 50, '2026-06-02', 600, 1200, 'sent')"
+                "INSERT INTO usage_alerts (org, period, period_start, threshold_pct, crossed_on, usage, usage_limit, "
+                "status, kind, period_end, as_of, notice, notice_seq, evaluated_on) VALUES ('acme', 'year', "
+                "'2026-01-01', 50, '2026-06-02', 600, 1200, 'sent', 'actual', '2026-12-31', '2026-06-02', 'alarm', 1, "
+                "'2026-06-02')"
             )
         )
-        conn.execute(
-            text(f"INSERT INTO \"{schema}\".org_traffic_daily VALUES ('acme', '2026-06-02', 600, 6000, now())")
-        )
-    assert migrate(engine, schema) == list(REVISIONS)
+        conn.execute(text("INSERT INTO org_traffic_daily VALUES ('acme', '2026-06-02', 600, 6000, now())"))
+    assert current_revision(engine, schema) == REVISIONS[0]
+    assert migrate(engine, schema) == list(REVISIONS[1:])
     with begin(engine, schema) as conn:
         row = conn.execute(select(usage_alerts)).mappings().one()
         days = conn.execute(text(f'SELECT org, day, api_requests, total_bytes FROM "{schema}".org_traffic_daily')).all()
@@ -103,29 +98,11 @@ def test_a_schema_at_legacy_version_1_reaches_head_with_its_rows(engine, schema)
         date(2026, 12, 31),
     )
     assert days == [("acme", date(2026, 6, 2), 600, 6000)]
-    assert legacy.schema_migrations.name not in inspect(engine).get_table_names(schema=schema)
     with engine.connect() as conn:  # revision 0002 starts the evaluation bookkeeping from what is there
         versions = conn.execute(text(f'SELECT day, status FROM "{schema}".usage_alert_versions')).all()
         checked = conn.execute(text(f'SELECT org, day, quiet FROM "{schema}".checked_days')).all()
     assert versions == [(date(2026, 6, 2), "sent")]
     assert checked == [("acme", date(2026, 6, 2), True)]
-
-
-def test_a_schema_at_legacy_version_3_is_adopted_without_touching_a_row(engine, schema, history):
-    with engine.begin() as conn:  # the history fixture migrated it with Alembic: rebuild it the old way
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    legacy_schema(engine, schema, 3)
-    history.days("acme", {date(2026, 3, d): 100 * d for d in range(1, 11)})
-    history.spaces("acme", {("1", date(2026, 3, 1)): 70, ("2", date(2026, 3, 1)): 30})
-    history.limit("acme", date(2026, 3, 1), 10_000)
-    data = [name for name in legacy.TABLES if name != "usage_alerts"]  # 0002 gives usage_alerts a column
-    with begin(engine, schema) as conn:
-        before = table_checksums(conn, data)
-    assert all(before[name] for name in ("org_traffic_daily", "space_traffic_daily", "usage_snapshots"))
-    assert migrate(engine, schema) == list(REVISIONS)
-    with begin(engine, schema) as conn:
-        assert table_checksums(conn, data) == before
-    assert current_revision(engine, schema) == HEAD
 
 
 def count_statements(engine: Engine) -> list[str]:
