@@ -17,8 +17,6 @@ from pathlib import Path
 
 from include.airflow_stack import AIRFLOW, STOP_GRACE_SECONDS, AirflowStack
 
-CELERY = str(Path(AIRFLOW).with_name("celery"))
-CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 WORKER_NAME = "STORYBLOK_WORKER_HOSTNAME"
 LOG_SERVER_PORT = 8793
 
@@ -62,11 +60,13 @@ class CeleryStack(AirflowStack):
             self.cli("db", "migrate")
         self.cli("pools", "set", "storyblok_api", str(pool_slots), "Storyblok Management API calls")
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # All at once: each spends seconds importing Airflow, and none needs another to start. Tasks
+        # report to the API server (AIRFLOW__CORE__EXECUTION_API_SERVER_URL): it is up before this returns.
         self._launch("api-server", ["api-server", "--port", str(self.port)], self.env)
-        self._wait_for_api(timeout)  # workers report to it (AIRFLOW__CORE__EXECUTION_API_SERVER_URL)
         for name in ("scheduler", "dag-processor", "triggerer"):
             self._launch(name, [name], self.env)
         self.start_workers()
+        self._wait_for_api(timeout)
         return self
 
     def start_workers(self, env: dict[str, str] | None = None) -> None:
@@ -93,18 +93,21 @@ class CeleryStack(AirflowStack):
         self._stop([n for n in self._procs if n.startswith("worker")])
 
     def _wait_for_workers(self, timeout: float = 120) -> None:
-        """Until every worker answers a Celery ping (a task sent before would wait in the broker anyway)."""
+        """Until every worker has logged that it is ready (a task sent before would wait in the broker anyway).
+
+        Celery logs "<name> ready." once it consumes; each start rewrites the worker's log. (A
+        ``celery inspect ping`` costs as much CPU as an ``airflow`` command: it imports all of Airflow.)
+        """
         deadline = time.monotonic() + timeout
+        workers = [n for n in self._procs if n.startswith("worker")]
         while time.monotonic() < deadline:
             dead = [n for n, p in self._procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}")
-            ping = [CELERY, "--app", CELERY_APP, "inspect", "ping", "--timeout", "2"]
-            answered = subprocess.run(ping, env=self.env, capture_output=True, text=True, check=False)
-            if answered.stdout.count("pong") >= self.workers:
+            if all(" ready." in (self.log_dir / f"{n}.log").read_text() for n in workers):
                 return
-            time.sleep(2)
-        raise RuntimeError(f"the Celery workers did not answer in {timeout:.0f} s; see {self.log_dir}")
+            time.sleep(1)
+        raise RuntimeError(f"the Celery workers were not ready in {timeout:.0f} s; see {self.log_dir}")
 
     def _launch(self, name: str, args: list[str], env: dict[str, str]) -> None:
         with (self.log_dir / f"{name}.log").open("w") as log:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -83,6 +85,10 @@ def engine(warehouse_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def schema(engine: Engine) -> Iterator[str]:
     """A fresh, empty warehouse schema per test."""
+    yield from _schema(engine)
+
+
+def _schema(engine: Engine) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     yield name
     with engine.begin() as conn:
@@ -92,6 +98,10 @@ def schema(engine: Engine) -> Iterator[str]:
 @pytest.fixture
 def warehouse_conn(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The ``storyblok_warehouse`` Airflow connection, pointing at the test database."""
+    return _warehouse_conn(warehouse_url, monkeypatch)
+
+
+def _warehouse_conn(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     url = warehouse_url.replace("postgresql://", "postgres://")
     monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", url)
     return url
@@ -104,7 +114,11 @@ def sim_settings() -> SimulatorSettings:
 
 @pytest.fixture
 def simulator(sim_settings: SimulatorSettings) -> Iterator[StoryblokSimulator]:
-    sim = StoryblokSimulator(sim_settings).start()
+    yield from _simulator(sim_settings)
+
+
+def _simulator(settings: SimulatorSettings) -> Iterator[StoryblokSimulator]:
+    sim = StoryblokSimulator(settings).start()
     yield sim
     sim.stop()
 
@@ -112,6 +126,10 @@ def simulator(sim_settings: SimulatorSettings) -> Iterator[StoryblokSimulator]:
 @pytest.fixture
 def storyblok_conn(simulator: StoryblokSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
     """``storyblok_default`` pointing at the simulator with its personal token."""
+    return _storyblok_conn(simulator, monkeypatch)
+
+
+def _storyblok_conn(simulator: StoryblokSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(
         "AIRFLOW_CONN_STORYBLOK_DEFAULT",
         json.dumps({"conn_type": "storyblok", "host": simulator.url, "password": simulator.settings.token}),
@@ -151,6 +169,35 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpReceiver]:
     server.stop()
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What a module of tests shares when it starts something costly once for all of them (an API
+    server): one simulator, receiver and warehouse schema, and the connections to them."""
+
+    simulator: StoryblokSimulator
+    receiver: WebhookReceiver
+    schema: str
+    warehouse_conn: str
+    storyblok_conn: str
+
+
+@contextmanager
+def shared(engine: Engine, warehouse_url: str, settings: SimulatorSettings) -> Iterator[Shared]:
+    """A module-scoped ``simulator``, ``receiver``, ``schema`` and connections (see ``Shared``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        simulators, receivers, schemas = (
+            _simulator(settings),
+            _webhook_receiver(mp, "storyblok_alerts_webhook"),
+            _schema(engine),
+        )
+        sim, rec, name = next(simulators), next(receivers), next(schemas)
+        try:
+            yield Shared(sim, rec, name, _warehouse_conn(warehouse_url, mp), _storyblok_conn(sim, mp))
+        finally:
+            for started in (simulators, receivers, schemas):
+                next(started, None)
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated Airflow metadata database (SQLite is enough for ``dag.test``: no scheduler runs)."""
@@ -179,7 +226,7 @@ class History:
 
         with begin(self.engine, self.schema) as conn:
             upsert(conn, getattr(tables, table), [r | {"fetched_at": self.AT} for r in rows])
-            # As the pipeline's writes do, later checks see the change (not in a legacy schema, without marks).
+            # As the pipeline's writes do, later checks see the change (not before revision 0002: no marks).
             if conn.scalar(text("SELECT to_regclass(:t)"), {"t": f'"{self.schema}".evaluation_marks'}) is None:
                 return
             for org in {str(r["org"]) for r in rows}:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.jobs.daily import check_usage
+from tests.integration.conftest import shared
 from tests.integration.pipeline import daily_runs
 
 TODAY = datetime.now(UTC).date()
@@ -19,25 +20,23 @@ ORG = {"org": "storyblok_default"}
 FIRST, LAST = TODAY - timedelta(days=12), TODAY - timedelta(days=1)
 
 
-@pytest.fixture
-def sim_settings() -> SimulatorSettings:
-    return SimulatorSettings(today=TODAY, monthly_limit=100_000, spaces=8)
-
-
-@pytest.fixture
-def api(airflow_db, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def api(airflow_db, engine, warehouse_url, tmp_path_factory: pytest.TempPathFactory):
+    """The API on one warehouse for the whole module: its tests only read (12 days of runs, once)."""
     from airflow.api_fastapi.app import create_auth_manager
     from fastapi.testclient import TestClient
 
     from storyblok_traffic.ui.app import app
 
-    config = tmp_path / "monitor.yaml"
-    config.write_text(f"warehouse_schema: {schema}\n")
-    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-    monitor = MonitorConfig(warehouse_schema=schema)
-    daily_runs(OrgConfig(), monitor, FIRST, LAST)
-    create_auth_manager()
-    return TestClient(app), monitor
+    settings = SimulatorSettings(today=TODAY, monthly_limit=100_000, spaces=8)
+    with shared(engine, warehouse_url, settings) as world, pytest.MonkeyPatch.context() as mp:
+        config = tmp_path_factory.mktemp("api") / "monitor.yaml"
+        config.write_text(f"warehouse_schema: {world.schema}\n")
+        mp.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+        monitor = MonitorConfig(warehouse_schema=world.schema)
+        daily_runs(OrgConfig(), monitor, FIRST, LAST)
+        create_auth_manager()
+        yield TestClient(app), monitor
 
 
 def token(role: str | None) -> dict[str, str]:

@@ -21,9 +21,10 @@ import pytest
 
 from include.airflow_stack import QUIET_PATHSPEC
 from include.net import free_port
-from include.storyblok_simulator import SimulatorSettings
+from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.jobs.daily import check_usage
+from tests.integration.conftest import Shared, shared
 from tests.integration.pipeline import daily_runs
 
 if TYPE_CHECKING:
@@ -37,13 +38,27 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-@pytest.fixture
-def sim_settings() -> SimulatorSettings:
-    return SimulatorSettings(today=TODAY, monthly_limit=800_000, spaces=8)
+@pytest.fixture(scope="module")
+def world(engine, warehouse_url) -> Iterator[Shared]:
+    """One simulator, receiver and schema for the module's tests: they share one API server (each start
+    costs CI half a minute: an ``airflow dags reserialize`` and the server's own start)."""
+    with shared(engine, warehouse_url, SimulatorSettings(today=TODAY, monthly_limit=800_000, spaces=8)) as found:
+        yield found
 
 
-@pytest.fixture
-def api_server(airflow_db, simulator, storyblok_conn, warehouse_conn, receiver, schema, tmp_path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def simulator(world: Shared) -> StoryblokSimulator:
+    return world.simulator
+
+
+@pytest.fixture(scope="module")
+def schema(world: Shared) -> str:
+    return world.schema
+
+
+@pytest.fixture(scope="module")
+def api_server(airflow_db, world: Shared, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    schema, tmp_path = world.schema, tmp_path_factory.mktemp("api-server")
     config = tmp_path / "monitor.yaml"
     config.write_text(f"warehouse_schema: {schema}\n")
     daily_runs(OrgConfig(), MonitorConfig(warehouse_schema=schema), FIRST, LAST)
