@@ -142,15 +142,11 @@ def _unhealed_gap(stored: StoredDays, org: OrgConfig, day: date) -> st.Observati
     missing = [start]  # the whole hole, also where it runs past the runs' reach
     while missing[-1] + timedelta(days=1) < day and missing[-1] + timedelta(days=1) not in present:
         missing.append(missing[-1] + timedelta(days=1))
-    return st.Observation(
-        org=org.org,
-        period=st.DATA_PERIOD,
-        period_start=missing[0] - timedelta(days=1),  # as for any no-data alarm: the stored day before the hole
-        period_end=None,
-        kind=st.NO_DATA,
-        threshold_pct=0.0,
+    return st.no_data(
+        org.org,
+        missing[0] - timedelta(days=1),  # as for any no-data alarm: the stored day before the hole
+        day,
         in_alarm=True,
-        crossed_on=day,
         detail=(
             f"{len(missing)} day(s) from {missing[0]} to {missing[-1]} are not stored, and no daily run will fetch "
             f"them (they reach back {org.max_gap_days} days at most, after the newest complete day): trigger "
@@ -234,16 +230,7 @@ def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
 
 def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_day: bool | None) -> st.Observation:
     stale = newest is None or (day - newest).days > org.stale_after_days
-    return st.Observation(
-        org=org.org,
-        period=st.DATA_PERIOD,
-        period_start=newest or st.NEVER,
-        period_end=None,
-        kind=st.NO_DATA,
-        threshold_pct=0.0,
-        in_alarm=stale or fetched_day is False,
-        crossed_on=day,
-    )
+    return st.no_data(org.org, newest or st.NEVER, day, in_alarm=stale or fetched_day is False)
 
 
 def _summary(

@@ -41,19 +41,8 @@ def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: Stored
 
 def disagreement(org: OrgConfig, day: date, verdict: Verdict) -> st.Observation:
     """One "figures disagree" alarm per organisation and contract year; its detail says what to change."""
-    return st.Observation(
-        org=org.org,
-        period="year",
-        period_start=verdict.configured.year_start,
-        period_end=None,
-        kind=st.DISAGREE,
-        threshold_pct=0.0,
-        in_alarm=True,
-        crossed_on=day,
-        usage=verdict.reported,
-        usage_limit=verdict.configured.stored,
-        detail=verdict.advice,
-    )
+    c = verdict.configured
+    return st.disagreement(org.org, c.year_start, day, verdict.reported, c.stored, verdict.advice)
 
 
 def summary(verdict: Verdict | None) -> ReconciliationView | None:

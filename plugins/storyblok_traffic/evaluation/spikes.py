@@ -270,17 +270,14 @@ def _start(
         "spaces": [{"space_id": s.space_id, "extra": s.extra, "share": s.share_pct} for s in found.explained_by],
         "month_limit_at_this_rate": None if at_rate is None else at_rate.isoformat(),
     }
-    return st.Observation(
-        org=org.org,
-        period=series,
-        period_start=st.NEVER,  # one row per series: its episodes are the row's notices
-        period_end=None,
-        kind=st.SPIKE,
-        threshold_pct=0.0,
-        in_alarm=True,
-        crossed_on=found.day,
-        usage=v.amount,
-        usage_limit=round(v.normal),
+    return st.spike(
+        org.org,
+        series,
+        st.NEVER,
+        found.day,
+        True,
+        v.amount,
+        round(v.normal),
         projected_on=at_rate,
         detail=json.dumps(detail),
     )
@@ -288,18 +285,16 @@ def _start(
 
 def _continued(org: OrgConfig, row: st.Alert, v: Verdict, announce_clear: bool | None = None) -> st.Observation:
     """The series' episode on the day of ``v``; ``announce_clear``: whether its end is told (default: as configured)."""
-    return st.Observation(
-        org=org.org,
-        period=row.period,
-        period_start=row.period_start,
-        period_end=None,
-        kind=st.SPIKE,
-        threshold_pct=0.0,
-        in_alarm=v.is_alarm,
-        crossed_on=row.crossed_on,
-        usage=v.amount,
-        usage_limit=round(v.normal),
-        announce_clear=org.spike_back_to_normal if announce_clear is None else announce_clear,
+    told = org.spike_back_to_normal if announce_clear is None else announce_clear
+    return st.spike(
+        org.org,
+        row.period,
+        row.period_start,
+        row.crossed_on,
+        v.is_alarm,
+        v.amount,
+        round(v.normal),
+        announce_clear=told,
     )
 
 

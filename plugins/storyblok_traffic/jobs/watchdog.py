@@ -25,19 +25,8 @@ def watch(conn: Connection, org: OrgConfig, now: datetime) -> bool:
     alerts.lock_org(conn, org.org)
     since = marks.silent_since(conn, org.org, now)
     hours = int((now - since).total_seconds() // 3600)
-    silent = hours >= org.silence_after_hours
-    seen = st.Observation(
-        org=org.org,
-        period=st.MONITOR_PERIOD,
-        period_start=st.NEVER,
-        period_end=None,
-        kind=st.SILENT,
-        threshold_pct=0.0,
-        in_alarm=silent,
-        crossed_on=since.date(),
-        usage=hours,
-        usage_limit=org.silence_after_hours,
-    )
+    seen = st.silence(org.org, since.date(), hours, org.silence_after_hours)
+    silent = seen.in_alarm
     known = alerts.load(conn, org.org, [(st.MONITOR_PERIOD, st.NEVER)])
     changed = st.next_state(known.get(seen.key), seen, now.date(), quiet=False)
     if changed is not None:

@@ -94,6 +94,45 @@ class Observation:
         return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
 
 
+# One constructor per kind without a threshold: each fixes what its rows share (no period end, a
+# threshold of 0) and names what varies. Thresholds and forecasts are built where their periods are.
+def no_data(org: str, since: date, day: date, in_alarm: bool, detail: str | None = None) -> Observation:
+    """Days missing after ``since`` (the newest stored day, or the day before a hole), seen on ``day``."""
+    return Observation(org, DATA_PERIOD, since, None, NO_DATA, 0.0, in_alarm, crossed_on=day, detail=detail)
+
+
+def silence(org: str, since: date, hours: int, allowed_hours: int) -> Observation:
+    """The organisation's checks, last completed ``hours`` ago on ``since``; an alarm from ``allowed_hours``."""
+    return Observation(
+        org, MONITOR_PERIOD, NEVER, None, SILENT, 0.0, hours >= allowed_hours, since, hours, allowed_hours
+    )
+
+
+def disagreement(org: str, year_start: date, day: date, reported: int, stored: int, advice: str | None) -> Observation:
+    """Storyblok's figure for the year against the stored one, with what to change."""
+    return Observation(org, "year", year_start, None, DISAGREE, 0.0, True, day, reported, stored, detail=advice)
+
+
+def spike(
+    org: str,
+    series: str,
+    start: date,
+    first_day: date,
+    in_alarm: bool,
+    amount: int,
+    normal: int,
+    *,
+    projected_on: date | None = None,
+    detail: str | None = None,
+    announce_clear: bool = True,
+) -> Observation:
+    """A series' spike episode from ``first_day``; ``start`` is its row's (one row per series, ``NEVER``
+    for a new one: its episodes are the row's notices)."""
+    return Observation(
+        org, series, start, None, SPIKE, 0.0, in_alarm, first_day, amount, normal, projected_on, detail, announce_clear
+    )
+
+
 def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> Alert | None:
     """The row after a run for ``day`` saw ``seen``; None when nothing changes. ``quiet``: older than the lookback."""
     if row is None:

@@ -171,3 +171,33 @@ def test_an_untold_spike_that_ends_is_told_by_its_end_not_dropped():
     ended = st.next_state(actual, seen(False), DAY.replace(day=11), quiet=False)
     assert ended is not None
     assert ended.status == st.CLEARED
+
+
+def test_each_kind_without_a_threshold_has_its_own_row_key():
+    day, since = date(2026, 3, 10), date(2026, 3, 7)
+    seen = [
+        st.no_data("acme", since, day, in_alarm=True),
+        st.silence("acme", since, 36, 36),
+        st.disagreement("acme", date(2026, 1, 1), day, 900, 800, "set year_start_month: 4"),
+        st.spike("acme", "space 7", st.NEVER, day, True, 5_000, 1_000),
+    ]
+    assert [o.key for o in seen] == [
+        ("acme", st.DATA_PERIOD, since, st.NO_DATA, 0.0),
+        ("acme", st.MONITOR_PERIOD, st.NEVER, st.SILENT, 0.0),
+        ("acme", "year", date(2026, 1, 1), st.DISAGREE, 0.0),
+        ("acme", "space 7", st.NEVER, st.SPIKE, 0.0),
+    ]
+    assert all(o.period_end is None and o.in_alarm for o in seen)
+    assert [(o.crossed_on, o.usage, o.usage_limit) for o in seen] == [
+        (day, 0, 0),
+        (since, 36, 36),
+        (day, 900, 800),
+        (day, 5_000, 1_000),
+    ]
+    assert seen[2].detail == "set year_start_month: 4"
+
+
+def test_checks_are_silent_from_the_allowed_hours_on():
+    since = date(2026, 3, 7)
+    assert not st.silence("acme", since, 35, 36).in_alarm
+    assert st.silence("acme", since, 36, 36).in_alarm
