@@ -15,6 +15,8 @@ import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from include.net import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(ROOT / ".venv" / "bin" / "airflow")
 # Airflow 3.3.2 reads .airflowignore files with pathspec's GitWildMatchPattern, deprecated since
@@ -39,6 +41,9 @@ def airflow_env(home: Path, metadata_url: str, port: int = 8080, parallelism: in
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__API__PORT": str(port),
+            # The log servers on ports of their own: two stacks on one machine (tests side by side) never meet.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
             "PYTHONPATH": str(ROOT),

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from include.airflow_stack import AIRFLOW, STOP_GRACE_SECONDS, AirflowStack
+from include.net import free_port
 
 WORKER_NAME = "STORYBLOK_WORKER_HOSTNAME"
-LOG_SERVER_PORT = 8793
 
 
 def worker_hostname() -> str:
@@ -81,7 +81,7 @@ class CeleryStack(AirflowStack):
                 {
                     "TMPDIR": str(home / "tmp"),
                     "STORYBLOK_THROTTLE_DIR": str(home / "throttle"),
-                    "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(LOG_SERVER_PORT + 2 * i),
+                    "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                     WORKER_NAME: f"127.0.0.{i + 1}",
                 }
             )
