@@ -7,7 +7,6 @@ organisation itself spikes, to say which spaces explain it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from datetime import date, timedelta
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.result import SpikeView
 from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.spike_lines import SpaceShare, SpikeDetail
 from storyblok_traffic.rules.spikes import (
     MIN_HISTORY_DAYS,
     NEW,
@@ -258,18 +258,18 @@ def _start(
     if month is not None:
         used, limit, last = month
         at_rate = limit_reached_at_rate(used, limit, found.org.amount, found.day, last)
-    detail = {
-        "space_id": space,
-        "new": v.status == NEW,
-        "amount": v.amount,
-        "factor": None if v.factor is None else round(v.factor, 1),
-        "sigmas": v.sigmas,
+    detail = SpikeDetail(
+        space_id=space,
+        new=v.status == NEW,
+        amount=v.amount,
+        factor=None if v.factor is None else round(v.factor, 1),
+        sigmas=v.sigmas,
         # the day's excess over its normal (a new space: all of its traffic), in percent of the month's limit
-        "month_share": round(v.excess * 100 / month_limit, 2) if month_limit > 0 else None,
-        "org_excess_share": _share_of_excess(v, found.org) if space else None,
-        "spaces": [{"space_id": s.space_id, "extra": s.extra, "share": s.share_pct} for s in found.explained_by],
-        "month_limit_at_this_rate": None if at_rate is None else at_rate.isoformat(),
-    }
+        month_share=round(v.excess * 100 / month_limit, 2) if month_limit > 0 else None,
+        org_excess_share=_share_of_excess(v, found.org) if space else None,
+        spaces=tuple(SpaceShare(s.space_id, s.extra, s.share_pct) for s in found.explained_by),
+        month_limit_at_this_rate=None if at_rate is None else at_rate.isoformat(),
+    )
     return st.spike(
         org.org,
         series,
@@ -279,7 +279,7 @@ def _start(
         v.amount,
         round(v.normal),
         projected_on=at_rate,
-        detail=json.dumps(detail),
+        detail=detail.to_json(),
     )
 
 

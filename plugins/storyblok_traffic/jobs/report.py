@@ -40,7 +40,7 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
         f"{as_of.year} to {as_of}: {year_total:,} requests stored, {pct if pct is not None else '?'}% of the limit",
     ]
     recorded = alerts.history(conn, org)
-    now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).get("new")]
+    now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
     lines.append("Alerts:" + ("" if recorded else " none"))
     lines += [f"  {_alert_line(a)}" for a in recorded]
@@ -50,9 +50,9 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
 def _alert_line(a: Alert) -> str:
     if a.kind == SPIKE:
         f = spike_lines.figures(a)
-        if f.get("new"):
-            return f"{a.period}: {f.get('amount', a.usage):,} on {a.crossed_on} ({a.status})"
-        times = f", {f['factor']:g}x its normal" if f.get("factor") else ""
+        if f.new:
+            return f"{a.period}: {a.usage if f.amount is None else f.amount:,} on {a.crossed_on} ({a.status})"
+        times = f", {f.factor:g}x its normal" if f.factor else ""
         end = f", back to normal on {a.as_of}" if a.notice == CLEAR else ""
         return f"{a.period}: spike from {a.crossed_on}{times}{end} ({a.status})"
     if a.kind == NO_DATA:

@@ -7,21 +7,57 @@ share of the organisation's excess, the spaces behind an organisation's spike) a
 
 from __future__ import annotations
 
-import json
+from functools import lru_cache
 from typing import Any
+
+import msgspec
 
 from storyblok_traffic.rules.alert_state import CLEAR, ORG_SERIES, Alert
 
 
-def figures(alert: Alert) -> dict[str, Any]:
-    return json.loads(alert.detail or "{}")
+class SpaceShare(msgspec.Struct, frozen=True):
+    """A space behind an organisation's spike: its requests above its own normal, and their share."""
+
+    space_id: str
+    extra: int
+    share: float
+
+
+class SpikeDetail(msgspec.Struct, frozen=True):
+    """A spike's first-day figures, kept as JSON in ``usage_alerts.detail`` (a field an older row lacks is None)."""
+
+    space_id: str | None = None
+    new: bool = False
+    amount: int | None = None
+    factor: float | None = None  # amount / normal; None when the normal is zero
+    sigmas: float | None = None  # how far out of the series' own noise
+    month_share: float | None = None  # the excess over the normal, in percent of the monthly limit
+    org_excess_share: float | None = None  # a space's share of the organisation's excess
+    spaces: tuple[SpaceShare, ...] = ()
+    month_limit_at_this_rate: str | None = None
+
+    def to_json(self) -> str:
+        return msgspec.json.encode(self).decode()
+
+
+_DECODER = msgspec.json.Decoder(SpikeDetail)
+
+
+def figures(alert: Alert) -> SpikeDetail:
+    """The spike's figures, decoded once per row (a notice, its subject and its fields all read them)."""
+    return _decoded(alert.detail or "{}")
+
+
+@lru_cache(maxsize=1024)
+def _decoded(detail: str) -> SpikeDetail:
+    return _DECODER.decode(detail)
 
 
 def subject(org: str, head: Alert) -> str:
     where = org if head.period == ORG_SERIES else f"{_space(head)} of {org}"
     if head.notice == CLEAR:
         return f"Storyblok traffic: {where} is back to normal"
-    if figures(head).get("new"):
+    if figures(head).new:
         return f"Storyblok traffic: new {where} used {head.usage:,} on {head.crossed_on}"
     return f"Storyblok traffic: traffic spike in {where} on {head.crossed_on}"
 
@@ -31,29 +67,29 @@ def line(alert: Alert, metric: str) -> str:
     weekday = f"{alert.crossed_on:%A}"
     if alert.notice == CLEAR:  # it repeats the start: that notice may not have gone out
         began = f"the spike began on {alert.crossed_on}"
-        if f.get("amount") is not None:
-            times = f", {f['factor']:g}x its normal" if f.get("factor") else ""
-            began += f" with {f['amount']:,} {metric}{times}"
+        if f.amount is not None:
+            times = f", {f.factor:g}x its normal" if f.factor else ""
+            began += f" with {f.amount:,} {metric}{times}"
         return (
             f"{_who(alert).capitalize()} is back to normal: {alert.usage:,} {metric} on {alert.as_of}, its normal "
             f"{alert.as_of:%A} being {alert.usage_limit:,} ({began})."
         )
-    if f.get("new"):
+    if f.new:
         text = (
             f"{_who(alert).capitalize()} is new: {alert.usage:,} {metric} on {alert.crossed_on}, "
             f"with no traffic in the days before"
         )
     else:
-        times = f"{f['factor']:g}x its normal {weekday}" if f.get("factor") else f"where a normal {weekday} has none"
+        times = f"{f.factor:g}x its normal {weekday}" if f.factor else f"where a normal {weekday} has none"
         text = f"{_who(alert).capitalize()} used {alert.usage:,} {metric} on {alert.crossed_on}, {times}"
-        text += f" ({alert.usage_limit:,})" if f.get("factor") else ""
-    if f.get("month_share") is not None:
-        text += f"; its excess burnt {f['month_share']:g} % of the monthly limit"
-    if f.get("org_excess_share") is not None:
-        text += f"; it is {f['org_excess_share']:g} % of the organisation's excess"
-    if f.get("spaces"):
+        text += f" ({alert.usage_limit:,})" if f.factor else ""
+    if f.month_share is not None:
+        text += f"; its excess burnt {f.month_share:g} % of the monthly limit"
+    if f.org_excess_share is not None:
+        text += f"; it is {f.org_excess_share:g} % of the organisation's excess"
+    if f.spaces:
         text += "; above their own normal: " + ", ".join(
-            f"space {s['space_id']} (+{s['extra']:,}, {s['share']:g} %)" for s in f["spaces"]
+            f"space {s.space_id} (+{s.extra:,}, {s.share:g} %)" for s in f.spaces
         )
     text += "."
     if alert.projected_on is not None:
@@ -69,25 +105,25 @@ def fields(alert: Alert) -> dict[str, Any]:
     f = figures(alert)
     return {
         "series": alert.period,
-        "space_id": f.get("space_id"),
-        "new": bool(f.get("new")),
+        "space_id": f.space_id,
+        "new": f.new,
         "since": alert.crossed_on.isoformat(),
         "day": alert.as_of.isoformat(),
         "weekday": f"{alert.as_of:%A}",
         "amount": alert.usage,
         "normal": alert.usage_limit,
-        "first_day_amount": f.get("amount"),
-        "factor": f.get("factor"),  # of the first day
-        "sigmas": f.get("sigmas"),  # of the first day: how far out of the series' noise
-        "month_share": f.get("month_share"),  # of the first day: its excess, in percent of the monthly limit
-        "org_excess_share": f.get("org_excess_share"),
-        "spaces": f.get("spaces", []),
+        "first_day_amount": f.amount,
+        "factor": f.factor,  # of the first day
+        "sigmas": f.sigmas,  # of the first day: how far out of the series' noise
+        "month_share": f.month_share,  # of the first day: its excess, in percent of the monthly limit
+        "org_excess_share": f.org_excess_share,
+        "spaces": msgspec.to_builtins(f.spaces),
         "month_limit_at_this_rate": None if alert.projected_on is None else alert.projected_on.isoformat(),
     }
 
 
 def _space(alert: Alert) -> str:
-    return f"space {figures(alert).get('space_id')}"
+    return f"space {figures(alert).space_id}"
 
 
 def _who(alert: Alert) -> str:

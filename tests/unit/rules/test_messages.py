@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.messages import alert_message
 
 DAY = date(2026, 11, 26)  # a Thursday
@@ -142,3 +143,13 @@ def test_a_spike_says_what_share_of_the_month_its_excess_burnt_and_how_far_out_o
     )
     [fields] = message.data["alerts"]
     assert (fields["spike"]["month_share"], fields["spike"]["sigmas"]) == (4.32, 7.5)
+
+
+def test_a_spike_row_written_before_a_figure_existed_still_reads():
+    # rows from before sigmas and month_share were kept (and a factor stored as a whole number)
+    old = spike({"space_id": "12345", "new": False, "amount": 48_210, "factor": 10})
+    figures = spike_lines.figures(old)
+    assert (figures.factor, figures.sigmas, figures.month_share, figures.spaces) == (10.0, None, None, ())
+    assert "10x its normal Thursday (5,020)." in alert_message("acme", "requests", [old], {}).text
+    written = spike_lines.SpikeDetail(space_id="7", amount=3, spaces=(spike_lines.SpaceShare("8", 2, 66.7),))
+    assert spike_lines.figures(spike(json.loads(written.to_json()))) == written
