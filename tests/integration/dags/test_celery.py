@@ -1,5 +1,5 @@
 """The CeleryExecutor, run for real (issue 14): Redis as the broker, two workers that share nothing on
-disk (their own temp and throttle directories, as if on two hosts), a 30-day backfill with 16 active
+disk (their own temp and throttle directories, as if on two hosts), a 20-day backfill with 16 active
 runs against the simulator at 3 requests per second.
 
 With the shared rate limit (``STORYBLOK_THROTTLE_URL``, in Redis) the simulator never answers 429;
@@ -25,7 +25,8 @@ from tests.integration.conftest import metadata_database
 from tests.integration.pipeline import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
-FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=11)  # 30 days, older than the lookback
+# 20 days, older than the lookback: more than the 16 active runs, as many as the assertions need
+FIRST, LAST = TODAY - timedelta(days=30), TODAY - timedelta(days=11)
 EARLIER = (FIRST - timedelta(days=30), FIRST - timedelta(days=1))  # the control's days
 EARLY_DAYS = range((EARLIER[1] - EARLIER[0]).days + 1)
 BROKER = "redis://127.0.0.1:6379/11"
