@@ -9,7 +9,7 @@ builtins (JSON) form by ``dump`` and validated back by ``load``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import msgspec
 
@@ -32,7 +32,18 @@ def load(value: Any, kind: type[T]) -> T:
         raise StoryblokPayloadError(f"{kind.__name__} from XCom is malformed: {err}") from None
 
 
-class FetchedTraffic(msgspec.Struct, frozen=True):
+class _Payload(msgspec.Struct, frozen=True):
+    """A payload's XCom form both ways: ``to_xcom`` is ``dump``, ``from_xcom`` is ``load`` into the class."""
+
+    def to_xcom(self) -> dict[str, Any]:
+        return dump(self)
+
+    @classmethod
+    def from_xcom(cls, value: Any) -> Self:
+        return load(value, cls)
+
+
+class FetchedTraffic(_Payload, frozen=True):
     """What the fetch task hands to the upsert task: the answer and its request.
 
     ``payload`` is the answer's JSON text as fetched (token blanked), or its decoded value in an
@@ -46,18 +57,11 @@ class FetchedTraffic(msgspec.Struct, frozen=True):
     fetched_at: datetime
     payload: str | dict[str, Any]
 
-    def to_xcom(self) -> dict[str, Any]:
-        return dump(self)
-
-    @classmethod
-    def from_xcom(cls, value: Any) -> FetchedTraffic:
-        return load(value, cls)
-
     def daily(self) -> DailyTraffic:
         return parse_daily(self.payload, self.start_date, self.end_date)
 
 
-class Upserted(msgspec.Struct, frozen=True):
+class Upserted(_Payload, frozen=True):
     """What ``upsert_traffic`` wrote for one fetch."""
 
     org: str
@@ -67,23 +71,9 @@ class Upserted(msgspec.Struct, frozen=True):
     fetched_day: bool  # the answer had a row for the run's day
     written: dict[str, int]  # table -> rows inserted or changed
 
-    def to_xcom(self) -> dict[str, Any]:
-        return dump(self)
 
-    @classmethod
-    def from_xcom(cls, value: Any) -> Upserted:
-        return load(value, cls)
-
-
-class Range(msgspec.Struct, frozen=True):
+class Range(_Payload, frozen=True):
     """Days from ``first`` to ``last``, both included: what a backfill run loads and evaluates."""
 
     first: date
     last: date
-
-    def to_xcom(self) -> dict[str, Any]:
-        return dump(self)
-
-    @classmethod
-    def from_xcom(cls, value: Any) -> Range:
-        return load(value, cls)
