@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -184,18 +184,12 @@ class Shared:
 @contextmanager
 def shared(engine: Engine, warehouse_url: str, settings: SimulatorSettings) -> Iterator[Shared]:
     """A module-scoped ``simulator``, ``receiver``, ``schema`` and connections (see ``Shared``)."""
-    with pytest.MonkeyPatch.context() as mp:
-        simulators, receivers, schemas = (
-            _simulator(settings),
-            _webhook_receiver(mp, "storyblok_alerts_webhook"),
-            _schema(engine),
-        )
-        sim, rec, name = next(simulators), next(receivers), next(schemas)
-        try:
-            yield Shared(sim, rec, name, _warehouse_conn(warehouse_url, mp), _storyblok_conn(sim, mp))
-        finally:
-            for started in (simulators, receivers, schemas):
-                next(started, None)
+    with pytest.MonkeyPatch.context() as mp, ExitStack() as started:
+        # each a fixture's generator: entered here, and left (stopped, dropped) however the module ends
+        sim = started.enter_context(contextmanager(_simulator)(settings))
+        rec = started.enter_context(contextmanager(_webhook_receiver)(mp, "storyblok_alerts_webhook"))
+        name = started.enter_context(contextmanager(_schema)(engine))
+        yield Shared(sim, rec, name, _warehouse_conn(warehouse_url, mp), _storyblok_conn(sim, mp))
 
 
 @pytest.fixture(scope="session")
