@@ -58,7 +58,9 @@ class CeleryStack(AirflowStack):
         """``migrate``: False for a metadata database copied from a migrated one."""
         if migrate:
             self.cli("db", "migrate")
-        self.set_pool("storyblok_api", pool_slots, "Storyblok Management API calls")
+        # The CLI, not set_pool: its first call writes airflow.cfg (and the JWT secret) before the
+        # components below start at once; without it each wrote its own and tasks' tokens were refused.
+        self.cli("pools", "set", "storyblok_api", str(pool_slots), "Storyblok Management API calls")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # All at once: each spends seconds importing Airflow, and none needs another to start. Tasks
         # report to the API server (AIRFLOW__CORE__EXECUTION_API_SERVER_URL): it is up before this returns.
