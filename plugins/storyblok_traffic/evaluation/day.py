@@ -57,7 +57,7 @@ def evaluate(
 
     amounts = stored.amounts(org.metric)
     facts = [_facts(org, w, day, amounts, recent, history, carry.alarm_runs) for w in windows]
-    spike_rows = carry.alerts.of_kind(st.SPIKE)
+    spike_rows = carry.alerts.spikes()
     month_limit = _limit_on(history, "month", day)
     found = spikes.find(stored, org, day, spike_rows, month_limit, carry.spike_ratios) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
@@ -113,7 +113,7 @@ class Carry:
     stored: StoredDays
     alerts: alerts.AlertRows
     alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
-    spike_ratios: dict[str, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
+    spike_ratios: dict[st.Series, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
 
 
 def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:

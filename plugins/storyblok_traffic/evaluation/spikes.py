@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.result import SpikeView
 from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.alert_state import ORG, Series
 from storyblok_traffic.rules.spike_lines import SpaceShare, SpikeDetail
 from storyblok_traffic.rules.spikes import (
     MIN_HISTORY_DAYS,
@@ -36,9 +37,6 @@ from storyblok_traffic.rules.spikes import (
 from storyblok_traffic.rules.usage import Limits, limit_in_force
 from storyblok_traffic.warehouse.stored_days import OrgDay, SpaceDay, StoredDays
 
-SPACE_PREFIX = "space "
-NEW_SPACE_PREFIX = st.space_series("", new=True)  # "new space "
-
 
 @dataclass(frozen=True)
 class Findings:
@@ -49,10 +47,10 @@ class Findings:
     spaces: dict[str, Verdict] = field(default_factory=dict)
     explained_by: tuple[Share, ...] = ()  # when the organisation spikes: the spaces, largest first
 
-    def by_series(self) -> dict[str, Verdict]:
-        """Every verdict under its series: the organisation's, ``space <id>`` or ``new space <id>``."""
-        spaces = {st.space_series(space, new=v.status == NEW): v for space, v in self.spaces.items()}
-        return {st.ORG_SERIES: self.org} | spaces
+    def by_series(self) -> dict[Series, Verdict]:
+        """Every verdict under its series: the organisation's, a space's, or a new space's."""
+        spaces = {Series(space, new=v.status == NEW): v for space, v in self.spaces.items()}
+        return {ORG: self.org} | spaces
 
 
 def rule_of(org: OrgConfig) -> SpikeRule:
@@ -66,10 +64,10 @@ class _Judging:
 
     rule: SpikeRule
     min_excess: float
-    in_episode: frozenset[str]
-    memo: dict[str, Ratios]
+    in_episode: frozenset[Series]
+    memo: dict[Series, Ratios]
 
-    def judge(self, series: str, days: Mapping[date, Day], day: date, new_allowed: bool = False) -> Verdict:
+    def judge(self, series: Series, days: Mapping[date, Day], day: date, new_allowed: bool = False) -> Verdict:
         return judge(
             days,
             day,
@@ -85,9 +83,9 @@ def find(
     stored: StoredDays,
     org: OrgConfig,
     day: date,
-    rows: Mapping[str, st.Alert],
+    rows: Mapping[Series, st.Alert],
     month_limit: int = 0,
-    memo: dict[str, Ratios] | None = None,
+    memo: dict[Series, Ratios] | None = None,
 ) -> Findings:
     """Judge the organisation and the spaces that could be in a spike on ``day``.
 
@@ -101,11 +99,11 @@ def find(
     how = _Judging(rule, min_excess(org, month_limit), open_series, {} if memo is None else memo)
     first = day - timedelta(days=rule.window_days + rule.noise_days)
     days = [d for d, _, _ in stored.org_days(first, day)]
-    org_verdict = how.judge(st.ORG_SERIES, _OrgSeries(stored.by_day(), org.metric), day)
+    org_verdict = how.judge(ORG, _OrgSeries(stored.by_day(), org.metric), day)
     if org_verdict.status in (NO_VALUE, TOO_LITTLE):
         # Without the organisation's own history no space can be told new: every one would be.
         return Findings(day, org_verdict)
-    open_spaces = [s.removeprefix(SPACE_PREFIX) for s in open_series if s.startswith(SPACE_PREFIX)]
+    open_spaces = [s.space_id for s in open_series if s.space_id is not None and not s.new]
     if org_verdict.status == SPIKE:
         # Rare: every space, to say which explain it (a space below the floor is judged normal anyway).
         series = stored.space_series(days[0], day)
@@ -150,7 +148,7 @@ def _judge_spaces(
         days = series.get(space, {})
         if not (all_of_them or space in also) and _ruled_out(org.metric, days, day, weeks_back, known, how):
             continue
-        found[space] = how.judge(SPACE_PREFIX + space, _SpaceSeries(days, known, org.metric), day, new_allowed=True)
+        found[space] = how.judge(Series(space), _SpaceSeries(days, known, org.metric), day, new_allowed=True)
     return found
 
 
@@ -211,7 +209,7 @@ def _day(metric: str, requests: int, size: int | None) -> Day:
 def observations(
     org: OrgConfig,
     found: Findings,
-    rows: Mapping[str, st.Alert],
+    rows: Mapping[Series, st.Alert],
     month: tuple[int, int, date] | None,
     month_limit: int = 0,
 ) -> list[st.Observation]:
@@ -231,9 +229,7 @@ def observations(
     # A new space is told once per arrival: any later day that it is not new ends that notice without
     # a word, so that a space silent for longer than the window is told again when it comes back.
     seen += [
-        _arrival_over(org, row)
-        for series, row in rows.items()
-        if series.startswith(NEW_SPACE_PREFIX) and _open(row) and series not in judged
+        _arrival_over(org, row) for series, row in rows.items() if series.new and _open(row) and series not in judged
     ]
     return seen
 
@@ -243,17 +239,17 @@ def _open(row: st.Alert) -> bool:
     return row.notice == st.ALARM or row.status == st.PENDING
 
 
-def _told_by_spaces(series: str, found: Findings) -> bool:
+def _told_by_spaces(series: Series, found: Findings) -> bool:
     """The organisation's spike is all the doing of spaces that spike themselves: their notices tell it."""
-    if series != st.ORG_SERIES or not found.explained_by:
+    if not series.is_org or not found.explained_by:
         return False
     return all(found.spaces.get(s.space_id, Verdict(NO_VALUE)).is_alarm for s in found.explained_by)
 
 
 def _start(
-    org: OrgConfig, found: Findings, series: str, v: Verdict, month: tuple[int, int, date] | None, month_limit: int
+    org: OrgConfig, found: Findings, series: Series, v: Verdict, month: tuple[int, int, date] | None, month_limit: int
 ) -> st.Observation:
-    space = None if series == st.ORG_SERIES else series.split(SPACE_PREFIX, 1)[1]
+    space = series.space_id
     at_rate = None
     if month is not None:
         used, limit, last = month
@@ -272,7 +268,7 @@ def _start(
     )
     return st.spike(
         org.org,
-        series,
+        series.period,
         st.NEVER,
         found.day,
         True,
@@ -310,11 +306,11 @@ def _share_of_excess(space: Verdict, org_verdict: Verdict) -> float | None:
     return round(min(extra, org_verdict.excess) * 100 / org_verdict.excess, 1)
 
 
-def views(found: Findings, rows: Mapping[str, st.Alert]) -> tuple[SpikeView, ...]:
+def views(found: Findings, rows: Mapping[Series, st.Alert]) -> tuple[SpikeView, ...]:
     """The series in a spike on the day, for the summary."""
     return tuple(
         SpikeView(
-            series=series,
+            series=series.period,
             status=v.status,
             amount=v.amount,
             normal=round(v.normal),

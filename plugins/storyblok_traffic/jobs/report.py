@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import Connection, Date, cast, func, select
 
 from storyblok_traffic.rules import spike_lines
-from storyblok_traffic.rules.alert_state import ALARM, CLEAR, FORECAST, NO_DATA, SPIKE, Alert
+from storyblok_traffic.rules.alert_state import ALARM, SPIKE
 from storyblok_traffic.rules.usage import percent_of
+from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.reads import limits_on
 from storyblok_traffic.warehouse.tables import org_traffic_daily
@@ -43,23 +44,5 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
     lines.append("Alerts:" + ("" if recorded else " none"))
-    lines += [f"  {_alert_line(a)}" for a in recorded]
+    lines += [f"  {WORDING[a.kind].report_line(a)}" for a in recorded]
     return "\n".join(lines)
-
-
-def _alert_line(a: Alert) -> str:
-    if a.kind == SPIKE:
-        f = spike_lines.figures(a)
-        if f.new:
-            return f"{a.period}: {a.usage if f.amount is None else f.amount:,} on {a.crossed_on} ({a.status})"
-        times = f", {f.factor:g}x its normal" if f.factor else ""
-        end = f", back to normal on {a.as_of}" if a.notice == CLEAR else ""
-        return f"{a.period}: spike from {a.crossed_on}{times}{end} ({a.status})"
-    if a.kind == NO_DATA:
-        return f"no data after {a.period_start} noticed on {a.crossed_on} ({a.status})"
-    if a.kind == FORECAST:
-        return (
-            f"{a.period} from {a.period_start}: forecast {a.threshold_pct:g}% on {a.projected_on}, "
-            f"made on {a.crossed_on} ({a.status})"
-        )
-    return f"{a.period} from {a.period_start}: {a.threshold_pct:g}% crossed on {a.crossed_on} ({a.status})"

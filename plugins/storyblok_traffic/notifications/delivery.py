@@ -18,8 +18,9 @@ from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, FORECAST, MONITOR_PERIOD, Alert
+from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, MONITOR_PERIOD, Alert
 from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
+from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts, marks, reads
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.key, channel.name) for a in todo}
-            delivery.sent[channel.name] = [_label(a) for a in todo]
+            delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
     complete = [a for a in pending if all((a.key, c.name) in done for c in channels)]
     alerts.finish(conn, complete, datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
@@ -88,8 +89,3 @@ def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str
         delivery.failures[channel.name] = str(err) or type(err).__name__
         return False
     return True
-
-
-def _label(alert: Alert) -> str:
-    threshold = f" {alert.threshold_pct:g}%" if alert.kind in (ACTUAL, FORECAST) else ""
-    return f"{alert.period} {alert.kind}{threshold} {alert.notice}"

@@ -8,7 +8,7 @@ that history stored later may move a first alarm's start to an earlier day (with
 Forecast, no-data and figures-disagree alarms fire once per period (or data gap) and are never cleared. A silent
 monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold, and so is a spike
 (its "back to normal", unless the organisation turned that notice off). A spike's period is its
-series (``ORG_SERIES`` or ``space <id>``), one row per series whose episodes are its notice
+series (a ``Series``: ``organisation`` or ``space <id>``), one row per series whose episodes are its notice
 sequence, so a replay recognises an episode it told before; a new space's notice (period
 ``new space <id>``) ends without a notice of its own on a later day that the space is not new, so
 a space that falls silent and comes back is told again.
@@ -36,9 +36,39 @@ CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
 TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE)
 
 
-def space_series(space_id: str, new: bool = False) -> str:
-    """The spike series (an alert's period) of one space; ``new``: its one notice as a new space."""
-    return f"{'new ' if new else ''}space {space_id}"
+_SPACE, _NEW_SPACE = "space ", "new space "
+
+
+@dataclass(frozen=True)
+class Series:
+    """A spike series: the organisation's own (``space_id`` None) or one space's; ``new``: that space's
+    one notice as a new space. Stored as the alert's period (``organisation``, ``space <id>``,
+    ``new space <id>``), written by ``period`` and read back by ``of``, the only two places that know it."""
+
+    space_id: str | None = None
+    new: bool = False
+
+    @property
+    def period(self) -> str:
+        if self.space_id is None:
+            return ORG_SERIES
+        return f"{_NEW_SPACE if self.new else _SPACE}{self.space_id}"
+
+    @property
+    def is_org(self) -> bool:
+        return self.space_id is None
+
+    @classmethod
+    def of(cls, period: str) -> Series:
+        if period == ORG_SERIES:
+            return cls()
+        for prefix, new in ((_NEW_SPACE, True), (_SPACE, False)):
+            if period.startswith(prefix) and len(period) > len(prefix):
+                return cls(period[len(prefix) :], new)
+        raise ValueError(f"not a spike series: {period!r} (expected {ORG_SERIES!r}, 'space <id>' or 'new space <id>')")
+
+
+ORG = Series()  # the organisation's own daily amount
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from storyblok_traffic.rules.alert_state import CLEAR, ORG_SERIES, Alert
+from storyblok_traffic.rules.alert_state import CLEAR, Alert, Series
 
 
 class SpaceShare(msgspec.Struct, frozen=True):
@@ -54,7 +54,7 @@ def _decoded(detail: str) -> SpikeDetail:
 
 
 def subject(org: str, head: Alert) -> str:
-    where = org if head.period == ORG_SERIES else f"{_space(head)} of {org}"
+    where = org if Series.of(head.period).is_org else f"{_space(head)} of {org}"
     if head.notice == CLEAR:
         return f"Storyblok traffic: {where} is back to normal"
     if figures(head).new:
@@ -127,4 +127,4 @@ def _space(alert: Alert) -> str:
 
 
 def _who(alert: Alert) -> str:
-    return "the organisation" if alert.period == ORG_SERIES else _space(alert)
+    return "the organisation" if Series.of(alert.period).is_org else _space(alert)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SUPPRESSED, Alert
+from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SPIKE, SUPPRESSED, Alert, Series
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alert_versions, usage_alerts
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
@@ -44,8 +44,8 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
 class AlertRows:
     """The org's alert rows, read once for a check of many days and kept current with what it saves.
 
-    ``load`` and ``of_kind`` answer as the functions of that name do; the caller reads them again
-    after anything but ``save`` changes rows (``settle``).
+    ``load`` answers as the function of that name does, ``spikes`` with the spike rows by series; the
+    caller reads them again after anything but ``save`` changes rows (``settle``).
     """
 
     def __init__(self, conn: Connection, org: str) -> None:
@@ -56,8 +56,9 @@ class AlertRows:
         wanted = set(periods)
         return {key: a for key, a in self.by_key.items() if (a.period, a.period_start) in wanted}
 
-    def of_kind(self, kind: str) -> dict[str, Alert]:
-        return {a.period: a for a in self.by_key.values() if a.kind == kind}
+    def spikes(self) -> dict[Series, Alert]:
+        """The spike rows by their series (one row per series), read from their period once here."""
+        return {Series.of(a.period): a for a in self.by_key.values() if a.kind == SPIKE}
 
     def saved(self, changed: Iterable[Alert]) -> None:
         self.by_key |= {a.key: a for a in changed}

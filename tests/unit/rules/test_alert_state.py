@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from storyblok_traffic.rules import alert_state as st
 
 DAY = date(2026, 6, 10)
@@ -201,3 +203,19 @@ def test_checks_are_silent_from_the_allowed_hours_on():
     since = date(2026, 3, 7)
     assert not st.silence("acme", since, 35, 36).in_alarm
     assert st.silence("acme", since, 36, 36).in_alarm
+
+
+@pytest.mark.parametrize(
+    ("series", "period"),
+    [(st.ORG, "organisation"), (st.Series("123"), "space 123"), (st.Series("123", new=True), "new space 123")],
+)
+def test_a_spike_series_is_stored_as_its_period_and_read_back(series: st.Series, period: str):
+    assert series.period == period
+    assert st.Series.of(period) == series
+    assert series.is_org == (series.space_id is None)
+
+
+@pytest.mark.parametrize("period", ["month", "space ", "new space ", "spaces 1", ""])
+def test_a_period_that_is_no_spike_series_is_refused_by_name(period: str):
+    with pytest.raises(ValueError, match="not a spike series"):
+        st.Series.of(period)

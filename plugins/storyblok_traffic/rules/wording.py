@@ -1,0 +1,232 @@
+"""One formatter per alert kind (pure): a notice's subject and line, the report's line and the
+delivery label, looked up in ``WORDING`` by the alert's kind instead of an if-chain in each place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from storyblok_traffic.rules import spike_lines
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    CLEAR,
+    DISAGREE,
+    FORECAST,
+    NEVER,
+    NO_DATA,
+    SILENT,
+    SPIKE,
+    Alert,
+)
+from storyblok_traffic.rules.periods import ADJECTIVE
+from storyblok_traffic.rules.usage import format_pct, percent_of
+
+# alert key -> days of its period before the crossing day that are not stored: the day is then a bound
+UnknownBefore = Mapping[tuple[Any, ...], int]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a notice's line needs beyond its alerts: the unit, the days not stored, the first live day."""
+
+    metric: str
+    unknown: UnknownBefore
+    live_since: date | None = None
+
+
+class Wording:
+    """The base: the delivery label every kind shares; each kind says its subject, line and report line."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        raise NotImplementedError
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        raise NotImplementedError
+
+    def report_line(self, a: Alert) -> str:
+        raise NotImplementedError
+
+    def label(self, a: Alert) -> str:
+        """What a channel took, in the task's log and the delivery summary."""
+        return f"{a.period} {a.kind} {a.notice}"
+
+
+class _Threshold(Wording):
+    """A yearly or monthly threshold crossed (or, after a higher limit came into force, left)."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        if head.notice == CLEAR:
+            return f"Storyblok traffic: {org} is back within its {_adjective(head)} limit"
+        return f"Storyblok traffic: {org} has used {pct(head)} of its {_adjective(head)} limit"
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        if head.notice == CLEAR:
+            return (
+                f"Back within the {_adjective(head)} limit: {_used(head, ctx)} as of {head.as_of}, below the "
+                f"{format_pct(head.threshold_pct)} threshold notified before (the limit in force changed)."
+            )
+        asides = []
+        if before_monitoring(head, ctx.live_since):
+            asides.append(f"before monitoring started on {ctx.live_since}")
+        if missing := ctx.unknown.get(head.key, 0):
+            asides.append(f"{missing} earlier day(s) not stored yet")
+        if others:
+            also = ", ".join(_also(a, head, ctx.unknown) for a in sorted(others, key=_threshold_of))
+            asides.append(f"also crossed: {also}")
+        aside = f" ({'; '.join(asides)})" if asides else ""
+        return (
+            f"{_adjective(head).capitalize()} limit: {_used(head, ctx)} as of {head.as_of} in {_period(head)}. "
+            f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}."
+        )
+
+    def report_line(self, a: Alert) -> str:
+        return f"{a.period} from {a.period_start}: {a.threshold_pct:g}% crossed on {a.crossed_on} ({a.status})"
+
+    def label(self, a: Alert) -> str:
+        return f"{a.period} {a.kind} {a.threshold_pct:g}% {a.notice}"
+
+
+class _Forecast(_Threshold):
+    """A threshold the recent rate reaches before the period ends."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return (
+            f"Storyblok traffic: {org} is forecast to reach {format_pct(head.threshold_pct)} of its "
+            f"{_adjective(head)} limit on {head.projected_on}"
+        )
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return (
+            f"Forecast: at the recent rate, {_adjective(head)} usage reaches {format_pct(head.threshold_pct)} of "
+            f"the limit on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
+        )
+
+    def report_line(self, a: Alert) -> str:
+        return (
+            f"{a.period} from {a.period_start}: forecast {a.threshold_pct:g}% on {a.projected_on}, "
+            f"made on {a.crossed_on} ({a.status})"
+        )
+
+
+class _NoData(Wording):
+    """No day stored after the newest one (or a hole): ``period_start`` is that day, ``NEVER`` for none."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        since = "" if head.period_start == NEVER else f" after {head.period_start}"
+        return f"Storyblok traffic: no data for {org}{since}"
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        if head.detail:
+            return head.detail
+        newest = (
+            "No traffic is stored" if head.period_start == NEVER else f"The newest stored day is {head.period_start}"
+        )
+        return f"{newest}, checked for {head.as_of}: check the fetch task and the Storyblok connection."
+
+    def report_line(self, a: Alert) -> str:
+        return f"no data after {a.period_start} noticed on {a.crossed_on} ({a.status})"
+
+
+class _Silent(Wording):
+    """The watchdog's: ``usage`` holds the hours without a completed check, ``usage_limit`` the allowance."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return f"Storyblok traffic: monitor {'back' if head.notice == CLEAR else 'silent'} for {org}"
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        if head.notice == CLEAR:
+            return f"Usage checks completed again on {head.as_of}; they had stopped after {head.crossed_on}."
+        return (
+            f"No usage check has completed for {head.usage} hours (allowed: {head.usage_limit}), the last one "
+            f"on {head.crossed_on}: until checks run again there are no usage alerts and no no-data notices. "
+            "Look at the organisation's DAG in Airflow: paused, failing, or no scheduler running?"
+        )
+
+    def report_line(self, a: Alert) -> str:
+        back = f", checks again on {a.as_of}" if a.notice == CLEAR else ""
+        return f"monitor silent after {a.crossed_on}{back} ({a.status})"
+
+
+class _Disagree(Wording):
+    """Storyblok's figure for the year against the stored one; ``detail`` says what to change."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return f"Storyblok traffic: figures disagree for {org}"
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return f"{head.detail} (Storyblok's figure as of {head.as_of}.)"
+
+    def report_line(self, a: Alert) -> str:
+        return f"year from {a.period_start}: figures disagree on {a.crossed_on} ({a.status})"
+
+
+class _Spike(Wording):
+    """A series' spike episode (its words are in ``spike_lines``, with the figures they read)."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return spike_lines.subject(org, head)
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return spike_lines.line(head, ctx.metric)
+
+    def report_line(self, a: Alert) -> str:
+        f = spike_lines.figures(a)
+        if f.new:
+            return f"{a.period}: {a.usage if f.amount is None else f.amount:,} on {a.crossed_on} ({a.status})"
+        times = f", {f.factor:g}x its normal" if f.factor else ""
+        end = f", back to normal on {a.as_of}" if a.notice == CLEAR else ""
+        return f"{a.period}: spike from {a.crossed_on}{times}{end} ({a.status})"
+
+
+WORDING: Mapping[str, Wording] = {
+    ACTUAL: _Threshold(),
+    FORECAST: _Forecast(),
+    NO_DATA: _NoData(),
+    SILENT: _Silent(),
+    DISAGREE: _Disagree(),
+    SPIKE: _Spike(),
+}
+
+
+def before_monitoring(alert: Alert, live_since: date | None) -> bool:
+    """A crossing (or a data gap) that began before the first live check: told late, as the state now."""
+    return (
+        live_since is not None
+        and alert.notice != CLEAR
+        and alert.kind in (ACTUAL, NO_DATA)
+        and alert.crossed_on < live_since
+    )
+
+
+def pct(alert: Alert) -> str:
+    share = percent_of(alert.usage, alert.usage_limit)
+    return "an unknown share" if share is None else f"{share:.1f}%"
+
+
+def _adjective(alert: Alert) -> str:
+    return ADJECTIVE.get(alert.period, alert.period)
+
+
+def _used(alert: Alert, ctx: Context) -> str:
+    return f"{alert.usage:,} of {alert.usage_limit:,} {ctx.metric} ({pct(alert)})"
+
+
+def _period(alert: Alert) -> str:
+    return f"the {alert.period} {alert.period_start} to {alert.period_end}"
+
+
+def _on(alert: Alert, unknown: UnknownBefore) -> str:
+    """On the crossing day, or by it when earlier days of the period are missing (it may have been earlier)."""
+    return f"{'by' if unknown.get(alert.key) else 'on'} {alert.crossed_on}"
+
+
+def _threshold_of(alert: Alert) -> float:
+    return alert.threshold_pct
+
+
+def _also(alert: Alert, head: Alert, unknown: UnknownBefore) -> str:
+    """Another threshold in the same message; its day when it differs (a notice held back by a retry)."""
+    on = "" if alert.crossed_on == head.crossed_on else f" {_on(alert, unknown)}"
+    return f"{format_pct(alert.threshold_pct)}{on}"
