@@ -6,7 +6,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser test test-unit lint typecheck pytest run demo simulator bench lock clean
+.PHONY: install browser test test-unit lint typecheck pytest run demo simulator mutate bench lock clean
 
 install: $(STAMP)
 
@@ -58,6 +58,12 @@ simulator: install
 # Speed and memory against the targets (not part of `make test`): a table, and benchmarks/results.json.
 # The bulk benchmark runs dlt beside us, from a virtual environment of its own: never the package's.
 DLT_VENV := .venv-bench-dlt
+# Mutation testing: mutmut over plugins/storyblok_traffic/rules/ against the unit tier, scored against
+# include/mutation_equivalent.toml (not part of make test; about 25 minutes on two cores).
+mutate: install
+	$(UV) pip install --quiet --python $(BIN)/python -r include/mutation-requirements.txt -c constraints.txt
+	$(BIN)/python -m include.mutation
+
 bench: install $(DLT_VENV)/.installed
 	$(BIN)/python -m benchmarks.run
 
@@ -71,4 +77,4 @@ lock: install
 	  $(UV) pip freeze --python $(BIN)/python | grep -v -e '^-e' -e storyblok; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(DLT_VENV) .airflow .devstack .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DLT_VENV) .airflow .devstack .mutate .mypy_cache .ruff_cache .pytest_cache

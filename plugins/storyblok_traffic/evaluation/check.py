@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import spikes
-from storyblok_traffic.evaluation.day import Carry, evaluate
+from storyblok_traffic.evaluation.day import Carry, evaluate, evaluate_and_record
 from storyblok_traffic.evaluation.result import Evaluation
 from storyblok_traffic.rules.ordering import is_quiet, plan
 from storyblok_traffic.rules.usage import Limits
@@ -69,7 +69,7 @@ def check(
             # A replayed day without a row is judged by staleness alone: only the run's own fetch
             # knows whether Storyblok left its day out.
             seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
-            evaluation = evaluate(conn, org, day, quiet, seen, carry=carry, count_pending=False)
+            evaluation = evaluate_and_record(conn, org, day, quiet, seen, carry)
             if todo.rewind_to is not None:
                 alerts.settle(conn, org.org, channels)
                 carry.alerts = alerts.AlertRows(conn, org.org)  # settling changed rows behind the carry
@@ -77,7 +77,7 @@ def check(
                 result = evaluation
     if result is None:  # checked before and still current: report as of it, change nothing
         quiet = known.get(last, requested[last])
-        result = evaluate(conn, org, last, quiet, fetched_day, record=False)
+        result = evaluate(conn, org, last, quiet, fetched_day)
     marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
 

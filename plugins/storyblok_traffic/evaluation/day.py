@@ -1,7 +1,9 @@
-"""One organisation's usage as of one day: read the warehouse, apply the rules, record alert state.
+"""One organisation's usage as of one day, in three steps: ``observe`` (read what the day needs,
+once, and judge it with ``rules`` alone), ``record`` (move the alert rows, write once) and
+``summarise``. Read-only callers (the dashboard, the daily run's asset figures) skip ``record``.
 
-Days are evaluated in date order by ``storyblok_traffic.evaluation.check``, which holds the organisation's lock
-and owns the transaction.
+Days are recorded in date order by ``storyblok_traffic.evaluation.check``, which holds the
+organisation's lock and owns the transaction.
 """
 
 from __future__ import annotations
@@ -18,29 +20,56 @@ from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastV
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.periods import Window, window_of
+from storyblok_traffic.rules.reconcile import Verdict
 from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
-def evaluate(
-    conn: Connection,
-    org: OrgConfig,
-    day: date,
-    quiet: bool,
-    fetched_day: bool | None,
-    record: bool = True,
-    carry: Carry | None = None,
-    count_pending: bool = True,
-) -> Evaluation:
-    """Evaluate ``org`` as of ``day`` and record the alert transitions it finds (unless not ``record``).
+def evaluate(conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None) -> Evaluation:
+    """``org`` as of ``day``, read only: what the rules see, with the alert rows as they are.
 
-    ``fetched_day``: whether the day's traffic is in (None: unknown). ``quiet``: record alerts as
-    suppressed, not to be sent. ``carry``: what a check of many days keeps from one day to the next.
-    ``count_pending``: count the notices waiting (a check of many days counts them once, at its end).
+    ``fetched_day``: whether the day's traffic is in (None: unknown). ``quiet``: the day is older
+    than the lookback (its alerts would be recorded as suppressed).
     """
-    carry = carry or Carry(StoredDays(conn, org.org), alerts.AlertRows(conn, org.org))
+    observed = observe(conn, org, day, quiet, fetched_day, Carry.of(conn, org.org))
+    return summarise(conn, observed, observed.known, alerts.count_pending(conn, org.org))
+
+
+def evaluate_and_record(
+    conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None, carry: Carry
+) -> Evaluation:
+    """``org`` as of ``day``, its alert transitions recorded: a step of ``check``, which holds the lock,
+    owns the transaction and counts the notices waiting once, at its end (``pending_notices`` is 0)."""
+    observed = observe(conn, org, day, quiet, fetched_day, carry)
+    return summarise(conn, observed, record(conn, observed, carry), pending=0)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One day as the rules see it, before any alert row moves: each period's facts, the spike
+    findings, Storyblok's figure, and every observation with the rows it may move."""
+
+    org: OrgConfig
+    day: date
+    quiet: bool
+    fetched_day: bool | None
+    newest: date | None
+    data_key: tuple[str, date]
+    facts: list[_Facts]
+    found: spikes.Findings | None
+    spike_rows: dict[st.Series, st.Alert]
+    verdict: Verdict | None
+    gap: st.Observation | None
+    seen: list[st.Observation]
+    known: dict[tuple[object, ...], st.Alert]  # the rows of every observed key that exist
+
+
+def observe(
+    conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None, carry: Carry
+) -> Observed:
+    """Read what the day needs (from the carry's reads, once) and judge it with ``rules`` alone."""
     stored = carry.stored
     windows = [
         window_of(period, day, org.year_start)
@@ -71,36 +100,45 @@ def evaluate(
     if verdict is not None and verdict.advice is not None:
         seen.append(reconciliation.disagreement(org, day, verdict))
         known |= carry.alerts.load([("year", verdict.configured.year_start)])
-    changed = [new for obs in seen if (new := st.next_state(known.get(obs.key), obs, day, quiet)) is not None]
-    if not record:
-        changed = []
+    return Observed(org, day, quiet, fetched_day, newest, data_key, facts, found, spike_rows, verdict, gap, seen, known)
+
+
+def record(conn: Connection, observed: Observed, carry: Carry) -> dict[tuple[object, ...], st.Alert]:
+    """Move each observed row by the state machine, write the rows that changed (once), and return the
+    state as the day leaves it."""
+    day, quiet = observed.day, observed.quiet
+    changed = [
+        new for obs in observed.seen if (new := st.next_state(observed.known.get(obs.key), obs, day, quiet)) is not None
+    ]
     alerts.save(conn, changed, day)
     carry.alerts.saved(changed)
-    state = known | {a.key: a for a in changed}
+    return observed.known | {a.key: a for a in changed}
 
-    summaries = tuple(_summary(conn, org, f, day, state) for f in facts)
-    data_row = state.get((org.org, *data_key, st.NO_DATA, 0.0))
+
+def summarise(
+    conn: Connection, observed: Observed, state: Mapping[tuple[object, ...], st.Alert], pending: int
+) -> Evaluation:
+    """The day's summary: each period's figures and alerts in ``state``, the notes, the spikes."""
+    org, day, newest, found, verdict = observed.org, observed.day, observed.newest, observed.found, observed.verdict
+    data_row = state.get((org.org, *observed.data_key, st.NO_DATA, 0.0))
+    notes = (
+        *_data_notes(org, day, newest, observed.fetched_day, observed.quiet),
+        observed.gap and observed.gap.detail,
+        reconciliation.advice(verdict),
+        spikes.note(org, found),
+    )
     return Evaluation(
         org=org.org,
         day=day,
         metric=org.metric,
-        quiet=quiet,
+        quiet=observed.quiet,
         newest_day=newest,
-        periods=summaries,
+        periods=tuple(_summary(conn, org, f, day, state) for f in observed.facts),
         data_alert=_view(data_row) if data_row else None,
-        pending_notices=alerts.count_pending(conn, org.org) if count_pending else 0,
-        notes=tuple(
-            n
-            for n in (
-                *_data_notes(org, day, newest, fetched_day, quiet),
-                gap and gap.detail,
-                reconciliation.advice(verdict),
-                spikes.note(org, found),
-            )
-            if n
-        ),
+        pending_notices=pending,
+        notes=tuple(n for n in notes if n),
         reconciliation=reconciliation.summary(verdict),
-        spikes=spikes.views(found, spike_rows) if found else (),
+        spikes=spikes.views(found, observed.spike_rows) if found else (),
     )
 
 
@@ -114,6 +152,11 @@ class Carry:
     alerts: alerts.AlertRows
     alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
     spike_ratios: dict[st.Series, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
+
+    @classmethod
+    def of(cls, conn: Connection, org: str) -> Carry:
+        """What a check of one day reads: the organisation's stored days and alert rows."""
+        return cls(StoredDays(conn, org), alerts.AlertRows(conn, org))
 
 
 def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:
@@ -234,7 +277,7 @@ def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_day: b
 
 
 def _summary(
-    conn: Connection, org: OrgConfig, f: _Facts, day: date, state: dict[tuple[object, ...], st.Alert]
+    conn: Connection, org: OrgConfig, f: _Facts, day: date, state: Mapping[tuple[object, ...], st.Alert]
 ) -> PeriodSummary:
     w = f.window
     rows = sorted(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from storyblok_traffic.rules.periods import Period
 from storyblok_traffic.rules.usage import format_pct
 from storyblok_traffic.xcom import dump
 
@@ -36,7 +37,7 @@ class ForecastView:
 
 @dataclass(frozen=True)
 class PeriodSummary:
-    period: str
+    period: Period
     start: date
     last: date
     usage: int

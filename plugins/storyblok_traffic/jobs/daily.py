@@ -44,7 +44,7 @@ def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
 
     org = next(o for o in config.organisations if o.org == upserted.org)
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day, record=False)
+        evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day)
     percents = {f"{p.period}_percent": p.percent for p in evaluation.periods}
     return {"newest_day": None if evaluation.newest_day is None else str(evaluation.newest_day), **percents}
 

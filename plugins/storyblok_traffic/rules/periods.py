@@ -21,7 +21,7 @@ ADJECTIVE = {"year": "yearly", "month": "monthly"}
 class Window:
     """One period: ``start`` up to and including ``last``."""
 
-    period: str
+    period: Period
     start: date
     last: date
 

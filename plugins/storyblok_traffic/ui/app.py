@@ -111,7 +111,7 @@ def usage_csv(
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["day", "requests", "bytes"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(row.model_dump() for row in rows)
     name = f"storyblok-usage-{organisation.org}-{first}-{last}.csv"
     return Response(
         out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import Connection
 
@@ -41,9 +41,7 @@ Group = Literal["open", "told", "quiet"]
 
 def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) -> m.Usage:
     """The ``/api/usage`` document (dates as ISO strings)."""
-    evaluation = evaluate(
-        conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None, record=False
-    )
+    evaluation = evaluate(conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None)
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
     first = min([recent, month.start] + [p.start for p in evaluation.periods])
@@ -62,7 +60,7 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
         previous_periods=previous_periods(conn, org, as_of, today),
         top_spaces=spaces,
         top_spaces_change=change,
-        daily=[m.DailyRow(**row) for row in daily_rows(conn, org.org, first, as_of)],
+        daily=daily_rows(conn, org.org, first, as_of),
         daily_by_space=daily_by_space(conn, org, recent, as_of),
         spikes=[
             m.Spike(series=series, day=day.isoformat())
@@ -115,7 +113,7 @@ def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date)
     wanted = ("month", "year") if month.start == year.start else ("month",)
     if reads.newest_day(conn, org.org, last) is None:
         return []  # nothing stored then: nothing to tell
-    ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None, record=False)
+    ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None)
     by_period = {p.period: p for p in ended.periods}
     return [_closed(by_period[period], conn, org) for period in wanted if period in by_period]
 
@@ -179,9 +177,9 @@ def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, co
     return m.DailyBySpace(days=[d.isoformat() for d in days], spaces=series, rest=rest)
 
 
-def daily_rows(conn: Connection, org: str, first: date, last: date) -> list[dict[str, Any]]:
-    """The org's stored days as the API's ``DailyRow`` fields."""
-    return [{"day": d.isoformat(), "requests": r, "bytes": b} for d, r, b in reads.org_days(conn, org, first, last)]
+def daily_rows(conn: Connection, org: str, first: date, last: date) -> list[m.DailyRow]:
+    """The org's stored days, as the API and the CSV download show them."""
+    return [m.DailyRow(day=d.isoformat(), requests=r, bytes=b) for d, r, b in reads.org_days(conn, org, first, last)]
 
 
 def newest_day(conn: Connection, org: str) -> date | None:
@@ -203,7 +201,21 @@ def _period(p: PeriodSummary, as_of: date) -> m.Period:
     )
 
 
-def _figures(p: PeriodSummary) -> dict[str, Any]:
+class _Figures(TypedDict):
+    """What an open period (``m.Period``) and a closed one (``m.ClosedPeriod``) both show; a TypedDict,
+    so that mypy checks its fields against both models where it is unpacked into them."""
+
+    period: Literal["year", "month"]
+    start: str
+    end: str
+    usage: int
+    limit: int
+    percent: float | None
+    days_stored: int
+    days_in_period: int
+
+
+def _figures(p: PeriodSummary) -> _Figures:
     """What an open period and a closed one both show."""
     return {
         "period": p.period,

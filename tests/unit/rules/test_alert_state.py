@@ -219,3 +219,98 @@ def test_a_spike_series_is_stored_as_its_period_and_read_back(series: st.Series,
 def test_a_period_that_is_no_spike_series_is_refused_by_name(period: str):
     with pytest.raises(ValueError, match="not a spike series"):
         st.Series.of(period)
+
+
+# Whole rows, field by field: a transition that drops or swaps one figure is caught here.
+WHEN = DAY.replace(day=20)
+
+
+def full_seen(**kw: object) -> st.Observation:
+    base = st.Observation(
+        org="acme",
+        period="month",
+        period_start=date(2026, 6, 1),
+        period_end=date(2026, 6, 30),
+        kind=st.ACTUAL,
+        threshold_pct=80.0,
+        in_alarm=True,
+        crossed_on=date(2026, 6, 12),
+        usage=812,
+        usage_limit=1000,
+        projected_on=date(2026, 6, 25),
+        detail="why",
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def expected(**kw: object) -> st.Alert:
+    base = st.Alert(
+        org="acme",
+        period="month",
+        period_start=date(2026, 6, 1),
+        kind=st.ACTUAL,
+        threshold_pct=80.0,
+        period_end=date(2026, 6, 30),
+        crossed_on=date(2026, 6, 12),
+        as_of=WHEN,
+        usage=812,
+        usage_limit=1000,
+        projected_on=date(2026, 6, 25),
+        status=st.PENDING,
+        notice=st.ALARM,
+        notice_seq=1,
+        evaluated_on=WHEN,
+        detail="why",
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_a_raised_row_carries_every_figure_of_what_was_seen():
+    assert st.next_state(None, full_seen(), WHEN, quiet=False) == expected()
+    assert st.next_state(None, full_seen(), WHEN, quiet=True) == expected(status=st.SUPPRESSED)
+    # Without a crossing day (the watchdog's own clock aside), the run's day is the start.
+    assert st.next_state(None, full_seen(crossed_on=None), WHEN, quiet=False) == expected(crossed_on=WHEN)
+
+
+def test_an_alarm_after_a_clear_is_raised_again_with_the_next_notice_number_and_the_runs_quietness():
+    cleared = expected(status=st.CLEARED, notice=st.CLEAR, notice_seq=2, evaluated_on=DAY)
+    assert st.next_state(cleared, full_seen(), WHEN, quiet=False) == expected(notice_seq=3)
+    assert st.next_state(cleared, full_seen(), WHEN, quiet=True) == expected(notice_seq=3, status=st.SUPPRESSED)
+
+
+def test_back_in_alarm_before_the_clear_went_out_is_the_told_alarm_again_as_of_the_run():
+    clearing = expected(status=st.PENDING, notice=st.CLEAR, notice_seq=2, evaluated_on=DAY)
+    back = expected(status=st.SENT, notice=st.ALARM, notice_seq=2, evaluated_on=WHEN)
+    assert st.next_state(clearing, full_seen(), WHEN, quiet=False) == back
+
+
+def test_a_clear_notice_carries_the_runs_figures_and_a_quiet_one_is_recorded_as_cleared():
+    told = expected(status=st.SENT, evaluated_on=DAY, as_of=DAY)
+    below = full_seen(in_alarm=False, usage=700, usage_limit=1500)
+    clear = expected(notice=st.CLEAR, notice_seq=2, usage=700, usage_limit=1500)
+    assert st.next_state(told, below, WHEN, quiet=False) == clear
+    assert st.next_state(told, below, WHEN, quiet=True) == replace(clear, status=st.CLEARED)
+
+
+def test_an_alarm_never_told_ends_quietly_as_of_the_run():
+    untold = expected(status=st.SUPPRESSED, evaluated_on=DAY, as_of=DAY)
+    ended = replace(untold, status=st.CLEARED, notice=st.CLEAR, evaluated_on=WHEN)
+    assert st.next_state(untold, full_seen(in_alarm=False), WHEN, quiet=False) == ended
+
+
+def test_a_quiet_alarm_is_told_by_a_live_run_of_its_own_day_with_that_runs_figures():
+    quiet = expected(status=st.SUPPRESSED, usage=800, usage_limit=900, projected_on=None, detail="old")
+    now = full_seen(usage=850, crossed_on=None, detail=None)
+    told = expected(usage=850, detail="old")  # the recorded start and words stay when the run has none
+    assert st.next_state(quiet, now, WHEN, quiet=False) == told
+    assert st.next_state(quiet, full_seen(detail="new"), WHEN, quiet=False) == expected(detail="new")
+
+
+def test_the_constructors_keep_what_they_are_given():
+    gap = st.no_data("acme", date(2026, 6, 1), WHEN, True, detail="a hole")
+    assert (gap.detail, gap.period, gap.kind, gap.crossed_on) == ("a hole", st.DATA_PERIOD, st.NO_DATA, WHEN)
+    episode = st.spike("acme", "space 7", st.NEVER, DAY, True, 900, 100, projected_on=WHEN, detail="{}")
+    assert (episode.projected_on, episode.detail, episode.announce_clear) == (WHEN, "{}", True)
+    assert (episode.usage, episode.usage_limit, episode.crossed_on, episode.period_end) == (900, 100, DAY, None)
+    quiet_end = st.spike("acme", "space 7", st.NEVER, DAY, False, 1, 1, announce_clear=False)
+    assert quiet_end.announce_clear is False

@@ -51,3 +51,18 @@ def test_a_backfill_turns_checked_days_quiet_and_rewinds_to_them():
 def test_quiet_means_older_than_the_lookback():
     assert not is_quiet(day(7), today=day(10), lookback_days=3)
     assert is_quiet(day(6), today=day(10), lookback_days=3)
+
+
+def test_nothing_new_on_a_first_check_plans_nothing():
+    assert plan({}, {}, None, None) == Plan(None, None, {})
+
+
+def test_a_day_equal_to_the_newest_checked_rewinds_to_itself():
+    """Checked through the 10th, the 10th again (now quiet by a backfill): it is re-evaluated, so rewound."""
+    assert plan({day(10): True}, {day(10): False}, day(10), None, backfill=True) == Plan(
+        day(10), day(10), {day(10): True}
+    )
+
+
+def test_data_changed_on_the_newest_checked_day_rewinds_to_it():
+    assert plan({day(11): False}, {}, day(10), day(10)) == Plan(day(10), day(10), {day(11): False})

@@ -46,3 +46,14 @@ def test_a_start_day_a_month_lacks_falls_on_its_last_day():
 def test_unknown_period():
     with pytest.raises(ValueError, match="unknown period 'week'"):
         window_of("week", date(2026, 1, 1))
+
+
+def test_window_of_names_its_period_and_passes_the_day_and_start():
+    assert window_of("year", date(2026, 3, 14), (3, 15)) == year_of(date(2026, 3, 14), (3, 15))
+    assert window_of("month", date(2026, 3, 14), (3, 15)) == month_of(date(2026, 3, 14), (3, 15))
+    assert (window_of("year", date(2026, 5, 1)).period, window_of("month", date(2026, 5, 1)).period) == (
+        "year",
+        "month",
+    )
+    with pytest.raises(ValueError, match=r"unknown period 'week'; expected one of year, month"):
+        window_of("week", date(2026, 5, 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from storyblok_traffic.rules import usage
-from storyblok_traffic.rules.usage import Limits
+from storyblok_traffic.rules.usage import Crossing, Limits, alarms, percent_of
 
 D = date(2026, 1, 1)
 
@@ -51,3 +51,17 @@ def test_limit_in_force():
     assert usage.limit_in_force([], date(2026, 6, 1)) is None
     assert history[1].of("year") == 2400
     assert history[1].of("month") == 200
+
+
+def test_a_percent_keeps_two_decimals_and_a_limit_of_one_is_a_limit():
+    assert percent_of(1, 3) == 33.33
+    assert percent_of(2, 3) == 66.67
+    assert percent_of(3, 1) == 300.0
+    assert percent_of(5, 0) is None
+
+
+def test_a_day_before_the_period_never_counts():
+    first = date(2026, 6, 1)
+    daily = [(first - timedelta(days=1), 1_000), (first, 10)]
+    assert alarms(daily, lambda _: 100, [50], first, first) == []
+    assert alarms(daily, lambda _: 100, [10], first, first) == [Crossing(10, first, 10)]
