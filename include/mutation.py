@@ -9,7 +9,10 @@ The score counts killed mutants (a test failed, or timed out) among those that a
 ``include/mutation_equivalent.toml`` names each equivalent mutant and says why it changes nothing.
 A listed mutant that is killed now, or no longer generated, is reported so that the list stays true.
 
-    python -m include.mutation [--target 90] [--jobs 2] [--reuse]
+    python -m include.mutation [--target 90] [--jobs 2] [--reuse | --retest]
+
+``--retest`` copies the tests again and tests only the last run's survivors (after adding tests for
+them, in minutes instead of a whole run); the package's code must be the one the run mutated.
 """
 
 from __future__ import annotations
@@ -69,9 +72,17 @@ def prepare() -> None:
     (WORKSPACE / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + CONFIG)
 
 
-def run(jobs: int) -> None:
+def run(jobs: int, names: list[str] | None = None) -> None:
     mutmut = Path(sys.executable).with_name("mutmut")
-    subprocess.run([str(mutmut), "run", "--max-children", str(jobs)], cwd=WORKSPACE, check=True)
+    subprocess.run([str(mutmut), "run", "--max-children", str(jobs), *(names or [])], cwd=WORKSPACE, check=True)
+
+
+def refresh_tests() -> None:
+    """The repository's tests again, for a retest of survivors (mutmut copies them into its mutants)."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("tests", "include"):
+        shutil.rmtree(WORKSPACE / folder)
+        shutil.copytree(ROOT / folder, WORKSPACE / folder, ignore=ignore)
 
 
 def results() -> dict[str, int]:
@@ -127,9 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", type=float, default=90.0, help="least share of mutants killed, in percent")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
-    parser.add_argument("--reuse", action="store_true", help="score the last run's results again")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--reuse", action="store_true", help="score the last run's results again")
+    again.add_argument("--retest", action="store_true", help="test the last run's survivors again")
     args = parser.parse_args(argv)
-    if not args.reuse:
+    if args.retest:
+        refresh_tests()
+        run(args.jobs, [name for name, code in results().items() if code not in KILLED])
+    elif not args.reuse:
         prepare()
         run(args.jobs)
     codes = results()

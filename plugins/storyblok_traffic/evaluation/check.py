@@ -17,7 +17,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import spikes
 from storyblok_traffic.evaluation.day import Carry, evaluate, evaluate_and_record
 from storyblok_traffic.evaluation.result import Evaluation
-from storyblok_traffic.rules.ordering import is_quiet, plan
+from storyblok_traffic.rules.ordering import Plan, is_quiet, plan
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import alerts, marks, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -47,39 +47,41 @@ def check(
     days_asked = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     requested = {day: is_quiet(day, today, org.alert_lookback_days) for day in days_asked}
     known = marks.checked(conn, org.org, days_asked)
-    todo = plan(
-        requested,
-        known,
-        marks.checked_through(conn, org.org),
-        marks.changed_from(conn, org.org),
-        backfill,
-    )
-    result: Evaluation | None = None
-    if todo.first is not None:
-        if todo.rewind_to is not None:
-            restored = alerts.rewind(conn, org.org, todo.rewind_to)
-            log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
-        marks.record_checked(conn, org.org, todo.new)
-        days = marks.checked_since(conn, org.org, todo.first)
-        limits = reads.limit_history(conn, org.org)
-        spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(org, limits, days), limits)
-        carry = Carry(spaces, alerts.AlertRows(conn, org.org))
-        stored = carry.stored.days_stored(todo.first, max(days))
-        for day, quiet in sorted(days.items()):
-            # A replayed day without a row is judged by staleness alone: only the run's own fetch
-            # knows whether Storyblok left its day out.
-            seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
-            evaluation = evaluate_and_record(conn, org, day, quiet, seen, carry)
-            if todo.rewind_to is not None:
-                alerts.settle(conn, org.org, channels)
-                carry.alerts = alerts.AlertRows(conn, org.org)  # settling changed rows behind the carry
-            if day == last:
-                result = evaluation
+    todo = plan(requested, known, marks.checked_through(conn, org.org), marks.changed_from(conn, org.org), backfill)
+    result = _evaluate_planned(conn, org, todo, last, channels, fetched_day) if todo.first is not None else None
     if result is None:  # checked before and still current: report as of it, change nothing
-        quiet = known.get(last, requested[last])
-        result = evaluate(conn, org, last, quiet, fetched_day)
+        result = evaluate(conn, org, last, known.get(last, requested[last]), fetched_day)
     marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
+
+
+def _evaluate_planned(
+    conn: Connection, org: OrgConfig, todo: Plan, last: date, channels: Sequence[str], fetched_day: bool | None
+) -> Evaluation | None:
+    """Rewind if the plan says so, record the new days as checked, and evaluate every checked day from
+    the plan's first in date order; the evaluation of ``last`` (None: ``last`` was not among them)."""
+    assert todo.first is not None
+    if todo.rewind_to is not None:
+        restored = alerts.rewind(conn, org.org, todo.rewind_to)
+        log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
+    marks.record_checked(conn, org.org, todo.new)
+    days = marks.checked_since(conn, org.org, todo.first)
+    limits = reads.limit_history(conn, org.org)
+    spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(org, limits, days), limits)
+    carry = Carry(spaces, alerts.AlertRows(conn, org.org))
+    stored = carry.stored.days_stored(todo.first, max(days))
+    result = None
+    for day, quiet in sorted(days.items()):
+        # A replayed day without a row is judged by staleness alone: only the run's own fetch
+        # knows whether Storyblok left its day out.
+        seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
+        evaluation = evaluate_and_record(conn, org, day, quiet, seen, carry)
+        if todo.rewind_to is not None:
+            alerts.settle(conn, org.org, channels)
+            carry.reread_alerts(conn, org.org)  # settling changed rows behind the carry
+        if day == last:
+            result = evaluation
+    return result
 
 
 def _busy_from(org: OrgConfig, limits: Sequence[Limits], days: Mapping[date, bool]) -> int:

@@ -158,6 +158,10 @@ class Carry:
         """What a check of one day reads: the organisation's stored days and alert rows."""
         return cls(StoredDays(conn, org), alerts.AlertRows(conn, org))
 
+    def reread_alerts(self, conn: Connection, org: str) -> None:
+        """Read the alert rows again, after something other than ``record`` changed them (``settle``)."""
+        self.alerts = alerts.AlertRows(conn, org)
+
 
 def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:
     """(usage, limit, last day) of the month, for a spike's "at this rate"; None without monthly checks."""

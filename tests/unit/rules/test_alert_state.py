@@ -304,6 +304,8 @@ def test_a_quiet_alarm_is_told_by_a_live_run_of_its_own_day_with_that_runs_figur
     told = expected(usage=850, detail="old")  # the recorded start and words stay when the run has none
     assert st.next_state(quiet, now, WHEN, quiet=False) == told
     assert st.next_state(quiet, full_seen(detail="new"), WHEN, quiet=False) == expected(detail="new")
+    older = replace(quiet, evaluated_on=DAY)  # recorded on an earlier run: the notice is as of this one
+    assert st.next_state(older, now, WHEN, quiet=False) == told
 
 
 def test_the_constructors_keep_what_they_are_given():

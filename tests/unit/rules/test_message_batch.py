@@ -254,15 +254,55 @@ def test_a_spike_back_to_normal_repeats_how_it_began():
         "began on 2026-11-26 with 900 requests)."
     )
     old_row = spike({"space_id": "12345"}, notice=st.CLEAR)  # a row from before the first day's figures
-    assert alert_message("acme", "requests", [old_row], {}).text.splitlines()[1].endswith(
-        "(the spike began on 2026-11-26)."
+    assert (
+        alert_message("acme", "requests", [old_row], {})
+        .text.splitlines()[1]
+        .endswith("(the spike began on 2026-11-26).")
     )
 
 
 def test_a_spike_that_reaches_the_monthly_limit_on_its_own_day_says_it_is_already_reached():
     today = spike(DETAIL, projected_on=DAY)
-    assert alert_message("acme", "requests", [today], {}).text.splitlines()[1].endswith(
-        "At this rate the monthly limit is already reached."
+    assert (
+        alert_message("acme", "requests", [today], {})
+        .text.splitlines()[1]
+        .endswith("At this rate the monthly limit is already reached.")
     )
     fields = alert_message("acme", "requests", [today], {}).data["alerts"][0]["spike"]
     assert fields["month_limit_at_this_rate"] == DAY.isoformat()
+
+
+def test_a_plain_crossing_has_no_aside_and_a_threshold_of_the_same_day_no_day():
+    plain = alert_message("acme", "requests", [MONTH], {}).text.splitlines()[1]
+    assert plain.endswith(f"Crossed the 100% threshold on {DAY}.")
+    same_day = alert_message("acme", "requests", [MONTH, replace(MONTH, threshold_pct=80.0)], {})
+    assert same_day.text.splitlines()[1].endswith(f"Crossed the 100% threshold on {DAY} (also crossed: 80%).")
+
+
+def test_a_crossing_on_the_first_live_day_is_not_before_monitoring():
+    message = alert_message("acme", "requests", [MONTH], {}, live_since=DAY)
+    assert message.data["alerts"][0]["before_monitoring"] is False
+    assert not message.text.startswith("Where")
+
+
+def test_no_data_comes_before_the_clears_and_disagreements_and_each_kind_sorts_after_the_ranked_ones():
+    disagree = alert(kind=st.DISAGREE, period="year", period_start=JAN1, threshold_pct=0.0, detail="Set it.")
+    cleared = replace(MONTH, notice=st.CLEAR)
+    message = alert_message("acme", "requests", [cleared, disagree, NO_DATA], TOP)
+    assert [a["kind"] for a in message.data["alerts"]] == ["no_data", "disagree", "actual"]
+    assert message.data["alerts"][1]["top_spaces"] == []  # the year's top spaces belong to its crossings
+
+
+def test_spikes_are_told_the_organisations_first_then_by_their_excess_over_normal():
+    small_org = replace(ORG_SPIKE, usage=31_000)  # 1,000 over its normal
+    big_excess = spike({**DETAIL, "space_id": "1"}, period="space 1", usage=10_000, usage_limit=1_000)
+    big_normal = spike({**DETAIL, "space_id": "2"}, period="space 2", usage=12_000, usage_limit=8_000)
+    message = alert_message("acme", "requests", [big_normal, big_excess, small_org], {})
+    assert [a["period"] for a in message.data["alerts"]] == ["organisation", "space 1", "space 2"]
+
+
+def test_a_spikes_report_line_without_its_first_days_figures():
+    old_row = replace(spike({}), detail=None)  # a row written before the figures were kept
+    assert WORDING[st.SPIKE].report_line(old_row) == f"space 12345: spike from {DAY} (pending)"
+    new_without_amount = spike({"new": True}, period="new space 9", usage=4_000)
+    assert WORDING[st.SPIKE].report_line(new_without_amount) == f"new space 9: 4,000 on {DAY} (pending)"

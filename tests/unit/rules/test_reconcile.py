@@ -96,3 +96,15 @@ def test_a_match_in_another_metric_and_year_names_both_settings():
         f"(1,200,000 requests and 60,000,000,000 bytes), not the configured requests since {MAR}: set "
         "`metric: bytes` and `year_start_month: 1`, `year_start_day: 1` for this organisation."
     )
+
+
+def test_a_match_includes_both_of_its_bounds():
+    assert Candidate("requests", MAR, 1_010_000, 0, 0).matches(1_000_000)  # 1 % more stored, exactly
+    assert Candidate("requests", MAR, 985_000, 0, 5_000).matches(1_000_000)  # 1 % and a day's allowance less
+    assert not Candidate("requests", MAR, 984_999, 0, 5_000).matches(1_000_000)
+
+
+def test_without_a_requests_reading_the_advice_counts_none():
+    advice = reconcile(5_000_000, Candidate("bytes", MAR, 9, 0, 0), []).advice
+    assert advice is not None
+    assert "sum to 0 requests and 9 bytes" in advice

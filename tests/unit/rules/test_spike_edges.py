@@ -3,7 +3,7 @@ the least busy space worth reading, a new space's verdict, and the day before a 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,9 +15,13 @@ from storyblok_traffic.rules.spikes import (
     Day,
     SpikeRule,
     Verdict,
+    _centre_and_spread,
+    _ratio_of,
+    attribute,
     cannot_alarm,
     judge,
     least_busy,
+    limit_reached_at_rate,
 )
 from tests.unit.rules.test_spikes import DAY, RULE, series, steady
 
@@ -87,3 +91,103 @@ def test_the_day_before_counts_for_a_run_only_above_its_own_floors():
     assert judge({**days, DAY: today}, DAY, rule).status == NORMAL  # the day alone is no spike
     below_floor = {**run, before: Day(run[before].amount, 999)}
     assert judge(below_floor, DAY, rule).status == NORMAL
+
+
+def test_the_noise_is_the_trimmed_spread_of_the_middle_80_percent_scaled_to_the_whole():
+    ratios = [-1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0]
+    centre, spread = _centre_and_spread(ratios)
+    # The 10 % at each end cut (one value each): [0, 0, 1, 1, 1, 1, 2, 2], mean 1, variance 4 / 7.
+    assert centre == 1.0
+    assert spread == pytest.approx((4 / 7) ** 0.5 / 0.6616)
+    assert _centre_and_spread([0.0] * 10) == (0.0, 0.05)  # a flat series: the floor
+
+
+def test_a_days_normal_is_the_median_of_its_weekday_over_the_windows_weeks_from_the_first_traffic():
+    rule = SpikeRule(factor=3.0, min_requests=1, window_days=56)  # eight weeks back
+    weeks = {DAY - timedelta(days=7 * k): Day(100 if k <= 4 else 200, 1) for k in range(1, 10)}
+    days = {**weeks, DAY: Day(300, 1)}
+    normal, _ = _ratio_of(days, DAY, rule, date.min) or (None, None)
+    assert normal == 150.0  # weeks 1 to 4 at 100, 5 to 8 at 200; the ninth week is outside
+    # From a first day four weeks back, that day included: weeks 1 to 4 only.
+    assert (_ratio_of(days, DAY, rule, DAY - timedelta(days=28)) or (None,))[0] == 100.0
+    assert _ratio_of(days, DAY, rule, DAY) is None  # no same weekday since the first day
+
+
+def by_weekday(days: int, wednesday: int, thursday: int, other: int) -> dict[date, Day]:
+    """A flat series of ``days`` up to DAY (a Thursday) whose Wednesdays and Thursdays differ."""
+    amount = {2: wednesday, 3: thursday}
+    first = DAY - timedelta(days=days - 1)
+    return {d: Day(amount.get(d.weekday(), other), 10_000) for d in (first + timedelta(days=i) for i in range(days))}
+
+
+RUN = SpikeRule(factor=2.2, min_requests=1_000, window_days=28, noise_days=56)
+
+
+def test_the_day_before_a_run_passes_its_own_floors_at_equality():
+    """Wednesday's normal 1,000, Thursday's 10,000: Wednesday at 3.5x (2,500 over), Thursday at 1.6x
+    (6,000 over) are a run; Wednesday's requests at the floor, and its excess exactly the least, count."""
+    days = by_weekday(70, 1_000, 10_000, 5_000)
+    wednesday = DAY - timedelta(days=1)
+    run = {**days, wednesday: Day(3_500, 1_000), DAY: Day(16_000, 10_000)}
+    assert judge(run, DAY, RUN).status == SPIKE
+    assert judge(run, DAY, RUN, min_excess=2_500).status == SPIKE
+    assert judge(run, DAY, RUN, min_excess=2_501).status == NORMAL  # Thursday passes, Wednesday does not
+    assert judge({**run, wednesday: Day(3_500, 999)}, DAY, RUN).status == NORMAL
+    without_wednesday = {d: x for d, x in run.items() if d != wednesday}
+    assert judge(without_wednesday, DAY, RUN).status == NORMAL
+    # Two days below the factor on average are no run: 1.6x and 2.0x average 1.8x.
+    assert judge({**run, wednesday: Day(2_000, 10_000)}, DAY, RUN).status == NORMAL
+
+
+def test_an_episode_goes_on_below_the_least_ratio_while_out_of_the_noise():
+    days = by_weekday(70, 5_000, 5_000, 5_000)
+    modest = {**days, DAY: Day(6_500, 10_000)}  # 1.3x: below the least ratio, far out of a flat series' noise
+    assert judge(modest, DAY, RUN, in_episode=True).status == SPIKE
+    assert judge(modest, DAY, RUN).status == NORMAL
+
+
+def test_a_verdict_carries_its_history_and_a_judged_one_its_sigmas_in_hundredths():
+    days = series([*steady(35), 0])
+    quiet = judge({**days, DAY: Day(5_000, 5_000)}, DAY, RULE)
+    assert (quiet.status, quiet.history_days, quiet.sigmas) == (NORMAL, 28, None)
+    judged = judge({**days, DAY: Day(9_500, 9_500)}, DAY, RULE)  # above the least ratio, below the factor
+    assert (judged.status, judged.history_days) == (NORMAL, 28)
+    assert judged.sigmas is not None
+    assert judged.sigmas == round(judged.sigmas, 2)
+    spike = judge({**days, DAY: Day(50_000, 50_000)}, DAY, RULE)
+    assert (spike.status, spike.history_days) == (SPIKE, 28)
+
+
+def test_too_few_ratios_in_the_noise_days_is_no_verdict_yet():
+    """Fourteen days stored, but only one of the seven noise days before the day: too little."""
+    rule = SpikeRule(factor=3.0, min_requests=1_000, window_days=28, noise_days=7)
+    days = series(steady(14), last=DAY - timedelta(days=7))
+    assert judge({**days, DAY: Day(50_000, 50_000)}, DAY, rule) == Verdict(TOO_LITTLE, 50_000, history_days=14)
+
+
+def test_the_monthly_limit_at_a_spikes_rate_at_its_edges():
+    last = DAY + timedelta(days=4)
+    assert limit_reached_at_rate(0, 0, 10, DAY, last) is None  # no limit known
+    assert limit_reached_at_rate(0, 1, 1, DAY, last) == DAY + timedelta(days=1)  # a limit of one, a rate of one
+    assert limit_reached_at_rate(100, 100, 0, DAY, last) == DAY  # reached already, whatever the rate
+    assert limit_reached_at_rate(90, 100, 0, DAY, last) is None  # no traffic: never
+    assert limit_reached_at_rate(60, 100, 10, DAY, last) == last  # exactly on the period's last day
+    assert limit_reached_at_rate(59, 100, 10, DAY, last) is None  # a day after it
+
+
+@pytest.mark.parametrize(
+    ("org_excess", "extras", "shares"),
+    [
+        (100.0, {"a": 95, "b": 5}, [("a", 95, 95.0), ("b", 5, 5.0)]),  # 5 % exactly is named
+        (1_000.0, {"a": 40, "b": 30}, [("a", 40, 4.0)]),  # none reaches 5 %: the largest alone
+        (1.0, {"a": 1}, [("a", 1, 100.0)]),  # an extra of one, of an excess of one
+        (1.0, {"a": 2}, [("a", 2, 200.0)]),  # shares of the organisation's excess, not of the spaces' sum
+        (0.0, {"a": 30, "b": 10}, [("a", 30, 75.0), ("b", 10, 25.0)]),  # no excess: shares of their sum
+        (100.0, {"a": 0}, []),  # nothing above normal: nobody
+    ],
+)
+def test_attribute_names_the_spaces_behind_an_excess(
+    org_excess: float, extras: dict[str, int], shares: list[tuple[str, int, float]]
+):
+    verdicts = {space: Verdict(SPIKE, 1_000 + extra, 1_000.0) for space, extra in extras.items()}
+    assert [(s.space_id, s.extra, s.share_pct) for s in attribute(org_excess, verdicts)] == shares
