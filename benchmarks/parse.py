@@ -9,7 +9,7 @@ is Airflow's price for the shape.
 
 And the *least* any implementation of the two DAGs needs: one file, the daily DAG's five tasks
 (fetch, upsert, check, notify, within limits) on its cron timetable and a one-task manual DAG for
-bulk history, in EmptyOperators, with no code of its own. What that costs over a one-task DAG is
+the backfill, in EmptyOperators, with no code of its own. What that costs over a one-task DAG is
 what the parse target leaves nothing below.
 """
 

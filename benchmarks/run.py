@@ -21,7 +21,7 @@ OUT = ROOT / "benchmarks" / "results.json"
 BENCHMARKS = (
     "parse",
     "upsert",
-    "bulk_history",
+    "backfill",
     "scheduler_backfill",
     "dashboard",
     "many_orgs",
@@ -76,7 +76,7 @@ def _bulk(r: dict[str, Any]) -> list[Row]:
     """Each loader in its own process, median of the repeats; work = in-process, after imports."""
     floor, plain, ours, dlt = r["api_floor"], r["plain_first"], r["ours_first"], r["dlt_load_first"]
     plain_re, ours_re, dlt_re = r["plain_reload"], r["ours_reload"], r["dlt_load_reload"]
-    b = "bulk_history"
+    b = "backfill"
     pair = lambda first, again, key: f"{first[key]:.2f} / {again[key]:.2f}"  # noqa: E731
     vs_plain = max(ours["work_s"] / plain["work_s"], ours_re["work_s"] / plain_re["work_s"])
     vs_dlt = min(dlt["work_s"] / ours["work_s"], dlt_re["work_s"] / ours_re["work_s"])
@@ -239,7 +239,7 @@ def _noisy_year(r: dict[str, Any]) -> list[Row]:
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": _parse,
     "upsert": _upsert,
-    "bulk_history": _bulk,
+    "backfill": _bulk,
     "scheduler_backfill": _scheduler,
     "dashboard": _dashboard,
     "many_orgs": _many_orgs,

@@ -1,4 +1,4 @@
-"""Storyblok traffic in Airflow: the bulk history DAG, triggered by hand (a month per request, quiet)."""
+"""Storyblok traffic in Airflow: the backfill DAG, triggered by hand (a month per request, quiet)."""
 
 from storyblok_traffic.dags import backfill_dag
 

@@ -2,7 +2,7 @@
 
 Starts what is not configured: an embedded Postgres (metadata and warehouse), the Storyblok
 simulator, a webhook receiver that prints alerts; then Airflow (``airflow standalone``: scheduler,
-dag-processor, triggerer, API server with the UI). The DAGs start paused: the bulk history DAG loads
+dag-processor, triggerer, API server with the UI). The DAGs start paused: the backfill DAG loads
 the year before the last 30 days first, quietly, and only then are the daily DAG (with a backfill of
 those 30 days) and the watchdog unpaused, so the first notices name the true crossing days.
 ``run`` waits for Ctrl-C; ``demo`` waits for the backfill, prints a usage report and exits.
@@ -174,7 +174,7 @@ def standalone(env: dict[str, str], executor: str = "local") -> Iterator[Airflow
 
 
 def load_history(stack: AirflowStack, env: dict[str, str], before: date) -> None:
-    """The year before ``before``, through the bulk history DAG: quiet, a request per month."""
+    """The year before ``before``, through the backfill DAG: quiet, a request per month."""
     first, last = date(before.year - (before.month == 1 and before.day == 1), 1, 1), before - timedelta(days=1)
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     run_id = f"devstack_history_{datetime.now(UTC):%Y%m%dT%H%M%S}"

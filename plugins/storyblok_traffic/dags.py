@@ -1,7 +1,7 @@
 """The package's DAGs, built from the monitor configuration: a user's DAG file calls one of these.
 
 ``daily_dags()`` gives one daily DAG per organisation (``storyblok_traffic`` by default),
-``backfill_dag()`` the bulk history DAG, ``watchdog_dag()`` the watchdog; ``all_dags()`` all of
+``backfill_dag()`` the backfill DAG, ``watchdog_dag()`` the watchdog; ``all_dags()`` all of
 them by DAG id. A DAG file of a user's Airflow is then three lines (Airflow's safe mode parses a
 file only when it says "airflow" and "dag", hence the comment)::
 
@@ -36,7 +36,7 @@ WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
 
 
 def all_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
-    """Every DAG of the configuration, by DAG id: the daily ones, the bulk history and the watchdog."""
+    """Every DAG of the configuration, by DAG id: the daily ones, the backfill and the watchdog."""
     config = config or load_config()
     dags = daily_dags(config)
     for dag in (backfill_dag(config), watchdog_dag(config)):
@@ -151,7 +151,7 @@ def _pcts(values: tuple[float, ...]) -> str:
 
 
 BACKFILL_DOC = """
-### Bulk history for a Storyblok organisation
+### Backfill for a Storyblok organisation
 
 **load_months** checks the form, then fetches each calendar month of the range in one request and
 upserts it in one transaction (in the `{pool}` pool), or, with source `stored`, replays the answers
@@ -162,7 +162,7 @@ The result is what the daily DAG would have stored for the same days.
 
 
 def backfill_dag(config: MonitorConfig | None = None) -> DAG:
-    """The bulk history DAG: triggered by hand, for one organisation and a range of days."""
+    """The backfill DAG: triggered by hand, for one organisation and a range of days."""
     # Imported here: a file with only the daily DAGs parses without them (make bench: parse).
     from storyblok_traffic.operators.backfill import BackfillEvaluateOperator, BackfillLoadOperator
 

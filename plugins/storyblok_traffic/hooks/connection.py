@@ -22,7 +22,7 @@ AUTH_SCHEMES = ("personal", "oauth")
 AUTH_SCHEME_EXTRA, OLD_AUTH_SCHEME_EXTRA = "auth_scheme", "token_type"
 # Storyblok's plans: 3 requests/s on Starter, 6 on all others.
 DEFAULT_REQUESTS_PER_SECOND = 6.0
-# Generous, because the bulk history asks for a whole month of every space per request.
+# Generous, because the backfill asks for a whole month of every space per request.
 DEFAULT_READ_TIMEOUT = 30.0
 
 

@@ -1,1 +1,1 @@
-"""The operators: fetch (the hook's caller), the daily pipeline's upsert, check and notify, and bulk history."""
+"""The operators: fetch (the hook's caller), the daily pipeline's upsert, check and notify, and the backfill."""

@@ -1,4 +1,4 @@
-"""The bulk history DAG's operators: thin shells around ``storyblok_traffic.jobs.backfill``.
+"""The backfill DAG's operators: thin shells around ``storyblok_traffic.jobs.backfill``.
 
 Kept apart from the daily pipeline's operators so that each DAG file builds only the classes it uses;
 the work is imported only when a task runs.
@@ -15,7 +15,7 @@ from storyblok_traffic.config import MonitorConfig, OrgConfig
 
 
 class BackfillLoadOperator(BaseOperator):
-    """Checks the bulk history form, then loads its range a month per request and per transaction.
+    """Checks the backfill form, then loads its range a month per request and per transaction.
 
     Bad input fails at once (no retries), before any request. So do answers that retrying cannot
     fix (rejected, invalid); an unavailable API is retried with the task.

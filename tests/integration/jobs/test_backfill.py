@@ -1,4 +1,4 @@
-"""Bulk history: month-sized requests, and the same tables and alerts as the daily DAG's runs day by day."""
+"""The backfill: month-sized requests, and the same tables and alerts as the daily DAG's runs day by day."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def sim_settings() -> SimulatorSettings:
     return SimulatorSettings(today=TODAY, monthly_limit=400_000, spaces=40)
 
 
-def test_bulk_history_equals_the_daily_runs(
+def test_backfill_equals_the_daily_runs(
     airflow_db, simulator, storyblok_conn, warehouse_conn, receiver, engine, tmp_path, monkeypatch
 ):
     import uuid

@@ -80,7 +80,7 @@ def test_plugins_folder_loader_skips_the_package():
     assert found == []
 
 
-def test_bulk_history_dag_has_a_validated_form(dags):
+def test_backfill_dag_has_a_validated_form(dags):
     dag = dags["storyblok_traffic_backfill"]
     assert dag.timetable.__class__.__name__ == "NullTimetable"  # manual runs only
     assert set(dag.params) == {"start_date", "end_date", "source", "organisation"}

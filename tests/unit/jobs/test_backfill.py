@@ -1,4 +1,4 @@
-"""Bulk history's range: months a request each, and a bad range refused before any request."""
+"""The backfill's range: months a request each, and a bad range refused before any request."""
 
 from __future__ import annotations
 

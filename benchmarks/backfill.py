@@ -1,4 +1,4 @@
-"""Bulk history beside its peers: a year x 500 spaces from a stand-in API at 6 requests a second.
+"""The backfill beside its peers: a year x 500 spaces from a stand-in API at 6 requests a second.
 
 In one run, each loader in a process of its own, median of ``REPEATS``, fresh schemas for each
 first load and the same schema again for the reload:
@@ -115,7 +115,7 @@ class Loaders:
 
 
 class AirflowRuns:
-    """``airflow dags test`` of the bulk history DAG (fresh schema each time) and of a one-task DAG."""
+    """``airflow dags test`` of the backfill DAG (fresh schema each time) and of a one-task DAG."""
 
     def __init__(self, api: str, db: str) -> None:
         from include.airflow_stack import airflow_env
