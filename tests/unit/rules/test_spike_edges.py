@@ -108,8 +108,9 @@ def test_a_days_normal_is_the_median_of_its_weekday_over_the_windows_weeks_from_
     days = {**weeks, DAY: Day(300, 1)}
     normal, _ = _ratio_of(days, DAY, rule, date.min) or (None, None)
     assert normal == 150.0  # weeks 1 to 4 at 100, 5 to 8 at 200; the ninth week is outside
-    # From a first day four weeks back, that day included: weeks 1 to 4 only.
-    assert (_ratio_of(days, DAY, rule, DAY - timedelta(days=28)) or (None,))[0] == 100.0
+    # From a first day six weeks back, that day included: weeks 1 to 6, three at 100 and three at 200.
+    later = {DAY - timedelta(days=7 * k): Day(100 if k <= 3 else 200, 1) for k in range(1, 9)} | {DAY: Day(300, 1)}
+    assert (_ratio_of(later, DAY, rule, DAY - timedelta(days=42)) or (None,))[0] == 150.0
     assert _ratio_of(days, DAY, rule, DAY) is None  # no same weekday since the first day
 
 
@@ -191,3 +192,28 @@ def test_attribute_names_the_spaces_behind_an_excess(
 ):
     verdicts = {space: Verdict(SPIKE, 1_000 + extra, 1_000.0) for space, extra in extras.items()}
     assert [(s.space_id, s.extra, s.share_pct) for s in attribute(org_excess, verdicts)] == shares
+
+
+def test_attribute_names_five_spaces_at_most():
+    verdicts = {str(i): Verdict(SPIKE, 1_100, 1_000.0) for i in range(6)}  # six spaces of 100 each
+    assert [s.space_id for s in attribute(600.0, verdicts)] == ["0", "1", "2", "3", "4"]
+
+
+def test_cannot_alarm_needs_no_excess_by_default():
+    at_normal = SpikeRule(factor=1.0, min_requests=100, window_days=56)  # least ratio 1
+    assert cannot_alarm(Day(100, 500), [100, 100], at_normal) is False
+
+
+def test_the_least_busy_space_on_bytes_is_the_request_floor_even_at_zero():
+    assert least_busy(SpikeRule(factor=4.0, min_requests=0, window_days=56), "bytes", 5.0) == 0
+
+
+def test_a_new_space_of_one_request_is_new():
+    assert judge({DAY: Day(1, 1_000)}, DAY, RULE, new_allowed=True).status == NEW
+
+
+def test_a_weekday_of_zeros_or_without_a_sample_has_a_normal_of_nothing():
+    zeros = {d: Day(0, 5_000) for d, _ in series(steady(35)).items()}
+    assert judge({**zeros, DAY: Day(50_000, 5_000)}, DAY, RULE).normal == 0.0
+    no_thursday = {d: x for d, x in series(steady(35)).items() if d.weekday() != DAY.weekday()}
+    assert judge({**no_thursday, DAY: Day(50_000, 50_000)}, DAY, RULE).normal == 0.0
