@@ -20,7 +20,7 @@ from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastV
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.periods import Window, window_of
-from storyblok_traffic.rules.reconcile import Verdict
+from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts, reads
@@ -60,7 +60,7 @@ class Observed:
     facts: list[_Facts]
     found: spikes.Findings | None
     spike_rows: dict[st.Series, st.Alert]
-    verdict: Verdict | None
+    verdict: Comparison | None
     gap: st.Observation | None
     seen: list[st.Observation]
     known: dict[tuple[object, ...], st.Alert]  # the rows of every observed key that exist

@@ -14,12 +14,12 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.result import ReconciliationView
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.periods import window_of
-from storyblok_traffic.rules.reconcile import Candidate, Verdict, reconcile
+from storyblok_traffic.rules.reconcile import Candidate, Comparison, reconcile
 from storyblok_traffic.warehouse import reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
-def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: StoredDays) -> Verdict | None:
+def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: StoredDays) -> Comparison | None:
     """On the check of the newest stored day, with Storyblok's figure fetched within two days after it:
     that figure against each reading of the stored year. (Older days: the figure says nothing of them.)"""
     snapshot = stored.latest_snapshot()
@@ -39,13 +39,13 @@ def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: Stored
     return reconcile(reported, configured, [c for c in readings if c is not configured])
 
 
-def disagreement(org: OrgConfig, day: date, verdict: Verdict) -> st.Observation:
+def disagreement(org: OrgConfig, day: date, verdict: Comparison) -> st.Observation:
     """One "figures disagree" alarm per organisation and contract year; its detail says what to change."""
     c = verdict.configured
     return st.disagreement(org.org, c.year_start, day, verdict.reported, c.stored, verdict.advice)
 
 
-def summary(verdict: Verdict | None) -> ReconciliationView | None:
+def summary(verdict: Comparison | None) -> ReconciliationView | None:
     """The ``reconciliation`` of ``usage_summary``."""
     if verdict is None:
         return None
@@ -60,6 +60,6 @@ def summary(verdict: Verdict | None) -> ReconciliationView | None:
     )
 
 
-def advice(verdict: Verdict | None) -> str:
+def advice(verdict: Comparison | None) -> str:
     """What to change, for the check's notes ('' when the configured reading matches)."""
     return "" if verdict is None or verdict.advice is None else verdict.advice

@@ -32,7 +32,9 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Comparison:
+    """Storyblok's figure against the stored readings: the one it matches, if any, and what to change."""
+
     reported: int
     configured: Candidate
     matched: Candidate | None
@@ -56,13 +58,13 @@ class Verdict:
         return round((self.reported - self.configured.stored) * 100 / self.reported, 2)
 
 
-def reconcile(reported: int, configured: Candidate, others: Sequence[Candidate]) -> Verdict:
+def reconcile(reported: int, configured: Candidate, others: Sequence[Candidate]) -> Comparison:
     """Judge Storyblok's figure against the configured reading first, then the others (each metric, each year)."""
     matched = next((c for c in (configured, *others) if c.matches(reported)), None)
     shown = matched or configured
     same_year = [c for c in (configured, *others) if c.year_start == shown.year_start]
     sums = {c.metric: c.stored for c in same_year}
-    return Verdict(
+    return Comparison(
         reported=reported,
         configured=configured,
         matched=matched,
