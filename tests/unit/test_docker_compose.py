@@ -53,6 +53,9 @@ def test_files_it_names_exist(compose):
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile
     assert "-c /opt/storyblok/constraints.txt" in dockerfile
+    final = dockerfile.rsplit("\nFROM ", 1)[1]  # the image's own stage: the built wheel, not the source tree
+    assert "pip install --no-cache-dir --no-deps /opt/storyblok/dist/*.whl" in final
+    assert "plugins" not in final
     assert "storyblok_api" in compose["services"]["airflow-init"]["command"][1]
     assert "storyblok-traffic db migrate" in compose["services"]["airflow-init"]["command"][1]
 
