@@ -217,3 +217,10 @@ def test_a_weekday_of_zeros_or_without_a_sample_has_a_normal_of_nothing():
     assert judge({**zeros, DAY: Day(50_000, 5_000)}, DAY, RULE).normal == 0.0
     no_thursday = {d: x for d, x in series(steady(35)).items() if d.weekday() != DAY.weekday()}
     assert judge({**no_thursday, DAY: Day(50_000, 50_000)}, DAY, RULE).normal == 0.0
+
+
+def test_a_day_at_exactly_the_factor_and_far_out_of_the_noise_is_a_spike():
+    flat = by_weekday(70, 5_000, 5_000, 5_000)
+    rule = SpikeRule(factor=3.0, min_requests=1_000, window_days=28, noise_days=56)
+    assert judge({**flat, DAY: Day(15_000, 15_000)}, DAY, rule).status == SPIKE
+    assert judge({**flat, DAY: Day(14_999, 14_999)}, DAY, rule).status == NORMAL
