@@ -65,15 +65,15 @@ class Score:
         return 100.0 * self.killed / self.counted if self.counted else 100.0
 
 
+IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info")
+
+
 def prepare() -> None:
     """A fresh workspace: the package under src/, the tests and include beside it, mutmut's settings."""
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     (WORKSPACE / "src").mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(ROOT / "plugins" / "storyblok_traffic", WORKSPACE / "src" / "storyblok_traffic", ignore=ignore)
-    for folder in ("tests", "include"):
-        shutil.copytree(ROOT / folder, WORKSPACE / folder, ignore=ignore)
-    (WORKSPACE / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + CONFIG)
+    shutil.copytree(ROOT / "plugins" / "storyblok_traffic", WORKSPACE / "src" / "storyblok_traffic", ignore=IGNORE)
+    refresh_tests()
 
 
 def run(jobs: int, names: list[str] | None = None) -> None:
@@ -82,11 +82,11 @@ def run(jobs: int, names: list[str] | None = None) -> None:
 
 
 def refresh_tests() -> None:
-    """The repository's tests and settings again, for a retest (mutmut copies them into its mutants)."""
-    ignore = shutil.ignore_patterns("__pycache__")
+    """The repository's tests, include and settings, into a new workspace or again for a retest (mutmut
+    copies them into its mutants)."""
     for folder in ("tests", "include"):
-        shutil.rmtree(WORKSPACE / folder)
-        shutil.copytree(ROOT / folder, WORKSPACE / folder, ignore=ignore)
+        shutil.rmtree(WORKSPACE / folder, ignore_errors=True)
+        shutil.copytree(ROOT / folder, WORKSPACE / folder, ignore=IGNORE)
     (WORKSPACE / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + CONFIG)
 
 
