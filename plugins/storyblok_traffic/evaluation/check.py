@@ -48,7 +48,7 @@ def check(
     requested = {day: is_quiet(day, today, org.alert_lookback_days) for day in days_asked}
     known = marks.checked(conn, org.org, days_asked)
     todo = plan(requested, known, marks.checked_through(conn, org.org), marks.changed_from(conn, org.org), backfill)
-    result = _evaluate_planned(conn, org, todo, last, channels, fetched_day) if todo.first is not None else None
+    result = None if todo.first is None else _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day)
     if result is None:  # checked before and still current: report as of it, change nothing
         result = evaluate(conn, org, last, known.get(last, requested[last]), fetched_day)
     marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
@@ -56,20 +56,25 @@ def check(
 
 
 def _evaluate_planned(
-    conn: Connection, org: OrgConfig, todo: Plan, last: date, channels: Sequence[str], fetched_day: bool | None
+    conn: Connection,
+    org: OrgConfig,
+    todo: Plan,
+    first: date,
+    last: date,
+    channels: Sequence[str],
+    fetched_day: bool | None,
 ) -> Evaluation | None:
     """Rewind if the plan says so, record the new days as checked, and evaluate every checked day from
-    the plan's first in date order; the evaluation of ``last`` (None: ``last`` was not among them)."""
-    assert todo.first is not None
+    ``first`` (the plan's) in date order; the evaluation of ``last`` (None: ``last`` was not among them)."""
     if todo.rewind_to is not None:
         restored = alerts.rewind(conn, org.org, todo.rewind_to)
         log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
     marks.record_checked(conn, org.org, todo.new)
-    days = marks.checked_since(conn, org.org, todo.first)
+    days = marks.checked_since(conn, org.org, first)
     limits = reads.limit_history(conn, org.org)
     spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(org, limits, days), limits)
     carry = Carry(spaces, alerts.AlertRows(conn, org.org))
-    stored = carry.stored.days_stored(todo.first, max(days))
+    stored = carry.stored.days_stored(first, max(days))
     result = None
     for day, quiet in sorted(days.items()):
         # A replayed day without a row is judged by staleness alone: only the run's own fetch
