@@ -54,9 +54,11 @@ def airflow_env(home: Path, metadata_url: str, port: int = 8080, parallelism: in
 
 
 class AirflowStack:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, airflow: str = AIRFLOW) -> None:
+        """``airflow``: the command of another installation (a clean virtual environment's, say)."""
         self.env = env
         self.log_path = log_path
+        self.airflow = airflow
         self.port = int(env.get("AIRFLOW__API__PORT", "8080"))
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -64,7 +66,7 @@ class AirflowStack:
         """Run an airflow CLI command; retry while its error contains ``retry_while``."""
         deadline = time.monotonic() + wait
         while True:
-            result = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, check=False)
+            result = subprocess.run([self.airflow, *args], env=self.env, capture_output=True, text=True, check=False)
             if result.returncode == 0:
                 return result.stdout
             if not retry_while or retry_while not in result.stderr or time.monotonic() > deadline:
@@ -81,7 +83,7 @@ class AirflowStack:
         log.write(f"\n===== airflow standalone starting at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC =====\n")
         log.flush()
         self._proc = subprocess.Popen(
-            [AIRFLOW, "standalone"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [self.airflow, "standalone"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         self._wait_for_api(timeout)

@@ -1,0 +1,63 @@
+"""Upgrading: a warehouse made by the previous release (``tests/data/warehouse-<version>.json``, written
+by ``include/warehouse_snapshot.py`` with that release's code) is migrated by this package and keeps
+every row of every table, and this package's report reads it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from alembic import command
+
+from include.warehouse_snapshot import SESSION, copy_out
+from storyblok_traffic.jobs.report import usage_report
+from storyblok_traffic.warehouse.engine import begin
+from storyblok_traffic.warehouse.migrations import HEAD, REVISIONS, VERSION_TABLE, alembic_config, migrate
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "warehouse-0.1.0.json"
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> dict[str, Any]:
+    return json.loads(SNAPSHOT.read_text())
+
+
+def restore(engine, warehouse_url: str, schema: str, snapshot: dict[str, Any]) -> None:
+    """The schema as the previous release left it: its revision by Alembic, then its rows by COPY."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+        command.upgrade(alembic_config(conn, schema), snapshot["revision"])
+    with psycopg.connect(warehouse_url) as conn:
+        for statement in SESSION:
+            conn.execute(statement)
+        for name, table in snapshot["tables"].items():
+            if name == VERSION_TABLE:
+                continue
+            listed = ", ".join(f'"{c}"' for c in table["columns"])
+            with conn.cursor().copy(f'COPY "{schema}"."{name}" ({listed}) FROM STDIN') as copy:
+                copy.write("".join(f"{row}\n" for row in table["rows"]))
+
+
+def test_the_previous_releases_warehouse_is_upgraded_with_every_row(engine, warehouse_url, schema, snapshot):
+    assert all(table["rows"] for table in snapshot["tables"].values())  # a row in every table: each is kept
+    restore(engine, warehouse_url, schema, snapshot)
+    assert migrate(engine, schema) == list(REVISIONS[REVISIONS.index(snapshot["revision"]) + 1 :])
+
+    with psycopg.connect(warehouse_url) as conn:
+        for statement in SESSION:
+            conn.execute(statement)
+        assert [r for (r,) in conn.execute(f'SELECT version_num FROM "{schema}".{VERSION_TABLE}')] == [HEAD]
+        for name, table in snapshot["tables"].items():
+            if name != VERSION_TABLE:  # the same columns hold the same values, row for row
+                assert copy_out(conn, schema, name, table["columns"]) == table["rows"], name
+
+    with begin(engine, schema) as conn:
+        report = usage_report(conn, "storyblok_default", date(2026, 3, 9))
+    assert "2026-03      9" in report  # the month's nine days, read by this package
+    assert "Alerts:\n" in report
+    assert "crossed" in report
