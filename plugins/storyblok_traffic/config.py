@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -23,8 +24,12 @@ CONFIG_ENV = "STORYBLOK_TRAFFIC_CONFIG"
 DEFAULT_CONN_ID = "storyblok_default"
 DEFAULT_DAG_ID = "storyblok_traffic"
 
-Metric = Literal["requests", "bytes"]
+from storyblok_traffic.rules.meters import Billing, Meter  # noqa: E402 (names only: cheap at every parse)
+
+Metric = Meter  # the meter compared with Storyblok's limits
 METRICS: tuple[str, ...] = get_args(Metric)
+PlanName = Literal["starter", "growth", "growth_plus", "custom"]
+PLAN_NAMES: tuple[str, ...] = get_args(PlanName)
 ChannelType = Literal["slack", "email", "webhook"]
 CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
 
@@ -82,6 +87,33 @@ NoiseDays = Annotated[int, Meta(ge=28, le=366)]
 Factor = Annotated[float, Meta(ge=0, le=1000)]
 Percent = Annotated[float, Meta(ge=0, le=100)]
 Retries = Annotated[int, Meta(ge=0, le=20)]
+
+
+Quantity = Annotated[int, Meta(ge=1, le=10**18)]  # requests, or bytes (a petabyte is 10**15)
+
+
+def _price(value: Decimal | None, name: str) -> None:
+    _check(
+        value is None or (value.is_finite() and 0 <= value <= 10**9),
+        f"{name} must be an amount from 0 to 1000000000, got {value}",
+    )
+
+
+class TermsOverride(Struct, frozen=True, forbid_unknown_fields=True):
+    """One meter's figures of the contract, each replacing the plan table's (per month)."""
+
+    included: Quantity | None = None
+    max: Quantity | None = None
+    block_size: Quantity | None = None
+    block_price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _price(self.block_price, "block_price")
+
+
+class PlanMeters(Struct, frozen=True, forbid_unknown_fields=True):
+    requests: TermsOverride | None = None
+    bytes: TermsOverride | None = None
 
 
 def _thresholds(value: tuple[float, ...], name: str) -> tuple[float, ...]:
@@ -160,9 +192,17 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     spike_noise_days: NoiseDays = 112  # the noise: the spread of the daily ratios to the normal in these days
     spike_back_to_normal: bool = True  # tell when a spike episode ends
     channels: tuple[str, ...] | None = None  # names from the monitor's channels; None means all
+    # The bill (rules/plans.py, plans.toml): None assumes the plan whose included requests are the API's
+    # monthly limit; each figure of the table can be replaced by the contract's.
+    plan: PlanName | None = None
+    billing: Billing = "monthly"
+    currency: str | None = None  # ISO 4217 code; default the table's
+    base_price: Decimal | None = None  # per billing period; default the plan's
+    plan_meters: PlanMeters = PlanMeters()
 
     def __post_init__(self) -> None:
         _check(_is_conn_id(self.conn_id), f"conn_id {self.conn_id!r} is not a valid connection id")
+        self._check_plan()
         defaulted = not self.org
         if defaulted:
             force_setattr(self, "org", self.conn_id)
@@ -191,6 +231,27 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
         force_setattr(self, "spike_min_month_pct", float(self.spike_min_month_pct))
         if self.channels is not None:
             force_setattr(self, "channels", tuple(self.channels))
+
+    def _check_plan(self) -> None:
+        _price(self.base_price, "base_price")
+        _check(
+            self.currency is None or (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()),
+            f"currency {self.currency!r} must be a three-letter ISO 4217 code such as USD or EUR",
+        )
+        if self.plan != "custom":
+            return
+        requests = self.plan_meters.requests
+        missing = [
+            name
+            for name, value in (
+                ("base_price", self.base_price),
+                ("plan_meters.requests.included", requests and requests.included),
+                ("plan_meters.requests.block_size", requests and requests.block_size),
+                ("plan_meters.requests.block_price", requests and requests.block_price),
+            )
+            if value is None
+        ]
+        _check(not missing, f"plan custom needs {', '.join(missing)} (the contract's figures)")
 
     @property
     def year_start(self) -> tuple[int, int]:

@@ -9,7 +9,7 @@ only when a configuration is invalid: the DAG files' parse never pays for it.
 from __future__ import annotations
 
 import re
-from typing import Any, get_args, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from msgspec import inspect
 
@@ -40,7 +40,9 @@ class _Place:
             self.type = next(f.type for f in struct.fields if f.name == name)
             self.owner = struct.cls
             self.value = self.value.get(name) if isinstance(self.value, dict) else None
-            self.name, self.index = name, None
+            # a setting inside a nested mapping by its whole path: plan_meters.requests.included
+            self.name = f"{self.name}.{name}" if self.name and self.index is None else name
+            self.index = None
             return
         item = _member(self.type, inspect.VarTupleType)
         self.type = item.item_type
@@ -67,7 +69,10 @@ def explain(message: str, raw: Any, root: type) -> str:
 def _told(what: str, place: _Place) -> str:
     if what.startswith("Object contains unknown field"):
         known = ", ".join(sorted(f.name for f in _member(place.type, inspect.StructType).fields))
-        return f"{place.scope or 'configuration'}: unknown setting(s) {_quoted(what)}; known: {known}"
+        where = place.scope or "configuration"
+        if place.scope and place.index is None:  # inside a nested mapping of the organisation or channel
+            where = f"{where}, {place.name}"
+        return f"{where}: unknown setting(s) {_quoted(what)}; known: {known}"
     if what.startswith("Object missing required field"):
         return f"{place.scope}: missing {_quoted(what)}"
     if not (what.startswith("Expected") or what.startswith("Invalid")):
@@ -82,7 +87,7 @@ def _told(what: str, place: _Place) -> str:
 
 
 def _wrong_value(what: str, place: _Place) -> str:
-    name, value, kind = place.name or "the configuration", place.value, place.type
+    name, value, kind = place.name or "the configuration", place.value, _optional(place.type)
     if name in _WORDS:
         return f"{name} {_WORDS[name]}, got {value!r}"
     if name in _THRESHOLDS:
@@ -104,6 +109,15 @@ def _wrong_value(what: str, place: _Place) -> str:
     return f"{name}: {what[0].lower()}{what[1:]}"
 
 
+def _optional(kind: Any) -> Any:
+    """The type of an optional setting (``X | None``): what a wrong value should have been."""
+    if isinstance(kind, inspect.UnionType):
+        others = [t for t in kind.types if not isinstance(t, inspect.NoneType)]
+        if len(others) == 1:
+            return others[0]
+    return kind
+
+
 def _member(kind: Any, wanted: type, default: Any = ...) -> Any:
     """``kind`` itself, or its member of the ``wanted`` type when it is a union (``X | None``)."""
     if isinstance(kind, wanted):
@@ -118,8 +132,11 @@ def _member(kind: Any, wanted: type, default: Any = ...) -> Any:
 
 def _choices(place: _Place, kind: inspect.LiteralType) -> tuple[Any, ...]:
     """The literal's values in the order the setting declares them (msgspec sorts them)."""
-    hint = get_type_hints(place.owner).get(place.name) if place.owner else None
-    return get_args(hint) or kind.values
+    hint = get_type_hints(place.owner).get(place.name.rsplit(".", 1)[-1]) if place.owner else None
+    for option in (hint, *get_args(hint)):  # the literal itself, or the literal of ``Literal[...] | None``
+        if get_origin(option) is Literal:
+            return get_args(option)
+    return kind.values
 
 
 def _scope(listed_in: str, index: int, item: dict[str, Any]) -> str:
@@ -129,7 +146,9 @@ def _scope(listed_in: str, index: int, item: dict[str, Any]) -> str:
 
 
 def _each(place: _Place) -> str:
-    return {"organisations": "each organisation", "channels": "each channel"}.get(place.name, "the configuration")
+    return {"organisations": "each organisation", "channels": "each channel"}.get(
+        place.name, place.name or "the configuration"
+    )
 
 
 def _quoted(what: str) -> str:

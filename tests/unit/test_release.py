@@ -49,6 +49,7 @@ def test_the_wheel_carries_the_packages_files_and_entry_points_and_nothing_else(
         entry_points = next(wheel.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     for data in (
         "ui/page.html",
+        "plans.toml",  # the plan table the bill is made from
         "warehouse/migrations/script.py.mako",
         "warehouse/migrations/versions/r0001_baseline.py",
     ):

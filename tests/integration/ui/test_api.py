@@ -86,6 +86,43 @@ def test_the_figures_are_check_usages_figures(api):
         assert bool(alert["channels_delivered"]) == (alert["status"] in ("sent", "cleared")), alert
 
 
+def test_the_bill_is_the_stored_days_on_the_plan_storyblok_s_limit_points_to(api):
+    """The simulator's limit of 100,000 a month is Starter's: the bill is Starter's, said assumed, and
+    each meter's figures are the month's stored days (bytes only where they are in), billed by hand."""
+    client, _ = api
+    doc = client.get("/api/usage", params=ORG, headers=token("viewer")).json()
+    bill = doc["bill"]
+    assert (bill["plan"], bill["assumed"], bill["currency"], bill["billing"]) == ("starter", True, "USD", "monthly")
+    assert bill["how"].startswith("Starter, assumed: Storyblok reports a monthly limit of 100,000 requests")
+    month = next(p for p in doc["periods"] if p["period"] == "month")
+    assert (bill["period_start"], bill["period_end"]) == (month["start"], month["end"])
+    days = [d for d in doc["daily"] if month["start"] <= d["day"] <= str(LAST)]
+    requests, size = bill["meters"]
+    assert (requests["meter"], requests["used"]) == ("requests", sum(d["requests"] for d in days))
+    assert requests["used"] == month["usage"]  # the same figure as the month's limit card
+    with_bytes = [d["bytes"] for d in days if d["bytes"] is not None]
+    assert (size["meter"], size["used"]) == ("bytes", sum(with_bytes))
+    assert size["days_missing"] == (LAST - date.fromisoformat(month["start"])).days + 1 - len(with_bytes) > 0
+    over = requests["used"] - 100_000  # Starter: 100,000 included, blocks of 1,000,000 at USD 10
+    blocks = 0 if over <= 0 else -(-over // 1_000_000)
+    assert (requests["overage_blocks"], float(requests["overage"])) == (blocks, blocks * 10)
+    assert requests["maximum"] == 100_000
+    if requests["used"] >= 100_000:  # the day the running total reached the maximum
+        running, reached = 0, None
+        for d in days:
+            running += d["requests"]
+            if reached is None and running >= 100_000:
+                reached = d["day"]
+        assert requests["maximum_on"] == reached
+    assert float(bill["overage"]) == float(requests["overage"]) + float(size["overage"])
+    assert [(w["plan"], w["current"]) for w in bill["what_if"]] == [
+        ("starter", True),
+        ("growth", False),
+        ("growth_plus", False),
+    ]
+    assert bill["plan_table_read_on"] == "2026-12-05"
+
+
 def test_an_earlier_day_and_the_csv(api):
     client, _ = api
     day = LAST - timedelta(days=3)

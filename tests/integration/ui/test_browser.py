@@ -60,7 +60,8 @@ def schema(world: Shared) -> str:
 def api_server(airflow_db, world: Shared, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     schema, tmp_path = world.schema, tmp_path_factory.mktemp("api-server")
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"warehouse_schema: {schema}\n")
+    # On Growth by its configuration (Storyblok's limit of 800,000 says otherwise: the page tells so).
+    config.write_text(f"warehouse_schema: {schema}\norganisations: [{{conn_id: storyblok_default, plan: growth}}]\n")
     daily_runs(OrgConfig(), MonitorConfig(warehouse_schema=schema), FIRST, LAST)
     passwords = tmp_path / "passwords.json"
     passwords.write_text(json.dumps({"alice": "alice-password", "root": "root-password"}))
@@ -223,10 +224,17 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         )
         clipped = {size: _clipped(page, size) for size in ((1280, 800), (1920, 1080))}
         page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(1000)  # plotly redraws on resize: the screenshot below shows the charts settled
         open_card = frame.locator("#open-alerts").inner_text()
         open_rows = frame.locator("#alerts tr[data-group=open]").count()
         period_starts = frame.locator("#alerts").inner_text() + frame.locator("#quiet").inner_text()
         closed = frame.locator("[data-closed=month]").count()
+        bandwidth = frame.locator("#meter-bytes").get_attribute("data-used")
+        bandwidth_text = frame.locator("#meter-bytes").inner_text()
+        projected = frame.locator("#projected-bill").get_attribute("data-total")
+        projected_text = frame.locator("#projected-bill .big").inner_text()
+        plan_text = frame.locator("#plan").inner_text()
+        what_if = frame.locator("#what-if tr[data-plan]").count()
         address = page.url
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
         # The UI switched to dark while the page is open (User > Appearance): the page follows, no reload.
@@ -256,3 +264,26 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
     assert missing is not None
     assert int(missing) == (LAST - year.start).days + 1 - year.days_with_data
     assert errors == []
+    bill = _usage(api_server)["bill"]
+    [size] = [m for m in bill["meters"] if m["meter"] == "bytes"]
+    assert bandwidth is not None
+    assert int(bandwidth) == size["used"]
+    assert size["used_text"] in bandwidth_text
+    assert "400 GB included, maximum 1,000 GB" in bandwidth_text
+    assert projected == bill["projected_total"]
+    assert projected_text == f"USD {float(bill['projected_total']):,.2f}"
+    assert plan_text.startswith("Plan: Growth (configured), billed monthly")
+    assert "Storyblok reports a monthly limit of 800,000 requests, but the configured plan (Growth)" in plan_text
+    assert what_if == len(bill["what_if"]) == 3
+
+
+def _usage(url: str) -> dict[str, Any]:
+    """``/api/usage`` as the viewer alice, through the API server's own login."""
+    import requests
+
+    login = requests.post(f"{url}/auth/token", json={"username": "alice", "password": "alice-password"}, timeout=30)
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    query = {"org": "storyblok_default"}
+    answer = requests.get(f"{url}/storyblok-usage/api/usage", params=query, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
