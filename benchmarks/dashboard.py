@@ -1,6 +1,8 @@
 """The "Storyblok usage" dashboard on a big history: 3 years x 500 spaces stored (from the simulator's
 model, written with the pipeline's own writes). Server time of ``/api/usage`` (median of 10, through
-the app with Airflow's auth) and the page's time to render in headless Chromium (median of 3)."""
+the app with Airflow's auth), with the bill of both meters on a plan and, beside it in the same run,
+without a plan (no bill: the one-meter figures alone); the page's time to render in headless Chromium
+(median of 3)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,16 @@ from include.airflow_stack import airflow_env
 from include.net import free_port
 
 SPACES, YEARS = 500, 3
+# The simulator's limit (20,000,000 a month) is no plan of the table's: a custom plan of that size
+# makes the bill, with both meters, their projections and the month on every plan.
+WITH_BILL = """organisations:
+  - conn_id: storyblok_default
+    plan: custom
+    base_price: 2000
+    plan_meters:
+      requests: {included: 20000000, max: 60000000, block_size: 1000000, block_price: 10}
+      bytes: {included: 4000000000000, max: 8000000000000, block_size: 250000000000, block_price: 75}
+"""
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
@@ -71,20 +83,26 @@ def main() -> None:
         started = time.perf_counter()
         rows = _fill(url, schema, first, last)
         fill_s = time.perf_counter() - started
-        api_ms, page_ms = _measure()
+        config = home / "monitor.yaml"
+        config.write_text(f"warehouse_schema: {schema}\n")
+        no_bill_ms, _ = _measure(plan=None, render=False)
+        config.write_text(f"warehouse_schema: {schema}\n{WITH_BILL}")
+        api_ms, page_ms = _measure(plan="custom")
     report(
         {
             "space_rows": rows,
             "fill_s": round(fill_s, 1),
             "api_median_ms": round(statistics.median(api_ms), 1),
             "api_all_ms": [round(x, 1) for x in api_ms],
+            "api_no_bill_median_ms": round(statistics.median(no_bill_ms), 1),
             "page_median_ms": round(statistics.median(page_ms), 1),
             "page_all_ms": [round(x, 1) for x in page_ms],
         }
     )
 
 
-def _measure() -> tuple[list[float], list[float]]:
+def _measure(plan: str | None, render: bool = True) -> tuple[list[float], list[float]]:
+    """``/api/usage`` times (and the page's, when ``render``); ``plan``: the plan its bill must be on."""
     from airflow.api_fastapi.app import create_auth_manager
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from fastapi import FastAPI
@@ -95,13 +113,18 @@ def _measure() -> tuple[list[float], list[float]]:
     token = create_auth_manager().generate_jwt(SimpleAuthManagerUser(username="bench", role="viewer"))
     client = TestClient(app)
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get("/api/usage", params={"org": "storyblok_default"}, headers=headers).status_code == 200
+    first = client.get("/api/usage", params={"org": "storyblok_default"}, headers=headers)
+    assert first.status_code == 200, first.text
+    meters = [m["meter"] for m in first.json()["bill"]["meters"]]
+    assert (first.json()["bill"]["plan"], meters) == ((plan, ["requests", "bytes"]) if plan else (None, [])), meters
     api_ms = []
     for _ in range(10):
         start = time.perf_counter()
         answer = client.get("/api/usage", params={"org": "storyblok_default"}, headers=headers)
         api_ms.append((time.perf_counter() - start) * 1000)
         assert answer.status_code == 200
+    if not render:
+        return api_ms, []
     # The page as the UI's iframe loads it: served under its prefix, the cookie Airflow's UI sets.
     outer = FastAPI()
     outer.mount("/storyblok-usage", app)
