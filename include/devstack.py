@@ -264,13 +264,14 @@ def cli_hint(env: dict[str, str]) -> str:
 
 def report(env: dict[str, str], as_of: date) -> str:
     from storyblok_traffic.config import load_config
-    from storyblok_traffic.jobs.report import usage_report
+    from storyblok_traffic.jobs.report import bill_report, usage_report
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
     config = load_config()
+    org = config.organisations[0]
     with warehouse_transaction(config.warehouse) as conn:
-        return usage_report(conn, config.organisations[0].org, as_of)
+        return usage_report(conn, org.org, as_of) + "\n\n" + bill_report(conn, org, as_of)
 
 
 def login_hint() -> str:

@@ -136,7 +136,7 @@ def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 
 
 def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
-    from storyblok_traffic.jobs.report import usage_report
+    from storyblok_traffic.jobs.report import bill_report, usage_report
     from storyblok_traffic.warehouse import reads
     from storyblok_traffic.warehouse.engine import begin
     from storyblok_traffic.warehouse.migrations import current_revision, ensure_current
@@ -154,6 +154,8 @@ def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
         if as_of is None:
             return _fail(f"no traffic is stored for {org!r} in schema {schema!r}")
         print(usage_report(conn, org, as_of))
+        configured = next((o for o in config.organisations if o.org == org), None)
+        print("" if configured is None else "\n" + bill_report(conn, configured, as_of))
     return 0
 
 

@@ -74,6 +74,16 @@ def test_report_prints_the_stored_usage(history, schema, warehouse_url, capsys):
     done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
     assert done.returncode == 0, done.stderr
     assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
+    assert "Bill:" not in done.stdout  # acme is not a configured organisation: its plan is unknown
+
+
+def test_report_of_a_configured_organisation_ends_with_its_bill(history, schema, warehouse_url, capsys):
+    history.days("storyblok_default", {date(2026, 3, d): 1_000 for d in range(1, 6)})
+    history.limit("storyblok_default", date(2026, 3, 1), 100_000)  # Starter's included requests
+    done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--as-of", "2026-03-05")
+    assert done.returncode == 0, done.stderr
+    assert "\nBill: Starter, assumed: Storyblok reports a monthly limit of 100,000 requests" in done.stdout
+    assert "  requests: 5,000 requests of 100,000 requests included (5.0%); overage 0 blocks, USD 0.00" in done.stdout
 
 
 def test_report_defaults_to_the_newest_stored_day_and_never_suggests_a_migration(

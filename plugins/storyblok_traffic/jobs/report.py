@@ -6,12 +6,17 @@ from datetime import date
 
 from sqlalchemy import Connection, Date, cast, func, select
 
+from storyblok_traffic.billing import TITLES, plan_table
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE
+from storyblok_traffic.rules.plans import amount_text, money
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.reads import limits_on
+from storyblok_traffic.warehouse.stored_days import StoredDays
 from storyblok_traffic.warehouse.tables import org_traffic_daily
 
 
@@ -46,3 +51,51 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     lines.append("Alerts:" + ("" if recorded else " none"))
     lines += [f"  {WORDING[a.kind].report_line(a)}" for a in recorded]
     return "\n".join(lines)
+
+
+def bill_report(conn: Connection, org: OrgConfig, as_of: date) -> str:
+    """The billing period's bill as of ``as_of``: the plan, each meter, the projected bill, every plan."""
+    found = bill_figures(StoredDays(conn, org.org), org, as_of)
+    plan, window = found.chosen.plan, found.window
+    if plan is None or window is None or found.now is None:
+        return f"Bill: {found.chosen.how}."
+    lines = [
+        f"Bill: {found.chosen.how}, billed {plan.billing}, {window.start} to {window.last} "
+        f"(plan table read {plan_table().read_on}: check it against the contract)"
+    ]
+    if found.chosen.disagreement:
+        lines.append(f"  {found.chosen.disagreement}")
+    lines += [f"  {_meter_line(use, plan.currency)}" for use in found.meters]
+    at_end = found.at_end
+    lines.append(
+        f"  so far: {money(found.now.total, plan.currency)} (overage {money(found.now.overage, plan.currency)}); "
+        + (
+            f"projected: {money(at_end.total, plan.currency)} (overage {money(at_end.overage, plan.currency)})"
+            if at_end
+            else "projected: too few complete days"
+        )
+    )
+    other = [
+        f"{TITLES[b.plan]} {money(b.total, b.currency)}"
+        + (" (yours)" if b.plan == plan.name else "")
+        + (f" (over the maximum: {', '.join(b.over_maximum)})" if b.over_maximum else "")
+        for b in found.what_if
+    ]
+    lines.append("  the month on each plan: " + ", ".join(other))
+    return "\n".join(lines)
+
+
+def _meter_line(use: MeterUse, currency: str) -> str:
+    now, at_end = use.now, use.at_end
+    pct = percent_of(use.used, now.included)
+    text = f"{use.meter}: {amount_text(use.meter, use.used)} of {amount_text(use.meter, now.included)} included"
+    text += f" ({pct}%)" if pct is not None else ""
+    if use.days_missing:
+        text += f", {use.days_missing} day{'s' if use.days_missing != 1 else ''} not in yet"
+    text += f"; overage {now.blocks} block{'s' if now.blocks != 1 else ''}, {money(now.overage, currency)}"
+    if use.projected is not None and at_end is not None:
+        text += f"; projected {amount_text(use.meter, use.projected)}, overage {money(at_end.overage, currency)}"
+    if use.maximum_on is not None and now.maximum is not None:
+        verb = "reached" if use.used >= now.maximum else "projected to be reached"
+        text += f"; maximum {amount_text(use.meter, now.maximum)} {verb} on {use.maximum_on}"
+    return text

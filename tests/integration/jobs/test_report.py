@@ -4,7 +4,7 @@ from datetime import date
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.jobs.daily import check_usage
-from storyblok_traffic.jobs.report import usage_report
+from storyblok_traffic.jobs.report import bill_report, usage_report
 from storyblok_traffic.warehouse.engine import begin
 
 
@@ -22,3 +22,34 @@ def test_report_per_month_with_percent_and_alerts(history, engine, schema):
     assert "2026 to 2026-06-01: 700 requests stored, 58.33% of the limit" in text
     assert "  year from 2026-01-01: 50% crossed on 2026-06-01 (pending)" in lines
     assert "  no data after 2026-06-01" not in text
+
+
+def test_the_bill_in_the_report_hand_computed(history, engine, schema):
+    """Storyblok's limit of 1,000,000 is Growth's: assumed. Three days of 2,000,000 requests pass
+    Growth's maximum of 5,000,000 on the third; 1,000,000 over: five blocks of 1,000,000 at USD 10."""
+    history.limit("acme", date(2026, 6, 1), 1_000_000)
+    history.days("acme", {date(2026, 6, d): 2_000_000 for d in (1, 2, 3)})  # and 20,000,000 bytes a day
+    with begin(engine, schema) as conn:
+        text = bill_report(conn, OrgConfig(conn_id="sb", org="acme"), date(2026, 6, 3))
+    assert text.splitlines() == [
+        "Bill: Growth, assumed: Storyblok reports a monthly limit of 1,000,000 requests, what Growth includes "
+        "(set plan to be sure), billed monthly, 2026-06-01 to 2026-06-30 (plan table read 2026-12-05: check it "
+        "against the contract)",
+        "  requests: 6,000,000 requests of 1,000,000 requests included (600.0%); overage 5 blocks, USD 50.00; "
+        "maximum 5,000,000 requests reached on 2026-06-03",
+        "  bytes: 0.1 GB of 400.0 GB included (0.01%); overage 0 blocks, USD 0.00",
+        "  so far: USD 149.00 (overage USD 50.00); projected: too few complete days",
+        "  the month on each plan: Starter USD 60.00 (over the maximum: requests), Growth USD 149.00 (yours) "
+        "(over the maximum: requests), Growth Plus USD 369.00",
+    ]
+
+
+def test_without_a_plan_the_report_says_why_no_bill_is_made(history, engine, schema):
+    history.limit("acme", date(2026, 6, 1), 800_000)
+    history.days("acme", {date(2026, 6, 1): 10})
+    with begin(engine, schema) as conn:
+        text = bill_report(conn, OrgConfig(conn_id="sb", org="acme"), date(2026, 6, 1))
+    assert text == (
+        "Bill: Storyblok reports a monthly limit of 800,000 requests, which no plan of the table includes: only "
+        "that limit is watched and no bill is made (set plan)."
+    )
