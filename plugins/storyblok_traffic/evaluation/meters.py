@@ -62,7 +62,9 @@ def bill_figures(stored: StoredDays, org: OrgConfig, as_of: date) -> BillFigures
     month = window if window.period == "month" else window_of("month", as_of, org.year_start)
     monthly = uses if month == window else tuple(_use(stored, org, m, t, month, as_of) for m, t in _metered(plan))
     expected = {u.meter: u.used if u.projected is None else u.projected for u in monthly}
-    return BillFigures(chosen, window, uses, now, at_end, tuple(what_if(plan_table().plans, expected)))
+    # The organisation's own row is its own plan (the contract's figures), when it is billed by the month.
+    plans = [plan if p.name == plan.name and plan.billing == "monthly" else p for p in plan_table().plans]
+    return BillFigures(chosen, window, uses, now, at_end, tuple(what_if(plans, expected)))
 
 
 def _metered(plan: Plan) -> list[tuple[Meter, Terms]]:
