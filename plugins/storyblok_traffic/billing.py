@@ -121,24 +121,21 @@ def _override(terms: Terms, contract: TermsOverride | None) -> Terms:
 
 def _custom(org: OrgConfig, table: PlanTable) -> Plan:
     """A plan from the configuration alone (``config`` has checked the figures it needs are set)."""
-    requests, size = org.plan_meters.requests, org.plan_meters.bytes
+    requests = _custom_terms(org.plan_meters.requests)
     assert requests is not None
-    assert requests.included
-    assert requests.block_size
-    assert requests.block_price is not None
     assert org.base_price is not None
     return Plan(
         name="custom",
         base_price=org.base_price,
         currency=org.currency or table.currency,
         billing=org.billing,
-        requests=Terms(requests.included, requests.max, requests.block_size, requests.block_price),
-        bytes=_custom_terms(size),
+        requests=requests,
+        bytes=_custom_terms(org.plan_meters.bytes),
     )
 
 
 def _custom_terms(contract: TermsOverride | None) -> Terms | None:
-    """A custom plan's bandwidth, when the contract's figures are all set; else unknown (no bill of it)."""
+    """A custom plan's meter, when the contract's figures are all set; else unknown (no bill of it)."""
     if contract is None or not (contract.included and contract.block_size and contract.block_price is not None):
         return None
     return Terms(contract.included, contract.max, contract.block_size, contract.block_price)
