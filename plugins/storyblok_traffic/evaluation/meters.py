@@ -73,21 +73,14 @@ def _metered(plan: Plan) -> list[tuple[Meter, Terms]]:
 
 def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window: Window, as_of: date) -> MeterUse:
     months = 12 if window.period == "year" else 1
-    rows = stored.org_days(window.start, as_of)
-    # (day, amount) of the days whose figure of this meter is in: bytes come days after the requests
-    complete = [(d, req if meter == "requests" else size) for d, req, size in rows]
-    daily = [(d, amount) for d, amount in complete if amount is not None]
+    daily = _complete_days(stored, meter, window.start, as_of)
     used = sum(amount for _, amount in daily)
     missing = window.days_to(as_of) - len(daily)
     maximum = None if terms.max is None else terms.max * months
     reached = _day_reaching(daily, maximum)
     # the projection runs from the newest complete day: the days after it are projected, not taken as 0
     last = daily[-1][0] if daily else as_of
-    recent = [
-        (d, a)
-        for d, a in stored.daily_usage(last - timedelta(days=org.forecast_window_days - 1), last, meter)
-        if meter == "requests" or stored.by_day()[d][2] is not None
-    ]
+    recent = _complete_days(stored, meter, last - timedelta(days=org.forecast_window_days - 1), last)
     forecast = project(
         recent,
         last,
@@ -103,6 +96,12 @@ def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window:
         reached = forecast.crossing_of(100.0)
     at_end = None if projected is None else meter_bill(meter, projected, terms, months)
     return MeterUse(meter, used, missing, projected, reached, meter_bill(meter, used, terms, months), at_end)
+
+
+def _complete_days(stored: StoredDays, meter: Meter, first: date, last: date) -> list[tuple[date, int]]:
+    """(day, amount) of the stored days whose figure of ``meter`` is in: bytes come days after the requests."""
+    found = ((d, requests if meter == "requests" else size) for d, requests, size in stored.org_days(first, last))
+    return [(d, amount) for d, amount in found if amount is not None]
 
 
 def _day_reaching(daily: list[tuple[date, int]], maximum: int | None) -> date | None:
