@@ -101,7 +101,7 @@ def _migrate(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sc
 
     # Alembic narrates each step at INFO ("Context impl PostgresqlImpl."): the line below says what was done.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    applied = migrate(engine, schema)
+    applied = migrate(engine, schema, dict(config.warehouse.metrics))
     done = f"applied {', '.join(applied)}" if applied else "nothing to do"
     print(f"warehouse schema {schema}: at revision {HEAD} ({done})")
     return 0
@@ -123,7 +123,7 @@ def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 
     if args.last < args.first:
         return _fail(f"--to {args.last} is before --from {args.first}")
-    ensure_current(engine, schema, config.auto_migrate)
+    ensure_current(engine, schema, config.auto_migrate, dict(config.warehouse.metrics))
     with begin(engine, schema) as conn:
         done = replay(conn, args.org, args.first, args.last)
     if not done.answers:

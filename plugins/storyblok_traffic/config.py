@@ -123,6 +123,24 @@ def _thresholds(value: tuple[float, ...], name: str) -> tuple[float, ...]:
     return out
 
 
+class MeterThresholds(Struct, frozen=True, forbid_unknown_fields=True):
+    """One meter's own thresholds; each one not set is the organisation's."""
+
+    yearly_thresholds: Percents | None = None
+    monthly_thresholds: Percents | None = None
+    forecast_thresholds: Percents | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
+            if (value := getattr(self, name)) is not None:
+                force_setattr(self, name, _thresholds(value, name))
+
+
+class ThresholdsByMeter(Struct, frozen=True, forbid_unknown_fields=True):
+    requests: MeterThresholds | None = None
+    bytes: MeterThresholds | None = None
+
+
 class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """Where notifications go: a Slack-compatible webhook, email over SMTP, or a generic JSON webhook.
 
@@ -174,6 +192,8 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     yearly_thresholds: Percents = (50.0, 75.0, 90.0, 100.0)
     monthly_thresholds: Percents = (80.0, 100.0)
     forecast_thresholds: Percents = (100.0,)
+    # A meter's own thresholds (requests, bytes); each one not set is the three above.
+    meter_thresholds: ThresholdsByMeter = ThresholdsByMeter()
     forecast_window_days: WindowDays = 28  # run rate from the last N days, per weekday
     forecast_min_days: WindowDays = 14  # fewer stored days in the window: no forecast
     # The contract year; months start on the same day of the month (clamped to short months).
@@ -253,6 +273,13 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
         ]
         _check(not missing, f"plan custom needs {', '.join(missing)} (the contract's figures)")
 
+    def thresholds_of(self, meter: str) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        """``meter``'s (yearly, monthly, forecast) thresholds: its own where set, else the organisation's."""
+        own = getattr(self.meter_thresholds, meter, None) or MeterThresholds()
+        names = ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds")
+        yearly, monthly, forecast = (x if (x := getattr(own, n)) is not None else getattr(self, n) for n in names)
+        return yearly, monthly, forecast
+
     @property
     def year_start(self) -> tuple[int, int]:
         return (self.year_start_month, self.year_start_day)
@@ -270,6 +297,7 @@ class Warehouse(Struct, frozen=True):
     conn_id: str
     schema: str
     auto_migrate: bool = True
+    metrics: tuple[tuple[str, str], ...] = ()  # (org, configured metric): what a migration must know
 
 
 class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
@@ -309,7 +337,8 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.warehouse_conn_id, self.warehouse_schema, self.auto_migrate)
+        metrics = tuple((o.org, o.metric) for o in self.organisations)
+        return Warehouse(self.warehouse_conn_id, self.warehouse_schema, self.auto_migrate, metrics)
 
     def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
         """The channels an organisation notifies, in configuration order."""

@@ -231,6 +231,13 @@ class History:
         rows = [{"org": org, "day": d, "api_requests": n, "total_bytes": n * 10} for d, n in amounts.items()]
         self._upsert("org_traffic_daily", rows)
 
+    def meters(self, org: str, amounts: dict[date, tuple[int, int | None]]) -> None:
+        """Days with both meters given: (requests, bytes); bytes None: not reported yet."""
+        rows: list[dict[str, object]] = [
+            {"org": org, "day": d, "api_requests": n, "total_bytes": b} for d, (n, b) in amounts.items()
+        ]
+        self._upsert("org_traffic_daily", rows)
+
     def spaces(self, org: str, amounts: dict[tuple[str, date], int]) -> None:
         rows = [
             {"org": org, "space_id": s, "day": d, "api_requests": n, "total_bytes": n * 10}

@@ -14,17 +14,19 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
+from storyblok_traffic.billing import org_plan
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
 from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
+from storyblok_traffic.rules.meters import Meter
 from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts, reads
-from storyblok_traffic.warehouse.stored_days import StoredDays
+from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
 
 
 def evaluate(conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None) -> Evaluation:
@@ -71,28 +73,28 @@ def observe(
 ) -> Observed:
     """Read what the day needs (from the carry's reads, once) and judge it with ``rules`` alone."""
     stored = carry.stored
-    windows = [
-        window_of(period, day, org.year_start)
-        for period, thresholds in (("year", org.yearly_thresholds), ("month", org.monthly_thresholds))
-        if thresholds
-    ]
-    recent = stored.daily_usage(day - timedelta(days=org.forecast_window_days - 1), day, org.metric)
     history = stored.limit_history()
+    meters = [
+        (watched, window_of(period, day, org.year_start))
+        for watched in watched_meters(org, history, day)
+        for period in ("year", "month")
+        if watched.thresholds(period)
+    ]
+    windows = list(dict.fromkeys(w for _, w in meters))
     newest = stored.newest_day(day)
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
     gap = _unhealed_gap(stored, org, day)
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
     known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys)
 
-    amounts = stored.amounts(org.metric)
-    facts = [_facts(org, w, day, amounts, recent, history, carry.alarm_runs) for w in windows]
-    spike_rows = carry.alerts.spikes()
+    facts = [_facts(org, w, day, watched, stored, carry.alarm_runs) for watched, w in meters]
+    spike_rows = carry.alerts.spikes(org.metric)
     month_limit = _limit_on(history, "month", day)
     found = spikes.find(stored, org, day, spike_rows, month_limit, carry.spike_ratios) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
     seen = [obs for f in facts for obs in _observations(org, f)]
     if found is not None:
-        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts), month_limit)
+        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts, org.metric), month_limit)
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
@@ -120,7 +122,7 @@ def summarise(
 ) -> Evaluation:
     """The day's summary: each period's figures and alerts in ``state``, the notes, the spikes."""
     org, day, newest, found, verdict = observed.org, observed.day, observed.newest, observed.found, observed.verdict
-    data_row = state.get((org.org, *observed.data_key, st.NO_DATA, 0.0))
+    data_row = state.get((org.org, *observed.data_key, st.NO_DATA, 0.0, st.NO_METER))
     notes = (
         *_data_notes(org, day, newest, observed.fetched_day, observed.quiet),
         observed.gap and observed.gap.detail,
@@ -150,7 +152,7 @@ class Carry:
 
     stored: StoredDays
     alerts: alerts.AlertRows
-    alarm_runs: dict[tuple[str, date], AlarmRun] = field(default_factory=dict)
+    alarm_runs: dict[tuple[str, str, date], AlarmRun] = field(default_factory=dict)  # by (meter, period, start)
     spike_ratios: dict[st.Series, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
 
     @classmethod
@@ -163,9 +165,9 @@ class Carry:
         self.alerts = alerts.AlertRows(conn, org)
 
 
-def _month_so_far(facts: Sequence[_Facts]) -> tuple[int, int, date] | None:
-    """(usage, limit, last day) of the month, for a spike's "at this rate"; None without monthly checks."""
-    month = next((f for f in facts if f.window.period == "month"), None)
+def _month_so_far(facts: Sequence[_Facts], meter: str) -> tuple[int, int, date] | None:
+    """(usage, limit, last day) of ``meter``'s month, for a spike's "at this rate"; None without monthly checks."""
+    month = next((f for f in facts if f.window.period == "month" and f.meter == meter), None)
     return None if month is None or month.limit <= 0 else (month.usage, month.limit, month.window.last)
 
 
@@ -208,11 +210,43 @@ def _limit_on(history: Sequence[Limits], period: str, day: date) -> int:
 
 
 @dataclass(frozen=True)
-class _Facts:
-    """One period as of the run's day."""
+class Watched:
+    """A meter and what it is checked against: the configured metric against the limits Storyblok
+    reports (by the day each came into force), the other meter against the plan's included amount."""
 
+    meter: Meter
+    history: Sequence[Limits]
+    yearly: tuple[float, ...]
+    monthly: tuple[float, ...]
+    forecast: tuple[float, ...]
+
+    def thresholds(self, period: str) -> tuple[float, ...]:
+        return self.yearly if period == "year" else self.monthly
+
+
+def watched_meters(org: OrgConfig, history: Sequence[Limits], day: date) -> list[Watched]:
+    """The configured metric, and the other meter when the organisation's plan (configured, or assumed
+    from Storyblok's limit on ``day``) includes an amount of it."""
+    own = org.thresholds_of(org.metric)
+    found = [Watched(org.metric, history, *own)]
+    other: Meter = "bytes" if org.metric == "requests" else "requests"
+    limits = limit_in_force(history, day)
+    plan = org_plan(org, limits.monthly if limits else None).plan
+    terms = plan.terms(other) if plan else None
+    if terms is not None and terms.included > 0:
+        included = Limits(terms.included, terms.included * 12, st.NEVER)
+        found.append(Watched(other, (included,), *org.thresholds_of(other)))
+    return found
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """One meter in one period as of the run's day."""
+
+    meter: Meter
     window: Window
     thresholds: tuple[float, ...]
+    forecast_thresholds: tuple[float, ...]
     days_with_data: int
     usage: int
     limit: int  # in force on the run's day
@@ -224,31 +258,36 @@ def _facts(
     org: OrgConfig,
     w: Window,
     day: date,
-    amounts: Mapping[date, int],
-    recent: Sequence[tuple[date, int]],
-    history: Sequence[Limits],
-    runs: dict[tuple[str, date], AlarmRun],
+    watched: Watched,
+    stored: StoredDays,
+    runs: dict[tuple[str, str, date], AlarmRun],
 ) -> _Facts:
-    """``amounts``: every stored day's usage; ``recent``: the forecast window's days."""
+    history = watched.history
     limit = _limit_on(history, w.period, day)
-    thresholds = org.yearly_thresholds if w.period == "year" else org.monthly_thresholds
-    run = runs.get((w.period, w.start))
+    thresholds = watched.thresholds(w.period)
+    run = runs.get((watched.meter, w.period, w.start))
     if run is None or run.day >= day:  # a period's first day in this check, or a day evaluated again
-        run = runs[(w.period, w.start)] = AlarmRun(thresholds, w.start)
-    found = run.advance(amounts, lambda d: _limit_on(history, w.period, d), day)
+        run = runs[(watched.meter, w.period, w.start)] = AlarmRun(thresholds, w.start)
+    found = run.advance(stored.amounts(watched.meter), lambda d: _limit_on(history, w.period, d), day)
     forecast = None
-    if org.forecast_thresholds and limit > 0:
+    if watched.forecast and limit > 0:
+        # A day's bytes come days after its requests: the rate is of complete days, from the newest one.
+        recent = complete_days(stored, watched.meter, day - timedelta(days=org.forecast_window_days - 1), day)
+        last = recent[-1][0] if recent and watched.meter == "bytes" else day
         forecast = project(
             recent,
-            day,
+            last,
             w.last,
             run.total,
             limit,
-            org.forecast_thresholds,
+            watched.forecast,
             org.forecast_window_days,
             org.forecast_min_days,
         )
-    return _Facts(w, thresholds, run.days_with_data, run.total, limit, {c.threshold_pct: c for c in found}, forecast)
+    active = {c.threshold_pct: c for c in found}
+    return _Facts(
+        watched.meter, w, thresholds, watched.forecast, run.days_with_data, run.total, limit, active, forecast
+    )
 
 
 def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
@@ -267,10 +306,11 @@ def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
             usage=f.usage,
             usage_limit=f.limit,
             projected_on=projected_on,
+            meter=f.meter,
         )
 
     found = [seen(st.ACTUAL, t, f.active[t].crossed_on if t in f.active else None) for t in f.thresholds]
-    for t in org.forecast_thresholds:
+    for t in f.forecast_thresholds:
         found.append(seen(st.FORECAST, t, None, f.forecast.crossing_of(t) if f.forecast else None))
     return found
 
@@ -285,10 +325,11 @@ def _summary(
 ) -> PeriodSummary:
     w = f.window
     rows = sorted(
-        (a for a in state.values() if (a.period, a.period_start) == (w.period, w.start)),
+        (a for a in state.values() if (a.period, a.period_start, a.meter) == (w.period, w.start, f.meter)),
         key=lambda a: (a.kind, a.threshold_pct),
     )
     return PeriodSummary(
+        meter=f.meter,
         period=w.period,
         start=w.start,
         last=w.last,
@@ -331,11 +372,11 @@ def _period_notes(conn: Connection, org: OrgConfig, f: _Facts, day: date) -> tup
         )
     if limit <= 0:
         notes.append("no traffic limit is known yet for this organisation: thresholds cannot be checked")
-    elif org.forecast_thresholds and forecast is None:
+    elif f.forecast_thresholds and forecast is None:
         notes.append(
             f"no forecast: fewer than {org.forecast_min_days} stored days in the last {org.forecast_window_days} days"
         )
-    if org.metric == "bytes":
+    if f.meter == "bytes":
         missing = reads.days_missing_bytes(conn, org.org, w.start, day)
         if missing:
             notes.append(f"{missing} day(s) have no byte count yet (Storyblok has not calculated them)")

@@ -18,7 +18,7 @@ from storyblok_traffic.rules.meters import METERS, Meter
 from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.plans import Bill, MeterBill, Plan, Terms, bill, meter_bill, what_if
 from storyblok_traffic.rules.usage import limit_in_force
-from storyblok_traffic.warehouse.stored_days import StoredDays
+from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
 
 PERIOD_OF_BILLING = {"monthly": "month", "yearly": "year"}
 
@@ -73,14 +73,14 @@ def _metered(plan: Plan) -> list[tuple[Meter, Terms]]:
 
 def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window: Window, as_of: date) -> MeterUse:
     months = 12 if window.period == "year" else 1
-    daily = _complete_days(stored, meter, window.start, as_of)
+    daily = complete_days(stored, meter, window.start, as_of)
     used = sum(amount for _, amount in daily)
     missing = window.days_to(as_of) - len(daily)
     maximum = None if terms.max is None else terms.max * months
     reached = _day_reaching(daily, maximum)
     # the projection runs from the newest complete day: the days after it are projected, not taken as 0
     last = daily[-1][0] if daily else as_of
-    recent = _complete_days(stored, meter, last - timedelta(days=org.forecast_window_days - 1), last)
+    recent = complete_days(stored, meter, last - timedelta(days=org.forecast_window_days - 1), last)
     forecast = project(
         recent,
         last,
@@ -96,12 +96,6 @@ def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window:
         reached = forecast.crossing_of(100.0)
     at_end = None if projected is None else meter_bill(meter, projected, terms, months)
     return MeterUse(meter, used, missing, projected, reached, meter_bill(meter, used, terms, months), at_end)
-
-
-def _complete_days(stored: StoredDays, meter: Meter, first: date, last: date) -> list[tuple[date, int]]:
-    """(day, amount) of the stored days whose figure of ``meter`` is in: bytes come days after the requests."""
-    found = ((d, requests if meter == "requests" else size) for d, requests, size in stored.org_days(first, last))
-    return [(d, amount) for d, amount in found if amount is not None]
 
 
 def _day_reaching(daily: list[tuple[date, int]], maximum: int | None) -> date | None:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from storyblok_traffic.rules.meters import METER_NAMES, Meter
 from storyblok_traffic.rules.periods import Period
+from storyblok_traffic.rules.plans import amount_text, used_text
 from storyblok_traffic.rules.usage import format_pct
 from storyblok_traffic.xcom import dump
 
@@ -37,6 +39,7 @@ class ForecastView:
 
 @dataclass(frozen=True)
 class PeriodSummary:
+    meter: Meter  # requests or bytes: the configured metric's (against Storyblok's limit) come first
     period: Period
     start: date
     last: date
@@ -50,15 +53,16 @@ class PeriodSummary:
     alerts: tuple[AlertView, ...]
     notes: tuple[str, ...] = field(default=())
 
-    def describe(self, metric: str) -> str:
+    def describe(self) -> str:
         pct = "unknown" if self.percent is None else f"{self.percent:.2f}%"
         text = (
-            f"{self.period} {self.start}..{self.last}: {self.usage:,} of {self.limit:,} {metric} ({pct}), "
+            f"{METER_NAMES[self.meter]}, {self.period} {self.start}..{self.last}: "
+            f"{used_text(self.meter, self.usage, self.limit)} ({pct}), "
             f"{self.days_with_data} of {self.days_so_far} days stored"
         )
         if self.forecast:
             f = self.forecast
-            text += f"; forecast {f.projected_usage:,} by {self.last} from {f.basis_days} days"
+            text += f"; forecast {amount_text(self.meter, f.projected_usage)} by {self.last} from {f.basis_days} days"
             if f.crossings:
                 text += " (" + ", ".join(f"{t} on {d}" for t, d in f.crossings.items()) + ")"
         text += "; alerts: " + (", ".join(a.describe() for a in self.alerts) or "none")
@@ -112,7 +116,7 @@ class Evaluation:
 
     def describe(self) -> str:
         lines = [f"{self.org} as of {self.day} ({self.metric}):"]
-        lines += [f"  {p.describe(self.metric)}" for p in self.periods]
+        lines += [f"  {p.describe()}" for p in self.periods]
         if self.spikes:
             lines.append("  spikes: " + "; ".join(s.describe(self.metric) for s in self.spikes))
         lines.append(
@@ -122,7 +126,11 @@ class Evaluation:
         return "\n".join(lines)
 
     def all_notes(self) -> tuple[str, ...]:
-        return self.notes + tuple(f"{p.period}: {note}" for p in self.periods for note in p.notes)
+        return self.notes + tuple(
+            f"{p.period}{'' if p.meter == self.metric else ' (' + METER_NAMES[p.meter] + ')'}: {note}"
+            for p in self.periods
+            for note in p.notes
+        )
 
     def to_xcom(self) -> dict[str, Any]:
         return dump(self)

@@ -276,6 +276,7 @@ def _start(
         round(v.normal),
         projected_on=at_rate,
         detail=detail.to_json(),
+        meter=org.metric,
     )
 
 
@@ -291,6 +292,7 @@ def _continued(org: OrgConfig, row: st.Alert, v: Verdict, announce_clear: bool |
         v.amount,
         round(v.normal),
         announce_clear=told,
+        meter=org.metric,
     )
 
 

@@ -38,15 +38,30 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
 
 
 def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
-    """The newest day and the percent of each period's limit used, for the asset event (read only)."""
+    """The newest day, the percent of each period's limit used per meter (``month_percent`` for the
+    configured metric, ``bytes_month_percent`` for the other) and the bill, for the asset event (read only)."""
     from storyblok_traffic.evaluation.day import evaluate
+    from storyblok_traffic.evaluation.meters import bill_figures
     from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.stored_days import StoredDays
 
     org = next(o for o in config.organisations if o.org == upserted.org)
     with warehouse_transaction(config.warehouse) as conn:
         evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day)
-    percents = {f"{p.period}_percent": p.percent for p in evaluation.periods}
-    return {"newest_day": None if evaluation.newest_day is None else str(evaluation.newest_day), **percents}
+        figures = bill_figures(StoredDays(conn, org.org), org, upserted.end_date)
+    percents = {
+        f"{p.period}_percent" if p.meter == org.metric else f"{p.meter}_{p.period}_percent": p.percent
+        for p in evaluation.periods
+    }
+    money: dict[str, Any] = {}
+    if figures.now is not None:  # amounts as strings: exact decimals, as /api/usage gives them
+        money = {
+            "plan": figures.now.plan,
+            "currency": figures.now.currency,
+            "overage": str(figures.now.overage),
+            "projected_bill": None if figures.at_end is None else str(figures.at_end.total),
+        }
+    return {"newest_day": None if evaluation.newest_day is None else str(evaluation.newest_day), **percents, **money}
 
 
 def check_usage(

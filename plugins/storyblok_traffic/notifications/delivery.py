@@ -62,13 +62,13 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
 
 
 def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> TopSpaces:
-    """One query per period: its spaces up to the newest day any of its notices speaks of."""
-    latest: dict[tuple[str, date], date] = {}
+    """One query per meter and period: its spaces up to the newest day any of its notices speaks of."""
+    latest: dict[tuple[str, str, date], date] = {}
     for a in pending:
         if a.period not in (DATA_PERIOD, MONITOR_PERIOD):
-            key = (a.period, a.period_start)
+            key = (a.meter or org.metric, a.period, a.period_start)
             latest[key] = max(latest.get(key, a.as_of), a.as_of)
-    return {key: reads.top_spaces(conn, org.org, key[1], as_of, org.metric) for key, as_of in latest.items()}
+    return {key: reads.top_spaces(conn, org.org, key[2], as_of, key[0]) for key, as_of in latest.items()}
 
 
 def _unknown_before(conn: Connection, pending: Sequence[Alert]) -> dict[tuple[Any, ...], int]:

@@ -1,4 +1,4 @@
-"""Alert state (pure): one row per (org, period, period start, kind, threshold) and how a run moves it.
+"""Alert state (pure): one row per (org, period, period start, kind, threshold, meter) and how a run moves it.
 
 A notice is due (status ``pending``) only on a transition: into alarm, or, for an actual threshold
 already notified, back below it because a higher limit came into force. Runs for days older than the
@@ -30,6 +30,9 @@ ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
 MONITOR_PERIOD = "monitor"  # the pseudo-period of the watchdog's alarm; its start is NEVER
 NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without any
+# The meter of kinds that watch none (no data, a silent monitor, figures disagree); thresholds, forecasts
+# and spikes name theirs (requests or bytes, ``rules.meters``).
+NO_METER = ""
 ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
 CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
 # Kinds whose quietly recorded alarm is told on the first live run that still sees it (the state now).
@@ -90,10 +93,11 @@ class Alert:
     evaluated_on: date  # the run's day of the last change
     notified_at: datetime | None = None
     detail: str | None = None  # what the notice says beyond the figures (figures disagree: what to change)
+    meter: str = NO_METER  # what ``usage`` counts: requests or bytes
 
     @property
-    def key(self) -> tuple[str, str, date, str, float]:
-        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
+    def key(self) -> tuple[str, str, date, str, float, str]:
+        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct, self.meter)
 
     @property
     def is_pending(self) -> bool:
@@ -118,10 +122,11 @@ class Observation:
     projected_on: date | None = None
     detail: str | None = None
     announce_clear: bool = True  # False: an alarm already told ends without a notice
+    meter: str = NO_METER
 
     @property
-    def key(self) -> tuple[str, str, date, str, float]:
-        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct)
+    def key(self) -> tuple[str, str, date, str, float, str]:
+        return (self.org, self.period, self.period_start, self.kind, self.threshold_pct, self.meter)
 
 
 # One constructor per kind without a threshold: each fixes what its rows share (no period end, a
@@ -155,11 +160,25 @@ def spike(
     projected_on: date | None = None,
     detail: str | None = None,
     announce_clear: bool = True,
+    meter: str,
 ) -> Observation:
-    """A series' spike episode from ``first_day``; ``start`` is its row's (one row per series, ``NEVER``
-    for a new one: its episodes are the row's notices)."""
+    """A series' spike episode from ``first_day`` in ``meter``; ``start`` is its row's (one row per series,
+    ``NEVER`` for a new one: its episodes are the row's notices)."""
     return Observation(
-        org, series, start, None, SPIKE, 0.0, in_alarm, first_day, amount, normal, projected_on, detail, announce_clear
+        org,
+        series,
+        start,
+        None,
+        SPIKE,
+        0.0,
+        in_alarm,
+        first_day,
+        amount,
+        normal,
+        projected_on,
+        detail,
+        announce_clear,
+        meter,
     )
 
 
@@ -260,4 +279,5 @@ def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
         notice_seq=seq,
         evaluated_on=day,
         detail=seen.detail,
+        meter=seen.meter,
     )

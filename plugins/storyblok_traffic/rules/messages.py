@@ -10,11 +10,12 @@ from typing import Any
 
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ACTUAL, FORECAST, NEVER, NO_DATA, SILENT, SPIKE, Alert, Series
+from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, before_monitoring
 
-# (period, period start) -> [(space id, usage)], largest first
-TopSpaces = Mapping[tuple[str, date], Sequence[tuple[str, int]]]
+# (meter, period, period start) -> [(space id, usage)], largest first
+TopSpaces = Mapping[tuple[str, str, date], Sequence[tuple[str, int]]]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def alert_message(
     """
     unknown = unknown or {}
     ordered = sorted(alerts, key=_order)
-    groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.kind, a.notice))]
+    groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.meter, a.kind, a.notice))]
     ctx = Context(metric, unknown, live_since)
     lines = [WORDING[g[0].kind].line(g[0], g[1:], ctx) for g in groups]
     earlier = [a for a in ordered if before_monitoring(a, live_since)]
@@ -63,17 +64,19 @@ def alert_message(
             f"Where {org} stands as of {max(a.as_of for a in ordered)}: reached before monitoring started on "
             f"{live_since} (recorded quietly then, told once now).",
         )
-    shown: set[tuple[str, date]] = set()
+    shown: set[tuple[str, str, date]] = set()
     starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
+    meters = {g[0].meter for g in groups if g[0].kind in (ACTUAL, FORECAST)}
     for group in groups:
         head = group[0]
-        where = (head.period, head.period_start)
+        where = (head.meter, head.period, head.period_start)
         if head.kind in (ACTUAL, FORECAST) and where not in shown and top.get(where):
             shown.add(where)
             # Two months in one message (a late notice beside this month's): say which.
             several = sum(1 for period, _ in starts if period == head.period) > 1
             which = f"in the {head.period} from {head.period_start}" if several else f"this {head.period}"
-            lines.append(f"Top spaces {which}: " + _spaces(top[where], head.usage) + ".")
+            by = f" by {METER_NAMES.get(head.meter, head.meter)}" if len(meters) > 1 else ""
+            lines.append(f"Top spaces{by} {which}: " + _spaces(top[where], head.usage) + ".")
     subject = WORDING[groups[0][0].kind].subject(org, groups[0][0])
     return Message(
         subject=subject,
@@ -83,7 +86,8 @@ def alert_message(
             "metric": metric,
             "subject": subject,
             "alerts": [
-                _fields(a, top.get((a.period, a.period_start), ()), unknown.get(a.key, 0), live_since) for a in ordered
+                _fields(a, top.get((a.meter, a.period, a.period_start), ()), unknown.get(a.key, 0), live_since)
+                for a in ordered
             ],
         },
     )
@@ -106,6 +110,7 @@ def _fields(
     return {
         "period": alert.period,
         "kind": alert.kind,
+        "meter": alert.meter or None,  # requests or bytes; null for kinds that watch no meter
         "event": alert.notice,
         "threshold": alert.threshold_pct,
         "usage": alert.usage,

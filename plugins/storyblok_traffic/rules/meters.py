@@ -9,3 +9,7 @@ Meter = Literal["requests", "bytes"]
 METERS: tuple[Meter, ...] = ("requests", "bytes")
 Billing = Literal["monthly", "yearly"]
 MONTHS_BILLED: dict[str, int] = {"monthly": 1, "yearly": 12}
+# What people call each meter, in notices and on the dashboard.
+METER_NAMES: dict[str, str] = {"requests": "API requests", "bytes": "bandwidth"}
+# The meter as a noun before "limit" ("the monthly bandwidth limit").
+METER_NOUNS: dict[str, str] = {"requests": "request", "bytes": "bandwidth"}

@@ -118,11 +118,20 @@ def gigabytes(amount: int) -> float:
     return amount / BYTES_PER_GB
 
 
-def amount_text(meter: Meter, amount: int) -> str:
+def amount_text(meter: Meter | str, amount: int) -> str:
     """``1,234,567 requests`` or ``412.3 GB``."""
     if meter == "bytes":
         return f"{gigabytes(amount):,.1f} GB"
     return f"{amount:,} requests"
+
+
+def used_text(meter: Meter | str, used: int, limit: int) -> str:
+    """``412,345 of 1,000,000 requests`` or ``412.3 GB of 400 GB``: a whole limit without decimals."""
+    if meter == "bytes":
+        size = gigabytes(limit)
+        of = f"{size:,.0f}" if size == int(size) else f"{size:,.1f}"
+        return f"{gigabytes(used):,.1f} GB of {of} GB"
+    return f"{used:,} of {limit:,} {meter or 'requests'}"
 
 
 def money(amount: Decimal, currency: str) -> str:

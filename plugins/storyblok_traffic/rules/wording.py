@@ -20,7 +20,9 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
+from storyblok_traffic.rules.meters import METER_NAMES, METER_NOUNS
 from storyblok_traffic.rules.periods import ADJECTIVE
+from storyblok_traffic.rules.plans import used_text
 from storyblok_traffic.rules.usage import format_pct, percent_of
 
 # alert key -> days of its period before the crossing day that are not stored: the day is then a bound
@@ -58,13 +60,13 @@ class _Threshold(Wording):
 
     def subject(self, org: str, head: Alert) -> str:
         if head.notice == CLEAR:
-            return f"Storyblok traffic: {org} is back within its {_adjective(head)} limit"
-        return f"Storyblok traffic: {org} has used {pct(head)} of its {_adjective(head)} limit"
+            return f"Storyblok traffic: {org} is back within its {_limit(head)}"
+        return f"Storyblok traffic: {org} has used {pct(head)} of its {_limit(head)}"
 
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
         if head.notice == CLEAR:
             return (
-                f"Back within the {_adjective(head)} limit: {_used(head, ctx)} as of {head.as_of}, below the "
+                f"Back within the {_limit(head)}: {_used(head, ctx)} as of {head.as_of}, below the "
                 f"{format_pct(head.threshold_pct)} threshold notified before (the limit in force changed)."
             )
         asides = []
@@ -77,15 +79,15 @@ class _Threshold(Wording):
             asides.append(f"also crossed: {also}")
         aside = f" ({'; '.join(asides)})" if asides else ""
         return (
-            f"{_adjective(head).capitalize()} limit: {_used(head, ctx)} as of {head.as_of} in {_period(head)}. "
+            f"{_limit(head).capitalize()}: {_used(head, ctx)} as of {head.as_of} in {_period(head)}. "
             f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}."
         )
 
     def report_line(self, a: Alert) -> str:
-        return f"{a.period} from {a.period_start}: {a.threshold_pct:g}% crossed on {a.crossed_on} ({a.status})"
+        return f"{_which(a)}: {a.threshold_pct:g}% crossed on {a.crossed_on} ({a.status})"
 
     def label(self, a: Alert) -> str:
-        return f"{a.period} {a.kind} {a.threshold_pct:g}% {a.notice}"
+        return f"{a.period} {a.meter} {a.kind} {a.threshold_pct:g}% {a.notice}"
 
 
 class _Forecast(_Threshold):
@@ -94,20 +96,17 @@ class _Forecast(_Threshold):
     def subject(self, org: str, head: Alert) -> str:
         return (
             f"Storyblok traffic: {org} is forecast to reach {format_pct(head.threshold_pct)} of its "
-            f"{_adjective(head)} limit on {head.projected_on}"
+            f"{_limit(head)} on {head.projected_on}"
         )
 
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
         return (
-            f"Forecast: at the recent rate, {_adjective(head)} usage reaches {format_pct(head.threshold_pct)} of "
-            f"the limit on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
+            f"Forecast: at the recent rate, usage reaches {format_pct(head.threshold_pct)} of the {_limit(head)} "
+            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
         )
 
     def report_line(self, a: Alert) -> str:
-        return (
-            f"{a.period} from {a.period_start}: forecast {a.threshold_pct:g}% on {a.projected_on}, "
-            f"made on {a.crossed_on} ({a.status})"
-        )
+        return f"{_which(a)}: forecast {a.threshold_pct:g}% on {a.projected_on}, made on {a.crossed_on} ({a.status})"
 
 
 class _NoData(Wording):
@@ -169,7 +168,7 @@ class _Spike(Wording):
         return spike_lines.subject(org, head)
 
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
-        return spike_lines.line(head, ctx.metric)
+        return spike_lines.line(head, head.meter or ctx.metric)
 
     def report_line(self, a: Alert) -> str:
         f = spike_lines.figures(a)
@@ -210,7 +209,23 @@ def _adjective(alert: Alert) -> str:
 
 
 def _used(alert: Alert, ctx: Context) -> str:
-    return f"{alert.usage:,} of {alert.usage_limit:,} {ctx.metric} ({pct(alert)})"
+    """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (the configured metric for rows without one)."""
+    return f"{used_text(alert.meter or ctx.metric, alert.usage, alert.usage_limit)} ({pct(alert)})"
+
+
+def _noun(alert: Alert) -> str:
+    """What the meter counts, as a noun before "limit": request or bandwidth (a row without a meter: usage)."""
+    return METER_NOUNS.get(alert.meter, "usage")
+
+
+def _which(alert: Alert) -> str:
+    """``month from 2026-11-01, bandwidth``: a report line's period and meter."""
+    return f"{alert.period} from {alert.period_start}, {METER_NAMES.get(alert.meter, 'usage')}"
+
+
+def _limit(alert: Alert) -> str:
+    """``monthly bandwidth limit``, ``yearly request limit``."""
+    return f"{_adjective(alert)} {_noun(alert)} limit"
 
 
 def _period(alert: Alert) -> str:

@@ -170,12 +170,14 @@ def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date)
     if reads.newest_day(conn, org.org, last) is None:
         return []  # nothing stored then: nothing to tell
     ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None)
-    by_period = {p.period: p for p in ended.periods}
-    return [_closed(by_period[period], conn, org) for period in wanted if period in by_period]
+    closed = [p for p in ended.periods if p.period in wanted]  # the configured metric's first, then the other
+    return [
+        _closed(p, conn, org) for p in sorted(closed, key=lambda p: (p.meter != org.metric, wanted.index(p.period)))
+    ]
 
 
 def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPeriod:
-    daily = reads.daily_usage(conn, org.org, p.start, p.last, org.metric)
+    daily = reads.daily_usage(conn, org.org, p.start, p.last, p.meter)
     # The day the period's final limit was reached, by the rule every crossing is found with.
     reached = alarms(daily, lambda _: p.limit, (100.0,), p.start, p.last)
     return m.ClosedPeriod(
@@ -261,6 +263,7 @@ class _Figures(TypedDict):
     """What an open period (``m.Period``) and a closed one (``m.ClosedPeriod``) both show; a TypedDict,
     so that mypy checks its fields against both models where it is unpacked into them."""
 
+    meter: Literal["requests", "bytes"]
     period: Literal["year", "month"]
     start: str
     end: str
@@ -274,6 +277,7 @@ class _Figures(TypedDict):
 def _figures(p: PeriodSummary) -> _Figures:
     """What an open period and a closed one both show."""
     return {
+        "meter": p.meter,
         "period": p.period,
         "start": p.start.isoformat(),
         "end": p.last.isoformat(),
@@ -304,6 +308,7 @@ def _alert(a: Alert, channels: list[str], group: Group) -> m.AlertRow:
     # A spike's (or a new space's) period is its series: its start is the episode's first day.
     start = a.crossed_on if a.kind == SPIKE else (None if a.period_start == NEVER else a.period_start)
     return m.AlertRow(
+        meter=a.meter or None,  # type: ignore[arg-type]
         period=a.period,
         period_start=_iso(start),
         kind=a.kind,

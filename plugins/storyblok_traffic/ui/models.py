@@ -27,6 +27,10 @@ class Forecast(_Model):
 
 
 class Period(_Model):
+    meter: Literal["requests", "bytes"] = Field(
+        description="what usage counts: the configured metric against Storyblok's limit, or the other meter "
+        "against the plan's included amount (listed after the configured metric's periods)"
+    )
     period: Literal["year", "month"]
     start: str
     end: str
@@ -43,6 +47,7 @@ class Period(_Model):
 class ClosedPeriod(_Model):
     """A period that has ended (the month just closed): its final figures."""
 
+    meter: Literal["requests", "bytes"]
     period: Literal["year", "month"]
     start: str
     end: str
@@ -87,6 +92,9 @@ class Spike(_Model):
 
 
 class AlertRow(_Model):
+    meter: Literal["requests", "bytes"] | None = Field(
+        description="what the alert counts; null for kinds that watch no meter (no data, figures disagree)"
+    )
     period: str
     period_start: str | None = Field(description="the period's first day; a spike's: the episode's first day")
     kind: str

@@ -56,9 +56,9 @@ class AlertRows:
         wanted = set(periods)
         return {key: a for key, a in self.by_key.items() if (a.period, a.period_start) in wanted}
 
-    def spikes(self) -> dict[Series, Alert]:
-        """The spike rows by their series (one row per series), read from their period once here."""
-        return {Series.of(a.period): a for a in self.by_key.values() if a.kind == SPIKE}
+    def spikes(self, meter: str) -> dict[Series, Alert]:
+        """``meter``'s spike rows by their series (one row per series), read from their period once here."""
+        return {Series.of(a.period): a for a in self.by_key.values() if a.kind == SPIKE and a.meter == meter}
 
     def saved(self, changed: Iterable[Alert]) -> None:
         self.by_key |= {a.key: a for a in changed}
@@ -96,10 +96,12 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     Deliveries stay: a notice that went out was sent, and ``settle`` recognises it when it is due again.
     """
     v, a = usage_alert_versions.c, usage_alerts.c
-    key = (v.org, v.period, v.period_start, v.kind, v.threshold_pct)
+    key = (v.org, v.period, v.period_start, v.kind, v.threshold_pct, v.meter)
     touched = select(*key).where(v.org == org, v.day >= first).distinct()
     conn.execute(
-        delete(usage_alerts).where(tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct).in_(touched))
+        delete(usage_alerts).where(
+            tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct, a.meter).in_(touched)
+        )
     )
     columns = [c.name for c in usage_alerts.columns]
     before = (
@@ -148,7 +150,7 @@ def _upsert(table: Table) -> Insert:
 def history(conn: Connection, org: str) -> list[Alert]:
     """Every alert of the organisation, by period start, period, kind and threshold."""
     a = usage_alerts.c
-    order = (a.period_start, a.period, a.kind, a.threshold_pct)
+    order = (a.period_start, a.period, a.meter, a.kind, a.threshold_pct)
     rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(*order))
     return [_alert(row) for row in rows.mappings()]
 
@@ -176,16 +178,19 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[tuple[Any,
     d = alert_deliveries.c
     wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
     rows = conn.execute(
-        select(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.channel).where(
-            tuple_(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.notice_seq).in_(wanted)
+        select(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.channel).where(
+            tuple_(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.notice_seq).in_(wanted)
         )
     )
-    return {((org, period, start, kind, float(pct)), channel) for org, period, start, kind, pct, channel in rows}
+    return {
+        ((org, period, start, kind, float(pct), meter), channel)
+        for org, period, start, kind, pct, meter, channel in rows
+    }
 
 
 def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, when: datetime) -> None:
     rows = [
-        dict(zip(("org", "period", "period_start", "kind", "threshold_pct"), _db_key(x), strict=True))
+        dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), _db_key(x), strict=True))
         | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when}
         for x in alerts
     ]
@@ -201,13 +206,13 @@ def finish(conn: Connection, alerts: Sequence[Alert], when: datetime) -> None:
         if keys:
             conn.execute(
                 update(usage_alerts)
-                .where(tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct).in_(keys))
+                .where(tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct, a.meter).in_(keys))
                 .values(status=status, notified_at=when)
             )
 
 
-def _db_key(alert: Alert) -> tuple[str, str, date, str, Decimal]:
-    return (alert.org, alert.period, alert.period_start, alert.kind, Decimal(str(alert.threshold_pct)))
+def _db_key(alert: Alert) -> tuple[str, str, date, str, Decimal, str]:
+    return (alert.org, alert.period, alert.period_start, alert.kind, Decimal(str(alert.threshold_pct)), alert.meter)
 
 
 def _row(alert: Alert) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def warehouse_transaction(warehouse: Warehouse) -> Iterator[Connection]:
 
     engine = engine_from_conn_id(warehouse.conn_id)
     try:
-        ensure_current(engine, warehouse.schema, warehouse.auto_migrate)
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.metrics))
         with begin(engine, warehouse.schema) as conn:
             yield conn
     finally:

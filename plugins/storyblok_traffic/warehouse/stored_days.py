@@ -141,6 +141,12 @@ class StoredDays:
         return first >= self.spaces_from and busy_from >= self.busy_from and all(s in self.by_space for s in also)
 
 
+def complete_days(stored: StoredDays, meter: str, first: date, last: date) -> list[tuple[date, int]]:
+    """(day, amount) of the stored days whose figure of ``meter`` is in: bytes come days after the requests."""
+    found = ((d, requests if meter == "requests" else size) for d, requests, size in stored.org_days(first, last))
+    return [(d, amount) for d, amount in found if amount is not None]
+
+
 def _busy_space_rows(
     conn: Connection, org: str, first: date, busy_from: int
 ) -> list[tuple[str, date, int, int | None]]:

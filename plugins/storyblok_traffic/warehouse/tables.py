@@ -80,7 +80,8 @@ usage_alerts = Table(
     Column("evaluated_on", Date, nullable=False),
     Column("notified_at", DateTime(timezone=True)),
     Column("detail", Text),  # figures disagree: what Storyblok reports, what is stored, what to change
-    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct"),
+    Column("meter", Text, nullable=False),  # requests or bytes; '' for kinds without one (no data, ...)
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter"),
 )
 
 alert_deliveries = Table(
@@ -94,7 +95,8 @@ alert_deliveries = Table(
     Column("notice_seq", Integer, nullable=False),
     Column("channel", Text, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "notice_seq", "channel"),
+    Column("meter", Text, nullable=False),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel"),
 )
 
 raw_responses = Table(
@@ -152,5 +154,5 @@ usage_alert_versions = Table(
     metadata,
     Column("day", Date, nullable=False),
     *_alert_columns(),
-    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "day"),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "day"),
 )

@@ -57,7 +57,7 @@ def test_each_yearly_tier_is_announced_once_on_its_day(history, config, receiver
     for text, (tier, on) in zip(texts, [(50, 6), (75, 9), (90, 11), (100, 12)], strict=True):
         assert f"Crossed the {tier}% threshold on 2026-01-{on:02d}" in text
         assert "also crossed" not in text
-    assert texts[0].startswith("Storyblok traffic: acme has used 50.0% of its yearly limit\n")
+    assert texts[0].startswith("Storyblok traffic: acme has used 50.0% of its yearly request limit\n")
     assert "600 of 1,200 requests (50.0%) as of 2026-01-06 in the year 2026-01-01 to 2026-12-31" in texts[0]
     assert [(t, s) for _, _, _, t, s, _ in rows(engine, schema)] == [
         (50, "sent"),
@@ -95,14 +95,14 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
 
     [text] = receiver.texts()
     assert text == (
-        "Storyblok traffic: acme has used 80.0% of its yearly limit\n"
-        "Yearly limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
+        "Storyblok traffic: acme has used 80.0% of its yearly request limit\n"
+        "Yearly request limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
         "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50%).\n"
         "Top spaces this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
     )
     [mail] = smtp.emails
     assert (mail.subject, mail.recipients) == (
-        "Storyblok traffic: acme has used 80.0% of its yearly limit",
+        "Storyblok traffic: acme has used 80.0% of its yearly request limit",
         ("ops@example.com",),
     )
     assert (
@@ -133,7 +133,7 @@ def test_a_new_month_starts_clean(history, schema, receiver):
     run(date(2026, 4, 25), org, config)
     texts = receiver.texts()
     assert len(texts) == 2
-    assert "monthly limit" in texts[0]
+    assert "monthly request limit" in texts[0]
     assert "the month 2026-03-01 to 2026-03-31" in texts[0]
     assert "Crossed the 80% threshold by 2026-04-25 (23 earlier day(s) not stored yet)" in texts[1]
 
@@ -163,8 +163,8 @@ def test_a_mid_year_upgrade_keeps_past_alerts_and_says_back_within_limits_once(
     texts = receiver.texts()
     assert len(texts) == 2
     assert texts[1] == (
-        "Storyblok traffic: acme is back within its yearly limit\n"
-        "Back within the yearly limit: 710 of 2,400 requests (29.6%) as of 2026-06-01, below the 50% threshold "
+        "Storyblok traffic: acme is back within its yearly request limit\n"
+        "Back within the yearly request limit: 710 of 2,400 requests (29.6%) as of 2026-06-01, below the 50% threshold "
         "notified before (the limit in force changed)."
     )
     assert rows(engine, schema) == [("year", "actual", date(2026, 1, 1), 50.0, "cleared", date(2026, 3, 1))]
@@ -188,7 +188,9 @@ def test_a_forecast_warns_weeks_before_the_actual_crossing(history, schema, rece
         run(day, FORECASTING, config)
     texts = receiver.texts()
     assert len(texts) == 2
-    assert texts[0].startswith("Storyblok traffic: acme is forecast to reach 100% of its monthly limit on 2026-03-30\n")
+    assert texts[0].startswith(
+        "Storyblok traffic: acme is forecast to reach 100% of its monthly request limit on 2026-03-30\n"
+    )
     assert "100 of 3,000 requests (3.3%) as of 2026-03-01" in texts[0]
     assert "Crossed the 100% threshold on 2026-03-30" in texts[1]
 
@@ -275,7 +277,7 @@ def test_a_failed_channel_is_retried_alone(history, config, receiver, json_recei
         notify_due(YEARLY, config)
     assert (len(receiver.messages), len(smtp.emails), len(json_receiver.messages)) == (1, 0, 1)
     assert rows(engine, schema)[0][4] == "pending"
-    assert notify_due(YEARLY, config) == {"email": ["year actual 50% alarm"]}
+    assert notify_due(YEARLY, config) == {"email": ["year requests actual 50% alarm"]}
     assert (len(receiver.messages), len(smtp.emails), len(json_receiver.messages)) == (1, 1, 1)
     assert rows(engine, schema)[0][4] == "sent"
     with begin(engine, schema) as conn:
@@ -368,7 +370,7 @@ def test_a_check_during_a_send_waits_for_it_and_nothing_goes_out_twice(history, 
         check.result(timeout=30)
     assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))  # moved back, still sent
     assert notify_due(YEARLY, config) == {
-        "slack": ["year actual 75% alarm", "year actual 90% alarm", "year actual 100% alarm"]
+        "slack": ["year requests actual 75% alarm", "year requests actual 90% alarm", "year requests actual 100% alarm"]
     }
     assert notify_due(YEARLY, config) == {}
     assert len(receiver.texts()) == 2  # 50 % went out once
@@ -436,7 +438,7 @@ def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
     assert "9,200 of 10,800 requests (85.2%) as of 2026-12-02" in text
     assert "Crossed the 75% threshold on 2026-11-10 (before monitoring started on 2026-12-02; also crossed" in text
     # The forecast as of the live day (50 a day), not the one made quietly in November.
-    assert "reaches 90% of the limit on 2026-12-13" in text
+    assert "reaches 90% of the yearly request limit on 2026-12-13" in text
     [payload] = json_receiver.messages
     assert {(a["period"], a["kind"], a["threshold"], a["before_monitoring"]) for a in payload["alerts"]} == {
         ("year", "actual", 50.0, True),

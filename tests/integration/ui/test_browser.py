@@ -229,6 +229,7 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         open_rows = frame.locator("#alerts tr[data-group=open]").count()
         period_starts = frame.locator("#alerts").inner_text() + frame.locator("#quiet").inner_text()
         closed = frame.locator("[data-closed=month]").count()
+        bandwidth_month = frame.locator("[data-meter-period=bytes-month]").get_attribute("data-percent")
         bandwidth = frame.locator("#meter-bytes").get_attribute("data-used")
         bandwidth_text = frame.locator("#meter-bytes").inner_text()
         projected = frame.locator("#projected-bill").get_attribute("data-total")
@@ -264,8 +265,14 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
     assert missing is not None
     assert int(missing) == (LAST - year.start).days + 1 - year.days_with_data
     assert errors == []
-    bill = _usage(api_server)["bill"]
+    usage = _usage(api_server)
+    bill = usage["bill"]
     [size] = [m for m in bill["meters"] if m["meter"] == "bytes"]
+    # The bandwidth's own month card (against the plan's 400 GB) shows the percent /api/usage gives it.
+    [month_bytes] = [p for p in usage["periods"] if (p["meter"], p["period"]) == ("bytes", "month")]
+    assert bandwidth_month is not None
+    assert float(bandwidth_month) == month_bytes["percent"]
+    assert month_bytes["limit"] == 400 * 10**9
     assert bandwidth is not None
     assert int(bandwidth) == size["used"]
     assert size["used_text"] in bandwidth_text

@@ -92,6 +92,7 @@ def test_a_schema_at_the_baseline_reaches_head_with_its_rows(engine, schema):
         row = conn.execute(select(usage_alerts)).mappings().one()
         days = conn.execute(text(f'SELECT org, day, api_requests, total_bytes FROM "{schema}".org_traffic_daily')).all()
     assert (row["kind"], row["status"], row["notice"], row["notice_seq"]) == ("actual", "sent", "alarm", 1)
+    assert row["meter"] == "requests"  # revision 0005: a threshold of an organisation not configured for bytes
     assert (row["as_of"], row["evaluated_on"], row["period_end"]) == (
         date(2026, 6, 2),
         date(2026, 6, 2),

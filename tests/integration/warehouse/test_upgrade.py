@@ -5,6 +5,7 @@ every row of every table, and this package's report reads it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,17 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
+from sqlalchemy import select
 
 from include.warehouse_snapshot import SESSION, copy_out
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.jobs.report import usage_report
+from storyblok_traffic.rules.alert_state import PENDING
+from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import HEAD, REVISIONS, VERSION_TABLE, alembic_config, migrate
+from storyblok_traffic.warehouse.tables import usage_alert_versions
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "warehouse-0.1.0.json"
 
@@ -61,3 +68,35 @@ def test_the_previous_releases_warehouse_is_upgraded_with_every_row(engine, ware
     assert "2026-03      9" in report  # the month's nine days, read by this package
     assert "Alerts:\n" in report
     assert "crossed" in report
+
+
+@pytest.mark.parametrize("metric", ["requests", "bytes"])
+def test_the_alert_rows_keep_the_configured_meter_and_their_deliveries(engine, warehouse_url, schema, snapshot, metric):
+    """Revision 0005 puts the meter in the alert key: every old threshold, forecast and spike row is the
+    configured metric's, and each delivery follows its alert, so a notice sent before is still sent."""
+    restore(engine, warehouse_url, schema, snapshot)
+    migrate(engine, schema, {"storyblok_default": metric, "another": "bytes"})
+    # (alert, channel) of each delivery: a notice told twice (a spike's start and end) is one alert
+    deliveries = len(
+        {(*row.split("\t")[:5], row.split("\t")[6]) for row in snapshot["tables"]["alert_deliveries"]["rows"]}
+    )
+    with begin(engine, schema) as conn:
+        rows = alerts.history(conn, "storyblok_default")
+        assert len(rows) == len(snapshot["tables"]["usage_alerts"]["rows"])
+        assert {a.meter for a in rows} == {metric}  # every row of the snapshot is a threshold, forecast or spike
+        journal = conn.execute(select(usage_alert_versions.c.meter).distinct()).scalars().all()
+        assert journal == [metric]
+        told = alerts.delivered(conn, [replace(a, notice_seq=seq) for a in rows for seq in (1, 2)])
+        assert len(told) == deliveries
+
+
+def test_a_check_after_the_upgrade_tells_nothing_again(engine, warehouse_url, schema, snapshot):
+    restore(engine, warehouse_url, schema, snapshot)
+    migrate(engine, schema, {"storyblok_default": "requests"})
+    org = OrgConfig()
+    with begin(engine, schema) as conn:
+        before = {a.key: a.status for a in alerts.history(conn, org.org)}
+        check(conn, org, date(2026, 3, 9), date(2026, 3, 9), date(2026, 3, 9), ("slack",))
+        after = {a.key: a.status for a in alerts.history(conn, org.org)}
+    assert {key: after[key] for key in before} == before
+    assert PENDING not in after.values()

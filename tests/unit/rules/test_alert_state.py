@@ -181,13 +181,13 @@ def test_each_kind_without_a_threshold_has_its_own_row_key():
         st.no_data("acme", since, day, in_alarm=True),
         st.silence("acme", since, 36, 36),
         st.disagreement("acme", date(2026, 1, 1), day, 900, 800, "set year_start_month: 4"),
-        st.spike("acme", "space 7", st.NEVER, day, True, 5_000, 1_000),
+        st.spike("acme", "space 7", st.NEVER, day, True, 5_000, 1_000, meter="requests"),
     ]
     assert [o.key for o in seen] == [
-        ("acme", st.DATA_PERIOD, since, st.NO_DATA, 0.0),
-        ("acme", st.MONITOR_PERIOD, st.NEVER, st.SILENT, 0.0),
-        ("acme", "year", date(2026, 1, 1), st.DISAGREE, 0.0),
-        ("acme", "space 7", st.NEVER, st.SPIKE, 0.0),
+        ("acme", st.DATA_PERIOD, since, st.NO_DATA, 0.0, st.NO_METER),
+        ("acme", st.MONITOR_PERIOD, st.NEVER, st.SILENT, 0.0, st.NO_METER),
+        ("acme", "year", date(2026, 1, 1), st.DISAGREE, 0.0, st.NO_METER),
+        ("acme", "space 7", st.NEVER, st.SPIKE, 0.0, "requests"),
     ]
     assert all(o.period_end is None and o.in_alarm for o in seen)
     assert [(o.crossed_on, o.usage, o.usage_limit) for o in seen] == [
@@ -311,8 +311,9 @@ def test_a_quiet_alarm_is_told_by_a_live_run_of_its_own_day_with_that_runs_figur
 def test_the_constructors_keep_what_they_are_given():
     gap = st.no_data("acme", date(2026, 6, 1), WHEN, True, detail="a hole")
     assert (gap.detail, gap.period, gap.kind, gap.crossed_on) == ("a hole", st.DATA_PERIOD, st.NO_DATA, WHEN)
-    episode = st.spike("acme", "space 7", st.NEVER, DAY, True, 900, 100, projected_on=WHEN, detail="{}")
+    episode = st.spike("acme", "space 7", st.NEVER, DAY, True, 900, 100, projected_on=WHEN, detail="{}", meter="bytes")
     assert (episode.projected_on, episode.detail, episode.announce_clear) == (WHEN, "{}", True)
     assert (episode.usage, episode.usage_limit, episode.crossed_on, episode.period_end) == (900, 100, DAY, None)
-    quiet_end = st.spike("acme", "space 7", st.NEVER, DAY, False, 1, 1, announce_clear=False)
+    assert episode.meter == "bytes"
+    quiet_end = st.spike("acme", "space 7", st.NEVER, DAY, False, 1, 1, announce_clear=False, meter="requests")
     assert quiet_end.announce_clear is False

@@ -54,7 +54,10 @@ ORG_SPIKE = spike(
 )
 SPACE_SPIKE = spike(DETAIL)
 SMALL_SPIKE = spike({**DETAIL, "space_id": "777"}, period="space 777", usage=10_000, usage_limit=5_000)
-TOP = {("year", JAN1): [("12345", 6_000), ("777", 2_000)], ("month", date(2026, 11, 1)): [("12345", 500)]}
+TOP = {
+    ("requests", "year", JAN1): [("12345", 6_000), ("777", 2_000)],
+    ("requests", "month", date(2026, 11, 1)): [("12345", 500)],
+}
 
 
 def batch() -> Message:
@@ -72,9 +75,9 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "No usage check has completed for 30 hours (allowed: 26), the last one on 2026-11-25: until checks run "
         "again there are no usage alerts and no no-data notices. Look at the organisation's DAG in Airflow: "
         "paused, failing, or no scheduler running?",
-        "Yearly limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
+        "Yearly request limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
         "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20).",
-        "Monthly limit: 900 of 800 requests (112.5%) as of 2026-11-26 in the month 2026-11-01 to 2026-11-30. "
+        "Monthly request limit: 900 of 800 requests (112.5%) as of 2026-11-26 in the month 2026-11-01 to 2026-11-30. "
         "Crossed the 100% threshold by 2026-11-26 (2 earlier day(s) not stored yet).",
         "The organisation used 90,000 requests on 2026-11-26, 3x its normal Thursday (30,000); above their own "
         "normal: space 12345 (+40,000, 80 %).",
@@ -82,8 +85,8 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "organisation's excess.",
         "Space 777 used 10,000 requests on 2026-11-26, 9.6x its normal Thursday (5,000); it is 71 % of the "
         "organisation's excess.",
-        "Forecast: at the recent rate, yearly usage reaches 100% of the limit on 2026-12-20, before the year "
-        "2026-01-01 to 2026-12-31 ends; 9,000 of 10,000 requests (90.0%) as of 2026-11-26.",
+        "Forecast: at the recent rate, usage reaches 100% of the yearly request limit on 2026-12-20, before the "
+        "year 2026-01-01 to 2026-12-31 ends; 9,000 of 10,000 requests (90.0%) as of 2026-11-26.",
         "The newest stored day is 2026-11-24, checked for 2026-11-26: check the fetch task and the Storyblok "
         "connection.",
         "Top spaces this year: 12345 (66.7%), 777 (22.2%).",
@@ -115,6 +118,7 @@ def test_a_crossing_with_days_missing_has_its_top_spaces_and_the_days_it_lacks()
     assert fields_of("month", 100.0) == {
         "period": "month",
         "kind": "actual",
+        "meter": "requests",
         "event": "alarm",
         "threshold": 100.0,
         "usage": 900,
@@ -148,6 +152,7 @@ def test_an_organisations_spike_has_its_figures_under_spike_and_no_top_spaces():
     assert fields_of("organisation", 0.0) == {
         "period": "organisation",
         "kind": "spike",
+        "meter": "requests",
         "event": "alarm",
         "threshold": 0.0,
         "usage": 90_000,
@@ -192,8 +197,8 @@ def test_a_no_data_notice_keeps_its_words_in_detail_and_has_no_percent():
 
 def test_a_limit_of_nothing_is_an_unknown_share_and_top_spaces_without_a_total_are_named_only():
     unknown = replace(MONTH, usage=0, usage_limit=0)
-    message = alert_message("acme", "requests", [unknown], {("month", date(2026, 11, 1)): [("12345", 0)]})
-    assert message.subject == "Storyblok traffic: acme has used an unknown share of its monthly limit"
+    message = alert_message("acme", "requests", [unknown], {("requests", "month", date(2026, 11, 1)): [("12345", 0)]})
+    assert message.subject == "Storyblok traffic: acme has used an unknown share of its monthly request limit"
     assert message.text.splitlines()[-1] == "Top spaces this month: 12345."
     assert message.data["alerts"][0]["top_spaces"] == [{"space_id": "12345", "usage": 0, "share": None}]
 
@@ -201,9 +206,9 @@ def test_a_limit_of_nothing_is_an_unknown_share_and_top_spaces_without_a_total_a
 @pytest.mark.parametrize(
     ("head", "subject"),
     [
-        (YEAR90, "Storyblok traffic: acme has used 90.0% of its yearly limit"),
-        (replace(MONTH, notice=st.CLEAR), "Storyblok traffic: acme is back within its monthly limit"),
-        (FORECAST, "Storyblok traffic: acme is forecast to reach 100% of its yearly limit on 2026-12-20"),
+        (YEAR90, "Storyblok traffic: acme has used 90.0% of its yearly request limit"),
+        (replace(MONTH, notice=st.CLEAR), "Storyblok traffic: acme is back within its monthly request limit"),
+        (FORECAST, "Storyblok traffic: acme is forecast to reach 100% of its yearly request limit on 2026-12-20"),
         (NO_DATA, "Storyblok traffic: no data for acme after 2026-11-24"),
         (replace(NO_DATA, period_start=st.NEVER), "Storyblok traffic: no data for acme"),
         (replace(SILENT, notice=st.CLEAR), "Storyblok traffic: monitor back for acme"),
@@ -217,10 +222,10 @@ def test_the_subject_of_each_kind(head: st.Alert, subject: str):
 
 
 def test_the_lines_of_clears_and_disagreements():
-    clear = replace(MONTH, notice=st.CLEAR, usage=700, usage_limit=1_000)
-    assert alert_message("acme", "bytes", [clear], {}).text.splitlines()[1] == (
-        "Back within the monthly limit: 700 of 1,000 bytes (70.0%) as of 2026-11-26, below the 100% threshold "
-        "notified before (the limit in force changed)."
+    clear = replace(MONTH, notice=st.CLEAR, usage=700_049_000_000, usage_limit=1_000 * 10**9, meter="bytes")
+    assert alert_message("acme", "requests", [clear], {}).text.splitlines()[1] == (
+        "Back within the monthly bandwidth limit: 700.0 GB of 1,000 GB (70.0%) as of 2026-11-26, below the 100% "
+        "threshold notified before (the limit in force changed)."
     )
     back = replace(SILENT, notice=st.CLEAR)
     assert alert_message("acme", "requests", [back], {}).text.splitlines()[1] == (

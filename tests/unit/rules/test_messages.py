@@ -31,6 +31,7 @@ def alert(**kw: object) -> st.Alert:
         notice_seq=1,
         evaluated_on=DAY,
     )
+    kw.setdefault("meter", "requests" if kw.get("kind", st.ACTUAL) in (st.ACTUAL, st.FORECAST, st.SPIKE) else "")
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
@@ -100,7 +101,10 @@ def test_an_organisation_spike_names_its_spaces():
 def test_top_spaces_say_which_month_when_two_are_in_one_message():
     october = alert(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31))
     november = alert(kind=st.FORECAST, projected_on=date(2026, 11, 28))
-    top = {("month", date(2026, 10, 1)): [("a", 500)], ("month", date(2026, 11, 1)): [("b", 400)]}
+    top = {
+        ("requests", "month", date(2026, 10, 1)): [("a", 500)],
+        ("requests", "month", date(2026, 11, 1)): [("b", 400)],
+    }
     text = alert_message("acme", "requests", [october, november], top).text
     assert "Top spaces in the month from 2026-10-01: a (55.6%)." in text
     assert "Top spaces in the month from 2026-11-01: b (44.4%)." in text
@@ -128,7 +132,7 @@ def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
         "(recorded quietly then, told once now)."
     )
     assert "Crossed the 90% threshold on 2026-11-23 (before monitoring started on 2026-11-29)." in lines[2]
-    assert "reaches 100% of the limit on 2026-12-24" in lines[3]
+    assert "reaches 100% of the yearly request limit on 2026-12-24" in lines[3]
     assert [a["before_monitoring"] for a in message.data["alerts"]] == [True, False]
     # A crossing after monitoring started reads as before.
     plain = alert_message("acme", "requests", [year], {}, live_since=date(2026, 11, 1)).text

@@ -21,10 +21,10 @@ def test_every_kind_has_its_wording_and_nothing_else_does():
 @pytest.mark.parametrize(
     ("row", "line"),
     [
-        (alert(status=st.SENT), f"month from 2026-11-01: 100% crossed on {DAY} (sent)"),
+        (alert(status=st.SENT), f"month from 2026-11-01, API requests: 100% crossed on {DAY} (sent)"),
         (
             alert(kind=st.FORECAST, threshold_pct=90.0, projected_on=date(2026, 11, 29)),
-            f"month from 2026-11-01: forecast 90% on 2026-11-29, made on {DAY} (pending)",
+            f"month from 2026-11-01, API requests: forecast 90% on 2026-11-29, made on {DAY} (pending)",
         ),
         (
             alert(kind=st.NO_DATA, period=st.DATA_PERIOD, period_start=date(2026, 11, 20), period_end=None),
@@ -64,9 +64,9 @@ def test_the_report_line_of_each_kind(row: st.Alert, line: str):
 
 
 def test_a_label_shows_the_threshold_only_where_the_kind_has_one():
-    assert WORDING[st.ACTUAL].label(alert(threshold_pct=80.0)) == "month actual 80% alarm"
+    assert WORDING[st.ACTUAL].label(alert(threshold_pct=80.0)) == "month requests actual 80% alarm"
     forecast = alert(kind=st.FORECAST, threshold_pct=95.0, period="year")
-    assert WORDING[st.FORECAST].label(forecast) == "year forecast 95% alarm"
+    assert WORDING[st.FORECAST].label(forecast) == "year requests forecast 95% alarm"
     assert WORDING[st.SPIKE].label(spike(DETAIL, notice=st.CLEAR)) == "space 12345 spike clear"
     no_data = alert(kind=st.NO_DATA, period=st.DATA_PERIOD, threshold_pct=0.0)
     assert WORDING[st.NO_DATA].label(no_data) == "data no_data alarm"
@@ -78,7 +78,7 @@ def test_a_threshold_line_says_every_aside_in_order():
     others = [alert(threshold_pct=90.0, crossed_on=date(2026, 11, 8)), alert(threshold_pct=80.0)]
     ctx = Context("requests", {head.key: 2}, live_since=date(2026, 11, 20))
     assert WORDING[st.ACTUAL].line(head, others, ctx) == (
-        f"Monthly limit: 900 of 800 requests (112.5%) as of {DAY} in the month 2026-11-01 to 2026-11-30. "
+        f"Monthly request limit: 900 of 800 requests (112.5%) as of {DAY} in the month 2026-11-01 to 2026-11-30. "
         "Crossed the 100% threshold by 2026-11-10 (before monitoring started on 2026-11-20; 2 earlier day(s) "
         f"not stored yet; also crossed: 80% on {DAY}, 90% on 2026-11-08)."
     )

@@ -29,6 +29,7 @@ def alert(**kw: object) -> st.Alert:
         notice_seq=1,
         evaluated_on=date(2026, 12, 2),
     )
+    kw.setdefault("meter", "requests" if kw.get("kind", st.ACTUAL) in (st.ACTUAL, st.FORECAST, st.SPIKE) else "")
     return replace(base, **kw)  # type: ignore[arg-type]
 
 

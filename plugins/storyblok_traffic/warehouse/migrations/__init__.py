@@ -9,6 +9,7 @@ so that the tasks' role needs no DDL rights).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 # Every revision in versions/, oldest first; a test keeps this equal to Alembic's own view. Kept as a
 # constant so that the per-task check needs neither Alembic nor the revision files.
-REVISIONS = ("0001", "0002", "0003", "0004")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
 VERSION_TABLE = "alembic_version"
 MIGRATE_COMMAND = "storyblok-traffic db migrate"
@@ -41,8 +42,13 @@ def current_revision(engine: Engine, schema: str) -> str | None:
         return _read_revision(conn, schema)
 
 
-def ensure_current(engine: Engine, schema: str, auto_migrate: bool = True) -> None:
-    """One cheap read; migrate only a schema that is behind, and only when ``auto_migrate`` allows."""
+def ensure_current(
+    engine: Engine, schema: str, auto_migrate: bool = True, metrics: Mapping[str, str] | None = None
+) -> None:
+    """One cheap read; migrate only a schema that is behind, and only when ``auto_migrate`` allows.
+
+    ``metrics``: each organisation's configured metric, which revisions that must know it read.
+    """
     revision = current_revision(engine, schema)
     if revision == HEAD:
         return
@@ -52,11 +58,14 @@ def ensure_current(engine: Engine, schema: str, auto_migrate: bool = True) -> No
             f"warehouse schema {schema!r} is at revision {revision or 'none'}, this package needs {HEAD}, and "
             f"auto_migrate is false: run `{MIGRATE_COMMAND}` (as a role that may change the schema)"
         )
-    migrate(engine, schema)
+    migrate(engine, schema, metrics)
 
 
-def migrate(engine: Engine, schema: str) -> list[str]:
-    """Bring ``schema`` to the newest revision in one transaction; returns the revisions applied now."""
+def migrate(engine: Engine, schema: str, metrics: Mapping[str, str] | None = None) -> list[str]:
+    """Bring ``schema`` to the newest revision in one transaction; returns the revisions applied now.
+
+    ``metrics``: org -> configured metric (0005 keeps each organisation's alert rows as that meter's).
+    """
     from alembic import command
 
     with engine.begin() as conn:
@@ -68,7 +77,9 @@ def migrate(engine: Engine, schema: str) -> list[str]:
         if before == HEAD:
             return []
         _refuse_unknown(schema, before)
-        command.upgrade(alembic_config(conn, schema), "head")
+        config = alembic_config(conn, schema)
+        config.attributes["metrics"] = dict(metrics or {})
+        command.upgrade(config, "head")
     return list(REVISIONS[REVISIONS.index(before) + 1 :] if before else REVISIONS)
 
 
