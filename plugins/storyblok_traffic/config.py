@@ -219,6 +219,11 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     currency: str | None = None  # ISO 4217 code; default the table's
     base_price: Decimal | None = None  # per billing period; default the plan's
     plan_meters: PlanMeters = PlanMeters()
+    # A notice when the billing period's overage (so far, or projected at its end) first exceeds this
+    # amount, in the plan's currency; 0: any overage; null: no such notice.
+    overage_alert: Decimal | None = Decimal(0)
+    # Percent of each meter's hard maximum (beyond it Storyblok refuses the API): urgent notices.
+    maximum_thresholds: Percents = (90.0, 100.0)
 
     def __post_init__(self) -> None:
         _check(_is_conn_id(self.conn_id), f"conn_id {self.conn_id!r} is not a valid connection id")
@@ -230,7 +235,7 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
             0 < len(self.org) <= 200,
             f"org {self.org!r} must be 1-200 characters" + (" (it defaults to conn_id: set org)" if defaulted else ""),
         )
-        for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds"):
+        for name in ("yearly_thresholds", "monthly_thresholds", "forecast_thresholds", "maximum_thresholds"):
             force_setattr(self, name, _thresholds(getattr(self, name), name))
         _check(
             self.forecast_min_days <= self.forecast_window_days,
@@ -254,6 +259,7 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
     def _check_plan(self) -> None:
         _price(self.base_price, "base_price")
+        _price(self.overage_alert, "overage_alert")
         _check(
             self.currency is None or (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()),
             f"currency {self.currency!r} must be a three-letter ISO 4217 code such as USD or EUR",

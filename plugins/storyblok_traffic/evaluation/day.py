@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 from storyblok_traffic.billing import org_plan
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
+from storyblok_traffic.evaluation.bill_checks import bill_check
+from storyblok_traffic.evaluation.meters import bill_figures
 from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
@@ -85,14 +87,16 @@ def observe(
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
     gap = _unhealed_gap(stored, org, day)
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
-    known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys)
+    billed = bill_check(org, stored, day, bill_figures(stored, org, day, plans=False))
+    known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys + billed.keys)
 
     facts = [_facts(org, w, day, watched, stored, carry.alarm_runs) for watched, w in meters]
     spike_rows = carry.alerts.spikes(org.metric)
     month_limit = _limit_on(history, "month", day)
     found = spikes.find(stored, org, day, spike_rows, month_limit, carry.spike_ratios) if org.spike_factor else None
     known |= {a.key: a for a in spike_rows.values()}
-    seen = [obs for f in facts for obs in _observations(org, f)]
+    seen = [obs for f in facts for obs in _observations(org, f, billed.sentence)]
+    seen += billed.seen
     if found is not None:
         seen += spikes.observations(org, found, spike_rows, _month_so_far(facts, org.metric), month_limit)
     seen.append(_observe_data(org, day, newest, fetched_day))
@@ -290,7 +294,8 @@ def _facts(
     )
 
 
-def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
+def _observations(org: OrgConfig, f: _Facts, money: str | None) -> list[st.Observation]:
+    """Each threshold and forecast of the period; ``money``: the bill's sentence, which a notice ends with."""
     w = f.window
 
     def seen(kind: str, threshold: float, crossed_on: date | None, projected_on: date | None = None) -> st.Observation:
@@ -306,6 +311,7 @@ def _observations(org: OrgConfig, f: _Facts) -> list[st.Observation]:
             usage=f.usage,
             usage_limit=f.limit,
             projected_on=projected_on,
+            detail=money,
             meter=f.meter,
         )
 

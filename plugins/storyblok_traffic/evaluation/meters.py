@@ -8,6 +8,7 @@ its complete days only, and the days still missing are counted and said.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -48,7 +49,8 @@ class BillFigures:
     what_if: tuple[Bill, ...]  # the month's projection (or usage so far) billed on each plan of the table
 
 
-def bill_figures(stored: StoredDays, org: OrgConfig, as_of: date) -> BillFigures:
+def bill_figures(stored: StoredDays, org: OrgConfig, as_of: date, plans: bool = True) -> BillFigures:
+    """``plans``: also bill the month on every plan of the table (the dashboard's what-if; checks skip it)."""
     limits = limit_in_force(stored.limit_history(), as_of)
     chosen = org_plan(org, limits.monthly if limits else None)
     if chosen.plan is None:
@@ -59,12 +61,14 @@ def bill_figures(stored: StoredDays, org: OrgConfig, as_of: date) -> BillFigures
     now = bill(plan, {u.meter: u.used for u in uses})
     complete = all(u.projected is not None for u in uses)
     at_end = bill(plan, {u.meter: u.projected or 0 for u in uses}) if complete else None
+    if not plans:
+        return BillFigures(chosen, window, uses, now, at_end, ())
     month = window if window.period == "month" else window_of("month", as_of, org.year_start)
     monthly = uses if month == window else tuple(_use(stored, org, m, t, month, as_of) for m, t in _metered(plan))
     expected = {u.meter: u.used if u.projected is None else u.projected for u in monthly}
     # The organisation's own row is its own plan (the contract's figures), when it is billed by the month.
-    plans = [plan if p.name == plan.name and plan.billing == "monthly" else p for p in plan_table().plans]
-    return BillFigures(chosen, window, uses, now, at_end, tuple(what_if(plans, expected)))
+    table = [plan if p.name == plan.name and plan.billing == "monthly" else p for p in plan_table().plans]
+    return BillFigures(chosen, window, uses, now, at_end, tuple(what_if(table, expected)))
 
 
 def _metered(plan: Plan) -> list[tuple[Meter, Terms]]:
@@ -77,7 +81,7 @@ def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window:
     used = sum(amount for _, amount in daily)
     missing = window.days_to(as_of) - len(daily)
     maximum = None if terms.max is None else terms.max * months
-    reached = _day_reaching(daily, maximum)
+    reached = day_reaching(daily, maximum)
     # the projection runs from the newest complete day: the days after it are projected, not taken as 0
     last = daily[-1][0] if daily else as_of
     recent = complete_days(stored, meter, last - timedelta(days=org.forecast_window_days - 1), last)
@@ -98,8 +102,8 @@ def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window:
     return MeterUse(meter, used, missing, projected, reached, meter_bill(meter, used, terms, months), at_end)
 
 
-def _day_reaching(daily: list[tuple[date, int]], maximum: int | None) -> date | None:
-    """The first day the period's running total reached ``maximum``; None: it has not."""
+def day_reaching(daily: Sequence[tuple[date, int]], maximum: int | None) -> date | None:
+    """The first day the period's running total reached ``maximum``; None: it has not (or no maximum)."""
     if not maximum:
         return None
     total = 0

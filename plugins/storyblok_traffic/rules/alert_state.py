@@ -25,6 +25,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE, SPIKE = "actual", "forecast", "no_data", "silent", "disagree", "spike"
+# The bill's: the overage past the configured amount, a meter near its hard maximum, the configured plan
+# against Storyblok's limit, another plan cheaper for two closed months.
+OVERAGE, MAXIMUM, PLAN, CHEAPER = "overage", "maximum", "plan", "cheaper"
+PLAN_PERIOD = "plan"  # the pseudo-period of a plan disagreement; its start: the day the reported limit took force
 PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
 ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
@@ -36,7 +40,7 @@ NO_METER = ""
 ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
 CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
 # Kinds whose quietly recorded alarm is told on the first live run that still sees it (the state now).
-TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE)
+TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE, OVERAGE, MAXIMUM, PLAN, CHEAPER)
 
 
 _SPACE, _NEW_SPACE = "space ", "new space "

@@ -8,8 +8,19 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from storyblok_traffic.rules import spike_lines
-from storyblok_traffic.rules.alert_state import ACTUAL, FORECAST, NEVER, NO_DATA, SILENT, SPIKE, Alert, Series
+from storyblok_traffic.rules import bill_lines, spike_lines
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    FORECAST,
+    MAXIMUM,
+    NEVER,
+    NO_DATA,
+    OVERAGE,
+    SILENT,
+    SPIKE,
+    Alert,
+    Series,
+)
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, before_monitoring
@@ -28,12 +39,14 @@ class Message:
 def _order(alert: Alert) -> tuple[int, int, float]:
     kinds = {
         (SILENT, "alarm"): 0,
-        (ACTUAL, "alarm"): 1,
-        (SPIKE, "alarm"): 2,
-        (FORECAST, "alarm"): 3,
-        (NO_DATA, "alarm"): 4,
+        (MAXIMUM, "alarm"): 1,  # the API stops at the maximum: before anything else the monitor tells
+        (ACTUAL, "alarm"): 2,
+        (OVERAGE, "alarm"): 3,
+        (SPIKE, "alarm"): 4,
+        (FORECAST, "alarm"): 5,
+        (NO_DATA, "alarm"): 6,
     }
-    rank = kinds.get((alert.kind, alert.notice), 5)
+    rank = kinds.get((alert.kind, alert.notice), 7)
     if alert.kind == SPIKE:  # the organisation's spike first, then the spaces, the largest excess first
         return (rank, 0 if Series.of(alert.period).is_org else 1, -float(alert.usage - alert.usage_limit))
     return (rank, 0 if alert.period == "year" else 1, -alert.threshold_pct)
@@ -121,10 +134,12 @@ def _fields(
         "period_start": iso(alert.period_start),
         "period_end": iso(alert.period_end),
         "forecast_date": iso(alert.projected_on),
-        "detail": None if alert.kind == SPIKE else alert.detail,  # a spike's figures are in "spike"
+        # a spike's figures are in "spike", an overage's in "bill"
+        "detail": None if alert.kind in (SPIKE, OVERAGE) else alert.detail,
         "days_missing_before": unknown_before,  # > 0: crossed_on is the day it was known by, not when
         "before_monitoring": before_monitoring(alert, live_since),  # reached before the first live check
         "spike": spike_lines.fields(alert) if alert.kind == SPIKE else None,
+        "bill": bill_lines.overage_fields(alert) if alert.kind == OVERAGE else None,
         "top_spaces": [
             {"space_id": s, "usage": u, "share": round(u * 100 / alert.usage, 1) if alert.usage else None}
             for s, u in (spaces if alert.kind in (ACTUAL, FORECAST) else ())

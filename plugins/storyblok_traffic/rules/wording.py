@@ -8,21 +8,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from storyblok_traffic.rules import spike_lines
+from storyblok_traffic.rules import bill_lines, spike_lines
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
+    CHEAPER,
     CLEAR,
     DISAGREE,
     FORECAST,
+    MAXIMUM,
     NEVER,
     NO_DATA,
+    OVERAGE,
+    PLAN,
     SILENT,
     SPIKE,
     Alert,
 )
 from storyblok_traffic.rules.meters import METER_NAMES, METER_NOUNS
 from storyblok_traffic.rules.periods import ADJECTIVE
-from storyblok_traffic.rules.plans import used_text
+from storyblok_traffic.rules.plans import money, used_text
 from storyblok_traffic.rules.usage import format_pct, percent_of
 
 # alert key -> days of its period before the crossing day that are not stored: the day is then a bound
@@ -80,7 +84,7 @@ class _Threshold(Wording):
         aside = f" ({'; '.join(asides)})" if asides else ""
         return (
             f"{_limit(head).capitalize()}: {_used(head, ctx)} as of {head.as_of} in {_period(head)}. "
-            f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}."
+            f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}.{_money(head)}"
         )
 
     def report_line(self, a: Alert) -> str:
@@ -102,7 +106,7 @@ class _Forecast(_Threshold):
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
         return (
             f"Forecast: at the recent rate, usage reaches {format_pct(head.threshold_pct)} of the {_limit(head)} "
-            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
+            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}.{_money(head)}"
         )
 
     def report_line(self, a: Alert) -> str:
@@ -179,6 +183,53 @@ class _Spike(Wording):
         return f"{a.period}: spike from {a.crossed_on}{times}{end} ({a.status})"
 
 
+class _Overage(Wording):
+    """The billing period's overage (so far or projected) past ``overage_alert``: figures in ``detail``."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return bill_lines.overage_subject(org, head)
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return bill_lines.overage_line(head)
+
+    def report_line(self, a: Alert) -> str:
+        d = bill_lines.overage_of(a)
+        projected = "" if d.projected_overage is None else f", projected {money(d.projected_overage, d.currency)}"
+        return f"{a.period} from {a.period_start}: overage {money(d.overage, d.currency)}{projected} ({a.status})"
+
+
+class _Maximum(Wording):
+    """A meter at a percent of its hard maximum: urgent, as the API stops beyond it."""
+
+    def subject(self, org: str, head: Alert) -> str:
+        return bill_lines.maximum_subject(org, head)
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return bill_lines.maximum_line(head)
+
+    def report_line(self, a: Alert) -> str:
+        return f"{_which(a)}: {a.threshold_pct:g}% of the maximum on {a.crossed_on} ({a.status})"
+
+    def label(self, a: Alert) -> str:
+        return f"{a.period} {a.meter} maximum {a.threshold_pct:g}% {a.notice}"
+
+
+class _Said(Wording):
+    """A notice whose sentence is its ``detail``: the plan disagreement and the cheaper plan."""
+
+    def __init__(self, subject: str, report: str) -> None:
+        self._subject, self._report = subject, report
+
+    def subject(self, org: str, head: Alert) -> str:
+        return f"Storyblok traffic: {self._subject.format(org=org)}"
+
+    def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
+        return f"{head.detail} (as of {head.as_of}.)"
+
+    def report_line(self, a: Alert) -> str:
+        return f"{self._report} on {a.crossed_on} ({a.status})"
+
+
 WORDING: Mapping[str, Wording] = {
     ACTUAL: _Threshold(),
     FORECAST: _Forecast(),
@@ -186,6 +237,10 @@ WORDING: Mapping[str, Wording] = {
     SILENT: _Silent(),
     DISAGREE: _Disagree(),
     SPIKE: _Spike(),
+    OVERAGE: _Overage(),
+    MAXIMUM: _Maximum(),
+    PLAN: _Said("the configured plan and Storyblok's limit disagree for {org}", "plan and limit disagree"),
+    CHEAPER: _Said("another plan would have cost {org} less, two months running", "another plan cheaper"),
 }
 
 
@@ -216,6 +271,11 @@ def _used(alert: Alert, ctx: Context) -> str:
 def _noun(alert: Alert) -> str:
     """What the meter counts, as a noun before "limit": request or bandwidth (a row without a meter: usage)."""
     return METER_NOUNS.get(alert.meter, "usage")
+
+
+def _money(alert: Alert) -> str:
+    """A crossing's sentence on the bill (its ``detail``, when a plan is known), after a space."""
+    return f" {alert.detail}" if alert.detail and alert.notice != CLEAR else ""
 
 
 def _which(alert: Alert) -> str:

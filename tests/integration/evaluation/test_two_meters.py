@@ -27,6 +27,7 @@ ORG = OrgConfig(
     monthly_thresholds=(100.0,),
     forecast_thresholds=(),
     spike_factor=0,
+    overage_alert=None,  # the bill's notices have their own tests (test_bill_notices)
 )
 
 

@@ -133,6 +133,7 @@ def test_a_crossing_with_days_missing_has_its_top_spaces_and_the_days_it_lacks()
         "days_missing_before": 2,
         "before_monitoring": False,
         "spike": None,
+        "bill": None,
         "top_spaces": [{"space_id": "12345", "usage": 500, "share": 55.6}],
     }
 
@@ -183,6 +184,7 @@ def test_an_organisations_spike_has_its_figures_under_spike_and_no_top_spaces():
             "spaces": ({"space_id": "12345", "extra": 40_000, "share": 80.0},),
             "month_limit_at_this_rate": None,
         },
+        "bill": None,
         "top_spaces": [],
     }
 

@@ -11,7 +11,18 @@ from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.wording import WORDING, Context
 from tests.unit.rules.test_messages import DAY, DETAIL, alert, spike
 
-KINDS = (st.ACTUAL, st.FORECAST, st.NO_DATA, st.SILENT, st.DISAGREE, st.SPIKE)
+KINDS = (
+    st.ACTUAL,
+    st.FORECAST,
+    st.NO_DATA,
+    st.SILENT,
+    st.DISAGREE,
+    st.SPIKE,
+    st.OVERAGE,
+    st.MAXIMUM,
+    st.PLAN,
+    st.CHEAPER,
+)
 
 
 def test_every_kind_has_its_wording_and_nothing_else_does():
