@@ -43,8 +43,11 @@ HOST = os.environ.get("HOST") or os.environ.get("AIRFLOW__API__HOST") or "127.0.
 UI = f"http://localhost:{PORT}"
 # A long step says how it is doing at least this often.
 HEARTBEAT_SECONDS = 15
-# The simulated organisation's plan: about its traffic, so that the last 30 days cross thresholds (month and year).
-DEMO_MONTHLY_LIMIT = 800_000
+# The simulated organisation is on Growth: 1,000,000 requests a month (about its traffic: the month's
+# thresholds are crossed, the limit is not) and 400 GB of bandwidth, which its asset-heavy spaces
+# (0.35 to 1.1 MB served per API request) pass late in the month.
+DEMO_MONTHLY_LIMIT = 1_000_000
+DEMO_BYTES_PER_REQUEST = (350_000, 1_100_000)
 LOCAL_REDIS = "redis://127.0.0.1:6379"
 
 
@@ -107,7 +110,10 @@ def services(env: dict[str, str]) -> Iterator[None]:
             say(f"embedded Postgres on {root} (data in {STATE / 'pg'})")
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
             # One mid-sized space runs away for three days, as a misconfigured client would.
-            sim = StoryblokSimulator(SimulatorSettings(monthly_limit=DEMO_MONTHLY_LIMIT, spike_space=3)).start()
+            demo = SimulatorSettings(
+                monthly_limit=DEMO_MONTHLY_LIMIT, spike_space=3, bytes_per_request=DEMO_BYTES_PER_REQUEST
+            )
+            sim = StoryblokSimulator(demo).start()
             stack.callback(sim.stop)
             env["AIRFLOW_CONN_STORYBLOK_DEFAULT"] = json.dumps(
                 {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}
@@ -139,7 +145,7 @@ def _demo_config() -> Path:
         "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
         "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"
         "organisations:\n"
-        f"  - conn_id: storyblok_default\n    alert_lookback_days: {DAYS + 1}\n"
+        f"  - conn_id: storyblok_default\n    alert_lookback_days: {DAYS + 1}\n    plan: growth\n"
     )
     return path
 

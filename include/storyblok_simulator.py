@@ -55,6 +55,9 @@ class SimulatorSettings:
     requests_per_second: int = 6
     retry_after: str | None = None  # sent with 429 when set, e.g. "1"
     null_bytes_days: int = 2  # the last N days (today included) have no byte counts yet
+    # Bytes per API request, per space from the low to the high end (the traffic meter counts assets,
+    # GraphQL and webhooks too: an asset-heavy site serves far more bytes per request than its JSON).
+    bytes_per_request: tuple[int, int] = (18_000, 58_000)
     spike_space: int | None = None  # this space (by rank, 0 the largest) jumps for a few days; None: never
     spike_days: tuple[int, int] = (6, 4)  # from and to this many days before today
     spike_factor: float = 6.0
@@ -113,7 +116,8 @@ class TrafficModel:
                 continue
             noise = 0.85 + 0.3 * _unit(self.s.seed, space_id, day)
             requests = int(base * share * noise * (self.s.spike_factor if self._spikes(rank, day) else 1))
-            size = 18_000 + 40_000 * _unit(self.s.seed, "size", space_id)
+            low, high = self.s.bytes_per_request
+            size = low + (high - low) * _unit(self.s.seed, "size", space_id)
             rows.append((space_id, requests, int(requests * size * (0.9 + 0.2 * _unit(space_id, day)))))
         return rows
 
@@ -335,6 +339,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--monthly-limit", type=int, default=d.monthly_limit)
     parser.add_argument("--requests-per-second", type=int, default=d.requests_per_second)
     parser.add_argument("--retry-after", default=None, help="Retry-After value sent with 429 (default: none)")
+    parser.add_argument(
+        "--bytes-per-request",
+        type=int,
+        nargs=2,
+        default=d.bytes_per_request,
+        metavar=("LOW", "HIGH"),
+        help="bytes served per API request, per space from LOW to HIGH (the bandwidth meter)",
+    )
     args = parser.parse_args(argv)
     settings = SimulatorSettings(
         token=args.token,
@@ -345,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
         monthly_limit=args.monthly_limit,
         requests_per_second=args.requests_per_second,
         retry_after=args.retry_after,
+        bytes_per_request=tuple(args.bytes_per_request),
     )
     sim = StoryblokSimulator(settings, host=args.host, port=args.port)
     print(f"Storyblok simulator on {sim.url} (token {settings.token!r}); Ctrl-C stops it", flush=True)

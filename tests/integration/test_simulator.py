@@ -94,3 +94,18 @@ def test_one_space_can_spike_for_a_few_recent_days():
         assert jumped == ({100_021} if 4 <= days_ago <= 6 else set()), days_ago
         for space in jumped:
             assert jumpy[space] == pytest.approx(6 * calm[space], rel=0.01)
+
+
+def test_bytes_per_request_vary_by_space_within_the_range_set():
+    """The bandwidth meter: each space serves its own bytes per request (an asset-heavy site far more
+    than its JSON), within the range set, so an organisation can pass its bandwidth before its requests."""
+    m = model(bytes_per_request=(350_000, 1_100_000))
+    rows = m.all_traffic(date(2026, 2, 1), date(2026, 2, 28), "day")["traffic"]
+    per_space: dict[str, list[float]] = {}
+    for r in rows:
+        per_space.setdefault(r["space_id"], []).append(r["total_bytes"] / r["api_requests"])
+    means = {space: sum(ratios) / len(ratios) for space, ratios in per_space.items()}
+    assert all(350_000 * 0.9 <= ratio <= 1_100_000 * 1.1 for ratios in per_space.values() for ratio in ratios)
+    assert max(means.values()) > 1.3 * min(means.values())  # spaces differ
+    default = model().all_traffic(date(2026, 2, 1), date(2026, 2, 28), "day")["traffic"]
+    assert max(r["total_bytes"] / r["api_requests"] for r in default) < 58_000 * 1.1

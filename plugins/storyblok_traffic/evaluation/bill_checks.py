@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from storyblok_traffic.billing import TITLES, plan_table
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.evaluation.meters import BillFigures, MeterUse, day_reaching
+from storyblok_traffic.evaluation.meters import BillFigures, MeterUse
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.bill_lines import bill_sentence, maximum_note, overage_detail
-from storyblok_traffic.rules.meters import METERS, Meter
+from storyblok_traffic.rules.meters import METER_NAMES, METERS, Meter
 from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.plans import Bill, Plan, bill, money
 from storyblok_traffic.rules.usage import least_reaching, limit_in_force
-from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
+from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,13 @@ class BillCheck:
     seen: list[st.Observation]
     keys: list[tuple[str, date]]  # (period, period start) of every row they may move
     sentence: str | None  # the money a crossing notice ends with; None without a bill
+    note: str | None = None  # without a plan: why only the configured metric is watched
 
 
 def bill_check(org: OrgConfig, stored: StoredDays, day: date, figures: BillFigures) -> BillCheck:
     if figures.window is None or figures.now is None or figures.chosen.plan is None:
-        return BillCheck([], [], None)
+        other = METER_NAMES["bytes" if org.metric == "requests" else "requests"]
+        return BillCheck([], [], None, f"{other} and the bill are not watched: {figures.chosen.how}")
     w, plan = figures.window, figures.chosen.plan
     seen = [*_overage(org, figures, w), *_maxima(org, stored, day, figures.meters, w)]
     keys: list[tuple[str, date]] = [(w.period, w.start)]
@@ -72,9 +75,8 @@ def _maxima(org: OrgConfig, stored: StoredDays, day: date, uses: Sequence[MeterU
         if not maximum or not org.maximum_thresholds:
             continue
         note = maximum_note(use.now.included, maximum, use.meter)
-        daily = complete_days(stored, use.meter, w.start, day)
         for pct in org.maximum_thresholds:
-            crossed = day_reaching(daily, least_reaching(maximum, pct))
+            crossed = stored.day_reaching(use.meter, w.start, day, least_reaching(maximum, pct))
             found.append(
                 st.Observation(
                     org.org, w.period, w.start, w.last, st.MAXIMUM, pct, crossed is not None, crossed,
@@ -87,18 +89,29 @@ def _maxima(org: OrgConfig, stored: StoredDays, day: date, uses: Sequence[MeterU
 def _cheaper(org: OrgConfig, stored: StoredDays, day: date, plan: Plan) -> st.Observation | None:
     """Another plan of the table cheaper than the organisation's own for both months just closed (each
     with every meter's days in), and within its maxima in both; monthly billing in the table's currency only."""
-    table = plan_table()
-    if plan.billing != "monthly" or plan.currency != table.currency:
+    if plan.billing != "monthly" or plan.currency != plan_table().currency:
         return None
     last = window_of("month", window_of("month", day, org.year_start).start - timedelta(days=1), org.year_start)
     before = window_of("month", last.start - timedelta(days=1), org.year_start)
     months = [u for m in (before, last) if (u := _month_use(stored, plan, m)) is not None]
     if len(months) < 2:
         return None
-    own = [bill(plan, u) for u in months]
+    detail = _cheapest(plan, before, last, tuple(tuple(sorted(u.items())) for u in months))
+    if detail is None:
+        return None
+    return st.Observation(org.org, "month", last.start, last.last, st.CHEAPER, 0.0, True, day, detail=detail)
+
+
+@lru_cache(maxsize=256)
+def _cheapest(
+    plan: Plan, before: Window, last: Window, months: tuple[tuple[tuple[Meter, int], ...], ...]
+) -> str | None:
+    """The sentence naming the cheapest other plan for the two months' usage; None: none is cheaper.
+    Cached: a check of many days asks the same two months again each day of the month after."""
+    own = [bill(plan, dict(u)) for u in months]
     options = []
-    for other in table.plans:
-        bills = [bill(other, u) for u in months]
+    for other in plan_table().plans:
+        bills = [bill(other, dict(u)) for u in months]
         if other.name != plan.name and all(
             not b.over_maximum and b.total < o.total for b, o in zip(bills, own, strict=True)
         ):
@@ -106,10 +119,7 @@ def _cheaper(org: OrgConfig, stored: StoredDays, day: date, plan: Plan) -> st.Ob
     if not options:
         return None
     _, best, bills = min(options, key=lambda option: option[0])
-    return st.Observation(
-        org.org, "month", last.start, last.last, st.CHEAPER, 0.0, True, day,
-        detail=_cheaper_sentence(best, bills, own, plan, (before, last)),
-    )  # fmt: skip
+    return _cheaper_sentence(best, bills, own, plan, (before, last))
 
 
 def _month_use(stored: StoredDays, plan: Plan, month: Window) -> dict[Meter, int] | None:
@@ -118,10 +128,10 @@ def _month_use(stored: StoredDays, plan: Plan, month: Window) -> dict[Meter, int
     for meter in METERS:
         if plan.terms(meter) is None:
             continue
-        days = complete_days(stored, meter, month.start, month.last)
-        if len(days) < month.days:
+        total, days = stored.meter_total(meter, month.start, month.last)
+        if days < month.days:
             return None
-        used[meter] = sum(amount for _, amount in days)
+        used[meter] = total
     return used
 
 

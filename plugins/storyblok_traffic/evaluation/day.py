@@ -27,7 +27,7 @@ from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
-from storyblok_traffic.warehouse import alerts, reads
+from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
 
 
@@ -38,7 +38,7 @@ def evaluate(conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_d
     than the lookback (its alerts would be recorded as suppressed).
     """
     observed = observe(conn, org, day, quiet, fetched_day, Carry.of(conn, org.org))
-    return summarise(conn, observed, observed.known, alerts.count_pending(conn, org.org))
+    return summarise(observed, observed.known, alerts.count_pending(conn, org.org))
 
 
 def evaluate_and_record(
@@ -47,7 +47,7 @@ def evaluate_and_record(
     """``org`` as of ``day``, its alert transitions recorded: a step of ``check``, which holds the lock,
     owns the transaction and counts the notices waiting once, at its end (``pending_notices`` is 0)."""
     observed = observe(conn, org, day, quiet, fetched_day, carry)
-    return summarise(conn, observed, record(conn, observed, carry), pending=0)
+    return summarise(observed, record(conn, observed, carry), pending=0)
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class Observed:
     gap: st.Observation | None
     seen: list[st.Observation]
     known: dict[tuple[object, ...], st.Alert]  # the rows of every observed key that exist
+    plan_note: str | None = None  # why only the configured metric is watched (no plan), or None
 
 
 def observe(
@@ -106,7 +107,9 @@ def observe(
     if verdict is not None and verdict.advice is not None:
         seen.append(reconciliation.disagreement(org, day, verdict))
         known |= carry.alerts.load([("year", verdict.configured.year_start)])
-    return Observed(org, day, quiet, fetched_day, newest, data_key, facts, found, spike_rows, verdict, gap, seen, known)
+    return Observed(
+        org, day, quiet, fetched_day, newest, data_key, facts, found, spike_rows, verdict, gap, seen, known, billed.note
+    )
 
 
 def record(conn: Connection, observed: Observed, carry: Carry) -> dict[tuple[object, ...], st.Alert]:
@@ -121,9 +124,7 @@ def record(conn: Connection, observed: Observed, carry: Carry) -> dict[tuple[obj
     return observed.known | {a.key: a for a in changed}
 
 
-def summarise(
-    conn: Connection, observed: Observed, state: Mapping[tuple[object, ...], st.Alert], pending: int
-) -> Evaluation:
+def summarise(observed: Observed, state: Mapping[tuple[object, ...], st.Alert], pending: int) -> Evaluation:
     """The day's summary: each period's figures and alerts in ``state``, the notes, the spikes."""
     org, day, newest, found, verdict = observed.org, observed.day, observed.newest, observed.found, observed.verdict
     data_row = state.get((org.org, *observed.data_key, st.NO_DATA, 0.0, st.NO_METER))
@@ -132,6 +133,7 @@ def summarise(
         observed.gap and observed.gap.detail,
         reconciliation.advice(verdict),
         spikes.note(org, found),
+        observed.plan_note,
     )
     return Evaluation(
         org=org.org,
@@ -139,7 +141,7 @@ def summarise(
         metric=org.metric,
         quiet=observed.quiet,
         newest_day=newest,
-        periods=tuple(_summary(conn, org, f, day, state) for f in observed.facts),
+        periods=tuple(_summary(org, f, day, state) for f in observed.facts),
         data_alert=_view(data_row) if data_row else None,
         pending_notices=pending,
         notes=tuple(n for n in notes if n),
@@ -256,6 +258,7 @@ class _Facts:
     limit: int  # in force on the run's day
     active: dict[float, Crossing]  # thresholds in alarm
     forecast: Forecast | None
+    bytes_missing: int = 0  # stored days of the period up to the run's day whose bytes are not in yet
 
 
 def _facts(
@@ -289,8 +292,9 @@ def _facts(
             org.forecast_min_days,
         )
     active = {c.threshold_pct: c for c in found}
+    missing = stored.days_missing_bytes(w.start, day)
     return _Facts(
-        watched.meter, w, thresholds, watched.forecast, run.days_with_data, run.total, limit, active, forecast
+        watched.meter, w, thresholds, watched.forecast, run.days_with_data, run.total, limit, active, forecast, missing
     )
 
 
@@ -326,9 +330,7 @@ def _observe_data(org: OrgConfig, day: date, newest: date | None, fetched_day: b
     return st.no_data(org.org, newest or st.NEVER, day, in_alarm=stale or fetched_day is False)
 
 
-def _summary(
-    conn: Connection, org: OrgConfig, f: _Facts, day: date, state: Mapping[tuple[object, ...], st.Alert]
-) -> PeriodSummary:
+def _summary(org: OrgConfig, f: _Facts, day: date, state: Mapping[tuple[object, ...], st.Alert]) -> PeriodSummary:
     w = f.window
     rows = sorted(
         (a for a in state.values() if (a.period, a.period_start, a.meter) == (w.period, w.start, f.meter)),
@@ -347,7 +349,7 @@ def _summary(
         days_so_far=w.days_to(day),
         forecast=_forecast_view(f.forecast, f.limit),
         alerts=tuple(_view(a) for a in rows),
-        notes=_period_notes(conn, org, f, day),
+        notes=_period_notes(org, f, day),
     )
 
 
@@ -367,7 +369,7 @@ def _view(alert: st.Alert) -> AlertView:
     return AlertView(alert.kind, alert.threshold_pct, alert.status, alert.crossed_on, alert.projected_on)
 
 
-def _period_notes(conn: Connection, org: OrgConfig, f: _Facts, day: date) -> tuple[str, ...]:
+def _period_notes(org: OrgConfig, f: _Facts, day: date) -> tuple[str, ...]:
     notes = []
     w, days, limit, forecast = f.window, f.days_with_data, f.limit, f.forecast
     expected = w.days_to(day)
@@ -383,7 +385,7 @@ def _period_notes(conn: Connection, org: OrgConfig, f: _Facts, day: date) -> tup
             f"no forecast: fewer than {org.forecast_min_days} stored days in the last {org.forecast_window_days} days"
         )
     if f.meter == "bytes":
-        missing = reads.days_missing_bytes(conn, org.org, w.start, day)
+        missing = f.bytes_missing
         if missing:
             notes.append(f"{missing} day(s) have no byte count yet (Storyblok has not calculated them)")
     return tuple(notes)

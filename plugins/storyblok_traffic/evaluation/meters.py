@@ -8,7 +8,6 @@ its complete days only, and the days still missing are counted and said.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -77,13 +76,12 @@ def _metered(plan: Plan) -> list[tuple[Meter, Terms]]:
 
 def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window: Window, as_of: date) -> MeterUse:
     months = 12 if window.period == "year" else 1
-    daily = complete_days(stored, meter, window.start, as_of)
-    used = sum(amount for _, amount in daily)
-    missing = window.days_to(as_of) - len(daily)
+    used, complete = stored.meter_total(meter, window.start, as_of)
+    missing = window.days_to(as_of) - complete
     maximum = None if terms.max is None else terms.max * months
-    reached = day_reaching(daily, maximum)
+    reached = stored.day_reaching(meter, window.start, as_of, maximum)
     # the projection runs from the newest complete day: the days after it are projected, not taken as 0
-    last = daily[-1][0] if daily else as_of
+    last = stored.newest_complete(meter, window.start, as_of) or as_of
     recent = complete_days(stored, meter, last - timedelta(days=org.forecast_window_days - 1), last)
     forecast = project(
         recent,
@@ -100,15 +98,3 @@ def _use(stored: StoredDays, org: OrgConfig, meter: Meter, terms: Terms, window:
         reached = forecast.crossing_of(100.0)
     at_end = None if projected is None else meter_bill(meter, projected, terms, months)
     return MeterUse(meter, used, missing, projected, reached, meter_bill(meter, used, terms, months), at_end)
-
-
-def day_reaching(daily: Sequence[tuple[date, int]], maximum: int | None) -> date | None:
-    """The first day the period's running total reached ``maximum``; None: it has not (or no maximum)."""
-    if not maximum:
-        return None
-    total = 0
-    for day, amount in daily:
-        total += amount
-        if total >= maximum:
-            return day
-    return None

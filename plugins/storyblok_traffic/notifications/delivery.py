@@ -45,12 +45,13 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
     top = _top_spaces(conn, org, pending)
     unknown = _unknown_before(conn, pending)
     live_since = marks.first_live_day(conn, org.org)
+    bill = _bill(conn, org, max(a.as_of for a in pending))
     done = alerts.delivered(conn, pending)
     for channel in channels:
         todo = [a for a in pending if (a.key, channel.name) not in done]
         if not todo:
             continue
-        message = alert_message(org.org, org.metric, todo, top, unknown, live_since)
+        message = alert_message(org.org, org.metric, todo, top, unknown, live_since, bill)
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.key, channel.name) for a in todo}
@@ -69,6 +70,19 @@ def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> T
             key = (a.meter or org.metric, a.period, a.period_start)
             latest[key] = max(latest.get(key, a.as_of), a.as_of)
     return {key: reads.top_spaces(conn, org.org, key[2], as_of, key[0]) for key, as_of in latest.items()}
+
+
+def _bill(conn: Connection, org: OrgConfig, as_of: date) -> dict[str, Any] | None:
+    """The JSON webhook's ``bill``: the billing period as of the newest notice, shaped as ``/api/usage``'s
+    (both meters, the overage so far and projected, money as decimal strings); None without a plan."""
+    from storyblok_traffic.evaluation.meters import bill_figures
+    from storyblok_traffic.ui.figures import bill_document
+    from storyblok_traffic.warehouse.stored_days import StoredDays
+
+    found = bill_figures(StoredDays(conn, org.org), org, as_of, plans=False)
+    if found.chosen.plan is None:
+        return None
+    return bill_document(found).model_dump(mode="json", exclude={"what_if"})
 
 
 def _unknown_before(conn: Connection, pending: Sequence[Alert]) -> dict[tuple[Any, ...], int]:

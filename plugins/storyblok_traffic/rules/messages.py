@@ -59,11 +59,13 @@ def alert_message(
     top: TopSpaces,
     unknown: UnknownBefore | None = None,
     live_since: date | None = None,
+    bill: Mapping[str, Any] | None = None,
 ) -> Message:
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
 
     ``unknown``: a crossing with days missing before it is told as "by" that day, never "on" it.
     ``live_since``: the first day checked live; a crossing before it is told as the state now.
+    ``bill``: the billing period's figures for the JSON webhook (``/api/usage``'s ``bill``), when a plan is known.
     """
     unknown = unknown or {}
     ordered = sorted(alerts, key=_order)
@@ -102,6 +104,7 @@ def alert_message(
                 _fields(a, top.get((a.meter, a.period, a.period_start), ()), unknown.get(a.key, 0), live_since)
                 for a in ordered
             ],
+            "bill": None if bill is None else dict(bill),
         },
     )
 

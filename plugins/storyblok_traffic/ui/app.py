@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from storyblok_traffic.config import OrgConfig, load_config
-from storyblok_traffic.ui.models import Error, Usage
+from storyblok_traffic.ui.models import Error, Overview, Usage
 
 PAGE = Path(__file__).with_name("page.html")
 # Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits). What a
@@ -79,6 +79,22 @@ def usage(
         if day is None:
             raise HTTPException(404, f"org {org!r} has no stored traffic yet")
         return usage_figures(conn, organisation, day, today)
+
+
+@app.get(
+    "/api/overview",
+    summary="Every organisation the user may read, the most urgent first",
+    response_model=Overview,
+    responses={401: ERRORS[401]},
+)
+def overview(user: GetUserDep) -> Overview:
+    from storyblok_traffic.ui.overview import overview as rows
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    config = load_config()
+    readable = [o for o in config.organisations if _may_read(user, o)]
+    with warehouse_transaction(config.warehouse) as conn:
+        return rows(conn, readable)
 
 
 CSV: dict[int | str, dict[str, Any]] = {
@@ -157,8 +173,10 @@ def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
         )
     options = "".join(_option(o, o is chosen) for o in readable)
     root = escape(request.scope.get("root_path", ""))
+    # The nav entry opens on the overview when there is more than one organisation to choose from.
+    first = "overview" if dag_id is None and len(readable) > 1 else "organisation"
     html = PAGE.read_text().replace("{root}", root).replace("{options}", options).replace("{banner}", banner)
-    return HTMLResponse(html)
+    return HTMLResponse(html.replace("{first}", first))
 
 
 def _option(org: OrgConfig, selected: bool) -> str:

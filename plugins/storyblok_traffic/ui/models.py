@@ -184,3 +184,33 @@ class Usage(_Model):
     reconciliation: Reconciliation | None
     bill: Bill
     notes: list[str]
+
+
+class MeterPercent(_Model):
+    """One meter in one period as of the newest stored day."""
+
+    meter: Literal["requests", "bytes"]
+    period: Literal["year", "month"]
+    usage: int
+    limit: int
+    percent: float | None = Field(description="usage in percent of the limit; null without a limit")
+
+
+class OverviewRow(_Model):
+    """One organisation on the overview."""
+
+    org: str
+    newest_day: str | None = Field(description="the newest stored day, which the figures are as of")
+    meters: list[MeterPercent] = Field(description="the configured metric's periods first, then the other meter's")
+    plan: str | None = Field(description="the plan the bill is made on (configured or assumed); null: none")
+    currency: str | None
+    projected_bill: str | None = Field(description="the billing period's projected total, a decimal string")
+    open_alerts: int = Field(description="alerts in alarm now, or waiting to be sent")
+    highest_percent: float | None = Field(description="the highest percent of any meter and period")
+
+
+class Overview(_Model):
+    """Every organisation the user may read, the most urgent first: past a limit, then the most alerts
+    open, then the highest percent."""
+
+    organisations: list[OverviewRow]

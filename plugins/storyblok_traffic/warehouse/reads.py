@@ -23,19 +23,6 @@ def daily_usage(conn: Connection, org: str, first: date, last: date, metric: str
     return [(day, int(amount)) for day, amount in rows]
 
 
-def days_missing_bytes(conn: Connection, org: str, first: date, last: date) -> int:
-    return int(
-        conn.scalar(
-            select(func.count()).where(
-                org_traffic_daily.c.org == org,
-                org_traffic_daily.c.day.between(first, last),
-                org_traffic_daily.c.total_bytes.is_(None),
-            )
-        )
-        or 0
-    )
-
-
 def limits_on(conn: Connection, org: str, day: date) -> Limits | None:
     """The limits in force on ``day``: the newest snapshot taken on or before it, else the oldest one.
 

@@ -48,7 +48,9 @@ class StoredDays:
         rows = conn.execute(select(t.day, t.api_requests, t.total_bytes).where(t.org == org).order_by(t.day))
         self.rows: list[OrgDay] = [(d, int(req), None if b is None else int(b)) for d, req, b in rows]
         self.days = [row[0] for row in self.rows]
+        self.no_bytes = [row[0] for row in self.rows if row[2] is None]  # days whose bytes are not in yet
         self._amounts: dict[str, dict[date, int]] = {}
+        self._complete: dict[str, tuple[list[date], list[int]]] = {}  # meter -> its complete days, running sums
         self._by_day: dict[date, OrgDay] | None = None
         self.limits = reads.limit_history(conn, org) if limits is None else limits
         self.snapshot = reads.latest_snapshot(conn, org)
@@ -78,6 +80,48 @@ class StoredDays:
                 self.daily_usage(self.days[0], self.days[-1], metric) if self.days else []
             )
         return found
+
+    def meter_total(self, meter: str, first: date, last: date) -> tuple[int, int]:
+        """(sum, days) of ``meter`` over the days of ``first``..``last`` whose figure is in."""
+        days, sums = self._running(meter)
+        low, high = bisect_left(days, first), bisect_right(days, last)
+        if high <= low:
+            return 0, 0
+        return sums[high - 1] - (sums[low - 1] if low else 0), high - low
+
+    def day_reaching(self, meter: str, first: date, last: date, need: int | None) -> date | None:
+        """The first day of ``first``..``last`` on which ``meter``'s total from ``first`` reached ``need``."""
+        if not need:
+            return None
+        days, sums = self._running(meter)
+        low, high = bisect_left(days, first), bisect_right(days, last)
+        found = bisect_left(sums, (sums[low - 1] if low else 0) + need, low, high)
+        return days[found] if found < high else None
+
+    def newest_complete(self, meter: str, first: date, last: date) -> date | None:
+        """The newest day of ``first``..``last`` whose ``meter`` figure is in."""
+        days, _ = self._running(meter)
+        index = bisect_right(days, last) - 1
+        return days[index] if index >= 0 and days[index] >= first else None
+
+    def _running(self, meter: str) -> tuple[list[date], list[int]]:
+        """``meter``'s complete days and the running sum through each (built once per meter): a period's
+        total, or the day it reached an amount, is then a binary search, not a walk over its days."""
+        found = self._complete.get(meter)
+        if found is None:
+            days, sums, total = [], [], 0
+            for day, requests, size in self.rows:
+                amount = requests if meter == "requests" else size
+                if amount is not None:
+                    total += amount
+                    days.append(day)
+                    sums.append(total)
+            found = self._complete[meter] = (days, sums)
+        return found
+
+    def days_missing_bytes(self, first: date, last: date) -> int:
+        """Stored days of ``first``..``last`` whose bytes Storyblok has not reported yet."""
+        return bisect_right(self.no_bytes, last) - bisect_left(self.no_bytes, first)
 
     def org_days(self, first: date, last: date) -> list[OrgDay]:
         return self._between(first, last)

@@ -58,6 +58,13 @@ def test_bandwidth_overage_is_told_once_and_the_crossing_says_what_it_costs(hist
     assert Decimal(told["bill"]["projected_overage"]) == 150
     assert [(m["meter"], m["projected_blocks"]) for m in told["bill"]["meters"]] == [("requests", 0), ("bytes", 2)]
     assert [a["meter"] for a in second["alerts"]] == ["bytes"]
+    # Each message carries the billing period as /api/usage's "bill" shows it, as of its newest notice.
+    assert (first["bill"]["plan"], first["bill"]["currency"]) == ("growth", "USD")
+    assert [(m["meter"], m["used"]) for m in first["bill"]["meters"]] == [
+        ("requests", 14 * 20_000),
+        ("bytes", 14 * 25 * GB),
+    ]
+    assert Decimal(second["bill"]["projected_total"]) == 249
 
 
 def test_no_overage_notice_while_the_projection_stays_under_the_amount(history, schema, receiver):

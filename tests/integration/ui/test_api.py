@@ -179,9 +179,11 @@ def test_the_api_is_documented_to_a_user_only(api):
     assert client.get("/docs").status_code == 404  # FastAPI's page loads its assets from a CDN: not served
     document = client.get("/openapi.json", headers=token("viewer")).json()
     paths = document["paths"]
-    assert set(paths) == {"/api/usage", "/api/usage.csv"}
-    for path in paths.values():
-        assert {"200", "401", "403", "404", "422"} <= set(path["get"]["responses"])
+    assert set(paths) == {"/api/usage", "/api/usage.csv", "/api/overview"}
+    for name, path in paths.items():
+        # The overview takes no parameter and lists only what the user may read: no 403, 404 or 422.
+        said = {"200", "401"} if name == "/api/overview" else {"200", "401", "403", "404", "422"}
+        assert set(path["get"]["responses"]) == said, name
     assert "HTTPValidationError" not in document["components"]["schemas"]  # 422 is the one Error body
 
 
@@ -201,7 +203,7 @@ def test_the_api_serves_what_its_document_says(api, mode):
     accepted = [*schema.config.checks.positive_data_acceptance.expected_statuses, "422"]
     schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(expected_statuses=accepted)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert {op.path for op in operations} == {"/api/usage", "/api/usage.csv"}
+    assert {op.path for op in operations} == {"/api/usage", "/api/usage.csv", "/api/overview"}
     for operation in operations:
         # Half the cases name the monitored organisation: a random one is a 404 before any day is read.
         cases = operation.as_strategy(GenerationMode(mode)) | operation.as_strategy(GenerationMode(mode), query=ORG)
