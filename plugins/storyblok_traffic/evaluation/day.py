@@ -18,11 +18,11 @@ from storyblok_traffic.billing import org_plan
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
 from storyblok_traffic.evaluation.bill_checks import bill_check
-from storyblok_traffic.evaluation.meters import bill_figures
+from storyblok_traffic.evaluation.meters import PERIOD_OF_BILLING, bill_figures
 from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
-from storyblok_traffic.rules.meters import Meter
+from storyblok_traffic.rules.meters import MONTHS_BILLED, Meter
 from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
@@ -232,16 +232,24 @@ class Watched:
 
 def watched_meters(org: OrgConfig, history: Sequence[Limits], day: date) -> list[Watched]:
     """The configured metric, and the other meter when the organisation's plan (configured, or assumed
-    from Storyblok's limit on ``day``) includes an amount of it."""
+    from Storyblok's limit on ``day``) includes an amount of it, in the period the plan bills (the month,
+    or the contract year when billed yearly)."""
     own = org.thresholds_of(org.metric)
     found = [Watched(org.metric, history, *own)]
     other: Meter = "bytes" if org.metric == "requests" else "requests"
     limits = limit_in_force(history, day)
     plan = org_plan(org, limits.monthly if limits else None).plan
     terms = plan.terms(other) if plan else None
-    if terms is not None and terms.included > 0:
-        included = Limits(terms.included, terms.included * 12, st.NEVER)
-        found.append(Watched(other, (included,), *org.thresholds_of(other)))
+    if plan is not None and terms is not None and terms.included > 0:
+        # Watched in the period the plan bills it: a month's included amount is no limit of the year.
+        billed = PERIOD_OF_BILLING[plan.billing]
+        included = Limits(terms.included, terms.included * MONTHS_BILLED[plan.billing], st.NEVER)
+        yearly, monthly, forecast = org.thresholds_of(other)
+        found.append(
+            Watched(
+                other, (included,), yearly if billed == "year" else (), monthly if billed == "month" else (), forecast
+            )
+        )
     return found
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from storyblok_traffic.rules import bill_lines, spike_lines
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
+    ALARM,
     FORECAST,
     MAXIMUM,
     NEVER,
@@ -79,6 +80,10 @@ def alert_message(
             f"Where {org} stands as of {max(a.as_of for a in ordered)}: reached before monitoring started on "
             f"{live_since} (recorded quietly then, told once now).",
         )
+    # The bill once, after the notices: as the newest crossing or forecast of the message found it.
+    billed = [a for a in ordered if a.kind in (ACTUAL, FORECAST) and a.notice == ALARM and a.detail]
+    if billed:
+        lines.append(max(billed, key=lambda a: a.as_of).detail or "")
     shown: set[tuple[str, str, date]] = set()
     starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
     meters = {g[0].meter for g in groups if g[0].kind in (ACTUAL, FORECAST)}

@@ -84,7 +84,7 @@ class _Threshold(Wording):
         aside = f" ({'; '.join(asides)})" if asides else ""
         return (
             f"{_limit(head).capitalize()}: {_used(head, ctx)} as of {head.as_of} in {_period(head)}. "
-            f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}.{_money(head)}"
+            f"Crossed the {format_pct(head.threshold_pct)} threshold {_on(head, ctx.unknown)}{aside}."
         )
 
     def report_line(self, a: Alert) -> str:
@@ -106,7 +106,7 @@ class _Forecast(_Threshold):
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
         return (
             f"Forecast: at the recent rate, usage reaches {format_pct(head.threshold_pct)} of the {_limit(head)} "
-            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}.{_money(head)}"
+            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
         )
 
     def report_line(self, a: Alert) -> str:
@@ -271,11 +271,6 @@ def _used(alert: Alert, ctx: Context) -> str:
 def _noun(alert: Alert) -> str:
     """What the meter counts, as a noun before "limit": request or bandwidth (a row without a meter: usage)."""
     return METER_NOUNS.get(alert.meter, "usage")
-
-
-def _money(alert: Alert) -> str:
-    """A crossing's sentence on the bill (its ``detail``, when a plan is known), after a space."""
-    return f" {alert.detail}" if alert.detail and alert.notice != CLEAR else ""
 
 
 def _which(alert: Alert) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules import spike_lines
@@ -157,3 +157,19 @@ def test_a_spike_row_written_before_a_figure_existed_still_reads():
     assert "10x its normal Thursday (5,020)." in alert_message("acme", "requests", [old], {}).text
     written = spike_lines.SpikeDetail(space_id="7", amount=3, spaces=(spike_lines.SpaceShare("8", 2, 66.7),))
     assert spike_lines.figures(spike(json.loads(written.to_json()))) == written
+
+
+def test_the_bill_is_said_once_after_the_notices_as_the_newest_crossing_found_it():
+    bill = "The bill so far: USD 99.00 (base USD 99.00, no overage); projected at the month's end: USD 174.00."
+    newer = "The bill so far: USD 174.00 (base USD 99.00, overage USD 75.00: bandwidth 1 block)."
+    year = alert(period="year", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), detail=bill)
+    month = alert(meter="bytes", usage=420 * 10**9, usage_limit=400 * 10**9, as_of=DAY, detail=newer)
+    older = replace(year, as_of=DAY - timedelta(days=1), crossed_on=DAY - timedelta(days=1))
+    lines = alert_message("acme", "requests", [older, month], {}).text.splitlines()
+    assert lines[-1] == newer
+    assert sum("The bill so far" in line for line in lines) == 1
+    assert (
+        alert_message("acme", "requests", [replace(year, detail=None)], {})
+        .text.splitlines()[-1]
+        .startswith("Yearly request limit:")
+    )
