@@ -286,9 +286,10 @@ def _facts(
     found = run.advance(stored.amounts(watched.meter), lambda d: _limit_on(history, w.period, d), day)
     forecast = None
     if watched.forecast and limit > 0:
-        # A day's bytes come days after its requests: the rate is of complete days, from the newest one.
-        recent = complete_days(stored, watched.meter, day - timedelta(days=org.forecast_window_days - 1), day)
-        last = recent[-1][0] if recent and watched.meter == "bytes" else day
+        # A day's bytes come days after its requests: the rate is of complete days, from the newest one
+        # (as the bill projects it, so that the period's card and the bill give one figure).
+        last = day if watched.meter == "requests" else stored.newest_complete(watched.meter, w.start, day) or day
+        recent = complete_days(stored, watched.meter, last - timedelta(days=org.forecast_window_days - 1), last)
         forecast = project(
             recent,
             last,

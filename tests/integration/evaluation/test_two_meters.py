@@ -109,3 +109,25 @@ def test_the_bandwidth_forecast_runs_from_complete_days(history, engine, schema,
     assert bandwidth.forecast.crossings == {"100%": date(2026, 6, 20)}  # 400 GB on the 20th day
     [message] = receiver.messages
     assert "forecast to reach 100% of its monthly bandwidth limit on 2026-06-20" in message["text"]
+
+
+def test_the_bandwidth_card_and_the_bill_project_one_figure(history, engine, schema):
+    """The month's bandwidth forecast (its card, its forecast notice) and the bill's projection come from
+    the same complete days: one figure, also when the days differ and the newest lack their bytes."""
+    from storyblok_traffic.evaluation.day import evaluate
+    from storyblok_traffic.evaluation.meters import bill_figures
+    from storyblok_traffic.warehouse.stored_days import StoredDays
+
+    history.limit("acme", date(2026, 5, 1), 1_000_000)
+    spring = [date(2026, 5, 1) + timedelta(days=i) for i in range(59)]  # May 1 to June 28
+    days: dict[date, tuple[int, int | None]] = {d: (1_000, (i % 9 + i // 5) * GB) for i, d in enumerate(spring)}
+    days |= {d: (1_000, None) for d in spring[-2:]}  # June 27 and 28: bytes not in yet
+    history.meters("acme", days)
+    org = msgspec.structs.replace(ORG, forecast_thresholds=(100.0,))
+    with begin(engine, schema) as conn:
+        evaluation = evaluate(conn, org, spring[-1], quiet=True, fetched_day=True)
+        bill = bill_figures(StoredDays(conn, "acme"), org, spring[-1])
+    [bandwidth] = [p for p in evaluation.periods if p.meter == "bytes"]
+    [size] = [u for u in bill.meters if u.meter == "bytes"]
+    assert bandwidth.forecast is not None
+    assert (bandwidth.usage, bandwidth.forecast.projected_usage) == (size.used, size.projected)

@@ -115,6 +115,11 @@ def test_the_bill_is_the_stored_days_on_the_plan_storyblok_s_limit_points_to(api
                 reached = d["day"]
         assert requests["maximum_on"] == reached
     assert float(bill["overage"]) == float(requests["overage"]) + float(size["overage"])
+    # The bandwidth's month card projects what the bill projects: one figure, from the same complete days.
+    [bandwidth] = [p for p in doc["periods"] if (p["meter"], p["period"]) == ("bytes", "month")]
+    assert size["projected"] is not None
+    assert bandwidth["forecast"]["usage_at_end"] == size["projected"]
+    assert bandwidth["usage"] == size["used"]
     assert [(w["plan"], w["current"]) for w in bill["what_if"]] == [
         ("starter", True),
         ("growth", False),
