@@ -5,6 +5,8 @@ simulator's model, written with the pipeline's own writes).
   it, in process, median of 3, each rolled back; with both meters (a custom plan of the simulator's
   size: bandwidth watched too, the bill and its notices) and, side by side in the same run, with one
   meter (no plan: the requests against Storyblok's limit alone, what the package did before).
+- **Spikes on noise**: the episodes that year's check starts on each meter. The simulator injects no
+  spike here, so every one is a false alarm.
 - **The overview**: ``/api/overview`` server time through the app with Airflow's auth (median of 10)
   for 50 organisations, each a copy of the filled one with its alert rows, and for one.
 """
@@ -40,7 +42,7 @@ def main() -> None:
     with postgres() as url:
         os.environ["AIRFLOW_CONN_STORYBLOK_WAREHOUSE"] = url.replace("postgresql://", "postgres://")
         rows = _fill(url, schema, first, last)
-        one, both = _year(url, schema, last)
+        one, both, episodes = _year(url, schema, last)
         _copies(url, schema, last)
         config = home / "monitor.yaml"
         orgs = "".join(f"  - {{conn_id: sb_{i}, org: org_{i}, plan: growth}}\n" for i in range(ORGS))
@@ -57,6 +59,7 @@ def main() -> None:
             "year_one_meter_s": round(statistics.median(one), 3),
             "year_both_meters_s": round(statistics.median(both), 3),
             "year_all_s": {"one": [round(x, 3) for x in one], "both": [round(x, 3) for x in both]},
+            "spike_episodes_on_noise": {m: episodes.get(m, 0) for m in ("requests", "bytes")},
             "overview_orgs": ORGS,
             "overview_median_ms": round(statistics.median(fifty), 1),
             "overview_all_ms": [round(x, 1) for x in fifty],
@@ -79,7 +82,7 @@ def _org(plan: bool):
     return MonitorConfig.from_dict(raw).organisations[0]
 
 
-def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float]]:
+def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float], dict[str, int]]:
     """The contract year's check, one meter and both, alternating, each rolled back."""
     from sqlalchemy import create_engine
 
@@ -89,6 +92,7 @@ def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float]]:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     first = date(last.year, 1, 1)
     times: dict[bool, list[float]] = {False: [], True: []}
+    episodes: dict[str, int] = {}
     for _ in range(REPEATS):
         for plan in (False, True):
             org = _org(plan)
@@ -97,9 +101,24 @@ def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float]]:
                 evaluation = check(conn, org, first, last, last + timedelta(days=1), (), backfill=True)
                 times[plan].append(time.perf_counter() - start)
                 assert {p.meter for p in evaluation.periods} == ({"requests", "bytes"} if plan else {"requests"})
+                if plan:  # the simulator injects no spike here: every episode is one on noise
+                    episodes = _spike_episodes(conn)
                 conn.rollback()
     engine.dispose()
-    return times[False], times[True]
+    return times[False], times[True], episodes
+
+
+def _spike_episodes(conn) -> dict[str, int]:
+    """Spike episodes started in the check, by meter: distinct (series, first day) in the journal."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from storyblok_traffic.warehouse.tables import usage_alert_versions
+
+    v = usage_alert_versions.c
+    started = select(v.meter, v.period, v.crossed_on).where(v.kind == "spike", v.notice == "alarm").distinct()
+    return dict(Counter(meter for meter, _, _ in conn.execute(started)))
 
 
 def _copies(url: str, schema: str, last: date) -> None:

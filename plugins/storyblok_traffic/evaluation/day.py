@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import msgspec
 from sqlalchemy import Connection
 
 from storyblok_traffic.billing import org_plan
@@ -77,11 +78,12 @@ def observe(
     """Read what the day needs (from the carry's reads, once) and judge it with ``rules`` alone."""
     stored = carry.stored
     history = stored.limit_history()
+    watched = watched_meters(org, history, day)
     meters = [
-        (watched, window_of(period, day, org.year_start))
-        for watched in watched_meters(org, history, day)
+        (w, window_of(period, day, org.year_start))
+        for w in watched
         for period in ("year", "month")
-        if watched.thresholds(period)
+        if w.thresholds(period)
     ]
     windows = list(dict.fromkeys(w for _, w in meters))
     newest = stored.newest_day(day)
@@ -91,15 +93,16 @@ def observe(
     billed = bill_check(org, stored, day, bill_figures(stored, org, day, plans=False))
     known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys + billed.keys)
 
-    facts = [_facts(org, w, day, watched, stored, carry.alarm_runs) for watched, w in meters]
-    spike_rows = carry.alerts.spikes(org.metric)
-    month_limit = _limit_on(history, "month", day)
-    found = spikes.find(stored, org, day, spike_rows, month_limit, carry.spike_ratios) if org.spike_factor else None
-    known |= {a.key: a for a in spike_rows.values()}
+    facts = [_facts(org, w, day, meter, stored, carry.alarm_runs) for meter, w in meters]
     seen = [obs for f in facts for obs in _observations(org, f, billed.sentence)]
     seen += billed.seen
-    if found is not None:
-        seen += spikes.observations(org, found, spike_rows, _month_so_far(facts, org.metric), month_limit)
+    # Each meter's spikes, the configured metric's first (the summary's); none when spikes are off.
+    judged = [_spike_check(org, meter, stored, day, carry, facts) for meter in watched] if org.spike_factor else []
+    found = judged[0].found if judged else None
+    spike_rows = judged[0].rows if judged else carry.alerts.spikes(org.metric)
+    for check in judged:
+        known |= {a.key: a for a in check.rows.values()}
+        seen += check.seen
     seen.append(_observe_data(org, day, newest, fetched_day))
     if gap:
         seen.append(gap)
@@ -159,7 +162,8 @@ class Carry:
     stored: StoredDays
     alerts: alerts.AlertRows
     alarm_runs: dict[tuple[str, str, date], AlarmRun] = field(default_factory=dict)  # by (meter, period, start)
-    spike_ratios: dict[st.Series, Ratios] = field(default_factory=dict)  # each series' daily ratios (spikes.find)
+    # each meter's series' daily ratios (spikes.find)
+    spike_ratios: dict[str, dict[st.Series, Ratios]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, conn: Connection, org: str) -> Carry:
@@ -169,6 +173,31 @@ class Carry:
     def reread_alerts(self, conn: Connection, org: str) -> None:
         """Read the alert rows again, after something other than ``record`` changed them (``settle``)."""
         self.alerts = alerts.AlertRows(conn, org)
+
+
+@dataclass(frozen=True)
+class _SpikeCheck:
+    """One meter's spike verdicts on the day, its spike rows, and what they observe."""
+
+    found: spikes.Findings
+    rows: dict[st.Series, st.Alert]
+    seen: list[st.Observation]
+
+
+def _spike_check(
+    org: OrgConfig, watched: Watched, stored: StoredDays, day: date, carry: Carry, facts: Sequence[_Facts]
+) -> _SpikeCheck:
+    """``watched``'s spikes, judged as the configured metric's are (the rule reads ``metric``), against its
+    own monthly limit; a day whose bytes are not in yet has no verdict, and is judged when they arrive
+    (the change makes the check evaluate that day again)."""
+    judged = org if watched.meter == org.metric else msgspec.structs.replace(org, metric=watched.meter)
+    rows = carry.alerts.spikes(watched.meter)
+    month_limit = _limit_on(watched.history, "month", day)
+    memo = carry.spike_ratios.setdefault(watched.meter, {})
+    # The configured metric's spaces are judged each day; the other meter's when the organisation spikes.
+    found = spikes.find(stored, judged, day, rows, month_limit, memo, every_space=watched.meter == org.metric)
+    seen = spikes.observations(judged, found, rows, _month_so_far(facts, watched.meter), month_limit)
+    return _SpikeCheck(found, rows, seen)
 
 
 def _month_so_far(facts: Sequence[_Facts], meter: str) -> tuple[int, int, date] | None:

@@ -37,6 +37,8 @@ from storyblok_traffic.rules.spikes import (
 from storyblok_traffic.rules.usage import Limits, limit_in_force
 from storyblok_traffic.warehouse.stored_days import OrgDay, SpaceDay, StoredDays
 
+NOBODY = 2**62  # requests no space reaches on a day: only the spaces asked for by name are read
+
 
 @dataclass(frozen=True)
 class Findings:
@@ -86,13 +88,16 @@ def find(
     rows: Mapping[Series, st.Alert],
     month_limit: int = 0,
     memo: dict[Series, Ratios] | None = None,
+    every_space: bool = True,
 ) -> Findings:
     """Judge the organisation and the spaces that could be in a spike on ``day``.
 
     ``rows``: the organisation's spike alerts by series; the spaces in an episode are judged too, to end
     it. ``month_limit``: the monthly limit in force (0: none known), for the least excess that pages.
     ``memo``: each series' daily ratios, kept by a check of many days (every series' stored days stay
-    as they are until it ends).
+    as they are until it ends). ``every_space`` False: a space is judged only when the organisation
+    spikes (to say which explain it) or to end its episode (the other meter's checks: its floor is
+    in requests, so no excess rules a space out before it is read).
     """
     rule = rule_of(org)
     open_series = frozenset(s for s, row in rows.items() if _open(row))
@@ -109,7 +114,9 @@ def find(
         series = stored.space_series(days[0], day)
         everyone = _judge_spaces(org, day, days, series, how, open_spaces, all_of_them=True)
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
-    busy = least_busy(rule, org.metric, how.min_excess)
+    if not every_space and not open_spaces:
+        return Findings(day, org_verdict)
+    busy = least_busy(rule, org.metric, how.min_excess) if every_space else NOBODY
     series = stored.space_series(days[0], day, busy_from=busy, also=open_spaces)
     return Findings(day, org_verdict, _judge_spaces(org, day, days, series, how, open_spaces))
 

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from storyblok_traffic.rules.alert_state import CLEAR, Alert, Series
+from storyblok_traffic.rules.plans import gigabytes
 
 
 class SpaceShare(msgspec.Struct, frozen=True):
@@ -58,8 +59,9 @@ def subject(org: str, head: Alert) -> str:
     if head.notice == CLEAR:
         return f"Storyblok traffic: {where} is back to normal"
     if figures(head).new:
-        return f"Storyblok traffic: new {where} used {head.usage:,} on {head.crossed_on}"
-    return f"Storyblok traffic: traffic spike in {where} on {head.crossed_on}"
+        return f"Storyblok traffic: new {where} used {_n(head.meter, head.usage)} on {head.crossed_on}"
+    what = "bandwidth" if head.meter == "bytes" else "traffic"
+    return f"Storyblok traffic: {what} spike in {where} on {head.crossed_on}"
 
 
 def line(alert: Alert, metric: str) -> str:
@@ -69,27 +71,27 @@ def line(alert: Alert, metric: str) -> str:
         began = f"the spike began on {alert.crossed_on}"
         if f.amount is not None:
             times = f", {f.factor:g}x its normal" if f.factor else ""
-            began += f" with {f.amount:,} {metric}{times}"
+            began += f" with {_amount(metric, f.amount)}{times}"
         return (
-            f"{_who(alert).capitalize()} is back to normal: {alert.usage:,} {metric} on {alert.as_of}, its normal "
-            f"{alert.as_of:%A} being {alert.usage_limit:,} ({began})."
+            f"{_who(alert).capitalize()} is back to normal: {_amount(metric, alert.usage)} on {alert.as_of}, its "
+            f"normal {alert.as_of:%A} being {_n(metric, alert.usage_limit)} ({began})."
         )
     if f.new:
         text = (
-            f"{_who(alert).capitalize()} is new: {alert.usage:,} {metric} on {alert.crossed_on}, "
+            f"{_who(alert).capitalize()} is new: {_amount(metric, alert.usage)} on {alert.crossed_on}, "
             f"with no traffic in the days before"
         )
     else:
         times = f"{f.factor:g}x its normal {weekday}" if f.factor else f"where a normal {weekday} has none"
-        text = f"{_who(alert).capitalize()} used {alert.usage:,} {metric} on {alert.crossed_on}, {times}"
-        text += f" ({alert.usage_limit:,})" if f.factor else ""
+        text = f"{_who(alert).capitalize()} used {_amount(metric, alert.usage)} on {alert.crossed_on}, {times}"
+        text += f" ({_n(metric, alert.usage_limit)})" if f.factor else ""
     if f.month_share is not None:
         text += f"; its excess burnt {f.month_share:g} % of the monthly limit"
     if f.org_excess_share is not None:
         text += f"; it is {f.org_excess_share:g} % of the organisation's excess"
     if f.spaces:
         text += "; above their own normal: " + ", ".join(
-            f"space {s.space_id} (+{s.extra:,}, {s.share:g} %)" for s in f.spaces
+            f"space {s.space_id} (+{_n(metric, s.extra)}, {s.share:g} %)" for s in f.spaces
         )
     text += "."
     if alert.projected_on is not None:
@@ -120,6 +122,16 @@ def fields(alert: Alert) -> dict[str, Any]:
         "spaces": msgspec.to_builtins(f.spaces),
         "month_limit_at_this_rate": None if alert.projected_on is None else alert.projected_on.isoformat(),
     }
+
+
+def _n(metric: str, amount: int) -> str:
+    """An amount as the notice writes it: ``48,210`` (requests), ``12.5 GB`` (bytes)."""
+    return f"{gigabytes(amount):,.1f} GB" if metric == "bytes" else f"{amount:,}"
+
+
+def _amount(metric: str, amount: int) -> str:
+    """``48,210 requests`` or ``12.5 GB``."""
+    return _n(metric, amount) if metric == "bytes" else f"{amount:,} {metric}"
 
 
 def _space(alert: Alert) -> str:

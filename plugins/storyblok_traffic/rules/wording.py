@@ -180,7 +180,8 @@ class _Spike(Wording):
             return f"{a.period}: {a.usage if f.amount is None else f.amount:,} on {a.crossed_on} ({a.status})"
         times = f", {f.factor:g}x its normal" if f.factor else ""
         end = f", back to normal on {a.as_of}" if a.notice == CLEAR else ""
-        return f"{a.period}: spike from {a.crossed_on}{times}{end} ({a.status})"
+        what = "bandwidth spike" if a.meter == "bytes" else "spike"
+        return f"{a.period}: {what} from {a.crossed_on}{times}{end} ({a.status})"
 
 
 class _Overage(Wording):

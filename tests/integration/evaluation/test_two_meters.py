@@ -131,3 +131,38 @@ def test_the_bandwidth_card_and_the_bill_project_one_figure(history, engine, sch
     [size] = [u for u in bill.meters if u.meter == "bytes"]
     assert bandwidth.forecast is not None
     assert (bandwidth.usage, bandwidth.forecast.projected_usage) == (size.used, size.projected)
+
+
+def test_a_bandwidth_spike_is_told_when_its_bytes_arrive(history, engine, schema, receiver):
+    """Requests steady, bandwidth at 8x on June 17 (a hotlinked asset): one bandwidth spike, judged on
+    the day its bytes arrive (two days late, the check then evaluates June 17 again), dated June 17."""
+    spike_day = date(2026, 6, 17)
+
+    def size(day: date) -> int:
+        return 40 * GB if day == spike_day else (5 * GB if day.toordinal() % 3 else 5_200_000_000)
+
+    history.limit("acme", date(2026, 4, 1), 1_000_000)
+    history.meters(
+        "acme",
+        {date(2026, 4, 1) + timedelta(days=i): (10_000, size(date(2026, 4, 1) + timedelta(days=i))) for i in range(75)},
+    )
+    org = msgspec.structs.replace(ORG, monthly_thresholds=(), spike_factor=3.0)
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(org,))
+    told_on = None
+    for day in [date(2026, 6, 15) + timedelta(days=i) for i in range(6)]:
+        history.meters("acme", {day: (10_000, None)})
+        arrived = day - timedelta(days=2)
+        if arrived >= date(2026, 6, 15):
+            history.meters("acme", {arrived: (10_000, size(arrived))})
+        run(day, org, config)
+        if told_on is None and receiver.messages:
+            told_on = day
+    assert told_on == date(2026, 6, 19)
+    text = receiver.messages[0]["text"]
+    assert text.startswith("Storyblok traffic: bandwidth spike in acme on 2026-06-17\n")
+    assert "The organisation used 40.0 GB on 2026-06-17, 8x its normal Wednesday (5.0 GB)" in text
+    assert "traffic spike" not in text  # the requests did not move
+    a = usage_alerts.c
+    with begin(engine, schema) as conn:
+        rows = conn.execute(select(a.meter, a.period, a.crossed_on).where(a.kind == st.SPIKE)).all()
+    assert rows == [("bytes", "organisation", spike_day)]

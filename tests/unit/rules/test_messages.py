@@ -173,3 +173,14 @@ def test_the_bill_is_said_once_after_the_notices_as_the_newest_crossing_found_it
         .text.splitlines()[-1]
         .startswith("Yearly request limit:")
     )
+
+
+def test_a_bandwidth_spike_says_so_in_gigabytes():
+    detail = {"space_id": "12345", "amount": 48 * 10**9, "factor": 9.6, "month_share": 10.8}
+    head = spike(detail, usage=48 * 10**9, usage_limit=5 * 10**9, meter="bytes")
+    message = alert_message("acme", "requests", [head], {})
+    assert message.subject == f"Storyblok traffic: bandwidth spike in space 12345 of acme on {DAY}"
+    assert message.text.splitlines()[1].startswith(
+        f"Space 12345 used 48.0 GB on {DAY}, 9.6x its normal Thursday (5.0 GB); its excess burnt 10.8 % of the monthly"
+    )
+    assert message.data["alerts"][0]["meter"] == "bytes"
