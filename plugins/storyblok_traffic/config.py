@@ -86,6 +86,7 @@ SpikeWindowDays = Annotated[int, Meta(ge=14, le=366)]
 NoiseDays = Annotated[int, Meta(ge=28, le=366)]
 Factor = Annotated[float, Meta(ge=0, le=1000)]
 Percent = Annotated[float, Meta(ge=0, le=100)]
+WaitSeconds = Annotated[int, Meta(ge=1, le=86_400)]
 Retries = Annotated[int, Meta(ge=0, le=20)]
 
 
@@ -304,6 +305,8 @@ class Warehouse(Struct, frozen=True):
     schema: str
     auto_migrate: bool = True
     metrics: tuple[tuple[str, str], ...] = ()  # (org, configured metric): what a migration must know
+    lock_timeout_seconds: int = 300  # the longest wait for a lock (an organisation's, the schema's)
+    statement_timeout_seconds: int = 900  # the longest a statement may run
 
 
 class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
@@ -316,6 +319,10 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     warehouse_schema: str = "storyblok"
     # Tasks migrate a schema that is behind; false: they fail naming `storyblok-traffic db migrate`.
     auto_migrate: bool = True
+    # No wait on the warehouse is unbounded: a lock held by another session, or a statement, that
+    # outlasts these fails the task naming what it waited for (its retry runs once the other is done).
+    lock_timeout_seconds: WaitSeconds = 300
+    statement_timeout_seconds: WaitSeconds = 900
     pool: str = "storyblok_api"
     retries: Retries = 3
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
@@ -344,7 +351,14 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     @property
     def warehouse(self) -> Warehouse:
         metrics = tuple((o.org, o.metric) for o in self.organisations)
-        return Warehouse(self.warehouse_conn_id, self.warehouse_schema, self.auto_migrate, metrics)
+        return Warehouse(
+            self.warehouse_conn_id,
+            self.warehouse_schema,
+            self.auto_migrate,
+            metrics,
+            self.lock_timeout_seconds,
+            self.statement_timeout_seconds,
+        )
 
     def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
         """The channels an organisation notifies, in configuration order."""

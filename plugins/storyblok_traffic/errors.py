@@ -42,3 +42,9 @@ class StoryblokPayloadError(StoryblokError):
 
 class NotificationError(RuntimeError):
     """A channel did not take a notice; the others did, and a retry sends only to the failed one."""
+
+
+class WarehouseWaitTimeout(RuntimeError):
+    """A wait on the warehouse outlasted its bound (a lock held by another session, a statement that
+    ran too long): the message names what was waited for and, for a lock, the session that held it.
+    The task fails; its retry runs once the other session is done."""

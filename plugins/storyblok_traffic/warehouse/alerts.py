@@ -14,20 +14,59 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
 
+from storyblok_traffic.errors import WarehouseWaitTimeout
 from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SPIKE, SUPPRESSED, Alert, Series
 from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alert_versions, usage_alerts
+from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
 _LOCK_SPACE = 0x5B0B
 
 
 def lock_org(conn: Connection, org: str) -> None:
-    """Serialise alert evaluations and sends of ``org`` until the caller's transaction ends."""
-    conn.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, func.hashtext(org))))
+    """Serialise alert evaluations and sends of ``org`` until the caller's transaction ends.
+
+    The wait is bounded by the transaction's ``lock_timeout``: past it, the error names the session
+    that holds the lock (read before waiting: a failed wait leaves nothing to ask with).
+    """
+    key = (_LOCK_SPACE, func.hashtext(org))
+    if conn.scalar(select(func.pg_try_advisory_xact_lock(*key))):
+        return
+    holder, bound = _holder(conn, org), conn.scalar(text("SELECT current_setting('lock_timeout')"))
+    try:
+        conn.execute(select(func.pg_advisory_xact_lock(*key)))
+    except OperationalError as err:
+        if getattr(err.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise WarehouseWaitTimeout(
+            f"waited {bound} (lock_timeout_seconds) for the lock of organisation {org!r}, which its checks "
+            f"and sends take in turn; it was held by {holder}. The retry runs once that session is done."
+        ) from err
+
+
+def _holder(conn: Connection, org: str) -> str:
+    """The session holding ``org``'s lock, as ``pg_stat_activity`` shows it."""
+    row = conn.execute(_HOLDER, {"space": _LOCK_SPACE, "org": org}).first()
+    if row is None:
+        return "a session that has since let it go"
+    pid, application, state, since, query = row
+    return (
+        f"session {pid} (application {application or 'unnamed'!r}, {state} since {since:%Y-%m-%d %H:%M:%S %Z}, "
+        f"its last statement: {' '.join(str(query).split())[:160]})"
+    )
+
+
+# The two int4 keys of an advisory lock show in pg_locks as classid and objid, read as unsigned oids.
+_HOLDER = text(
+    "SELECT a.pid, a.application_name, a.state, a.xact_start, a.query FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.classid = :space AND l.objid = ((hashtext(:org)::bigint + 4294967296) % 4294967296)::oid"
+)
 
 
 def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dict[tuple[Any, ...], Alert]:

@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.exc import OperationalError
+
+from storyblok_traffic.warehouse.waits import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS, bound_waits, wait_error
 
 if TYPE_CHECKING:
     from storyblok_traffic.config import Warehouse
@@ -28,19 +31,33 @@ def warehouse_transaction(warehouse: Warehouse) -> Iterator[Connection]:
     engine = engine_from_conn_id(warehouse.conn_id)
     try:
         ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.metrics))
-        with begin(engine, warehouse.schema) as conn:
+        waits = (warehouse.lock_timeout_seconds, warehouse.statement_timeout_seconds)
+        with begin(engine, warehouse.schema, *waits) as conn:
             yield conn
     finally:
         engine.dispose()
 
 
 @contextmanager
-def begin(engine: Engine, schema: str) -> Iterator[Connection]:
-    """One transaction whose schema-less tables resolve into ``schema``."""
+def begin(
+    engine: Engine,
+    schema: str,
+    lock_timeout_seconds: int = LOCK_TIMEOUT_SECONDS,
+    statement_timeout_seconds: int = STATEMENT_TIMEOUT_SECONDS,
+) -> Iterator[Connection]:
+    """One transaction whose schema-less tables resolve into ``schema``, and whose every lock wait and
+    statement is bounded: one that outlasts its bound fails naming what it waited for."""
     with engine.connect() as raw:
         conn = raw.execution_options(schema_translate_map={None: schema})
-        with conn.begin():
-            yield conn
+        try:
+            with conn.begin():
+                bound_waits(conn, lock_timeout_seconds, statement_timeout_seconds)
+                yield conn
+        except OperationalError as err:
+            said = wait_error(err, lock_timeout_seconds, statement_timeout_seconds)
+            if said is None:
+                raise
+            raise said from err
 
 
 def qualified(conn: Connection, table: str) -> str:

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.schema import CreateSchema
+
+from storyblok_traffic.errors import WarehouseWaitTimeout
+from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE, LOCK_TIMEOUT_SECONDS, bound_waits
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,7 +72,18 @@ def migrate(engine: Engine, schema: str, metrics: Mapping[str, str] | None = Non
     from alembic import command
 
     with engine.begin() as conn:
-        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, func.hashtext(schema))))
+        # The wait for another migrating task is bounded; a revision's own statements are not (one that
+        # rewrites a big table must finish: cut off, its transaction would roll back and start over).
+        bound_waits(conn, LOCK_TIMEOUT_SECONDS)
+        try:
+            conn.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, func.hashtext(schema))))
+        except OperationalError as err:
+            if getattr(err.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            raise WarehouseWaitTimeout(
+                f"waited {LOCK_TIMEOUT_SECONDS} s for schema {schema!r}'s migration lock: another session is "
+                "migrating it (a task, or `storyblok-traffic db migrate`); the retry finds it current"
+            ) from err
         conn.execute(CreateSchema(schema, if_not_exists=True))
         # Schema-less tables, plain DDL and reflection in the revisions all resolve into the schema.
         conn.execute(text(f"SET LOCAL search_path TO {_quoted(conn, schema)}"))
