@@ -42,6 +42,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (read timeouts)
     drop: bool = False  # close the connection without an answer
+    chunked: bool = False  # no Content-Length: the body in chunks (its size known only by reading it)
 
 
 @dataclass
@@ -306,17 +307,26 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             body = fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode()
-            self._send(fault.status, body, fault.headers)
+            self._send(fault.status, body, fault.headers, fault.chunked)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        def _send(self, status: int, body: bytes, headers: dict[str, str], chunked: bool = False) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if not chunked:
+                    self.wfile.write(body)
+                    return
+                for start in range(0, len(body), 65_536):
+                    part = body[start : start + 65_536]
+                    self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (read timeout): nothing to do
 

@@ -40,6 +40,15 @@ class StoryblokPayloadError(StoryblokError):
     """The response is not the JSON shape we rely on; the message names the field."""
 
 
+class StoryblokAnswerTooLarge(StoryblokPayloadError):
+    """The answer passed the connection's ``max_answer_mb``: read no further. ``head`` is its start,
+    kept aside for diagnosis (at most ``KEPT_BYTES``)."""
+
+    def __init__(self, message: str, head: bytes) -> None:
+        super().__init__(message)
+        self.head = head
+
+
 class NotificationError(RuntimeError):
     """A channel did not take a notice; the others did, and a retry sends only to the failed one."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from storyblok_traffic.errors import StoryblokPayloadError, body_without_secret
+from storyblok_traffic.errors import StoryblokAnswerTooLarge, StoryblokPayloadError, body_without_secret
 from storyblok_traffic.hooks.client import StoryblokClient
 from storyblok_traffic.model import DailyTraffic, parse_daily
 from storyblok_traffic.xcom import FetchedTraffic
@@ -26,7 +26,14 @@ def fetch_days(
     The answer is kept as its JSON text (``FetchedTraffic.payload``): it is stored as it came, never
     decoded into dicts and serialised again.
     """
-    response = client.get_all_traffic(first, last, group_by="day")
+    try:
+        response = client.get_all_traffic(first, last, group_by="day")
+    except StoryblokAnswerTooLarge as err:  # kept aside as the rest are: its start, the token blanked
+        message = str(err)
+        if quarantine is not None:
+            head = body_without_secret(err.head, client.settings.token)
+            message += f" (its start is kept in {quarantine(org, first, last, message, head, datetime.now(UTC))})"
+        raise StoryblokAnswerTooLarge(message, b"") from None
     fetched_at = datetime.now(UTC)
     # An answer may quote the request, token included: the errors, XCom and tables get it blanked.
     body = body_without_secret(response.content, client.settings.token)

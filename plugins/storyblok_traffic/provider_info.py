@@ -7,6 +7,7 @@ from typing import Any
 from storyblok_traffic import __version__
 from storyblok_traffic.hooks.connection import (
     AUTH_SCHEMES,
+    DEFAULT_MAX_ANSWER_MB,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_REQUESTS_PER_SECOND,
     REGION_ROOTS,
@@ -43,6 +44,11 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Read timeout (s)",
         "description": "How long to wait for an answer before retrying; at most 600.",
         "schema": {"type": ["number", "null"], "default": DEFAULT_READ_TIMEOUT},
+    },
+    "max_answer_mb": {
+        "label": "Largest answer (MB)",
+        "description": "An answer larger than this is refused, read no further; at most 4096.",
+        "schema": {"type": ["number", "null"], "default": DEFAULT_MAX_ANSWER_MB},
     },
 }
 

@@ -180,3 +180,36 @@ def test_a_valid_answer_that_quotes_the_token_is_handed_on_without_it(simulator,
     handed_on = json.dumps(fetch.execute({}))  # the XCom, which the upsert stores in raw_responses
     assert token not in handed_on
     assert "Authorization: ***" in handed_on
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared length", "chunked, no length"])
+def test_an_answer_past_the_size_bound_is_refused_read_no_further_and_its_start_kept(
+    simulator, monkeypatch, warehouse_conn, engine, schema, chunked
+):
+    """A proxy's huge page (here 3 MB against a bound of 1 MB): refused before it is read whole, with a
+    clear error; nothing written; its first 64 KB kept aside, the token blanked (issue 27)."""
+    token = simulator.settings.token
+    extra = {"max_answer_mb": 1}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_STORYBLOK_DEFAULT",
+        json.dumps({"conn_type": "storyblok", "host": simulator.url, "password": token, "extra": extra}),
+    )
+    page = (f"<html>{token} " + "x" * 3_000_000).encode()
+    simulator.faults.append(Fault(status=200, body=page, chunked=chunked))
+    fetch = StoryblokTrafficOperator(
+        task_id="fetch",
+        start_date_str=str(DAYS[0]),
+        end_date_str=str(DAYS[0]),
+        warehouse=Warehouse("storyblok_warehouse", schema),
+    )
+    size = f"{len(page):,} bytes declared" if not chunked else "more than 1,000,000 bytes"
+    with pytest.raises(AirflowFailException, match=f"too large \\({size}; the connection's max_answer_mb is 1\\)"):
+        fetch.execute({})
+    with engine.connect() as conn:
+        [(error, text)] = conn.exec_driver_sql(f'SELECT error, body FROM "{schema}".rejected_responses').all()
+        stored = conn.exec_driver_sql(f'SELECT count(*) FROM "{schema}".org_traffic_daily').scalar()
+    assert "refused, read no further" in error
+    assert text.startswith("<html>*** xxx")
+    assert len(text) <= 65_536
+    assert stored == 0
+    assert len(simulator.calls()) == 1  # not retried: the same answer would come again

@@ -15,7 +15,12 @@ from typing import Any, Protocol
 import requests
 
 from storyblok_traffic import __version__
-from storyblok_traffic.errors import StoryblokRequestRejected, StoryblokUnavailable, without_secret
+from storyblok_traffic.errors import (
+    StoryblokAnswerTooLarge,
+    StoryblokRequestRejected,
+    StoryblokUnavailable,
+    without_secret,
+)
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
 from storyblok_traffic.hooks.retry import RETRYABLE_STATUSES, RetryPolicy
 from storyblok_traffic.hooks.throttle import Throttle, shared_throttle
@@ -102,7 +107,9 @@ class StoryblokClient:
         for attempt in range(1, self.retry.max_attempts + 1):
             self.throttle.wait()
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                # Streamed: the body is read up to the connection's bound, never a proxy's 2 GB page whole.
+                response = self.session.get(url, params=params, timeout=self.timeout, stream=True)
+                _read_bounded(response, self.settings.max_answer_mb, endpoint)
             except (requests.ConnectionError, requests.Timeout) as err:
                 last_problem = f"{type(err).__name__} talking to {self.settings.base_url}"
                 retry_after = None
@@ -129,6 +136,38 @@ class StoryblokClient:
             f"Storyblok {endpoint} still failing after {attempt} attempt(s) within "
             f"{self.retry.total_seconds:.0f} s: {last_problem}"
         )
+
+
+KEPT_BYTES = 65_536  # of an answer refused for its size, the start kept aside for diagnosis
+_CHUNK = 1 << 16
+
+
+def _read_bounded(response: requests.Response, max_mb: float, endpoint: str) -> None:
+    """Read the body into ``response`` (``.content``, ``.json()`` as usual), stopping at ``max_mb``.
+
+    A declared length past the bound is refused after its first ``KEPT_BYTES`` (kept for diagnosis); a
+    body that grows past it (chunked, or a lying length) at the first chunk beyond. The connection is
+    closed either way.
+    """
+    limit = int(max_mb * 1_000_000)
+    declared = response.headers.get("Content-Length", "")
+    over = declared.isdigit() and int(declared) > limit
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            body += chunk
+            if len(body) > (KEPT_BYTES if over else limit):  # past the bound: only its start is wanted
+                break
+        if over or len(body) > limit:
+            size = f"{int(declared):,} bytes declared" if declared.isdigit() else f"more than {limit:,} bytes"
+            raise StoryblokAnswerTooLarge(
+                f"Storyblok's answer to {endpoint} is too large ({size}; the connection's max_answer_mb is "
+                f"{max_mb:g}): refused, read no further",
+                bytes(body[:KEPT_BYTES]),
+            )
+    finally:
+        response.close()
+    response._content = bytes(body)  # what requests itself keeps once a body is read
 
 
 def _error_text(response: requests.Response, secret: str) -> str:

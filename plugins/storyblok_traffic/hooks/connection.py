@@ -24,6 +24,8 @@ AUTH_SCHEME_EXTRA, OLD_AUTH_SCHEME_EXTRA = "auth_scheme", "token_type"
 DEFAULT_REQUESTS_PER_SECOND = 6.0
 # Generous, because the backfill asks for a whole month of every space per request.
 DEFAULT_READ_TIMEOUT = 30.0
+# A year of 500 spaces by day is about 12 MB of JSON: 64 MB leaves room, and stays far below a worker's memory.
+DEFAULT_MAX_ANSWER_MB = 64.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class StoryblokConnectionSettings:
     auth_scheme: str
     requests_per_second: float
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_answer_mb: float = DEFAULT_MAX_ANSWER_MB  # an answer past it is refused, read no further
 
     def __repr__(self) -> str:  # the token must not surface through a repr in a log or traceback
         return (
@@ -91,6 +94,7 @@ class StoryblokConnectionSettings:
             auth_scheme=auth_scheme,
             requests_per_second=_number(conn_id, "requests_per_second", extra, DEFAULT_REQUESTS_PER_SECOND, 100),
             read_timeout=_number(conn_id, "read_timeout", extra, DEFAULT_READ_TIMEOUT, 600),
+            max_answer_mb=_number(conn_id, "max_answer_mb", extra, DEFAULT_MAX_ANSWER_MB, 4096),
         )
 
 
