@@ -22,7 +22,8 @@ from msgspec.structs import force_setattr
 
 from storyblok_traffic.errors import StoryblokPayloadError
 
-Count = Annotated[int, msgspec.Meta(ge=0)]
+# The warehouse keeps counts in bigint: a number past 64 bits is refused here, not at the write.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class TrafficBucket(msgspec.Struct, frozen=True):
@@ -77,21 +78,30 @@ class DailyTraffic:
 def load_json(text: str | bytes) -> Any:
     """The body as JSON, or an error that says it is not."""
     try:
-        return msgspec.json.decode(text)
-    except (msgspec.DecodeError, UnicodeDecodeError) as err:
+        return msgspec.json.decode(_utf8(text))
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
         raise _not_json(text, err) from None
+
+
+def _utf8(body: str | bytes) -> str | bytes:
+    """``body``, checked to be UTF-8: the decoder skips the fields it does not read, bytes and all, and
+    the answer is kept as text (an answer in another encoding would fail there, unexplained)."""
+    if isinstance(body, bytes):
+        body.decode("utf-8")  # raises UnicodeDecodeError naming the byte
+    return body
 
 
 def parse_all_traffic(payload: Any) -> AllTraffic:
     """Validate the payload (the body's bytes or text, or its decoded JSON); a wrong field raises naming it."""
     try:
         if isinstance(payload, bytes | str):
-            report = msgspec.json.decode(payload, type=AllTraffic, strict=False)
+            report = msgspec.json.decode(_utf8(payload), type=AllTraffic, strict=False)
         else:
             report = msgspec.convert(payload, AllTraffic, strict=False)
     except msgspec.ValidationError as err:
         raise StoryblokPayloadError(_describe(err, payload)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as err:
+    # RecursionError: nesting deeper than the decoder goes (a hostile answer), not a crash of the task
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
         raise _not_json(payload, err) from None
     if report.montly_traffic_limit is None and report.corrected_monthly_traffic_limit is None:
         raise StoryblokPayloadError("Storyblok response is invalid: montly_traffic_limit: required field is missing")
@@ -203,4 +213,5 @@ def _short(value: Any) -> str:
 
 def _not_json(text: str | bytes, err: Exception) -> StoryblokPayloadError:
     snippet = (text[:80] if isinstance(text, str) else text[:80].decode("utf-8", "replace")).strip()
-    return StoryblokPayloadError(f"Storyblok response is not JSON ({err}); it starts with {snippet!r}")
+    what = "is nested too deeply to read" if isinstance(err, RecursionError) else "is not JSON"
+    return StoryblokPayloadError(f"Storyblok response {what} ({err}); it starts with {snippet!r}")
