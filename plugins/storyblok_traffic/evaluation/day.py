@@ -15,7 +15,6 @@ from datetime import date, timedelta
 import msgspec
 from sqlalchemy import Connection
 
-from storyblok_traffic.billing import org_plan
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
 from storyblok_traffic.evaluation.bill_checks import bill_check
@@ -25,6 +24,7 @@ from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.meters import MONTHS_BILLED, Meter
 from storyblok_traffic.rules.periods import Window, window_of
+from storyblok_traffic.rules.plans import Plan
 from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
 from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
@@ -78,7 +78,8 @@ def observe(
     """Read what the day needs (from the carry's reads, once) and judge it with ``rules`` alone."""
     stored = carry.stored
     history = stored.limit_history()
-    watched = watched_meters(org, history, day)
+    figures = bill_figures(stored, org, day, plans=False)
+    watched = watched_meters(org, history, figures.chosen.plan)
     meters = [
         (w, window_of(period, day, org.year_start))
         for w in watched
@@ -90,7 +91,7 @@ def observe(
     data_key = (st.DATA_PERIOD, newest or st.NEVER)
     gap = _unhealed_gap(stored, org, day)
     gap_keys = [(st.DATA_PERIOD, gap.period_start)] if gap else []
-    billed = bill_check(org, stored, day, bill_figures(stored, org, day, plans=False))
+    billed = bill_check(org, stored, day, figures)
     known = carry.alerts.load([(w.period, w.start) for w in windows] + [data_key] + gap_keys + billed.keys)
 
     facts = [_facts(org, w, day, meter, stored, carry.alarm_runs) for meter, w in meters]
@@ -259,26 +260,19 @@ class Watched:
         return self.yearly if period == "year" else self.monthly
 
 
-def watched_meters(org: OrgConfig, history: Sequence[Limits], day: date) -> list[Watched]:
-    """The configured metric, and the other meter when the organisation's plan (configured, or assumed
-    from Storyblok's limit on ``day``) includes an amount of it, in the period the plan bills (the month,
+def watched_meters(org: OrgConfig, history: Sequence[Limits], plan: Plan | None) -> list[Watched]:
+    """The configured metric, and the other meter when ``plan`` (the organisation's, configured or
+    assumed: ``BillFigures.chosen``) includes an amount of it, in the period the plan bills (the month,
     or the contract year when billed yearly)."""
-    own = org.thresholds_of(org.metric)
-    found = [Watched(org.metric, history, *own)]
+    found = [Watched(org.metric, history, *org.thresholds_of(org.metric))]
     other: Meter = "bytes" if org.metric == "requests" else "requests"
-    limits = limit_in_force(history, day)
-    plan = org_plan(org, limits.monthly if limits else None).plan
     terms = plan.terms(other) if plan else None
     if plan is not None and terms is not None and terms.included > 0:
         # Watched in the period the plan bills it: a month's included amount is no limit of the year.
-        billed = PERIOD_OF_BILLING[plan.billing]
         included = Limits(terms.included, terms.included * MONTHS_BILLED[plan.billing], st.NEVER)
         yearly, monthly, forecast = org.thresholds_of(other)
-        found.append(
-            Watched(
-                other, (included,), yearly if billed == "year" else (), monthly if billed == "month" else (), forecast
-            )
-        )
+        yearly, monthly = (yearly, ()) if PERIOD_OF_BILLING[plan.billing] == "year" else ((), monthly)
+        found.append(Watched(other, (included,), yearly, monthly, forecast))
     return found
 
 
@@ -330,7 +324,7 @@ def _facts(
             org.forecast_min_days,
         )
     active = {c.threshold_pct: c for c in found}
-    missing = stored.days_missing_bytes(w.start, day)
+    missing = stored.days_missing_bytes(w.start, day) if watched.meter == "bytes" else 0
     return _Facts(
         watched.meter, w, thresholds, watched.forecast, run.days_with_data, run.total, limit, active, forecast, missing
     )

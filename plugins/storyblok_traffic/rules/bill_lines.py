@@ -41,14 +41,14 @@ class OverageDetail(msgspec.Struct, frozen=True):
     overage: Decimal
     projected_overage: Decimal | None
     projected_total: Decimal | None
-    alert_at: Decimal  # the configured ``overage_alert``
+    overage_alert: Decimal  # the configured amount it was told past
     meters: tuple[MeterMoney, ...]
 
     def to_json(self) -> str:
         return msgspec.json.encode(self).decode()
 
 
-def overage_detail(now: Bill, at_end: Bill | None, alert_at: Decimal) -> OverageDetail:
+def overage_detail(now: Bill, at_end: Bill | None, overage_alert: Decimal) -> OverageDetail:
     projected = {m.meter: m for m in at_end.meters} if at_end else {}
     meters = tuple(_meter_money(m, projected.get(m.meter)) for m in now.meters)
     return OverageDetail(
@@ -57,7 +57,7 @@ def overage_detail(now: Bill, at_end: Bill | None, alert_at: Decimal) -> Overage
         overage=now.overage,
         projected_overage=None if at_end is None else at_end.overage,
         projected_total=None if at_end is None else at_end.total,
-        alert_at=alert_at,
+        overage_alert=overage_alert,
         meters=meters,
     )
 
@@ -122,29 +122,13 @@ def overage_line(a: Alert) -> str:
         text += f", projected {money(d.projected_overage, d.currency)} by its end ({ahead or 'none'})"
     if d.projected_total is not None:
         text += f"; the bill is projected at {money(d.projected_total, d.currency)} (base {money(d.base, d.currency)})"
-    return text + f". Told once a {a.period}, above {money(d.alert_at, d.currency)} (overage_alert)."
+    return text + f". Told once a {a.period}, above {money(d.overage_alert, d.currency)} (overage_alert)."
 
 
 def overage_fields(a: Alert) -> dict[str, Any]:
-    d = overage_of(a)
-    return {
-        "currency": d.currency,
-        "base": str(d.base),
-        "overage": str(d.overage),
-        "projected_overage": None if d.projected_overage is None else str(d.projected_overage),
-        "projected_total": None if d.projected_total is None else str(d.projected_total),
-        "overage_alert": str(d.alert_at),
-        "meters": [
-            {
-                "meter": m.meter,
-                "blocks": m.blocks,
-                "overage": str(m.overage),
-                "projected_blocks": m.projected_blocks,
-                "projected_overage": None if m.projected_overage is None else str(m.projected_overage),
-            }
-            for m in d.meters
-        ],
-    }
+    """The JSON webhook's ``bill`` of an overage notice: its figures, money as decimal strings."""
+    fields: dict[str, Any] = msgspec.to_builtins(overage_of(a))
+    return fields
 
 
 # -- the hard maximum ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from storyblok_traffic.rules.alert_state import CLEAR, Alert, Series
-from storyblok_traffic.rules.plans import gigabytes
+from storyblok_traffic.rules.plans import amount_text
 
 
 class SpaceShare(msgspec.Struct, frozen=True):
@@ -71,19 +71,19 @@ def line(alert: Alert, metric: str) -> str:
         began = f"the spike began on {alert.crossed_on}"
         if f.amount is not None:
             times = f", {f.factor:g}x its normal" if f.factor else ""
-            began += f" with {_amount(metric, f.amount)}{times}"
+            began += f" with {amount_text(metric, f.amount)}{times}"
         return (
-            f"{_who(alert).capitalize()} is back to normal: {_amount(metric, alert.usage)} on {alert.as_of}, its "
+            f"{_who(alert).capitalize()} is back to normal: {amount_text(metric, alert.usage)} on {alert.as_of}, its "
             f"normal {alert.as_of:%A} being {_n(metric, alert.usage_limit)} ({began})."
         )
     if f.new:
         text = (
-            f"{_who(alert).capitalize()} is new: {_amount(metric, alert.usage)} on {alert.crossed_on}, "
+            f"{_who(alert).capitalize()} is new: {amount_text(metric, alert.usage)} on {alert.crossed_on}, "
             f"with no traffic in the days before"
         )
     else:
         times = f"{f.factor:g}x its normal {weekday}" if f.factor else f"where a normal {weekday} has none"
-        text = f"{_who(alert).capitalize()} used {_amount(metric, alert.usage)} on {alert.crossed_on}, {times}"
+        text = f"{_who(alert).capitalize()} used {amount_text(metric, alert.usage)} on {alert.crossed_on}, {times}"
         text += f" ({_n(metric, alert.usage_limit)})" if f.factor else ""
     if f.month_share is not None:
         text += f"; its excess burnt {f.month_share:g} % of the monthly limit"
@@ -125,13 +125,8 @@ def fields(alert: Alert) -> dict[str, Any]:
 
 
 def _n(metric: str, amount: int) -> str:
-    """An amount as the notice writes it: ``48,210`` (requests), ``12.5 GB`` (bytes)."""
-    return f"{gigabytes(amount):,.1f} GB" if metric == "bytes" else f"{amount:,}"
-
-
-def _amount(metric: str, amount: int) -> str:
-    """``48,210 requests`` or ``12.5 GB``."""
-    return _n(metric, amount) if metric == "bytes" else f"{amount:,} {metric}"
+    """An amount as the notice writes it beside its unit's other figures: ``48,210``, ``12.5 GB``."""
+    return amount_text(metric, amount) if metric == "bytes" else f"{amount:,}"
 
 
 def _space(alert: Alert) -> str:

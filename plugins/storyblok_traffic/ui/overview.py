@@ -17,6 +17,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import watched_meters
 from storyblok_traffic.evaluation.meters import bill_figures
 from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.rules.plans import Plan
 from storyblok_traffic.rules.usage import limit_in_force, percent_of
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.ui.figures import alert_rows
@@ -43,8 +44,8 @@ def overview_row(conn: Connection, org: OrgConfig) -> m.OverviewRow:
             open_alerts=0,
             highest_percent=None,
         )
-    meters = _meters(stored, org, newest)
     figures = bill_figures(stored, org, newest, plans=False)
+    meters = _meters(stored, org, newest, figures.chosen.plan)
     history = alerts.history(conn, org.org)
     open_now = sum(1 for row in alert_rows(history, {}, newest, newest) if row.group == "open")
     known = [x.percent for x in meters if x.percent is not None]
@@ -60,17 +61,17 @@ def overview_row(conn: Connection, org: OrgConfig) -> m.OverviewRow:
     )
 
 
-def _meters(stored: StoredDays, org: OrgConfig, newest: date) -> list[m.MeterPercent]:
+def _meters(stored: StoredDays, org: OrgConfig, newest: date, plan: Plan | None) -> list[m.MeterPercent]:
     """Each watched meter's periods, as the check sums them (the days up to ``newest``, the limit then)."""
     found = []
-    for watched in watched_meters(org, stored.limit_history(), newest):
+    for watched in watched_meters(org, stored.limit_history(), plan):
         limits = limit_in_force(watched.history, newest)
         for period in ("year", "month"):
             if not watched.thresholds(period):
                 continue  # the check has no such period either
             w = window_of(period, newest, org.year_start)
             limit = limits.of(period) if limits else 0
-            usage = sum(amount for _, amount in stored.daily_usage(w.start, newest, watched.meter))
+            usage, _ = stored.meter_total(watched.meter, w.start, newest)
             found.append(
                 m.MeterPercent(
                     meter=watched.meter, period=period, usage=usage, limit=limit, percent=percent_of(usage, limit)
