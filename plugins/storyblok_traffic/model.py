@@ -12,6 +12,7 @@ field by its path and quotes the value.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -105,7 +106,50 @@ def parse_all_traffic(payload: Any) -> AllTraffic:
         raise _not_json(payload, err) from None
     if report.montly_traffic_limit is None and report.corrected_monthly_traffic_limit is None:
         raise StoryblokPayloadError("Storyblok response is invalid: montly_traffic_limit: required field is missing")
+    if isinstance(payload, bytes | str):
+        _refuse_repeated_names(payload, report)
     return report
+
+
+# The names this package reads. The decoder keeps the last of a name an object repeats; which one
+# Storyblok meant is unknown, so an answer repeating one of these is refused (others do not matter).
+READ_NAMES = ("date", "api_requests", "total_bytes", "space_id", "traffic", "cumulated_traffic")
+READ_ONCE = (
+    "montly_traffic_limit",
+    "monthly_traffic_limit",
+    "yearly_traffic_limit",
+    "traffic_used_this_year",
+    "requests_used_last_days",
+)
+_READ = frozenset(READ_NAMES + READ_ONCE)
+
+
+def _refuse_repeated_names(body: str | bytes, report: AllTraffic) -> None:
+    """Refuse an answer in which one object repeats a name we read.
+
+    Counting the names in the raw body is cheap (a few ms for a year of 500 spaces, where a second
+    parse would cost as much as the first); only a body with more of them than its objects can hold
+    (or with escapes, which may spell a name differently) is parsed again to find the object.
+    """
+    raw = body.encode() if isinstance(body, str) else body
+    buckets = len(report.cumulated_traffic.traffic) + len(report.traffic)
+    buckets += sum(len(rows) for rows in report.traffic_top_spaces.values())
+    most = dict.fromkeys(READ_ONCE, 1) | {"date": buckets, "api_requests": buckets, "total_bytes": buckets}
+    most |= {"space_id": len(report.traffic), "traffic": 2, "cumulated_traffic": 1}
+    if b"\\u" in raw or any(raw.count(b'"%s"' % name.encode()) > n for name, n in most.items()):
+        json.loads(raw, object_pairs_hook=_pairs_once)
+
+
+def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen and name in _READ:
+            raise StoryblokPayloadError(
+                f"Storyblok response is invalid: an object gives {name} twice ({_short(seen[name])} and "
+                f"{_short(value)}): which one is meant is unknown"
+            )
+        seen[name] = value
+    return seen
 
 
 def parse_daily(payload: Any, first_day: date, last_day: date) -> DailyTraffic:

@@ -1,7 +1,8 @@
 """Hostile answers (issue 27): nesting deeper than the decoder goes, NaN and infinity, numbers past 64
-bits, another encoding: each a clear payload error naming what is wrong, never another exception.
-And a fuzz test of the parser for a fixed budget: any bytes, and the reference answer with any JSON
-value put in any place, are parsed or refused with a ``StoryblokPayloadError``, nothing else."""
+bits, another encoding, a name given twice in one object, a huge array: each a clear payload error
+naming what is wrong, never another exception. And a fuzz test of the parser for a fixed budget: any
+bytes, and the reference answer with any JSON value put in any place, are parsed or refused with a
+``StoryblokPayloadError``, nothing else."""
 
 from __future__ import annotations
 
@@ -37,6 +38,22 @@ HOSTILE = {
         GOOD.replace('"other_spaces"', '"other_spaces", "note": "caf\u00e9"', 1).encode("latin-1"),
         "'utf-8' codec can't decode byte 0xe9",
     ),
+    "a limit given twice": (
+        _with('"montly_traffic_limit": ', '"montly_traffic_limit": 7, "montly_traffic_limit": '),
+        "an object gives montly_traffic_limit twice (7 and ",
+    ),
+    "a bucket's count given twice": (
+        _with('"api_requests": 31210', '"api_requests": 1, "api_requests": 31210'),
+        "an object gives api_requests twice (1 and 31210)",
+    ),
+    "a name given twice, once spelt with an escape": (
+        _with('"api_requests": 31210', '"api_requests": 31210, "api_r\\u0065quests": 2'),
+        "an object gives api_requests twice (31210 and 2)",
+    ),
+    "a huge array of what is not a bucket": (
+        _with('"traffic": [', '"traffic": [' + "0," * 2_000_000),
+        "cumulated_traffic.traffic.0: Input should be a valid dictionary (got 0)",
+    ),
 }
 
 
@@ -45,6 +62,16 @@ def test_a_hostile_answer_is_a_payload_error_naming_what_is_wrong(body: bytes, n
     with pytest.raises(StoryblokPayloadError, match=r"^Storyblok response ") as refused:
         parse_daily(body, FIRST, LAST)
     assert named in str(refused.value)
+
+
+def test_a_name_given_twice_where_nothing_is_read_is_no_ambiguity():
+    body = _with('"traffic_used_this_year"', '"note": 1, "note": 2, "traffic_used_this_year"')
+    assert parse_daily(body, FIRST, LAST).org_days[FIRST].api_requests == 31_210
+
+
+def test_a_huge_array_where_nothing_is_read_is_skipped():
+    body = _with('"traffic_used_this_year"', '"junk": [' + "[0]," * 2_000_000 + '0], "traffic_used_this_year"')
+    assert parse_daily(body, FIRST, LAST).org_days[FIRST].api_requests == 31_210
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
