@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -43,6 +44,11 @@ class Fault:
     delay: float = 0.0  # seconds before answering (read timeouts)
     drop: bool = False  # close the connection without an answer
     chunked: bool = False  # no Content-Length: the body in chunks (its size known only by reading it)
+    truncated: bool = False  # the real answer's length declared, half of it sent, the connection closed
+
+
+# Faults drawn at random by rate (``SimulatorSettings.fault_rates``): what production sends together.
+CHAOS_KINDS = ("429 Retry-After", "429 bare", "503", "slow", "truncated", "401")
 
 
 @dataclass
@@ -64,6 +70,10 @@ class SimulatorSettings:
     spike_factor: float = 6.0
     seed: str = "storyblok"
     organisations: int = 1  # more: organisation i (1..n-1) answers to the token "<token>-<i>", same data
+    # ((kind, probability), ...): each request draws one of CHAOS_KINDS at these rates (a soak's faults)
+    fault_rates: tuple[tuple[str, float], ...] = ()
+    fault_seed: int = 0
+    slow_seconds: float = 3.0  # how long a "slow" answer waits: longer than the client's read timeout
 
     def tokens(self) -> list[str]:
         """The personal token of each organisation; Storyblok limits the rate of each on its own."""
@@ -170,6 +180,18 @@ class TrafficModel:
         }
 
 
+def _chaos_fault(kind: str, settings: SimulatorSettings) -> Fault:
+    busy = {"error": f"Rate limit of {settings.requests_per_second} request per second reached. Retry later."}
+    return {
+        "429 Retry-After": Fault(429, busy, {"Retry-After": "1"}),
+        "429 bare": Fault(429, busy),
+        "503": Fault(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>"),
+        "slow": Fault(200, None, delay=settings.slow_seconds),
+        "truncated": Fault(200, None, truncated=True),
+        "401": Fault(401, {"error": "Unauthorized"}),
+    }[kind]
+
+
 def _row(label: str, requests: int | None, size: int | None) -> dict[str, Any]:
     return {"date": label, "api_requests": requests, "total_bytes": size}
 
@@ -201,6 +223,8 @@ class StoryblokSimulator:
         self._lock = threading.Lock()
         self._windows: dict[str | None, tuple[int, int]] = {}  # per token: (second, requests counted in it)
         self._bodies: dict[tuple[Any, ...], bytes] = {}
+        self.injected: dict[str, int] = dict.fromkeys(CHAOS_KINDS, 0)  # faults drawn by rate, by kind
+        self._chaos = random.Random(self.settings.fault_seed)
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -223,6 +247,21 @@ class StoryblokSimulator:
     def calls(self, path: str = ALL_TRAFFIC) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests if r["path"] == path]
+
+    def chaos(self) -> Fault | None:
+        """A fault drawn at the settings' rates, or None (the real answer)."""
+        rates = dict(self.settings.fault_rates)
+        unknown = set(rates) - set(CHAOS_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(CHAOS_KINDS)}")
+        with self._lock:
+            draw = self._chaos.random()
+            for kind, rate in rates.items():
+                if draw < rate:
+                    self.injected[kind] += 1
+                    return _chaos_fault(kind, self.settings)
+                draw -= rate
+        return None
 
     def over_rate(self, authorization: str | None = None) -> bool:
         """Over the rate in this one-second window, counted per organisation (its token) as Storyblok does."""
@@ -283,21 +322,22 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlparse(self.path)
-            fault = sim.faults.popleft() if sim.faults else None
-            if fault is not None:
+            fault = sim.faults.popleft() if sim.faults else sim.chaos()
+            if fault is None:
+                status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
+                self._send(status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers)
+                return
+            if fault.body is None and fault.status == 200:
+                # slow or truncated: the real answer (logged by answer()), late or cut
+                status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
+                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+                fault = Fault(status, raw, headers, fault.delay, fault.drop, fault.chunked, fault.truncated)
+            else:
                 with sim._lock:
                     sim.requests.append(
-                        {
-                            "path": url.path,
-                            "query": parse_qs(url.query),
-                            "fault": fault.status,
-                            "at": time.time(),
-                        }
+                        {"path": url.path, "query": parse_qs(url.query), "fault": fault.status, "at": time.time()}
                     )
-                self._fault(fault)
-                return
-            status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
-            self._send(status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers)
+            self._fault(fault)
 
         def _fault(self, fault: Fault) -> None:
             if fault.delay:
@@ -307,6 +347,10 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             body = fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode()
+            if fault.truncated:
+                self._send(fault.status, body[: len(body) // 2], {"Content-Length": str(len(body))} | fault.headers)
+                self.close_connection = True
+                return
             self._send(fault.status, body, fault.headers, fault.chunked)
 
         def _send(self, status: int, body: bytes, headers: dict[str, str], chunked: bool = False) -> None:
@@ -315,7 +359,7 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/json")
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
-                else:
+                elif "Content-Length" not in headers:
                     self.send_header("Content-Length", str(len(body)))
                 for name, value in headers.items():
                     self.send_header(name, value)

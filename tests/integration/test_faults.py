@@ -28,6 +28,8 @@ TRANSIENT = {
     "429s with Retry-After": [Fault(status=429, body=RATE, headers={"Retry-After": "1"}) for _ in range(2)],
     "500/502/503 burst": [Fault(status=500), Fault(status=502), Fault(status=503)],
     "connection resets": [Fault(drop=True), Fault(drop=True)],
+    # its length declared, half of it sent, the connection closed (a proxy restarting mid-answer)
+    "bodies cut short": [Fault(status=200, body=b'{"traffic": [' + b"0," * 2_000 + b"0]}", truncated=True)] * 2,
 }
 
 

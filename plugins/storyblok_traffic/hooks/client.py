@@ -113,6 +113,9 @@ class StoryblokClient:
             except (requests.ConnectionError, requests.Timeout) as err:
                 last_problem = f"{type(err).__name__} talking to {self.settings.base_url}"
                 retry_after = None
+            except requests.exceptions.ChunkedEncodingError:  # the connection closed mid-body: a network fault
+                last_problem = f"the answer from {self.settings.base_url} was cut short"
+                retry_after = None
             else:
                 if response.status_code < 300:
                     return response
