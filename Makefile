@@ -6,7 +6,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser test test-unit lint typecheck pytest run demo simulator mutate bench lock clean
+.PHONY: install browser test test-unit lint typecheck pytest run demo simulator mutate bench soak lock clean
 
 install: $(STAMP)
 
@@ -63,6 +63,13 @@ DLT_VENV := .venv-bench-dlt
 mutate: install
 	$(UV) pip install --quiet --python $(BIN)/python -r include/mutation-requirements.txt -c constraints.txt
 	$(BIN)/python -m include.mutation
+
+# The chaos soak (not part of make test, which runs a short one): 120 days through a real scheduler on
+# the LocalExecutor, then on the CeleryExecutor with two workers, under injected faults, SIGKILLs and
+# restarts; a table each, and .soak/results.json. See docs/operations.md, "The chaos soak".
+SOAK_DAYS ?= 120
+soak: install
+	$(BIN)/python -m include.soak --days $(SOAK_DAYS) --executor both --workdir .soak --json .soak/results.json
 
 bench: install $(DLT_VENV)/.installed
 	$(BIN)/python -m benchmarks.run

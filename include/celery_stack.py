@@ -1,5 +1,8 @@
 """The same Airflow on the CeleryExecutor: API server, scheduler, dag-processor, triggerer and Celery workers.
 
+With ``workers=0`` and the LocalExecutor's environment it is the LocalExecutor's stack, each component
+on its own (the soak restarts the scheduler alone).
+
 Each component is its own process group, as Airflow's compose file and Helm chart run them. Each
 worker gets its own temp directory, throttle directory and log-server port, as if it ran on a host
 of its own; what they share is what hosts share: the metadata database, the broker (Redis), and,
@@ -53,6 +56,7 @@ class CeleryStack(AirflowStack):
         self.workers = workers
         self.concurrency = concurrency
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # how each was started
 
     def start(self, pool_slots: int = 4, timeout: float = 240, migrate: bool = True) -> CeleryStack:
         """``migrate``: False for a metadata database copied from a migrated one."""
@@ -111,11 +115,20 @@ class CeleryStack(AirflowStack):
             time.sleep(1)
         raise RuntimeError(f"the Celery workers were not ready in {timeout:.0f} s; see {self.log_dir}")
 
-    def _launch(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        with (self.log_dir / f"{name}.log").open("w") as log:
+    def _launch(self, name: str, args: list[str], env: dict[str, str], mode: str = "w") -> None:
+        self._commands[name] = (args, env)
+        with (self.log_dir / f"{name}.log").open(mode) as log:
             self._procs[name] = subprocess.Popen(
                 [AIRFLOW, *args], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+
+    def exited(self) -> list[str]:
+        """The components that are no longer running."""
+        return [name for name, proc in self._procs.items() if proc.poll() is not None]
+
+    def relaunch(self, name: str) -> None:
+        """Start ``name`` again as it was started (after a crash), its log appended to."""
+        self._launch(name, *self._commands[name], mode="a")
 
     def _wait_for_api(self, timeout: float) -> None:
         self._proc = self._procs["api-server"]

@@ -109,3 +109,36 @@ def test_bytes_per_request_vary_by_space_within_the_range_set():
     assert max(means.values()) > 1.3 * min(means.values())  # spaces differ
     default = model().all_traffic(date(2026, 2, 1), date(2026, 2, 28), "day")["traffic"]
     assert max(r["total_bytes"] / r["api_requests"] for r in default) < 58_000 * 1.1
+
+
+def test_faults_drawn_by_rate_are_served_and_counted_by_kind():
+    from include.storyblok_simulator import CHAOS_KINDS, StoryblokSimulator
+
+    rates = (("429 Retry-After", 0.1), ("429 bare", 0.1), ("503", 0.1), ("truncated", 0.1), ("401", 0.1))
+    sim = StoryblokSimulator(SimulatorSettings(today=TODAY, fault_rates=rates, requests_per_second=1000)).start()
+    try:
+        seen: dict[str, int] = dict.fromkeys(CHAOS_KINDS, 0)
+        params = {"start_date": "2026-03-01", "end_date": "2026-03-02", "group_by": "day"}
+        with requests.Session() as session:
+            for _ in range(300):
+                try:
+                    answer = session.get(
+                        sim.url + ALL_TRAFFIC, params=params, headers={"Authorization": sim.settings.token}
+                    )
+                except requests.exceptions.ChunkedEncodingError:  # the answer cut short
+                    seen["truncated"] += 1
+                    session.close()
+                    continue
+                kind = {429: "429 bare", 503: "503", 401: "401"}.get(answer.status_code)
+                if answer.status_code == 429 and answer.headers.get("Retry-After") == "1":
+                    kind = "429 Retry-After"
+                if kind:
+                    seen[kind] += 1
+                else:
+                    assert answer.status_code == 200
+                    parse_daily(answer.content, date(2026, 3, 1), date(2026, 3, 2))  # whole and valid
+    finally:
+        sim.stop()
+    assert seen == sim.injected
+    assert all(15 <= seen[kind] <= 45 for kind, _ in rates)  # about 30 each in 300 requests
+    assert seen["slow"] == 0

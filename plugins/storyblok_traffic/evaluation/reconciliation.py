@@ -20,12 +20,17 @@ from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
 def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: StoredDays) -> Comparison | None:
-    """On the check of the newest stored day, with Storyblok's figure fetched within two days after it:
-    that figure against each reading of the stored year. (Older days: the figure says nothing of them.)"""
+    """On the check of the day before Storyblok's figure was fetched (the figure's last whole day): that
+    figure against each reading of the stored year. (Older days: the figure says nothing of them.)
+
+    Only that day, whatever else is stored when it is checked: a check that ran when later days were
+    not yet stored would judge otherwise, and checks run in any order (a backfill, a retry, a soak's
+    chaos) must end as in date order.
+    """
     snapshot = stored.latest_snapshot()
-    if snapshot is None or not 0 < (snapshot[0] - day).days <= 2:
+    if snapshot is None or day != snapshot[0] - timedelta(days=1):
         return None
-    if stored.newest_day(date.max) != day:
+    if stored.newest_day(date.max) != day:  # the day in progress stored by hand: the figure's day is not whole
         return None
     taken, reported = snapshot
     last = taken - timedelta(days=1)  # the figure's day itself is in progress, never stored

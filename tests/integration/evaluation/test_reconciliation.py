@@ -73,3 +73,16 @@ def test_an_older_day_is_not_reconciled(history, schema, receiver):
     org = OrgConfig(conn_id="sb", org="acme", metric="bytes")
     assert run(NEWEST - timedelta(days=1), org, setup(history, org, schema)).reconciliation is None
     assert receiver.messages == []
+
+
+def test_only_the_figures_last_whole_day_is_reconciled_whatever_is_stored_after_it(history, schema, receiver):
+    """Checks in any order end as in date order: the day before the newest is not reconciled even when it
+    is checked before the newest is stored (it was, when the newest stored day was judged)."""
+    org = OrgConfig(conn_id="sb", org="acme", metric="bytes")
+    config = setup(history, org, schema, {d: n for d, n in DAYS.items() if d < NEWEST})
+    assert run(NEWEST - timedelta(days=1), org, config).reconciliation is None
+    assert receiver.messages == []
+    history.days(org.org, {NEWEST: DAYS[NEWEST]})
+    assert run(NEWEST, org, config).reconciliation is not None
+    [text] = receiver.texts()
+    assert text.startswith("Storyblok traffic: figures disagree for acme\n")
