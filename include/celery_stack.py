@@ -50,8 +50,17 @@ def celery_env(env: dict[str, str], broker_url: str) -> dict[str, str]:
 class CeleryStack(AirflowStack):
     """``AirflowStack`` with its components started one by one and ``workers`` Celery workers."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, workers: int = 2, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        workers: int = 2,
+        concurrency: int = 8,
+        components: tuple[str, ...] = ("scheduler", "dag-processor", "triggerer"),
+    ) -> None:
+        """``components``: besides the API server (the triggerer is needed only by deferrable tasks)."""
         super().__init__(env, log_dir / "airflow.log")
+        self.components = components
         self.log_dir = log_dir
         self.workers = workers
         self.concurrency = concurrency
@@ -69,7 +78,7 @@ class CeleryStack(AirflowStack):
         # All at once: each spends seconds importing Airflow, and none needs another to start. Tasks
         # report to the API server (AIRFLOW__CORE__EXECUTION_API_SERVER_URL): it is up before this returns.
         self._launch("api-server", ["api-server", "--port", str(self.port)], self.env)
-        for name in ("scheduler", "dag-processor", "triggerer"):
+        for name in self.components:
             self._launch(name, [name], self.env)
         self.start_workers()
         self._wait_for_api(timeout)

@@ -31,11 +31,11 @@ def test_a_short_soak_ends_as_a_clean_run(postgres_server, airflow_metadata_temp
     url = metadata_database(postgres_server, airflow_metadata_template, meta)
     settings = SoakSettings(
         tmp_path / "soak",
-        days=8,
+        days=6,
         executor="local",
         fault_rates=RATES,
         kill_every=10,
-        max_kills=2,
+        max_kills=1,
         seed=358,  # its first eight requests meet a 401, a slow and a cut answer, a 429 and a 503
         metadata_url=url,
         timeout=600,
