@@ -34,7 +34,7 @@ def test_a_short_soak_ends_as_a_clean_run(postgres_server, airflow_metadata_temp
         days=6,
         executor="local",
         fault_rates=RATES,
-        kill_every=10,
+        kill_every=2,  # the first task process seen is killed: the runs are over within a minute
         max_kills=1,
         seed=358,  # its first eight requests meet a 401, a slow and a cut answer, a 429 and a 503
         metadata_url=url,
