@@ -135,6 +135,12 @@ class CeleryStack(AirflowStack):
         """The components that are no longer running."""
         return [name for name, proc in self._procs.items() if proc.poll() is not None]
 
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` and everything it started (a crash: a LocalExecutor scheduler's tasks go too)."""
+        proc = self._procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
     def relaunch(self, name: str) -> None:
         """Start ``name`` again as it was started (after a crash), its log appended to."""
         self._launch(name, *self._commands[name], mode="a")

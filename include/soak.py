@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 
-from include.airflow_stack import airflow_env
+from include.airflow_stack import airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
 from include.net import free_port
@@ -228,31 +228,26 @@ class Chaos:
         self.restarts["redis"] += 1
 
     def restart_scheduler(self) -> None:
-        proc = self.stack._procs["scheduler"]
-        os.killpg(proc.pid, signal.SIGKILL)  # a crash, with its LocalExecutor's task processes
-        proc.wait()
-        self.stack.relaunch("scheduler")
-        self._started["scheduler"] = time.monotonic()
-        self.restarts["scheduler"] += 1
+        self.stack.kill("scheduler")  # a crash, with its LocalExecutor's task processes
+        self._relaunch("scheduler", "scheduler")
+
+    def _relaunch(self, name: str, counted_as: str) -> None:
+        self.stack.relaunch(name)
+        self._started[name] = time.monotonic()  # its liveness grace starts again
+        self.restarts[counted_as] += 1
 
     def revive(self) -> None:
         """Start again any component that exited or stopped heartbeating, as Kubernetes' liveness probes
         would (Airflow's chart probes each with ``airflow jobs check``): a database restart ends some
         and leaves the scheduler hanging on its way out, waiting for idle LocalExecutor workers."""
         for name in self.stack.exited():
-            self.stack.relaunch(name)
-            self._started[name] = time.monotonic()
-            self.restarts[f"{name} (died)"] += 1
+            self._relaunch(name, f"{name} (died)")
         if time.monotonic() < self._next_probe:
             return
         self._next_probe = time.monotonic() + 15
         for name in self._hung():
-            proc = self.stack._procs[name]
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            self.stack.relaunch(name)
-            self._started[name] = time.monotonic()
-            self.restarts[f"{name} (hung)"] += 1
+            self.stack.kill(name)
+            self._relaunch(name, f"{name} (hung)")
 
     def _hung(self) -> list[str]:
         """The components started over ``LIVENESS_SECONDS`` ago whose newest job heartbeat is older than that."""
@@ -453,8 +448,6 @@ def _quiet(read: Callable[[], T], wait: float = 120) -> T:
 
 def _wait(stack: CeleryStack, first: date, last: date, timeout: float, chaos: Chaos) -> None:
     """Until every run has ended; the one-off restarts when a quarter, half and three quarters have."""
-    from include.airflow_stack import finished
-
     days = (last - first).days + 1
     steps = [(0.25, chaos.restart_postgres), (0.5, chaos.restart_redis), (0.75, chaos.restart_scheduler)]
     deadline = time.monotonic() + timeout
