@@ -35,29 +35,35 @@ class Delivery:
 
 
 def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig]) -> Delivery:
-    """Send ``org``'s pending notices to every channel that lacks them; the caller owns the transaction."""
+    """Send ``org``'s pending notices to every channel that lacks them; the caller owns the transaction.
+
+    A superseded notice (its row moved on before every channel had it) goes first, in the same
+    message as its successor, to each channel that lacks it.
+    """
     alerts.lock_org(conn, org.org)
-    pending = alerts.pending(conn, org.org)
+    held, pending = alerts.superseded(conn, org.org), alerts.pending(conn, org.org)
+    waiting = held + pending
     delivery = Delivery()
-    if not pending:
+    if not waiting:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
         return delivery
-    top = _top_spaces(conn, org, pending)
-    unknown = _unknown_before(conn, pending)
+    top = _top_spaces(conn, org, waiting)
+    unknown = _unknown_before(conn, waiting)
     live_since = marks.first_live_day(conn, org.org)
-    bill = _bill(conn, org, max(a.as_of for a in pending))
-    done = alerts.delivered(conn, pending)
+    bill = _bill(conn, org, max(a.as_of for a in waiting))
+    done = alerts.delivered(conn, waiting)
     for channel in channels:
-        todo = [a for a in pending if (a.key, channel.name) not in done]
+        todo = [a for a in waiting if (a.notice_id, channel.name) not in done]
         if not todo:
             continue
         message = alert_message(org.org, org.metric, todo, top, unknown, live_since, bill)
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
-            done |= {(a.key, channel.name) for a in todo}
+            done |= {(a.notice_id, channel.name) for a in todo}
             delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
-    complete = [a for a in pending if all((a.key, c.name) in done for c in channels)]
-    alerts.finish(conn, complete, datetime.now(UTC))
+    now = datetime.now(UTC)
+    alerts.drop_superseded(conn, [a for a in held if all((a.notice_id, c.name) in done for c in channels)])
+    alerts.finish(conn, [a for a in pending if all((a.notice_id, c.name) in done for c in channels)], now)
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
     return delivery
 

@@ -1,7 +1,7 @@
 """Alert state (pure): one row per (org, period, period start, kind, threshold, meter) and how a run moves it.
 
 A notice is due (status ``pending``) only on a transition: into alarm, or, for an actual threshold
-already notified, back below it because a higher limit came into force. Runs for days older than the
+already notified or due, back below it because a higher limit came into force. Runs for days older than the
 lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
 moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
 that history stored later may move a first alarm's start to an earlier day (without a notice).
@@ -12,6 +12,10 @@ series (a ``Series``: ``organisation`` or ``space <id>``), one row per series wh
 sequence, so a replay recognises an episode it told before; a new space's notice (period
 ``new space <id>``) ends without a notice of its own on a later day that the space is not new, so
 a space that falls silent and comes back is told again.
+
+No notice that became due is lost to the order of runs: a row whose notice is still pending when a
+later day moves it on (an alarm that ends, a clear followed by a new alarm) gets its next notice, and
+the superseded one (``superseded``) goes out with it to each channel that lacks it.
 
 An alarm recorded quietly (``suppressed``: during a history load, or before the lookback) whose
 period is still open is the state the user is in now: the first live run that still sees it in
@@ -102,6 +106,11 @@ class Alert:
     @property
     def key(self) -> tuple[str, str, date, str, float, str]:
         return (self.org, self.period, self.period_start, self.kind, self.threshold_pct, self.meter)
+
+    @property
+    def notice_id(self) -> tuple[tuple[str, str, date, str, float, str], int]:
+        """This notice of this row: deliveries are recorded per notice."""
+        return (self.key, self.notice_seq)
 
     @property
     def is_pending(self) -> bool:
@@ -198,19 +207,18 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     if day < row.evaluated_on or seen.kind not in CLEARED_WITH_NOTICE:
         return None
     if seen.in_alarm:
-        if row.status == CLEARED:
+        # Back in alarm after a clear, told or not: a new notice (an untold clear goes out with it).
+        if row.status == CLEARED or (row.status == PENDING and row.notice == CLEAR):
             return _raised(seen, day, quiet, seq=row.notice_seq + 1)
-        if row.status == PENDING and row.notice == CLEAR:  # back in alarm before the clear went out
-            return replace(row, status=SENT, notice=ALARM, evaluated_on=day)
         return None
     if row.notice == CLEAR:
         return None
-    # A spike whose start is still untold (a failed channel, or days replayed in one check) would
-    # vanish if it ended quietly: its end is told instead, and that notice repeats the start.
-    untold_spike = row.kind == SPIKE and row.status == PENDING
-    if untold_spike and not seen.announce_clear:
+    # An alarm still untold (a failed channel, or a check that ran before the last one's notices went
+    # out) is told all the same: its end supersedes it, and the delivery sends both (``superseded``).
+    untold = row.status == PENDING
+    if untold and not seen.announce_clear:
         return None  # the start goes out first; a later day ends it quietly
-    if (row.status == SENT or untold_spike) and seen.announce_clear:
+    if (row.status == SENT or untold) and seen.announce_clear:
         return replace(
             row,
             status=CLEARED if quiet else PENDING,
@@ -221,8 +229,19 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
             usage_limit=seen.usage_limit,
             evaluated_on=day,
         )
-    # Never announced (pending or suppressed), or its end is not to be told: it ends quietly.
+    # Recorded quietly (suppressed), or its end is not to be told: it ends quietly.
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
+
+
+def superseded(before: Alert | None, after: Alert) -> Alert | None:
+    """``before``'s notice when ``after`` replaces it with a newer one before every channel had it.
+
+    It must still go out (the run that checks days in order would have sent it): the delivery sends it
+    to each channel that lacks it, in one message with its successor, so no order of runs loses it.
+    """
+    if before is not None and before.is_pending and after.notice_seq > before.notice_seq:
+        return before
+    return None
 
 
 def _told_now(row: Alert, seen: Observation, day: date, quiet: bool) -> bool:

@@ -69,8 +69,14 @@ def alert_message(
     ``bill``: the billing period's figures for the JSON webhook (``/api/usage``'s ``bill``), when a plan is known.
     """
     unknown = unknown or {}
-    ordered = sorted(alerts, key=_order)
-    groups = [list(g) for _, g in groupby(ordered, key=lambda a: (a.period, a.period_start, a.meter, a.kind, a.notice))]
+    rounds = _rounds(alerts)
+    ordered = sorted(alerts, key=lambda a: (rounds[a.notice_id], *_order(a)))
+    groups = [
+        list(g)
+        for _, g in groupby(
+            ordered, key=lambda a: (rounds[a.notice_id], a.period, a.period_start, a.meter, a.kind, a.notice)
+        )
+    ]
     ctx = Context(metric, unknown, live_since)
     lines = [WORDING[g[0].kind].line(g[0], g[1:], ctx) for g in groups]
     earlier = [a for a in ordered if before_monitoring(a, live_since)]
@@ -112,6 +118,15 @@ def alert_message(
             "bill": None if bill is None else dict(bill),
         },
     )
+
+
+def _rounds(alerts: Sequence[Alert]) -> dict[tuple[Any, ...], int]:
+    """Per notice: how many earlier notices of its row with the same event the batch holds (0 but for a
+    superseded alarm and its row's next alarm). A later one gets its own line, after the first round."""
+    return {
+        a.notice_id: sum(1 for b in alerts if b.key == a.key and b.notice == a.notice and b.notice_seq < a.notice_seq)
+        for a in alerts
+    }
 
 
 def failure_message(text: str) -> Message:

@@ -51,7 +51,7 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
     first = min([recent, month.start] + [p.start for p in evaluation.periods])
     history = alerts.history(conn, org.org)
     channels: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for key, channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
+    for (key, _), channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
         channels[key].append(channel)
     rows = alert_rows(history, channels, as_of, evaluation.newest_day)
     spaces, change = top_spaces(conn, org, month.start, as_of)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from storyblok_traffic.errors import WarehouseWaitTimeout
 from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SPIKE, SUPPRESSED, Alert, Series
-from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alert_versions, usage_alerts
+from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
@@ -152,6 +152,11 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     restored = conn.execute(
         usage_alerts.insert().from_select(columns, before), execution_options={"preserve_rowcount": True}
     )
+    # A notice superseded from ``first`` on is pending in its restored row again (``touched`` reads the
+    # journal: this goes before the journal's rows do).
+    s = superseded_notices.c
+    held = tuple_(s.org, s.period, s.period_start, s.kind, s.threshold_pct, s.meter)
+    conn.execute(delete(superseded_notices).where(s.org == org, s.day >= first, held.in_(touched)))
     conn.execute(delete(usage_alert_versions).where(v.org == org, v.day >= first))
     return int(restored.rowcount)
 
@@ -162,10 +167,10 @@ def settle(conn: Connection, org: str, channels: Sequence[str]) -> None:
     rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_((PENDING, SUPPRESSED))))
     waiting = [_alert(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
-    sent_somewhere = {key for key, _ in done}
+    sent_somewhere = {notice for notice, _ in done}
     finish(
         conn,
-        [x for x in waiting if x.key in sent_somewhere and all((x.key, c) in done for c in channels)],
+        [x for x in waiting if x.notice_id in sent_somewhere and all((x.notice_id, c) in done for c in channels)],
         datetime.now(UTC),
     )
 
@@ -195,8 +200,10 @@ def history(conn: Connection, org: str) -> list[Alert]:
 
 
 def count_pending(conn: Connection, org: str) -> int:
-    a = usage_alerts.c
-    return int(conn.scalar(select(func.count()).where(a.org == org, a.status == PENDING)) or 0)
+    """The org's notices waiting to go out: current ones pending, and superseded ones."""
+    a, s = usage_alerts.c, superseded_notices.c
+    current = conn.scalar(select(func.count()).where(a.org == org, a.status == PENDING)) or 0
+    return int(current) + int(conn.scalar(select(func.count()).where(s.org == org)) or 0)
 
 
 def pending(conn: Connection, org: str) -> list[Alert]:
@@ -210,20 +217,49 @@ def pending(conn: Connection, org: str) -> list[Alert]:
     return [_alert(row) for row in rows.mappings()]
 
 
-def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[tuple[Any, ...], str]]:
-    """(alert key, channel) for each channel that already has the alert's current notice."""
+def save_superseded(conn: Connection, notices: Sequence[Alert], day: date) -> None:
+    """Keep notices that the evaluation of ``day`` superseded before every channel had them."""
+    if notices:
+        _overwrite(conn, superseded_notices, [_row(notice) | {"day": day} for notice in notices])
+
+
+def superseded(conn: Connection, org: str) -> list[Alert]:
+    """The org's superseded notices that some channel still lacks, oldest notice of a row first."""
+    s = superseded_notices.c
+    rows = conn.execute(
+        select(*(s[c.name] for c in usage_alerts.columns))
+        .where(s.org == org)
+        .order_by(s.period_start, s.period, s.kind, s.threshold_pct, s.meter, s.notice_seq)
+    )
+    return [_alert(row) for row in rows.mappings()]
+
+
+def drop_superseded(conn: Connection, notices: Sequence[Alert]) -> None:
+    """Every channel has these superseded notices: they are done."""
+    s = superseded_notices.c
+    keys = [(*_db_key(x), x.notice_seq) for x in notices]
+    if keys:
+        conn.execute(
+            delete(superseded_notices).where(
+                tuple_(s.org, s.period, s.period_start, s.kind, s.threshold_pct, s.meter, s.notice_seq).in_(keys)
+            )
+        )
+
+
+NoticeId = tuple[tuple[Any, ...], int]  # (alert key, notice_seq): one notice of one row
+
+
+def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, str]]:
+    """(notice, channel) for each channel that already has the alert's current notice."""
     if not alerts:
         return set()
     d = alert_deliveries.c
     wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
-    rows = conn.execute(
-        select(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.channel).where(
-            tuple_(d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.notice_seq).in_(wanted)
-        )
-    )
+    columns = (d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.notice_seq)
+    rows = conn.execute(select(*columns, d.channel).where(tuple_(*columns).in_(wanted)))
     return {
-        ((org, period, start, kind, float(pct), meter), channel)
-        for org, period, start, kind, pct, meter, channel in rows
+        (((org, period, start, kind, float(pct), meter), seq), channel)
+        for org, period, start, kind, pct, meter, seq, channel in rows
     }
 
 

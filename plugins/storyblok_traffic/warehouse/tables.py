@@ -156,3 +156,15 @@ usage_alert_versions = Table(
     *_alert_columns(),
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "day"),
 )
+
+
+# Notices whose row moved on to a newer notice before every channel had them (``rules.alert_state.
+# superseded``): each goes out with its row's next message to the channels that lack it, and its row
+# here goes once every channel has it. ``day``: the evaluation that superseded it (a rewind takes it back).
+superseded_notices = Table(
+    "superseded_notices",
+    metadata,
+    Column("day", Date, nullable=False),
+    *_alert_columns(),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq"),
+)

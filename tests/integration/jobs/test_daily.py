@@ -19,7 +19,7 @@ from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.jobs.daily import check_usage, notify_due
 from storyblok_traffic.warehouse.engine import begin
-from storyblok_traffic.warehouse.tables import alert_deliveries, usage_alerts
+from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alerts
 from tests.integration.pipeline import EMAIL, JSON, SLACK, run
 from tests.integration.warehouse.blocking import wait_for_blocked_backend
 
@@ -283,6 +283,55 @@ def test_a_failed_channel_is_retried_alone(history, config, receiver, json_recei
     with begin(engine, schema) as conn:
         assert sorted(conn.scalars(select(alert_deliveries.c.channel))) == ["email", "json", "slack"]
     assert notify_due(YEARLY, config) == {}
+
+
+def test_a_crossing_superseded_before_every_channel_had_it_goes_out_with_its_end(
+    history, config, receiver, json_receiver, smtp, engine, schema
+):
+    """Email failed on the crossing; before its retry, a higher limit ended it. The clear supersedes the
+    crossing, and each channel gets what it lacks, in one message: email both, the others the clear."""
+    config = replace(config, channels=(SLACK, EMAIL, JSON))
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 2): 700, date(2026, 6, 3): 10})
+    check_usage(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 2))
+    smtp.fail_next = 1
+    with pytest.raises(NotificationError, match="email"):
+        notify_due(YEARLY, config)
+    history.limit("acme", date(2026, 6, 3), 1000)  # upgraded before the retry
+    ended = check_usage(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 3))
+    assert ended.pending_notices == 2  # the clear, and the crossing email still lacks
+    crossing, clear = "year requests actual 50% alarm", "year requests actual 50% clear"
+    assert notify_due(YEARLY, config) == {"slack": [clear], "email": [crossing, clear], "json": [clear]}
+    [email] = smtp.emails
+    assert email.subject == "Storyblok traffic: acme has used 58.3% of its yearly request limit"
+    body = email.body
+    assert "Crossed the 50% threshold by 2026-06-02" in body
+    assert body.index("Crossed the 50%") < body.index("Back within the yearly request limit: 710 of 12,000")
+    assert [[a["event"] for a in m["alerts"]] for m in json_receiver.messages] == [["alarm"], ["clear"]]
+    d = alert_deliveries.c
+    with begin(engine, schema) as conn:
+        told = sorted(conn.execute(select(d.notice_seq, d.channel)).tuples())
+        assert told == [(seq, c) for seq in (1, 2) for c in ("email", "json", "slack")]
+        assert conn.execute(select(superseded_notices)).all() == []
+    assert rows(engine, schema)[0][4] == "cleared"
+    assert notify_due(YEARLY, config) == {}
+
+
+def test_a_supersession_undone_by_changed_data_leaves_the_crossing_told_once(history, config, receiver, engine, schema):
+    """The day that ended the crossing is fetched again with more traffic: the check rewinds past the
+    supersession and the crossing is pending in its row again, no longer also held; it is told once."""
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 6, 2): 700, date(2026, 6, 3): 10})
+    check_usage(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 3))
+    history.limit("acme", date(2026, 6, 3), 1000)
+    assert check_usage(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 3)).pending_notices == 2
+    history.days("acme", {date(2026, 6, 3): 6_000})  # 6,710 of 12,000: past 50 % again
+    assert check_usage(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 3)).pending_notices == 1
+    with begin(engine, schema) as conn:
+        assert conn.execute(select(superseded_notices)).all() == []
+    assert notify_due(YEARLY, config) == {"slack": ["year requests actual 50% alarm"]}
+    [text] = receiver.texts()
+    assert text.count("Crossed the 50% threshold") == 1
 
 
 def test_two_concurrent_runs_for_one_day_send_one_message(history, config, receiver):

@@ -84,22 +84,35 @@ def test_leaving_a_notified_alarm_sends_one_clear_notice():
     assert st.next_state(replace(cleared, status=st.CLEARED), seen(False), DAY.replace(day=12), False) is None
 
 
-def test_back_in_alarm_before_the_clear_went_out_withdraws_the_clear():
+def test_back_in_alarm_before_the_clear_went_out_is_a_new_alarm_and_the_clear_still_goes_out():
     sent = replace(raised(), status=st.SENT)
     clearing = st.next_state(sent, seen(False), DAY.replace(day=11), quiet=False)
     assert clearing is not None
     assert clearing.status == st.PENDING
     again = st.next_state(clearing, seen(True), DAY.replace(day=12), quiet=False)
     assert again is not None
-    # The alarm that was announced still holds: no "back within limits", and nothing new to say.
-    assert (again.status, again.notice, again.is_pending) == (st.SENT, st.ALARM, False)
+    # In date order, the clear went out on the 11th and the alarm on the 12th: both are told, whichever
+    # order the checks and the sends take.
+    assert (again.status, again.notice, again.notice_seq) == (st.PENDING, st.ALARM, 3)
+    assert st.superseded(clearing, again) == clearing
 
 
-def test_an_unannounced_alarm_clears_silently():
-    for status in (st.PENDING, st.SUPPRESSED):
-        cleared = st.next_state(replace(raised(), status=status), seen(False), DAY, quiet=False)
-        assert cleared is not None
-        assert (cleared.status, cleared.notice_seq) == (st.CLEARED, 1)
+def test_an_alarm_recorded_quietly_clears_silently():
+    cleared = st.next_state(replace(raised(), status=st.SUPPRESSED), seen(False), DAY, quiet=False)
+    assert cleared is not None
+    assert (cleared.status, cleared.notice_seq) == (st.CLEARED, 1)
+    assert st.superseded(replace(raised(), status=st.SUPPRESSED), cleared) is None
+
+
+def test_an_alarm_still_pending_when_it_ends_is_superseded_by_its_end_not_dropped():
+    pending = raised()
+    ended = st.next_state(pending, seen(False), DAY.replace(day=11), quiet=False)
+    assert ended is not None
+    assert (ended.status, ended.notice, ended.notice_seq) == (st.PENDING, st.CLEAR, 2)
+    assert st.superseded(pending, ended) == pending  # kept to go out with its end
+    # A told alarm, or a change that keeps the notice, supersedes nothing.
+    assert st.superseded(replace(pending, status=st.SENT), ended) is None
+    assert st.superseded(pending, replace(pending, as_of=DAY.replace(day=11))) is None
 
 
 def test_alarm_again_after_a_clear_is_a_new_notice():
@@ -160,7 +173,7 @@ def test_a_spike_ends_with_a_notice_unless_turned_off_and_starts_again_as_the_ne
     )
 
 
-def test_an_untold_spike_that_ends_is_told_by_its_end_not_dropped():
+def test_an_untold_spike_that_ends_is_superseded_by_its_end_not_dropped():
     start = st.next_state(None, spike(True), DAY, quiet=False)
     assert start is not None  # pending: its notice has not gone out
     end = st.next_state(start, spike(False), DAY.replace(day=11), quiet=False)
@@ -168,11 +181,11 @@ def test_an_untold_spike_that_ends_is_told_by_its_end_not_dropped():
     assert (end.status, end.notice) == (st.PENDING, st.CLEAR)
     # With the end not to be told, the start still goes out first.
     assert st.next_state(start, spike(False, announce_clear=False), DAY.replace(day=11), quiet=False) is None
-    # An actual threshold never told ends quietly, as before.
+    # An actual threshold never told ends the same way: its end supersedes it.
     actual = raised()
     ended = st.next_state(actual, seen(False), DAY.replace(day=11), quiet=False)
     assert ended is not None
-    assert ended.status == st.CLEARED
+    assert (ended.status, ended.notice) == (st.PENDING, st.CLEAR)
 
 
 def test_each_kind_without_a_threshold_has_its_own_row_key():
@@ -278,10 +291,9 @@ def test_an_alarm_after_a_clear_is_raised_again_with_the_next_notice_number_and_
     assert st.next_state(cleared, full_seen(), WHEN, quiet=True) == expected(notice_seq=3, status=st.SUPPRESSED)
 
 
-def test_back_in_alarm_before_the_clear_went_out_is_the_told_alarm_again_as_of_the_run():
-    clearing = expected(status=st.PENDING, notice=st.CLEAR, notice_seq=2, evaluated_on=DAY)
-    back = expected(status=st.SENT, notice=st.ALARM, notice_seq=2, evaluated_on=WHEN)
-    assert st.next_state(clearing, full_seen(), WHEN, quiet=False) == back
+def test_back_in_alarm_before_the_clear_went_out_is_raised_anew_with_every_figure_of_the_run():
+    clearing = expected(status=st.PENDING, notice=st.CLEAR, notice_seq=2, evaluated_on=DAY, usage=700)
+    assert st.next_state(clearing, full_seen(), WHEN, quiet=False) == expected(notice_seq=3)
 
 
 def test_a_clear_notice_carries_the_runs_figures_and_a_quiet_one_is_recorded_as_cleared():

@@ -184,3 +184,21 @@ def test_a_bandwidth_spike_says_so_in_gigabytes():
         f"Space 12345 used 48.0 GB on {DAY}, 9.6x its normal Thursday (5.0 GB); its excess burnt 10.8 % of the monthly"
     )
     assert message.data["alerts"][0]["meter"] == "bytes"
+
+
+def test_a_spike_its_end_and_the_next_spike_in_one_message_are_three_lines_in_their_order():
+    """A start and an end superseded before they went out travel with the row's next notice: each is told."""
+    first = spike(DETAIL, notice_seq=1)
+    end = replace(first, notice=st.CLEAR, notice_seq=2, as_of=DAY + timedelta(days=3), usage=5_100)
+    later = DAY + timedelta(days=6)
+    again = replace(first, notice_seq=3, crossed_on=later, as_of=later, usage=60_000)
+    message = alert_message("acme", "requests", [again, end, first], {})
+    assert message.subject == f"Storyblok traffic: traffic spike in space 12345 of acme on {DAY}"
+    lines = message.text.splitlines()[1:]
+    assert [line.split(" ")[2] for line in lines] == ["used", "is", "used"]
+    assert (f"on {DAY}," in lines[0], "back to normal" in lines[1], f"on {later}," in lines[2]) == (True,) * 3
+    assert [(a["event"], a["day"]) for a in message.data["alerts"]] == [
+        ("alarm", str(DAY)),
+        ("clear", str(DAY + timedelta(days=3))),
+        ("alarm", str(later)),
+    ]
