@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.jobs.daily import check_usage
 from storyblok_traffic.jobs.watchdog import watch_checks
 from tests.integration.pipeline import SLACK
@@ -39,6 +41,29 @@ def test_silence_is_told_once_and_the_return_once(history, schema, engine, recei
     back = receiver.texts()[1:]
     assert len(back) == 1
     assert back[0].startswith("Storyblok traffic: monitor back for acme\n"), back
+
+
+def test_a_silence_whose_notice_failed_is_told_with_the_return(history, schema, engine, receiver):
+    """The channel refused "monitor silent"; checks resumed before the next try. The return supersedes
+    it, and both go out in one message: the silence is never lost."""
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK,), organisations=(ORG,))
+    history.limit("acme", date(2026, 1, 1), 100_000)
+    history.days("acme", {date(2026, 6, 7): 10})
+    check_usage(date(2026, 6, 7), ORG, config, today=date(2026, 6, 8))
+    with engine.begin() as conn:
+        conn.execute(text(f'UPDATE "{schema}".evaluation_marks SET checked_at = :at'), {"at": NOW})
+    receiver.fail_next = 1
+    with pytest.raises(NotificationError, match="slack"):
+        watch_checks(config, NOW + timedelta(hours=37))
+    assert receiver.messages == []
+    check_usage(date(2026, 6, 8), ORG, config, today=date(2026, 6, 9))  # checks resume
+    assert watch_checks(config, datetime.now(UTC)) == {"acme": False}
+    [both] = receiver.texts()
+    assert both.startswith("Storyblok traffic: monitor silent for acme\n")
+    assert "No usage check has completed for 37 hours" in both
+    assert "Usage checks completed again on" in both
+    assert watch_checks(config, datetime.now(UTC)) == {"acme": False}
+    assert len(receiver.messages) == 1
 
 
 def test_an_organisation_never_checked_is_silent_from_when_the_watchdog_first_saw_it(
