@@ -123,14 +123,9 @@ def record(conn: Connection, observed: Observed, carry: Carry) -> dict[tuple[obj
     changed = [
         new for obs in observed.seen if (new := st.next_state(observed.known.get(obs.key), obs, day, quiet)) is not None
     ]
-    alerts.save(conn, changed, day)
-    alerts.save_superseded(conn, _superseded(observed.known, changed), day)
+    alerts.save(conn, changed, day, before=observed.known)
     carry.alerts.saved(changed)
     return observed.known | {a.key: a for a in changed}
-
-
-def _superseded(before: Mapping[tuple[object, ...], st.Alert], changed: list[st.Alert]) -> list[st.Alert]:
-    return [old for new in changed if (old := st.superseded(before.get(new.key), new)) is not None]
 
 
 def summarise(observed: Observed, state: Mapping[tuple[object, ...], st.Alert], pending: int) -> Evaluation:

@@ -28,12 +28,9 @@ def watch(conn: Connection, org: OrgConfig, now: datetime) -> bool:
     seen = st.silence(org.org, since.date(), hours, org.silence_after_hours)
     silent = seen.in_alarm
     known = alerts.load(conn, org.org, [(st.MONITOR_PERIOD, st.NEVER)])
-    before = known.get(seen.key)
-    changed = st.next_state(before, seen, now.date(), quiet=False)
+    changed = st.next_state(known.get(seen.key), seen, now.date(), quiet=False)
     if changed is not None:
-        alerts.save(conn, [changed], now.date(), journal=False)
-        if (untold := st.superseded(before, changed)) is not None:  # "silent" not yet out when checks came back
-            alerts.save_superseded(conn, [untold], now.date())
+        alerts.save(conn, [changed], now.date(), before=known, journal=False)
     log.info("Checks of %s: last completed %s (%d h ago; allowed %d h)", org.org, since, hours, org.silence_after_hours)
     return silent
 

@@ -61,9 +61,12 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.notice_id, channel.name) for a in todo}
             delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
-    now = datetime.now(UTC)
-    alerts.drop_superseded(conn, [a for a in held if all((a.notice_id, c.name) in done for c in channels)])
-    alerts.finish(conn, [a for a in pending if all((a.notice_id, c.name) in done for c in channels)], now)
+
+    def everywhere(a: Alert) -> bool:
+        return all((a.notice_id, c.name) in done for c in channels)
+
+    alerts.drop_superseded(conn, [a for a in held if everywhere(a)])
+    alerts.finish(conn, [a for a in pending if everywhere(a)], datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
     return delivery
 

@@ -7,7 +7,7 @@ alerts as they were before a send.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from storyblok_traffic.errors import WarehouseWaitTimeout
 from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SPIKE, SUPPRESSED, Alert, Series
+from storyblok_traffic.rules.alert_state import superseded as superseded_by
 from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
@@ -115,11 +116,19 @@ def episode_starts(conn: Connection, org: str, kind: str, first: date, last: dat
     return [(period, day) for period, day in rows]
 
 
-def save(conn: Connection, alerts: Sequence[Alert], day: date, journal: bool = True) -> None:
+def save(
+    conn: Connection,
+    alerts: Sequence[Alert],
+    day: date,
+    before: Mapping[tuple[Any, ...], Alert],
+    journal: bool = True,
+) -> None:
     """Insert or overwrite whole rows, changed by the evaluation of ``day`` (the caller holds the org's lock).
 
     Each change is also journaled by ``day``, so that ``rewind`` can restore the rows as they were;
-    the watchdog's rows are not (``journal=False``): no replay of days may move them.
+    the watchdog's rows are not (``journal=False``): no replay of days may move them. A row's notice
+    in ``before`` (the rows as the evaluation found them) that a change supersedes before every channel
+    had it is kept in ``superseded_notices``, to go out with its successor.
     """
     if not alerts:
         return
@@ -127,6 +136,9 @@ def save(conn: Connection, alerts: Sequence[Alert], day: date, journal: bool = T
     _overwrite(conn, usage_alerts, rows)
     if journal:
         _overwrite(conn, usage_alert_versions, [row | {"day": day} for row in rows])
+    held = [old for new in alerts if (old := superseded_by(before.get(new.key), new)) is not None]
+    if held:
+        _overwrite(conn, superseded_notices, [_row(notice) | {"day": day} for notice in held])
 
 
 def rewind(conn: Connection, org: str, first: date) -> int:
@@ -134,14 +146,10 @@ def rewind(conn: Connection, org: str, first: date) -> int:
 
     Deliveries stay: a notice that went out was sent, and ``settle`` recognises it when it is due again.
     """
-    v, a = usage_alert_versions.c, usage_alerts.c
-    key = (v.org, v.period, v.period_start, v.kind, v.threshold_pct, v.meter)
+    v, s = usage_alert_versions.c, superseded_notices.c
+    key = _key_of(v)
     touched = select(*key).where(v.org == org, v.day >= first).distinct()
-    conn.execute(
-        delete(usage_alerts).where(
-            tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct, a.meter).in_(touched)
-        )
-    )
+    conn.execute(delete(usage_alerts).where(tuple_(*_key_of(usage_alerts.c)).in_(touched)))
     columns = [c.name for c in usage_alerts.columns]
     before = (
         select(*(v[name] for name in columns))
@@ -154,9 +162,7 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     )
     # A notice superseded from ``first`` on is pending in its restored row again (``touched`` reads the
     # journal: this goes before the journal's rows do).
-    s = superseded_notices.c
-    held = tuple_(s.org, s.period, s.period_start, s.kind, s.threshold_pct, s.meter)
-    conn.execute(delete(superseded_notices).where(s.org == org, s.day >= first, held.in_(touched)))
+    conn.execute(delete(superseded_notices).where(s.org == org, s.day >= first, tuple_(*_key_of(s)).in_(touched)))
     conn.execute(delete(usage_alert_versions).where(v.org == org, v.day >= first))
     return int(restored.rowcount)
 
@@ -217,12 +223,6 @@ def pending(conn: Connection, org: str) -> list[Alert]:
     return [_alert(row) for row in rows.mappings()]
 
 
-def save_superseded(conn: Connection, notices: Sequence[Alert], day: date) -> None:
-    """Keep notices that the evaluation of ``day`` superseded before every channel had them."""
-    if notices:
-        _overwrite(conn, superseded_notices, [_row(notice) | {"day": day} for notice in notices])
-
-
 def superseded(conn: Connection, org: str) -> list[Alert]:
     """The org's superseded notices that some channel still lacks, oldest notice of a row first."""
     s = superseded_notices.c
@@ -239,11 +239,7 @@ def drop_superseded(conn: Connection, notices: Sequence[Alert]) -> None:
     s = superseded_notices.c
     keys = [(*_db_key(x), x.notice_seq) for x in notices]
     if keys:
-        conn.execute(
-            delete(superseded_notices).where(
-                tuple_(s.org, s.period, s.period_start, s.kind, s.threshold_pct, s.meter, s.notice_seq).in_(keys)
-            )
-        )
+        conn.execute(delete(superseded_notices).where(tuple_(*_key_of(s), s.notice_seq).in_(keys)))
 
 
 NoticeId = tuple[tuple[Any, ...], int]  # (alert key, notice_seq): one notice of one row
@@ -255,7 +251,7 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, 
         return set()
     d = alert_deliveries.c
     wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
-    columns = (d.org, d.period, d.period_start, d.kind, d.threshold_pct, d.meter, d.notice_seq)
+    columns = (*_key_of(d), d.notice_seq)
     rows = conn.execute(select(*columns, d.channel).where(tuple_(*columns).in_(wanted)))
     return {
         (((org, period, start, kind, float(pct), meter), seq), channel)
@@ -280,10 +276,13 @@ def finish(conn: Connection, alerts: Sequence[Alert], when: datetime) -> None:
         keys = [_db_key(x) for x in alerts if x.notice == notice]
         if keys:
             conn.execute(
-                update(usage_alerts)
-                .where(tuple_(a.org, a.period, a.period_start, a.kind, a.threshold_pct, a.meter).in_(keys))
-                .values(status=status, notified_at=when)
+                update(usage_alerts).where(tuple_(*_key_of(a)).in_(keys)).values(status=status, notified_at=when)
             )
+
+
+def _key_of(c: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The alert key's columns of a table that has them (``table.c``), in ``Alert.key``'s order."""
+    return (c.org, c.period, c.period_start, c.kind, c.threshold_pct, c.meter)
 
 
 def _db_key(alert: Alert) -> tuple[str, str, date, str, Decimal, str]:
