@@ -115,10 +115,18 @@ def services(env: dict[str, str]) -> Iterator[None]:
             )
             sim = StoryblokSimulator(demo).start()
             stack.callback(sim.stop)
+            # STORYBLOK_DEMO_TOKEN: the connection holds another token, which the simulator rejects (401),
+            # to see what a wrong token does; the simulator's own is the default.
+            token = os.environ.get("STORYBLOK_DEMO_TOKEN") or sim.settings.token
             env["AIRFLOW_CONN_STORYBLOK_DEFAULT"] = json.dumps(
-                {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}
+                {"conn_type": "storyblok", "host": sim.url, "password": token}
             )
-            say(f"Storyblok simulator on {sim.url} (no real token configured)")
+            wrong = (
+                ""
+                if token == sim.settings.token
+                else "; the connection's token is STORYBLOK_DEMO_TOKEN, which it rejects"
+            )
+            say(f"Storyblok simulator on {sim.url} (no real token configured{wrong})")
         if "AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK" not in env:
             receiver = WebhookReceiver(echo=True).start()
             stack.callback(receiver.stop)
@@ -189,7 +197,7 @@ def load_history(stack: AirflowStack, env: dict[str, str], before: date) -> None
         stack.trigger(HISTORY_DAG_ID, run_id, json.dumps({"start_date": str(first), "end_date": str(last)}))
         state = stack.wait_for_run(HISTORY_DAG_ID, run_id)
     if state != "success":
-        say(f"the history run ended {state}: the first notices may name later days than the true ones")
+        say(f"the history run ended {state}: why is told at the end, and in the failure notice")
 
 
 def backfill(stack: AirflowStack, env: dict[str, str]) -> tuple[date, date, dict[str, int]]:
@@ -251,6 +259,19 @@ def _deliveries(env: dict[str, str]) -> int:
     from storyblok_traffic.warehouse.tables import alert_deliveries
 
     return _warehouse_scalar(env, select(func.count()).select_from(alert_deliveries))
+
+
+def _open_incidents(env: dict[str, str]) -> list[str]:
+    """A line per open incident of the demo's organisation: how many runs failed, why, what to do."""
+    from storyblok_traffic.config import CONFIG_ENV, load_config
+    from storyblok_traffic.rules.incidents import summary
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.incidents import open_incidents
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
+    config = load_config()
+    with warehouse_transaction(config.warehouse) as conn:
+        return [summary(i) for o in config.organisations for i in open_incidents(conn, o.org)]
 
 
 def cli_hint(env: dict[str, str]) -> str:
@@ -360,7 +381,10 @@ def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) 
         sent_before = _deliveries(env)
         first, last, states = backfill(stack, env)
         say(f"ready {time.monotonic() - started:.0f} s after the start: runs by state {states}")
-        if _deliveries(env) == sent_before:
+        failing = _open_incidents(env)
+        for line in failing:
+            say(line)
+        if not failing and _deliveries(env) == sent_before:
             say("no new notices: every notice of these days was sent before (delete .devstack to start over)")
         if mode == "run":
             say(f"running; the UI stays on {UI}; Ctrl-C stops everything")

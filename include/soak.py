@@ -43,6 +43,8 @@ from include.storyblok_simulator import CHAOS_KINDS, SimulatorSettings, Storyblo
 from include.webhook_receiver import WebhookReceiver
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from storyblok_traffic.config import MonitorConfig
 
 T = TypeVar("T")
@@ -94,7 +96,8 @@ class SoakResult:
     notices: dict[str, int] = field(default_factory=dict)  # received per channel (alerts, not failures)
     duplicates: dict[str, int] = field(default_factory=dict)  # per channel
     losses: dict[str, int] = field(default_factory=dict)  # per channel: in the clean run, not in the soak's
-    failure_notices: dict[str, int] = field(default_factory=dict)  # "pipeline failed", per channel
+    failure_notices: dict[str, int] = field(default_factory=dict)  # incidents' notices, per channel
+    incidents: tuple[int, int] = (0, 0)  # pipeline incidents opened, and resolved
     watchdog: str = ""
     differences: list[str] = field(default_factory=list)  # notices lost, or not in the clean run
 
@@ -105,7 +108,9 @@ class SoakResult:
             and not any(self.losses.values())
             and self.runs == {"success": self.days}
             and self.watchdog.startswith("ok")
-            and set(self.failure_notices.values()) <= {self.failed_then_cleared}
+            # each incident told twice per channel (opened, working again), and none left open
+            and set(self.failure_notices.values()) <= {2 * self.incidents[0]}
+            and self.incidents[0] == self.incidents[1]
         )
 
     def table(self) -> str:
@@ -125,8 +130,9 @@ class SoakResult:
             ("notices received", ", ".join(f"{c} {n}" for c, n in self.notices.items())),
             ("duplicates", ", ".join(f"{c} {n}" for c, n in self.duplicates.items())),
             ("losses", ", ".join(f"{c} {n}" for c, n in self.losses.items())),
+            ("incidents (opened, resolved)", f"{self.incidents[0]}, {self.incidents[1]}"),
             (
-                "failure notices (one per failed run)",
+                "incident notices (opened and working again)",
                 ", ".join(f"{c} {n}" for c, n in self.failure_notices.items()),
             ),
             ("watchdog", self.watchdog),
@@ -530,7 +536,10 @@ def _compare(
             expected = table_checksums(conn)
         # raw_responses is what was asked: a fetch asks for the days missing when it runs, which the order
         # of runs decides (the tests' own comparisons leave it out too); what the answers said is in the rest.
-        result.tables_equal = {name: soaked[name] == expected[name] for name in expected if name != "raw_responses"}
+        # The incidents are what the faults did, which the clean run has none of: counted, not compared.
+        result.tables_equal = {name: soaked[name] == expected[name] for name in expected if name not in UNCOMPARED}
+        with begin(engine, SCHEMA) as conn:
+            result.incidents = _incidents(conn)
         compare_receivers(result, soak, clean)
         with environment({**database, **soak.connections()}):
             result.watchdog = watchdog_verdict(load_config(settings.workdir / "monitor.yaml"), soak)
@@ -575,7 +584,18 @@ def clean_run(config: MonitorConfig, first: date, last: date) -> None:
         day += timedelta(days=1)
 
 
-FAILED = "Storyblok traffic pipeline "  # how a failure notice starts (its run and task differ run by run)
+UNCOMPARED = ("raw_responses", "pipeline_incidents", "incident_deliveries")
+
+
+def _incidents(conn: Connection) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from storyblok_traffic.warehouse.tables import pipeline_incidents
+
+    i = pipeline_incidents.c
+    counts = select(func.count(), func.count(i.resolved_at)).select_from(pipeline_incidents)
+    opened, resolved = conn.execute(counts).one()
+    return int(opened), int(resolved)
 
 
 def compare_receivers(result: SoakResult, soak: Receivers, clean: Receivers) -> None:
@@ -612,7 +632,9 @@ def compare_receivers(result: SoakResult, soak: Receivers, clean: Receivers) -> 
 
 
 def _is_failure(text: str) -> bool:
-    return FAILED in text.split("\n", 1)[0]
+    from storyblok_traffic.rules.incidents import is_incident_notice
+
+    return is_incident_notice(text)
 
 
 def watchdog_verdict(config: MonitorConfig, soak: Receivers) -> str:

@@ -30,6 +30,6 @@ with DAG(
     fetch_traffic = PythonOperator(task_id="fetch_traffic", python_callable=nothing)
     upsert_traffic = PythonOperator(task_id="upsert_traffic", python_callable=nothing)
     check_usage = BranchPythonOperator(task_id="check_usage", python_callable=within_limits)
-    notify_threshold_crossed = PythonOperator(task_id="notify_threshold_crossed", python_callable=nothing)
+    send_notices = PythonOperator(task_id="send_notices", python_callable=nothing)
     usage_within_limits = PythonOperator(task_id="usage_within_limits", python_callable=nothing)
-    fetch_traffic >> upsert_traffic >> check_usage >> [notify_threshold_crossed, usage_within_limits]
+    fetch_traffic >> upsert_traffic >> check_usage >> [send_notices, usage_within_limits]

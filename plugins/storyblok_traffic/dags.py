@@ -30,6 +30,7 @@ from storyblok_traffic.operators.pipeline import (
     UsageCheckOperator,
     UsageNotifyOperator,
 )
+from storyblok_traffic.rules.incidents import WATCHDOG_SCOPE
 
 BACKFILL_DAG_ID = "storyblok_traffic_backfill"
 WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
@@ -59,7 +60,7 @@ since the newest complete one (at most {max_gap} days back), in one request; **u
 writes it to `{schema}` in `{warehouse}`;
 **check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
 limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
-data; **notify_threshold_crossed** then tells {channels} once per crossing, or **usage_within_limits**
+data; **send_notices** then tells {channels} once per notice, or **usage_within_limits**
 ends the run quietly. Days older than {lookback} days record alerts without sending them.
 
 History: trigger **storyblok_traffic_backfill** (a month per request, quiet). A few days through this DAG, in
@@ -93,7 +94,9 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         default_args=_default_args(
             config, timedelta(seconds=30), retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=15)
         ),
-        on_failure_callback=PipelineFailureNotifier(channels=config.channels_for(org)),
+        on_failure_callback=PipelineFailureNotifier(
+            channels=config.channels_for(org), warehouse=config.warehouse, org=org.org
+        ),
     ) as dag:
         fetch_traffic = StoryblokTrafficOperator(
             task_id="fetch_traffic",
@@ -123,7 +126,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             config=config,
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
-        notify_threshold_crossed = UsageNotifyOperator(
+        send_notices = UsageNotifyOperator(
             task_id=NOTIFY_TASK,
             org=org,
             config=config,
@@ -131,7 +134,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         )
         usage_within_limits = EmptyOperator(task_id=WITHIN_LIMITS_TASK, doc_md="No new notice is due.")
 
-        fetch_traffic >> upsert_traffic >> check_usage >> [notify_threshold_crossed, usage_within_limits]
+        fetch_traffic >> upsert_traffic >> check_usage >> [send_notices, usage_within_limits]
     return dag
 
 
@@ -201,7 +204,12 @@ def backfill_dag(config: MonitorConfig | None = None) -> DAG:
             ),
         },
         default_args=_default_args(config, timedelta(seconds=30), retry_exponential_backoff=True),
-        on_failure_callback=PipelineFailureNotifier(channels=config.channels),
+        on_failure_callback=PipelineFailureNotifier(
+            channels=config.channels,
+            warehouse=config.warehouse,
+            org_param="organisation",
+            orgs={conn_id: org.org for conn_id, org in orgs.items()},
+        ),
     ) as dag:
         load_months = BackfillLoadOperator(
             task_id="load_months",
@@ -243,7 +251,9 @@ def watchdog_dag(config: MonitorConfig | None = None) -> DAG:
         tags=["storyblok", "traffic", "watchdog"],
         doc_md=WATCHDOG_DOC.format(schema=config.warehouse_schema),
         default_args=_default_args(config, timedelta(minutes=2)),
-        on_failure_callback=PipelineFailureNotifier(channels=config.channels),
+        on_failure_callback=PipelineFailureNotifier(
+            channels=config.channels, warehouse=config.warehouse, org=WATCHDOG_SCOPE
+        ),
     ) as dag:
         MonitorWatchdogOperator(task_id="watch_checks", config=config, doc_md="Silent checks, told once per silence.")
     return dag

@@ -41,3 +41,18 @@ def test_the_guides_links_lead_to_files_that_exist():
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", guide.read_text()):
             if not target.startswith("http"):
                 assert (guide.parent / target).exists(), f"{guide.relative_to(ROOT)} links to {target}"
+
+
+def test_the_architecture_map_names_every_module_of_the_package():
+    """CONTRIBUTING.md's map is where a newcomer looks a module up: each one is named there."""
+    package = ROOT / "plugins" / "storyblok_traffic"
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    map_ = text[text.index("## Architecture") : text.index("## Development")]
+    modules = [
+        p
+        for p in package.rglob("*.py")
+        if p.name != "__init__.py" and "versions" not in p.parts and "__pycache__" not in p.parts
+    ]
+    assert modules
+    missing = [str(p.relative_to(package)) for p in modules if not re.search(rf"\b{re.escape(p.stem)}\b", map_)]
+    assert missing == []

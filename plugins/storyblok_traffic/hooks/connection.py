@@ -56,6 +56,11 @@ class StoryblokConnectionSettings:
         return f"{self.base_url}#{hashlib.sha256(self.token.encode()).hexdigest()[:24]}"
 
     @property
+    def fingerprint(self) -> str:
+        """This token at this API root, as a hash: a rejected token is known again without keeping it."""
+        return self.limit_key
+
+    @property
     def authorization(self) -> str:
         """Personal access tokens go as they are; OAuth tokens as ``Bearer``."""
         return f"Bearer {self.token}" if self.auth_scheme == "oauth" else self.token

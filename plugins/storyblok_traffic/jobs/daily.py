@@ -5,6 +5,7 @@ Each function owns its transaction."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -73,12 +74,21 @@ def check_usage(
     (default: the UTC date now) decides whether a day is within the alert lookback.
     """
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.rules.incidents import summary
+    from storyblok_traffic.warehouse import incidents
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     today = today or datetime.now(UTC).date()
     channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = check(conn, org, day, day, today, channels, fetched_day)
+        evaluation = check(conn, org, day, day, today, channels, fetched_day)  # holds the org's lock
+        # A completed check is the pipeline working again: its open incidents end, each with one notice.
+        resolved = incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
+        untold = len(incidents.untold(conn, org.org, channels))
+    for incident in resolved:
+        log.info("Working again: %s", summary(incident))
+    if untold:
+        evaluation = replace(evaluation, pending_notices=evaluation.pending_notices + untold)
     log.info("Usage check:\n%s", evaluation.describe())
     for note in evaluation.all_notes():
         log.warning("%s", note)
@@ -91,10 +101,12 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     A channel that fails does not stop the others; this fails afterwards, so a retry serves only it.
     """
     from storyblok_traffic.notifications.delivery import deliver_pending
+    from storyblok_traffic.notifications.incidents import deliver_incidents
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     with warehouse_transaction(config.warehouse) as conn:
-        delivery = deliver_pending(conn, org, config.channels_for(org))
+        delivery = deliver_pending(conn, org, config.channels_for(org))  # takes the org's lock
+        delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
     if delivery.failures:
         detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())
         raise NotificationError(f"notices for {org.org} not delivered to {len(delivery.failures)} channel(s): {detail}")

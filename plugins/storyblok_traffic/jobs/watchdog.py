@@ -41,6 +41,9 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
     Each organisation in its own transaction, so one that fails does not hold back the others' notices.
     """
     from storyblok_traffic.notifications.delivery import deliver_pending
+    from storyblok_traffic.notifications.incidents import deliver_incidents
+    from storyblok_traffic.rules.incidents import WATCHDOG_SCOPE
+    from storyblok_traffic.warehouse import incidents
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     now = now or datetime.now(UTC)
@@ -49,7 +52,13 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
         with warehouse_transaction(config.warehouse) as conn:
             silent[org.org] = watch(conn, org, now)
             delivery = deliver_pending(conn, org, config.channels_for(org))
+            delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
         failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
+    with warehouse_transaction(config.warehouse) as conn:  # the watchdog's own incidents: it works again
+        alerts.lock_org(conn, WATCHDOG_SCOPE)
+        incidents.resolve(conn, WATCHDOG_SCOPE, now.date(), now.replace(microsecond=0))
+        told = deliver_incidents(conn, WATCHDOG_SCOPE, config.channels)
+    failures += [f"the watchdog via {name}: {error}" for name, error in told.items()]
     if failures:
         raise NotificationError("notices not delivered: " + "; ".join(failures))
     return silent

@@ -74,11 +74,15 @@ class EmailSender:
 
 
 def sender_for(channel: ChannelConfig) -> Sender:
+    """The sender of a channel's type; a type without one is refused, never sent some other way
+    (the configuration refuses it at import already: this guards a caller that built one by hand)."""
     if channel.type == "email":
         return EmailSender(to=channel.recipients, conn_id=channel.conn_id, from_email=channel.from_email)
     if channel.type == "webhook":
         return JsonWebhookSender(conn_id=channel.conn_id)
-    return SlackWebhookSender(conn_id=channel.conn_id)
+    if channel.type == "slack":
+        return SlackWebhookSender(conn_id=channel.conn_id)
+    raise ValueError(f"channel {channel.name!r}: no sender for type {channel.type!r}")
 
 
 def post_json(conn_id: str, payload: dict[str, Any], timeout: float) -> None:

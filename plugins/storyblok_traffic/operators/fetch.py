@@ -21,6 +21,16 @@ DEFAULT_START = "{{ data_interval_start | ds }}"
 DEFAULT_END = "{{ macros.ds_add(data_interval_end | ds, -1) }}"
 
 
+class FetchFailed(AirflowFailException):
+    """A fetch that no retry can fix, with what the pipeline's incident needs: its cause
+    (``rules.incidents``) and, for a rejected token, the token's fingerprint (never the token)."""
+
+    def __init__(self, message: str, incident_cause: str, token_fingerprint: str | None = None) -> None:
+        super().__init__(message)
+        self.incident_cause = incident_cause
+        self.token_fingerprint = token_fingerprint
+
+
 class StoryblokTrafficOperator(BaseOperator):
     """Requests ``all_traffic`` with ``group_by=day`` for ``start_date``..``end_date`` (inclusive).
 
@@ -75,6 +85,7 @@ class StoryblokTrafficOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)
+        self._refuse_a_rejected_token(context)
         first = self._reach_back(first - timedelta(days=self.refetch_days), last)
         fetched, daily = fetch_or_fail(self.hook, self.org, first, last, self.warehouse)
         self.log.info(
@@ -86,6 +97,30 @@ class StoryblokTrafficOperator(BaseOperator):
             last,
         )
         return fetched.to_xcom()
+
+    def _refuse_a_rejected_token(self, context: Any) -> None:
+        """Fail at once, without a request, while the incident of this very token's rejection is fresh:
+        the remaining runs of a catch-up would only be refused again. A changed token is tried, and so
+        is a run cleared by hand or one after ``FAIL_FAST_MINUTES`` (the monitor never stops asking)."""
+        cleared_by_hand = int(getattr(context.get("dag_run"), "clear_number", 0) or 0) > 0
+        if self.warehouse is None or cleared_by_hand:
+            return
+        from storyblok_traffic.rules.incidents import FAIL_FAST_MINUTES, TOKEN_REJECTED, fails_fast, summary
+        from storyblok_traffic.warehouse.engine import warehouse_transaction
+        from storyblok_traffic.warehouse.incidents import rejected_token
+
+        with warehouse_transaction(self.warehouse) as conn:
+            incident = rejected_token(conn, self.org)
+        fingerprint = self.hook.settings.fingerprint
+        if incident is not None and fails_fast(incident, fingerprint, datetime.now(UTC)):
+            retry = incident.opened_at + timedelta(minutes=FAIL_FAST_MINUTES)
+            raise FetchFailed(
+                f"not asking Storyblok: it rejected this Access token in run {incident.first_run} at "
+                f"{incident.opened_at:%Y-%m-%d %H:%M} UTC ({summary(incident)}). Fix the connection's Access "
+                f"token, then clear this run; runs from {retry:%H:%M} UTC ask again.",
+                TOKEN_REJECTED,
+                fingerprint,
+            )
 
     def _reach_back(self, first: date, last: date) -> date:
         """``first``, or the first day missing or incomplete before it, at most max_gap_days before ``last``."""
@@ -124,6 +159,8 @@ def fetch_or_fail(
     """
     from storyblok_traffic import fetching
     from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.notifications.failure import cause_of
+    from storyblok_traffic.rules.incidents import TOKEN_REJECTED
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.rejects import quarantine
 
@@ -131,7 +168,9 @@ def fetch_or_fail(
         keeper = quarantine(lambda: warehouse_transaction(keep_in), keep_in.schema) if keep_in else None
         return fetching.fetch_days(hook.client, org, first, last, keeper)
     except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
-        raise AirflowFailException(str(err)) from None
+        if isinstance(err, StoryblokRequestRejected) and err.status in (401, 403):
+            raise FetchFailed(str(err), TOKEN_REJECTED, hook.settings.fingerprint) from None
+        raise FetchFailed(str(err), cause_of(err)) from None
 
 
 def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:

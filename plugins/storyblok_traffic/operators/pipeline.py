@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from storyblok_traffic.evaluation.result import Evaluation
 
 # The two branches of check_usage: the DAG names its tasks with these, the check returns one of them.
-NOTIFY_TASK = "notify_threshold_crossed"
+NOTIFY_TASK = "send_notices"
 WITHIN_LIMITS_TASK = "usage_within_limits"
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 from storyblok_traffic.rules import bill_lines, spike_lines
@@ -13,16 +13,14 @@ from storyblok_traffic.rules.alert_state import (
     ACTUAL,
     ALARM,
     FORECAST,
-    MAXIMUM,
     NEVER,
-    NO_DATA,
     OVERAGE,
-    SILENT,
     SPIKE,
     Alert,
     Series,
 )
 from storyblok_traffic.rules.meters import METER_NAMES
+from storyblok_traffic.rules.notices import rank
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, before_monitoring
 
@@ -37,20 +35,20 @@ class Message:
     data: dict[str, Any] = field(default_factory=dict)  # structured fields for JSON webhooks
 
 
-def _order(alert: Alert) -> tuple[int, int, float]:
-    kinds = {
-        (SILENT, "alarm"): 0,
-        (MAXIMUM, "alarm"): 1,  # the API stops at the maximum: before anything else the monitor tells
-        (ACTUAL, "alarm"): 2,
-        (OVERAGE, "alarm"): 3,
-        (SPIKE, "alarm"): 4,
-        (FORECAST, "alarm"): 5,
-        (NO_DATA, "alarm"): 6,
-    }
-    rank = kinds.get((alert.kind, alert.notice), 7)
-    if alert.kind == SPIKE:  # the organisation's spike first, then the spaces, the largest excess first
-        return (rank, 0 if Series.of(alert.period).is_org else 1, -float(alert.usage - alert.usage_limit))
-    return (rank, 0 if alert.period == "year" else 1, -alert.threshold_pct)
+def _within(alert: Alert) -> tuple[float, ...]:
+    """A group's alerts: its head (the highest threshold; of spikes, the largest excess) first."""
+    if alert.kind == SPIKE:
+        return (-float(alert.usage - alert.usage_limit),)
+    return (-alert.threshold_pct,)
+
+
+def _group_order(head: Alert) -> tuple[object, ...]:
+    """Groups in the notices' one order (``rules.notices.rank`` of their heads); then the organisation's
+    spike before its spaces', the largest excess first; then the older period first."""
+    spike = (
+        (0 if Series.of(head.period).is_org else 1, -float(head.usage - head.usage_limit)) if head.kind == SPIKE else ()
+    )
+    return (*rank(head), *spike, head.period_start)
 
 
 def alert_message(
@@ -70,13 +68,14 @@ def alert_message(
     """
     unknown = unknown or {}
     rounds = _rounds(alerts)
-    ordered = sorted(alerts, key=lambda a: (rounds[a.notice_id], *_order(a)))
-    groups = [
-        list(g)
-        for _, g in groupby(
-            ordered, key=lambda a: (rounds[a.notice_id], a.period, a.period_start, a.meter, a.kind, a.notice)
-        )
-    ]
+    together: dict[tuple[Any, ...], list[Alert]] = defaultdict(list)
+    for a in alerts:  # one group per (round, period, period start, meter, kind, notice)
+        together[(rounds[a.notice_id], a.period, a.period_start, a.meter, a.kind, a.notice)].append(a)
+    groups = sorted(
+        (sorted(g, key=_within) for g in together.values()),
+        key=lambda g: (rounds[g[0].notice_id], *_group_order(g[0])),
+    )
+    ordered = [a for g in groups for a in g]
     ctx = Context(metric, unknown, live_since)
     lines = [WORDING[g[0].kind].line(g[0], g[1:], ctx) for g in groups]
     earlier = [a for a in ordered if before_monitoring(a, live_since)]

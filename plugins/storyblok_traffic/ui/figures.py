@@ -19,18 +19,11 @@ from storyblok_traffic.evaluation.day import evaluate
 from storyblok_traffic.evaluation.meters import BillFigures, MeterUse, bill_figures
 from storyblok_traffic.evaluation.result import Evaluation, PeriodSummary
 from storyblok_traffic.rules.alert_state import (
-    ACTUAL,
-    ALARM,
-    CLEARED,
-    FORECAST,
     NEVER,
-    NO_DATA,
-    PENDING,
-    SENT,
     SPIKE,
-    SUPPRESSED,
     Alert,
 )
+from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, rank, severity
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import amount_text
@@ -40,7 +33,6 @@ from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 DAILY_DAYS = 90
-Group = Literal["open", "told", "quiet"]
 
 
 def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) -> m.Usage:
@@ -190,35 +182,17 @@ def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPerio
 def alert_rows(
     history: Sequence[Alert], channels: Mapping[tuple[Any, ...], list[str]], as_of: date, newest: date | None
 ) -> list[m.AlertRow]:
-    """Every alert row: what is open now (most urgent first), then what was told and then what was
-    recorded quietly (each newest first)."""
-    grouped = [(a, _group(a, as_of, newest, bool(channels.get(a.key)))) for a in history]
-    urgency = {ACTUAL: 0, SPIKE: 1, FORECAST: 2, NO_DATA: 3}
+    """Every alert row: what is open now (in the notices' one order, ``rules.notices.rank``), then what
+    was resolved and then what was recorded quietly (each newest first)."""
+    grouped = [(a, lifecycle(a, as_of, newest, bool(channels.get(a.key)))) for a in history]
 
-    def order(item: tuple[Alert, str]) -> tuple[object, ...]:
+    def order(item: tuple[Alert, Lifecycle]) -> tuple[object, ...]:
         a, group = item
-        if group == "open":
-            return (0, urgency.get(a.kind, 4), a.period != "year", -a.threshold_pct)
-        return (1 if group == "told" else 2, -a.crossed_on.toordinal(), a.period, -a.threshold_pct)
+        if group == OPEN:
+            return (0, *rank(a))
+        return (1 if group == RESOLVED else 2, -a.crossed_on.toordinal(), a.period, -a.threshold_pct)
 
     return [_alert(a, channels.get(a.key, []), group) for a, group in sorted(grouped, key=order)]
-
-
-def _group(a: Alert, as_of: date, newest: date | None, delivered: bool) -> Group:
-    if a.status == PENDING or (a.notice == ALARM and a.status == SENT and _still_open(a, as_of, newest)):
-        return "open"
-    if a.status == SUPPRESSED or (a.status == CLEARED and not delivered):
-        return "quiet"
-    return "told"
-
-
-def _still_open(a: Alert, as_of: date, newest: date | None) -> bool:
-    """An alarm told that still holds on ``as_of``: its period has not ended (a no-data alarm: no newer data)."""
-    if a.kind == NO_DATA:
-        return newest is None or a.period_start >= newest
-    if a.period_end is None:  # spikes and the watchdog: in alarm until their clear
-        return True
-    return a.period_end >= as_of
 
 
 def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
@@ -304,7 +278,7 @@ def _reconciliation(evaluation: Evaluation) -> m.Reconciliation | None:
     )
 
 
-def _alert(a: Alert, channels: list[str], group: Group) -> m.AlertRow:
+def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
     # A spike's (or a new space's) period is its series: its start is the episode's first day.
     start = a.crossed_on if a.kind == SPIKE else (None if a.period_start == NEVER else a.period_start)
     return m.AlertRow(
@@ -318,6 +292,7 @@ def _alert(a: Alert, channels: list[str], group: Group) -> m.AlertRow:
         projected_on=_iso(a.projected_on),
         channels_delivered=channels,
         group=group,
+        severity=severity(a),
     )
 
 

@@ -103,8 +103,14 @@ class AlertRow(_Model):
     crossed_on: str
     projected_on: str | None
     channels_delivered: list[str]
-    group: Literal["open", "told", "quiet"] = Field(
-        description="open: in alarm now (or waiting to be sent); told: notified before; quiet: recorded, never sent"
+    group: Literal["open", "resolved", "quiet"] = Field(
+        description="where the notice stands: open (in alarm now, or waiting to be sent); resolved (told, and "
+        "over: cleared, its period ended, or data came back); quiet (recorded, never told)"
+    )
+    severity: Literal["critical", "warning", "info"] = Field(
+        description="critical: a limit reached, a hard maximum, the monitor silent; warning: a threshold below "
+        "100 %, overage, the plan disagreeing, no data; info: a forecast, a spike, a new space, figures that "
+        "disagree, a cheaper plan"
     )
 
 
@@ -179,7 +185,10 @@ class Usage(_Model):
     daily: list[DailyRow]
     daily_by_space: DailyBySpace
     spikes: list[Spike]
-    alerts: list[AlertRow] = Field(description="open first (most urgent first), then told, then quiet")
+    alerts: list[AlertRow] = Field(
+        description="open first (by severity, then kind, the year first, the highest threshold first), then "
+        "resolved, then quiet (each newest first)"
+    )
     open_alerts: int = Field(description="the number of alert rows in the group 'open'")
     reconciliation: Reconciliation | None
     bill: Bill
@@ -206,11 +215,14 @@ class OverviewRow(_Model):
     currency: str | None
     projected_bill: str | None = Field(description="the billing period's projected total, a decimal string")
     open_alerts: int = Field(description="alerts in alarm now, or waiting to be sent")
+    severity: Literal["critical", "warning", "info"] | None = Field(
+        description="the most severe open alert's severity; null: none open"
+    )
     highest_percent: float | None = Field(description="the highest percent of any meter and period")
 
 
 class Overview(_Model):
-    """Every organisation the user may read, the most urgent first: past a limit, then the most alerts
-    open, then the highest percent."""
+    """Every organisation the user may read, the most urgent first: by the most severe open alert, then
+    past a limit, then the most alerts open, then the highest percent."""
 
     organisations: list[OverviewRow]

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import watched_meters
 from storyblok_traffic.evaluation.meters import bill_figures
+from storyblok_traffic.rules.notices import OPEN, SEVERITIES
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import Plan
 from storyblok_traffic.rules.usage import limit_in_force, percent_of
@@ -42,12 +43,13 @@ def overview_row(conn: Connection, org: OrgConfig) -> m.OverviewRow:
             currency=None,
             projected_bill=None,
             open_alerts=0,
+            severity=None,
             highest_percent=None,
         )
     figures = bill_figures(stored, org, newest, plans=False)
     meters = _meters(stored, org, newest, figures.chosen.plan)
     history = alerts.history(conn, org.org)
-    open_now = sum(1 for row in alert_rows(history, {}, newest, newest) if row.group == "open")
+    open_now = [row for row in alert_rows(history, {}, newest, newest) if row.group == OPEN]
     known = [x.percent for x in meters if x.percent is not None]
     return m.OverviewRow(
         org=org.org,
@@ -56,7 +58,8 @@ def overview_row(conn: Connection, org: OrgConfig) -> m.OverviewRow:
         plan=None if figures.chosen.plan is None else figures.chosen.plan.name,
         currency=None if figures.now is None else figures.now.currency,
         projected_bill=None if figures.at_end is None else str(figures.at_end.total),
-        open_alerts=open_now,
+        open_alerts=len(open_now),
+        severity=open_now[0].severity if open_now else None,  # the rows come most severe first
         highest_percent=max(known) if known else None,
     )
 
@@ -80,7 +83,9 @@ def _meters(stored: StoredDays, org: OrgConfig, newest: date, plan: Plan | None)
     return found
 
 
-def _urgency(row: m.OverviewRow) -> tuple[bool, int, float, str]:
-    """Past a limit first, then the most alerts open, then the highest percent; ties by name."""
+def _urgency(row: m.OverviewRow) -> tuple[int, bool, int, float, str]:
+    """The most severe open alert first (the notices' one order), then past a limit, then the most alerts
+    open, then the highest percent; ties by name."""
     highest = row.highest_percent or 0.0
-    return (highest < 100, -row.open_alerts, -highest, row.org)
+    worst = SEVERITIES.index(row.severity) if row.severity else len(SEVERITIES)
+    return (worst, highest < 100, -row.open_alerts, -highest, row.org)

@@ -168,3 +168,37 @@ superseded_notices = Table(
     *_alert_columns(),
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq"),
 )
+
+
+# A failing pipeline, one incident per organisation and cause (``rules.incidents``): opened by the first
+# failed run, counted on by later ones, resolved by the next completed check. ``org`` is '' for the watchdog.
+pipeline_incidents = Table(
+    "pipeline_incidents",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("first_run", Text, nullable=False),
+    Column("first_task", Text),
+    Column("first_error", Text),  # the first line of the error, secrets masked
+    Column("last_run", Text, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("runs_failed", Integer, nullable=False),
+    Column("token_fingerprint", Text),  # a rejected token's keyed hash: only that token fails fast
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", Date),  # the day whose completed check resolved it
+    PrimaryKeyConstraint("org", "cause", "opened_at"),
+)
+
+# Which channel has which notice of an incident (opened, resolved): the same ledger as alert_deliveries.
+incident_deliveries = Table(
+    "incident_deliveries",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("notice", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "cause", "opened_at", "notice", "channel"),
+)

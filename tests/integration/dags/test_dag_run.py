@@ -62,7 +62,7 @@ def _states(run) -> dict[str, str]:
 def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engine: Engine, schema, receiver, simulator):
     first = _run(traffic_dag, DAY)
     assert str(first.state) == "success", _states(first)
-    assert _states(first)["notify_threshold_crossed"] == "success"
+    assert _states(first)["send_notices"] == "success"
     assert _states(first)["usage_within_limits"] == "skipped"
     [extra] = _asset_extras(first)  # the Assets view shows the figures on the event
     assert extra["newest_day"] == str(DAY)
@@ -89,7 +89,7 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     second = _run(traffic_dag, DAY)
     assert str(second.state) == "success", _states(second)
     assert _states(second)["usage_within_limits"] == "success"
-    assert _states(second)["notify_threshold_crossed"] == "skipped"
+    assert _states(second)["send_notices"] == "skipped"
 
     assert len(receiver.messages) == 1
     message = receiver.texts()[0]
@@ -148,6 +148,7 @@ def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema,
                 "usage_alerts",
                 "raw_responses",
                 "rejected_responses",
+                "pipeline_incidents",  # the failure's incident: its error and the token's fingerprint
             )
         ]
     places = {
@@ -160,7 +161,7 @@ def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema,
     }
     assert all(places.values()), [k for k, v in places.items() if not v]  # every place was really searched
     assert "401" in places["log records"] + places["task output and logs"]  # the failure was logged
-    assert len(receiver.messages) == 2  # the alert and the failure notice
+    assert len(receiver.messages) == 2  # the alert and the incident's opening
     for where, found in places.items():
         assert token not in found, where
     assert token not in str(redact(f"Authorization: {token}"))  # registered with the secrets masker

@@ -80,31 +80,58 @@ def test_backfill_through_the_scheduler_equals_daily_runs(stack, simulator, engi
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{expected}" CASCADE')
 
 
-def test_a_failed_day_tells_every_channel_why_and_later_days_check_and_alert_as_usual(
+def test_failed_days_open_one_incident_and_later_days_resolve_it_and_alert_as_usual(
     stack, simulator, receiver, engine, schema
 ):
     token = simulator.settings.token
     simulator.settings.token = "rotated"  # the connection's token is refused: 401, no retry helps
-    stack.backfill("storyblok_traffic", LAST, LAST, max_active_runs=1)
-    assert stack.wait_for_runs("storyblok_traffic", LAST, LAST, timeout=180) == {"failed": 1}
-    deadline = time.monotonic() + 90  # the dag-processor runs the DAG's failure callback soon after
-    while not receiver.messages and time.monotonic() < deadline:
+    stack.backfill("storyblok_traffic", LAST - timedelta(days=2), LAST, max_active_runs=1)
+    assert stack.wait_for_runs("storyblok_traffic", LAST - timedelta(days=2), LAST, timeout=180) == {"failed": 3}
+    deadline = time.monotonic() + 120  # the dag-processor runs each run's failure callback soon after it
+    while _runs_counted(engine, schema) < 3 and time.monotonic() < deadline:
         time.sleep(1)
-    [text] = receiver.texts()
-    assert text.startswith("Storyblok traffic pipeline storyblok_traffic failed in run "), text
-    assert " at task fetch_traffic: Storyblok answered 401 Unauthorized" in text
+    assert _runs_counted(engine, schema) == 3  # every failed run counted on the one incident
+    [text] = receiver.texts()  # and told once
+    assert text.startswith("Storyblok traffic: storyblok_default is failing: Storyblok rejected the token\n"), text
+    assert " failed at task fetch_traffic on " in text
+    assert "Storyblok answered 401 Unauthorized" in text
     assert "check the password of the connection" in text
     assert token not in text
 
-    # The token is fixed; the next days succeed and alert as usual: nothing waits for the failed day.
+    # The token is fixed and the failed runs cleared, as the notice says: they ask again, and the first
+    # completed check tells that the pipeline works again.
     simulator.settings.token = token
+    body = {"dry_run": False, "only_failed": True, "reset_dag_runs": True}
+    first_failed = LAST - timedelta(days=2)
+    window = {"start_date": f"{first_failed}T00:00:00Z", "end_date": f"{LAST}T00:00:00Z"}
+    status, answer = stack.api("POST", "/api/v2/dags/storyblok_traffic/clearTaskInstances", body | window)
+    assert status == 200, answer
+    assert stack.wait_for_runs("storyblok_traffic", first_failed, LAST, timeout=180) == {"success": 3}
+    # The next days succeed and alert as usual: nothing waits for the failed days.
     simulator.settings.monthly_limit = 10_000  # one day of traffic crosses every monthly threshold
     recent = TODAY - timedelta(days=2)
     stack.backfill("storyblok_traffic", recent, TODAY - timedelta(days=1), max_active_runs=2)
     assert stack.wait_for_runs("storyblok_traffic", recent, TODAY - timedelta(days=1), timeout=180) == {"success": 2}
     with engine.connect() as conn:
         checked = conn.exec_driver_sql(f'SELECT day, quiet FROM "{schema}".checked_days ORDER BY day').all()
-        statuses = conn.exec_driver_sql(f'SELECT DISTINCT status FROM "{schema}".usage_alerts').scalars().all()
-    assert checked == [(recent, False), (TODAY - timedelta(days=1), False)]
+        statuses = (
+            conn.exec_driver_sql(
+                f'SELECT DISTINCT status FROM "{schema}".usage_alerts WHERE evaluated_on >= %(day)s', {"day": recent}
+            )
+            .scalars()
+            .all()
+        )
+    assert checked[-2:] == [(recent, False), (TODAY - timedelta(days=1), False)]
     assert set(statuses) == {"sent"}
-    assert any("Crossed the 100% threshold" in text for text in receiver.texts()[1:])
+    texts = receiver.texts()[1:]
+    again = [t for t in texts if t.startswith("Storyblok traffic: storyblok_default is working again (")]
+    assert len(again) == 1, texts
+    assert "3 runs failed, the first " in again[0]
+    assert any("Crossed the 100% threshold" in text for text in texts)
+
+
+def _runs_counted(engine, schema) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.exec_driver_sql(f'SELECT coalesce(sum(runs_failed), 0) FROM "{schema}".pipeline_incidents').scalar()
+        )

@@ -12,7 +12,7 @@ TASK_IDS = {
     "fetch_traffic",
     "upsert_traffic",
     "check_usage",
-    "notify_threshold_crossed",
+    "send_notices",
     "usage_within_limits",
 }
 
@@ -41,7 +41,7 @@ def test_flow_and_task_settings(dags):
     assert dag.get_task("fetch_traffic").downstream_task_ids == {"upsert_traffic"}
     assert dag.get_task("upsert_traffic").downstream_task_ids == {"check_usage"}
     assert dag.get_task("check_usage").downstream_task_ids == {
-        "notify_threshold_crossed",
+        "send_notices",
         "usage_within_limits",
     }
     assert dag.get_task("fetch_traffic").pool == "storyblok_api"

@@ -75,10 +75,12 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "No usage check has completed for 30 hours (allowed: 26), the last one on 2026-11-25: until checks run "
         "again there are no usage alerts and no no-data notices. Look at the organisation's DAG in Airflow: "
         "paused, failing, or no scheduler running?",
-        "Yearly request limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
-        "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20).",
         "Monthly request limit: 900 of 800 requests (112.5%) as of 2026-11-26 in the month 2026-11-01 to 2026-11-30. "
         "Crossed the 100% threshold by 2026-11-26 (2 earlier day(s) not stored yet).",
+        "Yearly request limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
+        "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20).",
+        "The newest stored day is 2026-11-24, checked for 2026-11-26: check the fetch task and the Storyblok "
+        "connection.",
         "The organisation used 90,000 requests on 2026-11-26, 3x its normal Thursday (30,000); above their own "
         "normal: space 12345 (+40,000, 80 %).",
         "Space 12345 used 48,210 requests on 2026-11-26, 9.6x its normal Thursday (5,020); it is 71 % of the "
@@ -87,10 +89,8 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "organisation's excess.",
         "Forecast: at the recent rate, usage reaches 100% of the yearly request limit on 2026-12-20, before the "
         "year 2026-01-01 to 2026-12-31 ends; 9,000 of 10,000 requests (90.0%) as of 2026-11-26.",
-        "The newest stored day is 2026-11-24, checked for 2026-11-26: check the fetch task and the Storyblok "
-        "connection.",
+        "Top spaces this month: 12345 (55.6%).",  # in the order of their crossings
         "Top spaces this year: 12345 (66.7%), 777 (22.2%).",
-        "Top spaces this month: 12345 (55.6%).",
     ]
 
 
@@ -98,15 +98,15 @@ def test_the_webhooks_fields_list_every_alert_in_the_same_order():
     data = batch().data
     assert (data["org"], data["metric"], data["subject"]) == ("acme", "requests", batch().subject)
     assert [(a["period"], a["kind"], a["threshold"]) for a in data["alerts"]] == [
-        ("monitor", "silent", 0.0),
-        ("year", "actual", 90.0),
-        ("year", "actual", 80.0),
+        ("monitor", "silent", 0.0),  # critical: the monitor silent, a limit reached
         ("month", "actual", 100.0),
-        ("organisation", "spike", 0.0),
+        ("year", "actual", 90.0),  # warning: a threshold below 100 %, no data
+        ("year", "actual", 80.0),
+        ("data", "no_data", 0.0),
+        ("organisation", "spike", 0.0),  # info: spikes, forecasts
         ("space 12345", "spike", 0.0),
         ("space 777", "spike", 0.0),
         ("year", "forecast", 100.0),
-        ("data", "no_data", 0.0),
     ]
 
 

@@ -33,10 +33,10 @@ def alert(**kw: object) -> st.Alert:
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def test_open_rows_lead_then_told_then_quiet_and_a_spike_starts_on_its_first_day():
+def test_open_rows_lead_then_resolved_then_quiet_and_a_spike_starts_on_its_first_day():
     november = dict(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), crossed_on=date(2026, 11, 20))
     rows = [
-        alert(**november),  # sent, but its month has ended: told
+        alert(**november),  # sent, but its month has ended: resolved
         alert(status=st.SUPPRESSED, **november, threshold_pct=100.0),  # quiet history
         alert(kind=st.FORECAST, threshold_pct=100.0, projected_on=date(2026, 12, 24), status=st.PENDING),
         alert(period="year", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), threshold_pct=90.0),
@@ -56,7 +56,7 @@ def test_open_rows_lead_then_told_then_quiet_and_a_spike_starts_on_its_first_day
         ("year", "actual", "open"),
         ("space 7", "spike", "open"),
         ("month", "forecast", "open"),
-        ("month", "actual", "told"),
+        ("month", "actual", "resolved"),
         ("space 8", "spike", "quiet"),  # cleared and never delivered: recorded quietly (newest first)
         ("month", "actual", "quiet"),
     ]

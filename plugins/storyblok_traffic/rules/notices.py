@@ -1,0 +1,107 @@
+"""What a notice is worth and where it stands (pure): its severity, the one order every reader sorts
+notices in (messages, the dashboard's alerts table, the overview, the API), and its lifecycle.
+
+Severity, by kind:
+- critical: a limit reached (a threshold of 100 % or more), a hard maximum, the monitor silent, the
+  pipeline failing (``rules.incidents``): usage stops, or the bill moves, or nothing watches any more;
+- warning: a threshold below 100 %, overage past the configured amount, the plan disagreeing with
+  Storyblok's limit, no data (the checks go on, but on stale figures);
+- info: a forecast, a spike, a new space, figures that disagree, a cheaper plan.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    ALARM,
+    CHEAPER,
+    CLEAR,
+    CLEARED,
+    DISAGREE,
+    FORECAST,
+    MAXIMUM,
+    NO_DATA,
+    OVERAGE,
+    PENDING,
+    PLAN,
+    SENT,
+    SILENT,
+    SPIKE,
+    SUPPRESSED,
+    Alert,
+)
+
+Severity = Literal["critical", "warning", "info"]
+CRITICAL: Severity = "critical"
+WARNING: Severity = "warning"
+INFO: Severity = "info"
+SEVERITIES: tuple[Severity, ...] = (CRITICAL, WARNING, INFO)  # the most urgent first
+
+# Each kind's severity; a threshold's depends on how far it is (``severity``).
+SEVERITY: dict[str, Severity] = {
+    MAXIMUM: CRITICAL,
+    SILENT: CRITICAL,
+    ACTUAL: WARNING,  # critical from 100 %
+    OVERAGE: WARNING,
+    PLAN: WARNING,
+    NO_DATA: WARNING,
+    FORECAST: INFO,
+    SPIKE: INFO,  # a new space is a spike series of its own: info too
+    DISAGREE: INFO,
+    CHEAPER: INFO,
+}
+# Within a severity, the kinds in the order a reader acts on them: what stops the API first.
+KIND_ORDER: tuple[str, ...] = (SILENT, MAXIMUM, ACTUAL, OVERAGE, PLAN, NO_DATA, SPIKE, FORECAST, DISAGREE, CHEAPER)
+
+Lifecycle = Literal["open", "resolved", "quiet"]
+OPEN: Lifecycle = "open"
+RESOLVED: Lifecycle = "resolved"
+QUIET: Lifecycle = "quiet"
+
+
+def severity(alert: Alert) -> Severity:
+    """The notice's severity (a kind from a newer version: info)."""
+    if alert.kind == ACTUAL and alert.threshold_pct >= 100:
+        return CRITICAL
+    return SEVERITY.get(alert.kind, INFO)
+
+
+def rank(alert: Alert) -> tuple[int, int, int, int, float]:
+    """The one order of notices, the most urgent first: alarms before clears (good news last), then by
+    severity, kind, the year before the month, the highest threshold first."""
+    kind = KIND_ORDER.index(alert.kind) if alert.kind in KIND_ORDER else len(KIND_ORDER)
+    return (
+        0 if alert.notice == ALARM else 1,
+        SEVERITIES.index(severity(alert)),
+        kind,
+        0 if alert.period == "year" else 1,
+        -alert.threshold_pct,
+    )
+
+
+def lifecycle(alert: Alert, as_of: date, newest: date | None, delivered: bool) -> Lifecycle:
+    """Where the notice stands on ``as_of``: open (due, or in alarm and told), resolved (told, and over:
+    cleared, or its period ended, or data came back), or quiet (recorded, never told).
+
+    ``newest``: the newest stored day; ``delivered``: some channel has the row's notice.
+    """
+    if alert.status == PENDING or (alert.notice == ALARM and alert.status == SENT and still_open(alert, as_of, newest)):
+        return OPEN
+    if alert.status == SUPPRESSED or (alert.status == CLEARED and not delivered):
+        return QUIET
+    return RESOLVED
+
+
+def still_open(alert: Alert, as_of: date, newest: date | None) -> bool:
+    """An alarm that still holds on ``as_of``: its period has not ended (no data: no newer data; a spike
+    or a silent monitor: until its clear)."""
+    if alert.notice == CLEAR:
+        return False
+    if alert.kind == NO_DATA:
+        return newest is None or alert.period_start >= newest
+    if alert.period_end is None:
+        return True
+    return alert.period_end >= as_of

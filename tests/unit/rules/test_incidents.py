@@ -1,0 +1,95 @@
+"""An incident's two notices, rendered from its fields alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from storyblok_traffic.rules import incidents as i
+
+AT = datetime(2026, 12, 6, 9, 5, tzinfo=UTC)
+LATER = datetime(2026, 12, 6, 10, 40, tzinfo=UTC)
+FAILURE = i.Failure(i.TOKEN_REJECTED, "scheduled__2026-11-06", "fetch_traffic", "Storyblok answered 401", AT, "fp")
+
+
+def counted(incident: i.Incident, runs: int) -> i.Incident:
+    return replace(incident, runs_failed=runs, last_run="scheduled__2026-12-05", last_at=LATER)
+
+
+def test_the_opening_names_the_first_run_its_error_and_what_to_do():
+    told = i.message(i.opened("acme", FAILURE))
+    assert told.subject == "Storyblok traffic: acme is failing: Storyblok rejected the token"
+    assert told.text.splitlines() == [
+        told.subject,
+        "Storyblok rejected the token: run scheduled__2026-11-06 failed at task fetch_traffic on 2026-12-06 "
+        "09:05 UTC: Storyblok answered 401.",
+        "What to do: fix the Access token of the organisation's Storyblok connection (a personal access token "
+        "of an organisation owner or admin), then clear the failed runs. Runs with this token in the next 30 "
+        "minutes fail at once, without asking Storyblok; later runs ask again.",
+        "Told once: later failures of the same cause count on this incident, and one notice says when it works again.",
+    ]
+    assert told.data["event"] == i.OPENED
+    assert told.data["runs_failed"] == 1
+
+
+def test_the_resolution_counts_the_runs_from_first_to_last():
+    done = replace(counted(i.opened("acme", FAILURE), 31), resolved_at=LATER, resolved_by=date(2026, 12, 5))
+    told = i.message(done)
+    assert told.subject == "Storyblok traffic: acme is working again (Storyblok rejected the token)"
+    assert told.text.splitlines()[1:] == [
+        "Working again: the check of 2026-12-05 completed on 2026-12-06 10:40 UTC.",
+        "Storyblok rejected the token from 2026-12-06 09:05 UTC to 2026-12-06 10:40 UTC: 31 runs failed, the "
+        "first scheduled__2026-11-06, the last scheduled__2026-12-05. Days those runs missed are fetched by the "
+        "next runs (or clear the failed runs).",
+    ]
+    assert (told.data["event"], told.data["runs_failed"], told.data["resolved_by_check_of"]) == (
+        i.RESOLVED,
+        31,
+        "2026-12-05",
+    )
+
+
+def test_an_opening_told_again_later_says_what_it_said_then():
+    first = i.message(i.opened("acme", FAILURE))
+    later = replace(counted(i.opened("acme", FAILURE), 9), resolved_at=LATER, resolved_by=date(2026, 12, 5))
+    assert i.message(i.as_told(later, i.OPENED)) == first
+    assert i.as_told(later, i.RESOLVED) == later
+
+
+@pytest.mark.parametrize("cause", sorted(i.CAUSES))
+def test_every_cause_has_its_words_in_the_subject(cause):
+    incident = i.opened("acme", replace(FAILURE, cause=cause))
+    assert i.subject(incident) == f"Storyblok traffic: acme is failing: {i.CAUSES[cause][0]}"
+    assert i.is_incident_notice(i.message(incident).text)
+
+
+def test_the_watchdog_and_an_unknown_cause():
+    incident = i.opened(i.WATCHDOG_SCOPE, replace(FAILURE, cause="from_a_newer_version"))
+    assert i.subject(incident) == "Storyblok traffic: the watchdog is failing: from_a_newer_version"
+
+
+def test_the_summary_line_says_how_many_runs_why_and_what_to_do():
+    incident = counted(i.opened("acme", FAILURE), 30)
+    assert i.summary(incident) == (
+        "30 runs failed since 2026-12-06 09:05 UTC: Storyblok rejected the token; fix the connection's "
+        "Access token and run again (incident open)"
+    )
+    assert i.summary(replace(i.opened("acme", replace(FAILURE, cause=i.API_UNAVAILABLE)))) == (
+        "1 run failed since 2026-12-06 09:05 UTC: the Storyblok API was unavailable (incident open)"
+    )
+
+
+def test_usage_notices_are_not_incident_notices():
+    assert not i.is_incident_notice("Storyblok traffic: acme has used 75.3% of its yearly request limit\n...")
+    assert not i.is_incident_notice("Storyblok traffic pipeline storyblok_traffic failed in run x")
+
+
+def test_only_the_same_token_fails_fast_and_only_while_its_rejection_is_fresh():
+    incident = i.opened("acme", FAILURE)
+    assert i.fails_fast(incident, "fp", AT + timedelta(minutes=i.FAIL_FAST_MINUTES - 1))
+    assert not i.fails_fast(incident, "fp", AT + timedelta(minutes=i.FAIL_FAST_MINUTES))  # asks again
+    assert not i.fails_fast(incident, "another token", AT)
+    assert not i.fails_fast(replace(incident, resolved_at=AT), "fp", AT)
+    assert not i.fails_fast(i.opened("acme", replace(FAILURE, cause=i.API_UNAVAILABLE)), "fp", AT)
