@@ -108,6 +108,14 @@ class AlertRow(_Model):
     )
 
 
+class QuietPeriod(_Model):
+    """One period's alerts of the group 'quiet', folded as ``storyblok-traffic report`` prints them."""
+
+    period: str = Field(description="the period and its first day: 'month 2026-03-01'; a spike's 'space 8 2026-11-29'")
+    line: str = Field(description="one line: 'month 2026-03-01: 3 alerts (80 %, 100 %, forecast 100 %)'")
+    rows: list[AlertRow]
+
+
 class Reconciliation(_Model):
     reported: int
     stored_requests: int
@@ -181,6 +189,7 @@ class Usage(_Model):
     spikes: list[Spike]
     alerts: list[AlertRow] = Field(description="open first (most urgent first), then told, then quiet")
     open_alerts: int = Field(description="the number of alert rows in the group 'open'")
+    quiet: list[QuietPeriod] = Field(description="the rows of the group 'quiet' by period, the newest period first")
     reconciliation: Reconciliation | None
     bill: Bill
     notes: list[str]
