@@ -26,6 +26,7 @@ from typing import Any
 from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
+from include.net import port_taken
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
@@ -304,6 +305,33 @@ def check_config(env: dict[str, str]) -> None:
             raise SystemExit(f"[devstack] the monitor configuration is invalid: {err}") from None
 
 
+def fixed_ports(env: dict[str, str]) -> dict[int, str]:
+    """The ports the stack will bind, known before it starts, and what each is for. The simulator, the
+    receivers and the embedded Postgres bind a free port when they start: they cannot collide."""
+    return {
+        int(env["AIRFLOW__API__PORT"]): "the Airflow API server and UI",
+        int(env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]): "Airflow's task log server",
+        int(env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]): "the triggerer's log server",
+    }
+
+
+def check_ports(env: dict[str, str], mode: str) -> None:
+    """A port in use stops us before anything starts, naming it and how to choose another: a server
+    already there answers in our place (another Airflow on 8080 failed the demo after 400 s with its 401)."""
+    host = env.get("AIRFLOW__API__HOST", HOST)
+    api = int(env["AIRFLOW__API__PORT"])
+    for port, what in fixed_ports(env).items():
+        if not port_taken(port, host):
+            continue
+        if port != api:  # picked free a moment ago (airflow_env): taken since, by chance
+            raise SystemExit(f"[devstack] port {port} ({what}) was taken just after it was picked: start again")
+        other = next((p for p in range(port + 1, port + 100) if not port_taken(p, host)), port + 1)
+        raise SystemExit(
+            f"[devstack] port {port} ({what}) is in use by another program on this machine. Stop it, or "
+            f"choose another port with PORT: `make {mode} PORT={other}` (or PORT={other} in the environment)."
+        )
+
+
 def migrate_warehouse(env: dict[str, str]) -> None:
     """What an operator runs before starting Airflow: the warehouse schema, migrated explicitly."""
     command = [str(Path(sys.executable).with_name("storyblok-traffic")), "db", "migrate"]
@@ -343,6 +371,7 @@ def main(mode: str, executor: str = "local") -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
     check_config(env)
+    check_ports(env, mode)
     if executor == "celery":
         use_redis(env)
     started = time.monotonic()
