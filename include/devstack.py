@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,6 +51,8 @@ HEARTBEAT_SECONDS = 15
 DEMO_MONTHLY_LIMIT = 1_000_000
 DEMO_BYTES_PER_REQUEST = (350_000, 1_100_000)
 LOCAL_REDIS = "redis://127.0.0.1:6379"
+# The embedded Postgres's databases: Airflow's metadata and the warehouse.
+METADATA_DB, WAREHOUSE_DB = "airflow", "storyblok"
 
 
 def say(message: str) -> None:
@@ -101,14 +104,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
         if needs_db:
             pg = EmbeddedPostgres(STATE / "pg").start()
             stack.callback(pg.stop)
-            _create_databases(pg.url, "airflow", "storyblok")
-            root = pg.url.rsplit("/", 1)[0]
-            env.setdefault(
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-                f"{root.replace('postgresql', 'postgresql+psycopg')}/airflow",
-            )
-            env.setdefault("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", f"{root.replace('postgresql', 'postgres')}/storyblok")
-            say(f"embedded Postgres on {root} (data in {STATE / 'pg'})")
+            use_databases(pg.url, env)
+            say(f"embedded Postgres on {pg.url.rsplit('/', 1)[0]} (data in {STATE / 'pg'})")
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
             # One mid-sized space runs away for three days, as a misconfigured client would.
             demo = SimulatorSettings(
@@ -151,7 +148,20 @@ def _demo_config() -> Path:
     return path
 
 
-def _create_databases(url: str, *names: str) -> None:
+def use_databases(url: str, env: dict[str, str]) -> None:
+    """The metadata and warehouse databases on the server of ``url``, for what ``env`` does not set.
+    A metadata database made now is a fresh start: the task logs of an earlier stack go."""
+    created = _create_databases(url, METADATA_DB, WAREHOUSE_DB)
+    if METADATA_DB in created and "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env:
+        clear_task_logs(task_log_folder(env))
+    root = url.rsplit("/", 1)[0]
+    metadata = f"{root.replace('postgresql', 'postgresql+psycopg')}/{METADATA_DB}"
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", metadata)
+    env.setdefault("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", f"{root.replace('postgresql', 'postgres')}/{WAREHOUSE_DB}")
+
+
+def _create_databases(url: str, *names: str) -> set[str]:
+    """The databases of ``names`` that do not exist yet, created; returns their names."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -159,6 +169,23 @@ def _create_databases(url: str, *names: str) -> None:
         for name in names:
             if name not in existing:
                 conn.execute(f'CREATE DATABASE "{name}"')
+    return set(names) - existing
+
+
+def task_log_folder(env: dict[str, str]) -> Path:
+    """Where Airflow writes the task logs: its base log folder (by default ``$AIRFLOW_HOME/logs``)."""
+    return Path(env.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER") or Path(env["AIRFLOW_HOME"]) / "logs")
+
+
+def clear_task_logs(logs: Path) -> None:
+    """A new metadata database names its runs as an earlier stack's did (the same dag_id/run_id/task_id
+    paths), and Airflow appends to a log it finds there: the earlier stack's lines would show up in this
+    one's task logs. They go, said in one line; the components' own logs (dag_processor/) stay."""
+    old = sorted(p for p in logs.glob("dag_id=*") if p.is_dir())
+    for folder in old:
+        shutil.rmtree(folder)
+    if old:
+        say(f"a fresh start: the task logs of an earlier stack removed ({len(old)} DAG folder(s) in {logs})")
 
 
 @contextmanager
