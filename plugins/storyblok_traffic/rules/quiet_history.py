@@ -41,7 +41,7 @@ _NAMES = {
 _PREFIX = {ACTUAL: "", FORECAST: "forecast ", MAXIMUM: "maximum "}
 # Within a period: the thresholds crossed, then the forecasts, then the maxima, then the rest.
 _RANK = {kind: i for i, kind in enumerate(_PREFIX)}
-_METER_RANK = {meter: i for i, meter in enumerate(METERS)}  # requests, bytes, then rows without a meter
+_METER_RANK: dict[str, int] = {meter: i for i, meter in enumerate(METERS)}  # requests, bytes, then rows without a meter
 
 
 def recorded_quietly(alert: Alert, delivered: bool) -> bool:
