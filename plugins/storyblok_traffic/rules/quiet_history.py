@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
@@ -41,7 +42,8 @@ _NAMES = {
 _PREFIX = {ACTUAL: "", FORECAST: "forecast ", MAXIMUM: "maximum "}
 # Within a period: the thresholds crossed, then the forecasts, then the maxima, then the rest.
 _RANK = {kind: i for i, kind in enumerate(_PREFIX)}
-_METER_RANK: dict[str, int] = {meter: i for i, meter in enumerate(METERS)}  # requests, bytes, then rows without a meter
+# Within a period, by meter: requests, bytes, then the alerts of no meter (the bill's overage, no data).
+_METER_RANK: dict[str, int] = {meter: i for i, meter in enumerate(METERS)}
 
 
 def recorded_quietly(alert: Alert, delivered: bool) -> bool:
@@ -67,10 +69,10 @@ class QuietPeriod:
 
     @property
     def line(self) -> str:
-        """``month 2026-03-01: 3 alerts (80 %, 100 %, forecast 100 %)``; each meter named when there are two."""
+        """``month 2026-03-01: 4 alerts (bandwidth 80 %, 100 %, forecast 100 %; overage)``: each meter's alerts
+        after its name, then those of no meter."""
         count = len(self.alerts)
-        named = len({a.meter for a in self.alerts if a.meter}) > 1
-        what = ", ".join(_what(a, named) for a in self.alerts)
+        what = "; ".join(_of_meter(meter, list(alerts)) for meter, alerts in groupby(self.alerts, _meter))
         return f"{self.period}: {count} alert{'' if count == 1 else 's'} ({what})"
 
 
@@ -99,7 +101,16 @@ def _within(a: Alert) -> tuple[int, int, float, date]:
     return (_METER_RANK.get(a.meter, len(METERS)), _RANK.get(a.kind, len(_RANK)), a.threshold_pct, a.crossed_on)
 
 
-def _what(a: Alert, named: bool) -> str:
-    """One alert in a folded line: ``80 %``, ``forecast 100 %``, ``spike``; ``bandwidth 80 %`` when ``named``."""
-    text = f"{_PREFIX[a.kind]}{a.threshold_pct:g} %" if a.kind in _PREFIX else _NAMES.get(a.kind, a.kind)
-    return f"{METER_NAMES[a.meter]} {text}" if named and a.meter in METER_NAMES else text
+def _meter(a: Alert) -> str:
+    return a.meter
+
+
+def _of_meter(meter: str, alerts: list[Alert]) -> str:
+    """One meter's alerts in a folded line, after its name: ``API requests 80 %, 100 %``."""
+    what = ", ".join(_what(a) for a in alerts)
+    return f"{METER_NAMES[meter]} {what}" if meter in METER_NAMES else what
+
+
+def _what(a: Alert) -> str:
+    """One alert in a folded line: ``80 %``, ``forecast 100 %``, ``maximum 90 %``, ``spike``, ``no data``."""
+    return f"{_PREFIX[a.kind]}{a.threshold_pct:g} %" if a.kind in _PREFIX else _NAMES.get(a.kind, a.kind)

@@ -112,7 +112,7 @@ class QuietPeriod(_Model):
     """One period's alerts of the group 'quiet', folded as ``storyblok-traffic report`` prints them."""
 
     period: str = Field(description="the period and its first day: 'month 2026-03-01'; a spike's 'space 8 2026-11-29'")
-    line: str = Field(description="one line: 'month 2026-03-01: 3 alerts (80 %, 100 %, forecast 100 %)'")
+    line: str = Field(description="'month 2026-03-01: 4 alerts (bandwidth 80 %, 100 %, forecast 100 %; overage)'")
     rows: list[AlertRow]
 
 

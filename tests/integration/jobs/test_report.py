@@ -69,7 +69,10 @@ def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(histo
         lines = usage_report(conn, "acme", date(2026, 6, 1)).splitlines()
         dashboard = usage_figures(conn, org, date(2026, 6, 1), date(2026, 6, 1))
     quiet = lines[lines.index("Recorded quietly (history or before the lookback; never sent):") + 1 :]
-    assert quiet == ["  month 2026-04-01: 1 alert (80 %)", "  month 2026-03-01: 2 alerts (80 %, 100 %)"]
+    assert quiet == [
+        "  month 2026-04-01: 1 alert (API requests 80 %)",
+        "  month 2026-03-01: 2 alerts (API requests 80 %, 100 %)",
+    ]
     assert quiet == [f"  {q.line}" for q in dashboard.quiet]
     assert [len(q.rows) for q in dashboard.quiet] == [1, 2]
     assert {r.group for q in dashboard.quiet for r in q.rows} == {"quiet"}
