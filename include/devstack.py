@@ -104,8 +104,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
         if needs_db:
             pg = EmbeddedPostgres(STATE / "pg").start()
             stack.callback(pg.stop)
-            use_databases(pg.url, env)
             say(f"embedded Postgres on {pg.url.rsplit('/', 1)[0]} (data in {STATE / 'pg'})")
+            use_databases(pg.url, env)
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
             # One mid-sized space runs away for three days, as a misconfigured client would.
             demo = SimulatorSettings(
