@@ -1,6 +1,9 @@
 """``make bench``: every benchmark in a fresh interpreter, one table, the same as JSON in results.json.
 
-Exits 1 when a target is missed.
+The table's first line says where its figures come from: the CPU model and cores, the date and the
+command; each benchmark's results keep the same (``run``), so a few run again by name keep their own.
+``python -m benchmarks.run --tables`` prints results.json's tables, one per run. Exits 1 when a target
+is missed.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -289,6 +293,28 @@ def machine() -> dict[str, Any]:
     }
 
 
+def provenance(argv: Sequence[str], environ: Mapping[str, str], today: date) -> dict[str, Any]:
+    """Where a run's figures come from, kept with each benchmark it ran: the machine, the date and the
+    command (``make bench`` when make started it with no names; make sets MAKELEVEL in its recipes)."""
+    command = "make bench" if not argv and "MAKELEVEL" in environ else " ".join(["python -m benchmarks.run", *argv])
+    return {"date": today.isoformat(), "command": command, **machine()}
+
+
+def header(run: dict[str, Any]) -> str:
+    """A table's first line: the CPU model and cores, the date, the command; nothing else."""
+    cpu = run.get("cpu") or "CPU model not recorded"
+    cores = f"{run['cpus']} cores" if run.get("cpus") else "cores not recorded"
+    return f"{cpu}, {cores} · {run['date']} · `{run['command']}`"
+
+
+def tables(results: dict[str, dict[str, Any]]) -> str:
+    """The results as tables, one per run (benchmarks in the order given), each under its header."""
+    runs: dict[str, list[Row]] = {}
+    for name, r in results.items():
+        runs.setdefault(header(r["run"]), []).extend(_rows(name, r))
+    return "\n\n".join(f"{head}\n\n{table(rows)}" for head, rows in runs.items())
+
+
 def run(name: str) -> dict[str, Any]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], cwd=ROOT, capture_output=True, text=True)
@@ -310,17 +336,19 @@ def table(rows: list[Row]) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--tables"]:  # what results.json holds, as the README shows it
+        print(tables(json.loads(OUT.read_text())["results"]))
+        return 0
     only = sys.argv[1:] or list(BENCHMARKS)
-    results = {name: run(name) for name in only}
-    rows = [row for name, r in results.items() for row in _rows(name, r)]
-    info = machine()
-    print(f"Machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']}, Python {info['python']}\n")
-    print(table(rows))
-    if sys.argv[1:] and OUT.exists():  # a few benchmarks again: the others' last figures stay
+    run_of = provenance(sys.argv[1:], os.environ, datetime.now(UTC).date())
+    results = {name: run(name) | {"run": run_of} for name in only}
+    print(tables(results))
+    missed = any(ok is False for name, r in results.items() for *_, ok in _rows(name, r))
+    if sys.argv[1:] and OUT.exists():  # a few benchmarks again: the others' last figures stay, with their run
         results = json.loads(OUT.read_text())["results"] | results
-    OUT.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    OUT.write_text(json.dumps({"results": results}, indent=2) + "\n")
     print(f"\nwritten to {OUT.relative_to(ROOT)}")
-    return 1 if any(ok is False for *_, ok in rows) else 0
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from typing import Any
 from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
+from include.net import port_taken
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
@@ -49,6 +51,8 @@ HEARTBEAT_SECONDS = 15
 DEMO_MONTHLY_LIMIT = 1_000_000
 DEMO_BYTES_PER_REQUEST = (350_000, 1_100_000)
 LOCAL_REDIS = "redis://127.0.0.1:6379"
+# The embedded Postgres's databases: Airflow's metadata and the warehouse.
+METADATA_DB, WAREHOUSE_DB = "airflow", "storyblok"
 
 
 def say(message: str) -> None:
@@ -100,14 +104,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
         if needs_db:
             pg = EmbeddedPostgres(STATE / "pg").start()
             stack.callback(pg.stop)
-            _create_databases(pg.url, "airflow", "storyblok")
-            root = pg.url.rsplit("/", 1)[0]
-            env.setdefault(
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-                f"{root.replace('postgresql', 'postgresql+psycopg')}/airflow",
-            )
-            env.setdefault("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", f"{root.replace('postgresql', 'postgres')}/storyblok")
-            say(f"embedded Postgres on {root} (data in {STATE / 'pg'})")
+            say(f"embedded Postgres on {pg.url.rsplit('/', 1)[0]} (data in {STATE / 'pg'})")
+            use_databases(pg.url, env)
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
             # One mid-sized space runs away for three days, as a misconfigured client would.
             demo = SimulatorSettings(
@@ -158,7 +156,20 @@ def _demo_config() -> Path:
     return path
 
 
-def _create_databases(url: str, *names: str) -> None:
+def use_databases(url: str, env: dict[str, str]) -> None:
+    """The metadata and warehouse databases on the server of ``url``, for what ``env`` does not set.
+    A metadata database made now is a fresh start: the task logs of an earlier stack go."""
+    created = _create_databases(url, METADATA_DB, WAREHOUSE_DB)
+    if METADATA_DB in created and "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env:
+        clear_task_logs(task_log_folder(env))
+    root = url.rsplit("/", 1)[0]
+    metadata = f"{root.replace('postgresql', 'postgresql+psycopg')}/{METADATA_DB}"
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", metadata)
+    env.setdefault("AIRFLOW_CONN_STORYBLOK_WAREHOUSE", f"{root.replace('postgresql', 'postgres')}/{WAREHOUSE_DB}")
+
+
+def _create_databases(url: str, *names: str) -> set[str]:
+    """The databases of ``names`` that do not exist yet, created; returns their names."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -166,6 +177,23 @@ def _create_databases(url: str, *names: str) -> None:
         for name in names:
             if name not in existing:
                 conn.execute(f'CREATE DATABASE "{name}"')
+    return set(names) - existing
+
+
+def task_log_folder(env: dict[str, str]) -> Path:
+    """Where Airflow writes the task logs: its base log folder (by default ``$AIRFLOW_HOME/logs``)."""
+    return Path(env.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER") or Path(env["AIRFLOW_HOME"]) / "logs")
+
+
+def clear_task_logs(logs: Path) -> None:
+    """A new metadata database names its runs as an earlier stack's did (the same dag_id/run_id/task_id
+    paths), and Airflow appends to a log it finds there: the earlier stack's lines would show up in this
+    one's task logs. They go, said in one line; the components' own logs (dag_processor/) stay."""
+    old = sorted(p for p in logs.glob("dag_id=*") if p.is_dir())
+    for folder in old:
+        shutil.rmtree(folder)
+    if old:
+        say(f"a fresh start: the task logs of an earlier stack removed ({len(old)} DAG folder(s) in {logs})")
 
 
 @contextmanager
@@ -325,6 +353,33 @@ def check_config(env: dict[str, str]) -> None:
             raise SystemExit(f"[devstack] the monitor configuration is invalid: {err}") from None
 
 
+def fixed_ports(env: dict[str, str]) -> dict[int, str]:
+    """The ports the stack will bind, known before it starts, and what each is for. The simulator, the
+    receivers and the embedded Postgres bind a free port when they start: they cannot collide."""
+    return {
+        int(env["AIRFLOW__API__PORT"]): "the Airflow API server and UI",
+        int(env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]): "Airflow's task log server",
+        int(env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]): "the triggerer's log server",
+    }
+
+
+def check_ports(env: dict[str, str], mode: str) -> None:
+    """A port in use stops us before anything starts, naming it and how to choose another: a server
+    already there answers in our place (another Airflow on 8080 failed the demo after 400 s with its 401)."""
+    host = env.get("AIRFLOW__API__HOST", HOST)
+    api = int(env["AIRFLOW__API__PORT"])
+    for port, what in fixed_ports(env).items():
+        if not port_taken(port, host):
+            continue
+        if port != api:  # picked free a moment ago (airflow_env): taken since, by chance
+            raise SystemExit(f"[devstack] port {port} ({what}) was taken just after it was picked: start again")
+        other = next((p for p in range(port + 1, port + 100) if not port_taken(p, host)), port + 1)
+        raise SystemExit(
+            f"[devstack] port {port} ({what}) is in use by another program on this machine. Stop it, or "
+            f"choose another port with PORT: `make {mode} PORT={other}` (or PORT={other} in the environment)."
+        )
+
+
 def migrate_warehouse(env: dict[str, str]) -> None:
     """What an operator runs before starting Airflow: the warehouse schema, migrated explicitly."""
     command = [str(Path(sys.executable).with_name("storyblok-traffic")), "db", "migrate"]
@@ -364,6 +419,7 @@ def main(mode: str, executor: str = "local") -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     env = base_env()
     check_config(env)
+    check_ports(env, mode)
     if executor == "celery":
         use_redis(env)
     started = time.monotonic()

@@ -9,6 +9,7 @@ only when a configuration is invalid: the DAG files' parse never pays for it.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from msgspec import inspect
@@ -68,11 +69,10 @@ def explain(message: str, raw: Any, root: type) -> str:
 
 def _told(what: str, place: _Place) -> str:
     if what.startswith("Object contains unknown field"):
-        known = ", ".join(sorted(f.name for f in _member(place.type, inspect.StructType).fields))
         where = place.scope or "configuration"
         if place.scope and place.index is None:  # inside a nested mapping of the organisation or channel
             where = f"{where}, {place.name}"
-        return f"{where}: unknown setting(s) {_quoted(what)}; known: {known}"
+        return f"{where}: {_unknown(_quoted(what), place)}"
     if what.startswith("Object missing required field"):
         return f"{place.scope}: missing {_quoted(what)}"
     if not (what.startswith("Expected") or what.startswith("Invalid")):
@@ -84,6 +84,15 @@ def _told(what: str, place: _Place) -> str:
             return f"{place.name} holds {place.value!r}, which is not a number"
         return f"{place.name} holds {place.value}, outside 0 < percent <= 1000"
     return _wrong_value(what, place)
+
+
+def _unknown(name: str, place: _Place) -> str:
+    """An unknown setting: the known one nearest in spelling (a typo), else every known one of the struct."""
+    known = sorted(f.name for f in _member(place.type, inspect.StructType).fields)
+    nearest = get_close_matches(name, known, n=1)
+    if nearest:
+        return f"unknown setting {name}: did you mean {nearest[0]}?"
+    return f"unknown setting {name}; known: {', '.join(known)}"
 
 
 def _wrong_value(what: str, place: _Place) -> str:

@@ -109,7 +109,7 @@ def test_a_custom_plan_without_the_contract_s_figures_is_refused_naming_them():
         ({"base_price": -5}, "base_price must be an amount from 0 to 1000000000, got -5"),
         ({"base_price": "NaN"}, "base_price must be an amount from 0 to 1000000000, got NaN"),
         ({"plan_meters": {"bytes": {"included": 0}}}, "plan_meters.bytes.included must be a whole number from 1"),
-        ({"plan_meters": {"bytes": {"size": 1}}}, "plan_meters.bytes: unknown setting(s) size; known: block_price"),
+        ({"plan_meters": {"bytes": {"size": 1}}}, "plan_meters.bytes: unknown setting size; known: block_price"),
         ({"billing": "weekly"}, "billing 'weekly' is not one of monthly, yearly"),
     ],
 )

@@ -64,7 +64,7 @@ def test_file(tmp_path):
         (f"organisations:\n  - conn_id: {'c' * 201}", "(it defaults to conn_id: set org)"),
         ("organisations:\n  - conn_id: x\n  - conn_id: x", "configured twice"),
         ("start_date: tomorrow", "start_date 'tomorrow'"),
-        ("colour: blue", "unknown setting(s) colour"),
+        ("colour: blue", "unknown setting colour; known: "),
         ("organisations: []", "at least one"),
         ("[unclosed", "not valid YAML"),
         ("auto_migrate: maybe", "auto_migrate 'maybe' must be true or false"),
@@ -199,7 +199,7 @@ SB = "organisations:\n  - conn_id: sb\n    "
             "organisations:\n  - conn_id: sb\n  - metric: x",
             "metric 'x' is not one of requests, bytes (in organisation 2)",
         ),
-        (SB + "colour: 1", "organisation 'sb': unknown setting(s) colour; known: "),
+        (SB + "colour: 1", "organisation 'sb': unknown setting colour; known: "),
         ("organisations: 5", "organisations must be a list, got 5"),
         ("organisations:\n  - 5", "each organisation must be a mapping, got 5"),
         ("- a", "the configuration must be a mapping, got ['a']"),
@@ -215,6 +215,35 @@ SB = "organisations:\n  - conn_id: sb\n    "
 )
 def test_a_decoding_error_names_the_setting_and_where_it_is(tmp_path, text, expected):
     assert _error(tmp_path, text).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SB + "monthly_treshold: [80]",
+            "organisation 'sb': unknown setting monthly_treshold: did you mean monthly_thresholds?",
+        ),
+        ("retry: 3", "configuration: unknown setting retry: did you mean retries?"),
+        (
+            "channels:\n  - {name: s, type: slack, conn_idd: x}",
+            "channel 's': unknown setting conn_idd: did you mean conn_id?",
+        ),
+        (
+            SB + "plan_meters:\n      bytes: {blok_price: 1}",
+            "organisation 'sb', plan_meters.bytes: unknown setting blok_price: did you mean block_price?",
+        ),
+    ],
+)
+def test_an_unknown_setting_offers_the_nearest_known_one_of_its_place(tmp_path, text, expected):
+    """The nearest among the settings of the struct at that place: an organisation's, a channel's, a plan meter's."""
+    assert _error(tmp_path, text) == expected
+
+
+def test_an_unknown_setting_near_none_lists_the_known_ones(tmp_path):
+    told = _error(tmp_path, SB + "colour: 1")
+    assert "did you mean" not in told
+    assert "monthly_thresholds" in told.split("; known: ")[1]
 
 
 def _whole_number_settings() -> list[tuple[type, str, tuple[int | None, int | None]]]:

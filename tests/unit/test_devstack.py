@@ -85,3 +85,21 @@ def test_the_cli_hint_points_at_the_warehouse_database():
     secret = cli_hint({"AIRFLOW_CONN_STORYBLOK_WAREHOUSE": "postgres://ops:s3cret@db:5432/storyblok"})
     assert "s3cret" not in secret
     assert secret.endswith("--url postgresql+psycopg://ops:***@db:5432/storyblok")
+
+
+def test_the_task_logs_are_in_airflows_base_log_folder(tmp_path):
+    from include.devstack import task_log_folder
+
+    assert task_log_folder({"AIRFLOW_HOME": str(tmp_path)}) == tmp_path / "logs"
+    elsewhere = {"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp_path / "x")}
+    assert task_log_folder(elsewhere) == tmp_path / "x"
+
+
+def test_clearing_no_task_logs_says_nothing(tmp_path, capsys):
+    from include.devstack import clear_task_logs
+
+    clear_task_logs(tmp_path / "logs")  # no folder yet
+    (tmp_path / "logs" / "dag_processor").mkdir(parents=True)
+    clear_task_logs(tmp_path / "logs")
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "logs" / "dag_processor").is_dir()

@@ -10,8 +10,9 @@ from storyblok_traffic.billing import TITLES, plan_table
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.rules import spike_lines
-from storyblok_traffic.rules.alert_state import ALARM, SPIKE
+from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
 from storyblok_traffic.rules.plans import amount_text, money
+from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts
@@ -48,9 +49,22 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     recorded = alerts.history(conn, org)
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
-    lines.append("Alerts:" + ("" if recorded else " none"))
-    lines += [f"  {WORDING[a.kind].report_line(a)}" for a in recorded]
-    return "\n".join(lines)
+    return "\n".join(lines + _alert_lines(conn, recorded))
+
+
+def _alert_lines(conn: Connection, recorded: list[Alert]) -> list[str]:
+    """Each alert told (or due) on a line of its own; the quietly recorded history folded as the
+    dashboard folds it, a line per period (a year's history load records dozens of them)."""
+    told = {key for (key, _), _ in alerts.delivered(conn, recorded)}
+    loud: list[Alert] = []
+    quiet: list[Alert] = []
+    for a in recorded:
+        (quiet if recorded_quietly(a, a.key in told) else loud).append(a)
+    lines = ["Alerts:" + ("" if loud else " none")]
+    lines += [f"  {WORDING[a.kind].report_line(a)}" for a in loud]
+    if quiet:
+        lines += [f"{HEADING}:"] + [f"  {q.line}" for q in fold(quiet)]
+    return lines
 
 
 def bill_report(conn: Connection, org: OrgConfig, as_of: date) -> str:

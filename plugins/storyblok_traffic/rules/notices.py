@@ -19,7 +19,6 @@ from storyblok_traffic.rules.alert_state import (
     ALARM,
     CHEAPER,
     CLEAR,
-    CLEARED,
     DISAGREE,
     FORECAST,
     MAXIMUM,
@@ -30,9 +29,9 @@ from storyblok_traffic.rules.alert_state import (
     SENT,
     SILENT,
     SPIKE,
-    SUPPRESSED,
     Alert,
 )
+from storyblok_traffic.rules.quiet_history import recorded_quietly
 
 Severity = Literal["critical", "warning", "info"]
 CRITICAL: Severity = "critical"
@@ -90,7 +89,7 @@ def lifecycle(alert: Alert, as_of: date, newest: date | None, delivered: bool) -
     """
     if alert.status == PENDING or (alert.notice == ALARM and alert.status == SENT and still_open(alert, as_of, newest)):
         return OPEN
-    if alert.status == SUPPRESSED or (alert.status == CLEARED and not delivered):
+    if recorded_quietly(alert, delivered):
         return QUIET
     return RESOLVED
 

@@ -19,7 +19,6 @@ from storyblok_traffic.evaluation.day import evaluate
 from storyblok_traffic.evaluation.meters import BillFigures, MeterUse, bill_figures
 from storyblok_traffic.evaluation.result import Evaluation, PeriodSummary
 from storyblok_traffic.rules.alert_state import (
-    NEVER,
     SPIKE,
     Alert,
 )
@@ -27,6 +26,7 @@ from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import amount_text
+from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
 from storyblok_traffic.rules.usage import alarms, percent_of
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
@@ -64,6 +64,7 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
         ],
         alerts=rows,
         open_alerts=sum(1 for r in rows if r.group == "open"),
+        quiet=[_quiet(q, channels) for q in fold(a for a in history if recorded_quietly(a, bool(channels.get(a.key))))],
         reconciliation=_reconciliation(evaluation),
         bill=bill_document(bill_figures(StoredDays(conn, org.org), org, as_of)),
         notes=list(evaluation.all_notes()),
@@ -278,9 +279,14 @@ def _reconciliation(evaluation: Evaluation) -> m.Reconciliation | None:
     )
 
 
+def _quiet(q: QuietPeriod, channels: Mapping[tuple[Any, ...], list[str]]) -> m.QuietPeriod:
+    rows = [_alert(a, channels.get(a.key, []), "quiet") for a in q.alerts]
+    return m.QuietPeriod(period=q.period, line=q.line, rows=rows)
+
+
 def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
     # A spike's (or a new space's) period is its series: its start is the episode's first day.
-    start = a.crossed_on if a.kind == SPIKE else (None if a.period_start == NEVER else a.period_start)
+    start = shown_start(a)
     return m.AlertRow(
         meter=a.meter or None,  # type: ignore[arg-type]
         period=a.period,

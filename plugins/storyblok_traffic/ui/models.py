@@ -114,6 +114,14 @@ class AlertRow(_Model):
     )
 
 
+class QuietPeriod(_Model):
+    """One period's alerts of the group 'quiet', folded as ``storyblok-traffic report`` prints them."""
+
+    period: str = Field(description="the period and its first day: 'month 2026-03-01'; a spike's 'space 8 2026-11-29'")
+    line: str = Field(description="'month 2026-03-01: 4 alerts (bandwidth 80 %, 100 %, forecast 100 %; overage)'")
+    rows: list[AlertRow]
+
+
 class Reconciliation(_Model):
     reported: int
     stored_requests: int
@@ -190,6 +198,7 @@ class Usage(_Model):
         "resolved, then quiet (each newest first)"
     )
     open_alerts: int = Field(description="the number of alert rows in the group 'open'")
+    quiet: list[QuietPeriod] = Field(description="the rows of the group 'quiet' by period, the newest period first")
     reconciliation: Reconciliation | None
     bill: Bill
     notes: list[str]

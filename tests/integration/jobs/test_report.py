@@ -53,3 +53,28 @@ def test_without_a_plan_the_report_says_why_no_bill_is_made(history, engine, sch
         "Bill: Storyblok reports a monthly limit of 800,000 requests, which no plan of the table includes: only "
         "that limit is watched and no bill is made (set plan)."
     )
+
+
+def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(history, engine, schema):
+    """A history checked quietly (older than the lookback) records an alert per crossing; the report
+    folds them under one line per period, the dashboard's lines, and tells the live alert on its own."""
+    from storyblok_traffic.ui.figures import usage_figures
+
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.days("acme", {date(2026, 3, 1): 90, date(2026, 3, 2): 20, date(2026, 4, 1): 85, date(2026, 6, 1): 100})
+    org, config = OrgConfig(conn_id="sb", org="acme"), MonitorConfig(warehouse_schema=schema)
+    for day in (date(2026, 3, 1), date(2026, 3, 2), date(2026, 4, 1), date(2026, 6, 1)):
+        check_usage(day, org, config, today=date(2026, 6, 1))  # all but June 1 older than the lookback
+    with begin(engine, schema) as conn:
+        lines = usage_report(conn, "acme", date(2026, 6, 1)).splitlines()
+        dashboard = usage_figures(conn, org, date(2026, 6, 1), date(2026, 6, 1))
+    quiet = lines[lines.index("Recorded quietly (history or before the lookback; never sent):") + 1 :]
+    assert quiet == [
+        "  month 2026-04-01: 1 alert (API requests 80 %)",
+        "  month 2026-03-01: 2 alerts (API requests 80 %, 100 %)",
+    ]
+    assert quiet == [f"  {q.line}" for q in dashboard.quiet]
+    assert [len(q.rows) for q in dashboard.quiet] == [1, 2]
+    assert {r.group for q in dashboard.quiet for r in q.rows} == {"quiet"}
+    assert not any("(suppressed)" in line for line in lines)
+    assert "  month from 2026-06-01, API requests: 100% crossed on 2026-06-01 (pending)" in lines

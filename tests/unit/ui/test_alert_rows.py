@@ -1,4 +1,4 @@
-"""The dashboard's alert table (pure): what is open now first, then what was told, then what was quiet."""
+"""The dashboard's alert table (pure): what is open now first, then what was resolved, then what was quiet."""
 
 from __future__ import annotations
 
@@ -63,3 +63,13 @@ def test_open_rows_lead_then_resolved_then_quiet_and_a_spike_starts_on_its_first
     spike = next(r for r in table if r.period == "space 7")
     assert spike.period_start == "2026-11-29"  # the episode's first day, never 1970-01-01
     assert all(r.period_start != "1970-01-01" for r in table)
+
+
+def test_the_page_heads_the_folded_history_in_the_reports_words():
+    from importlib.resources import files
+
+    from storyblok_traffic.rules.quiet_history import HEADING
+
+    page = files("storyblok_traffic.ui").joinpath("page.html").read_text()
+    assert f"{HEADING}:</p>" in page
+    assert "q.line" in page  # each period's line as the API folds it, not folded again by the page
