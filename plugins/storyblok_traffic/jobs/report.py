@@ -11,11 +11,12 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
+from storyblok_traffic.rules.incidents import summary
 from storyblok_traffic.rules.plans import amount_text, money
 from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.warehouse import alerts
+from storyblok_traffic.warehouse import alerts, incidents
 from storyblok_traffic.warehouse.reads import limits_on
 from storyblok_traffic.warehouse.stored_days import StoredDays
 from storyblok_traffic.warehouse.tables import org_traffic_daily
@@ -49,7 +50,17 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     recorded = alerts.history(conn, org)
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
-    return "\n".join(lines + _alert_lines(conn, recorded))
+    return "\n".join(lines + _pipeline_lines(conn, org) + _alert_lines(conn, recorded))
+
+
+def _pipeline_lines(conn: Connection, org: str) -> list[str]:
+    """The pipeline's incidents: each open one, else the newest resolved one (``rules.incidents``)."""
+    found = incidents.recent(conn, org)
+    open_now = [i for i in found if i.is_open]
+    if open_now:
+        return ["Pipeline failing:"] + [f"  {summary(i)}" for i in open_now]
+    last = f"; the last incident: {summary(found[0])}" if found else ""
+    return [f"Pipeline: working{last}"]
 
 
 def _alert_lines(conn: Connection, recorded: list[Alert]) -> list[str]:

@@ -207,12 +207,16 @@ def fields(incident: Incident) -> dict[str, Any]:
 
 def summary(incident: Incident) -> str:
     """One line for a console, a report or a task's failure: how many runs, why, what to do."""
-    state = "open" if incident.is_open else f"resolved on {_at(incident.resolved_at or incident.last_at)}"
+    if not incident.is_open:
+        return (
+            f"{_runs(incident.runs_failed)} failed from {_at(incident.opened_at)} to {_at(incident.last_at)}: "
+            f"{what(incident.cause)} (resolved on {_at(incident.resolved_at or incident.last_at)})"
+        )
     short = {TOKEN_REJECTED: "fix the connection's Access token and run again"}.get(incident.cause)
-    advice = f"; {short}" if short and incident.is_open else ""
+    advice = f"; {short}" if short else ""
     return (
         f"{_runs(incident.runs_failed)} failed since {_at(incident.opened_at)}: {what(incident.cause)}"
-        f"{advice} (incident {state})"
+        f"{advice} (incident open)"
     )
 
 

@@ -49,6 +49,15 @@ def open_incidents(conn: Connection, org: str) -> list[Incident]:
     return [Incident(**row) for row in rows]
 
 
+def recent(conn: Connection, org: str, count: int = 3) -> list[Incident]:
+    """The org's newest incidents, open or resolved, newest first."""
+    i = pipeline_incidents.c
+    rows = conn.execute(
+        select(pipeline_incidents).where(i.org == org).order_by(i.opened_at.desc()).limit(count)
+    ).mappings()
+    return [Incident(**row) for row in rows]
+
+
 def rejected_token(conn: Connection, org: str) -> Incident | None:
     """The open incident of a rejected token, if any: a run with the same token fails without asking."""
     return _open(conn, org, TOKEN_REJECTED)

@@ -14,6 +14,7 @@ import pytest
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.hooks.storyblok import StoryblokHook
+from storyblok_traffic.jobs.report import usage_report
 from storyblok_traffic.notifications.failure import (
     CAUSE_KEY,
     FAILURE_KEY,
@@ -74,6 +75,9 @@ def test_a_catch_up_refused_by_its_token_opens_one_incident_and_one_check_resolv
     )
     with begin(engine, schema) as conn:
         [incident] = open_incidents(conn, "acme")
+        report = usage_report(conn, "acme", DAY)
+    assert "Pipeline failing:\n  30 runs failed since " in report
+    assert ": Storyblok rejected the token; fix the connection's Access token and run again (incident open)" in report
     assert (incident.runs_failed, incident.first_run, incident.last_run) == (
         30,
         "scheduled__2026-03-01",
@@ -88,6 +92,9 @@ def test_a_catch_up_refused_by_its_token_opens_one_incident_and_one_check_resolv
     assert "Working again: the check of 2026-03-02 completed on " in got["slack"][1]
     with begin(engine, schema) as conn:
         assert open_incidents(conn, "acme") == []
+        report = usage_report(conn, "acme", DAY)
+    assert "Pipeline: working; the last incident: 30 runs failed from " in report
+    assert ": Storyblok rejected the token (resolved on " in report
     run(DAY, ORG, config)  # nothing more to tell
     assert len(receiver.texts()) == 2
 

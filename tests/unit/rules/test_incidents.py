@@ -93,3 +93,11 @@ def test_only_the_same_token_fails_fast_and_only_while_its_rejection_is_fresh():
     assert not i.fails_fast(incident, "another token", AT)
     assert not i.fails_fast(replace(incident, resolved_at=AT), "fp", AT)
     assert not i.fails_fast(i.opened("acme", replace(FAILURE, cause=i.API_UNAVAILABLE)), "fp", AT)
+
+
+def test_a_resolved_incidents_summary_says_from_when_to_when():
+    done = replace(counted(i.opened("acme", FAILURE), 30), resolved_at=LATER, resolved_by=date(2026, 12, 5))
+    assert i.summary(done) == (
+        "30 runs failed from 2026-12-06 09:05 UTC to 2026-12-06 10:40 UTC: Storyblok rejected the token "
+        "(resolved on 2026-12-06 10:40 UTC)"
+    )
