@@ -238,7 +238,7 @@ def backfill(stack: AirflowStack, env: dict[str, str]) -> tuple[date, date, dict
     with step(
         f"backfilling {DAG_ID} from {first} to {last}", lambda: f"{_runs_done(stack, first, last)} of {runs} runs done"
     ):
-        stack.backfill(DAG_ID, first, last)
+        stack.backfill(DAG_ID, first, last, reprocess="failed")  # after a fix, the failed days run again
         states = stack.wait_for_runs(DAG_ID, first, last)
     return first, last, states
 

@@ -163,6 +163,8 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     them quiet. One transaction: the organisation's daily checks wait meanwhile.
     """
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.rules.incidents import summary
+    from storyblok_traffic.warehouse import incidents
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.reads import days_stored
 
@@ -170,5 +172,10 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     with warehouse_transaction(config.warehouse) as conn:
         stored = days_stored(conn, org.org, days.first, days.last)
         last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, backfill=True)
+        # The checks completed: the pipeline works again. Its notice goes with the next daily run's
+        # (or the watchdog's) delivery: the backfill itself tells nobody.
+        resolved = incidents.resolve(conn, org.org, days.last, datetime.now(UTC).replace(microsecond=0))
+    for incident in resolved:
+        log.info("Working again: %s", summary(incident))
     log.info("Evaluated %s..%s for %s:\n%s", days.first, days.last, org.org, last.describe())
     return {**days.to_xcom(), "days": (days.last - days.first).days + 1, "days_stored": len(stored)}

@@ -176,8 +176,8 @@ def message(incident: Incident) -> Message:
         by = f"the check of {incident.resolved_by}" if incident.resolved_by else "a run"
         lines = [
             f"Working again: {by} completed on {_at(incident.resolved_at or incident.last_at)}.",
-            f"{what(incident.cause).capitalize()} from {_at(incident.opened_at)} to {_at(incident.last_at)}: "
-            f"{_runs(incident.runs_failed)} failed, the first {incident.first_run}, the last {incident.last_run}. "
+            f"{what(incident.cause).capitalize()} {_span(incident)}: {_runs(incident.runs_failed)} failed, the "
+            f"first {incident.first_run}, the last {incident.last_run}. "
             "Days those runs missed are fetched by the next runs (or clear the failed runs).",
         ]
     return Message(subject=head, text="\n".join([head, *lines]), data=fields(incident))
@@ -209,8 +209,8 @@ def summary(incident: Incident) -> str:
     """One line for a console, a report or a task's failure: how many runs, why, what to do."""
     if not incident.is_open:
         return (
-            f"{_runs(incident.runs_failed)} failed from {_at(incident.opened_at)} to {_at(incident.last_at)}: "
-            f"{what(incident.cause)} (resolved on {_at(incident.resolved_at or incident.last_at)})"
+            f"{_runs(incident.runs_failed)} failed {_span(incident)}: {what(incident.cause)} "
+            f"(resolved on {_at(incident.resolved_at or incident.last_at)})"
         )
     short = {TOKEN_REJECTED: "fix the connection's Access token and run again"}.get(incident.cause)
     advice = f"; {short}" if short else ""
@@ -218,6 +218,12 @@ def summary(incident: Incident) -> str:
         f"{_runs(incident.runs_failed)} failed since {_at(incident.opened_at)}: {what(incident.cause)}"
         f"{advice} (incident open)"
     )
+
+
+def _span(incident: Incident) -> str:
+    """``from A to B``, or ``at A`` when every failure fell in the same minute."""
+    first, last = _at(incident.opened_at), _at(incident.last_at)
+    return f"at {first}" if first == last else f"from {first} to {last}"
 
 
 def _runs(count: int) -> str:

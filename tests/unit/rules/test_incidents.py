@@ -101,3 +101,9 @@ def test_a_resolved_incidents_summary_says_from_when_to_when():
         "30 runs failed from 2026-12-06 09:05 UTC to 2026-12-06 10:40 UTC: Storyblok rejected the token "
         "(resolved on 2026-12-06 10:40 UTC)"
     )
+
+
+def test_failures_in_one_minute_are_told_at_that_minute():
+    done = replace(i.opened("acme", FAILURE), runs_failed=31, resolved_at=LATER, resolved_by=date(2026, 12, 5))
+    assert "Storyblok rejected the token at 2026-12-06 09:05 UTC: 31 runs failed" in i.message(done).text
+    assert i.summary(done).startswith("31 runs failed at 2026-12-06 09:05 UTC: ")
