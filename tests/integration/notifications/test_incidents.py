@@ -93,7 +93,7 @@ def test_a_catch_up_refused_by_its_token_opens_one_incident_and_one_check_resolv
     with begin(engine, schema) as conn:
         assert open_incidents(conn, "acme") == []
         report = usage_report(conn, "acme", DAY)
-    assert "Pipeline: working; the last incident: 30 runs failed from " in report
+    assert "Pipeline: working; the last incident: 30 runs failed " in report
     assert ": Storyblok rejected the token (resolved on " in report
     run(DAY, ORG, config)  # nothing more to tell
     assert len(receiver.texts()) == 2
