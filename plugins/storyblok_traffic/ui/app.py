@@ -14,6 +14,7 @@ import csv
 import io
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -24,7 +25,6 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.ui.models import DailyRow, Error, LastFailure, NotFound, Overview, Usage
@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
+# ASGI's types, as Starlette spells them (Starlette itself is FastAPI's, not a dependency of ours).
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PAGE = Path(__file__).with_name("page.html")
 # Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits), and a day
 # the calendar has (``format: date``): a day a month lacks is a 422 naming the parameter.

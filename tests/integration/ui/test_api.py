@@ -4,7 +4,7 @@ with Airflow's own auth manager deciding who may read (issue 12)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -342,6 +342,7 @@ def test_a_failing_organisation_is_named_with_its_failed_run(api, world, tmp_pat
     """Its token refused (401): nothing stored, and the 404 says which run failed, when, where and why;
     an organisation with stored days that then fails carries ``last_failure`` beside its figures,
     and loses it once a run succeeds again. The token is in no answer."""
+    from storyblok_traffic.ui.runs import last_failure
     from tests.integration.ui.failing import BROKEN, WRONG_TOKEN, failing_config, run_daily_dag
 
     client, monitor = api
@@ -367,6 +368,7 @@ def test_a_failing_organisation_is_named_with_its_failed_run(api, world, tmp_pat
         assert body["detail"].startswith(f"org '{BROKEN}' has no stored traffic yet: the newest run of its DAG")
         assert failed.run_id in body["detail"]
         assert WRONG_TOKEN not in answer.text
+        assert _statements(lambda: last_failure(failure["dag_id"])) == 1  # cheap: one query per request
 
         # Stored days, then a failed run of the same DAG: the figures and the failure, side by side.
         default = run_daily_dag(mp, config, "storyblok_default", simulator, WRONG_TOKEN, LAST)
@@ -378,3 +380,47 @@ def test_a_failing_organisation_is_named_with_its_failed_run(api, world, tmp_pat
         recovered = run_daily_dag(mp, config, "storyblok_default", simulator, simulator.settings.token, LAST)
         assert str(recovered.state) == "success"
         assert client.get("/api/usage", params=ORG, headers=token("viewer")).json()["last_failure"] is None
+
+
+def _statements(call: Callable[[], object]) -> int:
+    """How many statements ``call`` sends to Airflow's metadata database."""
+    from airflow import settings
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
+
+    event.listen(settings.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(settings.engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_an_unforeseen_error_on_the_page_is_told_in_its_layout(caplog):
+    """The page's routes answer the same way inside the page's layout: an app with the dashboard's own
+    error layer and a page route that fails (nothing of ours reaches such a failure on demand)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from storyblok_traffic.ui.app import _LoggedErrors
+
+    probe = FastAPI()
+    probe.add_middleware(_LoggedErrors)
+
+    @probe.get("/dag/{dag_id}")
+    def failing(dag_id: str) -> None:
+        raise KeyError("postgres://someone:pw-s3cret-42@warehouse")
+
+    with caplog.at_level("ERROR", logger="storyblok_traffic.ui.app"):
+        answer = TestClient(probe).get("/dag/storyblok_traffic")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert '<section id="problem" class="problem" role="alert" data-problem="error">' in answer.text
+    assert "an unexpected error (KeyError) on GET /dag/storyblok_traffic; it is logged" in answer.text
+    assert "pw-s3cret-42" not in answer.text
+    [logged] = [r for r in caplog.records if r.exc_info]
+    assert "pw-s3cret-42" in str(logged.exc_info[1])  # the log has it all (a user is not shown it)
