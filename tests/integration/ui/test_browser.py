@@ -400,6 +400,16 @@ def test_a_failing_organisation_s_page_names_its_failed_run(api_server, server_c
             error_line = page.locator("#error").inner_text()
             content = page.content()
             page.screenshot(path=str(ARTIFACTS / "storyblok-usage-failed-run.png"))
+            # An organisation with stored days whose newest run failed: its figures, and the failure above them.
+            behind = run_daily_dag(mp, server_config, "storyblok_default", world.simulator, WRONG_TOKEN, LAST)
+            try:
+                page.goto(f"{api_server}/storyblok-usage/dag/storyblok_traffic")
+                page.locator("#daily .main-svg").first.wait_for(timeout=60_000)
+                behind_text = page.locator("#failure:visible").inner_text()
+                behind_run = page.locator("#failure").get_attribute("data-run-id")
+            finally:  # its newest run succeeds again, for whatever runs after
+                good = world.simulator.settings.token
+                run_daily_dag(mp, server_config, "storyblok_default", world.simulator, good, LAST)
             browser.close()
         answer = requests.get(
             f"{api_server}/storyblok-usage/api/usage",
@@ -425,3 +435,6 @@ def test_a_failing_organisation_s_page_names_its_failed_run(api_server, server_c
     assert errors == []
     assert answer.status_code == 404
     assert answer.json()["last_failure"]["run_id"] == run.run_id
+    assert behind_run == behind.run_id
+    assert "The newest run of storyblok_traffic failed" in behind_text
+    assert "The figures below are those stored before it: they may be behind." in behind_text
