@@ -61,7 +61,15 @@ def _is_email(value: object) -> bool:
 
 
 class ConfigError(ValueError):
-    """The monitor configuration is invalid; the message names the setting."""
+    """The monitor configuration is invalid; the message names the setting (and the file it is read from).
+
+    ``file`` and ``problem`` are the message's two parts, for who shows them apart (the dashboard).
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.problem = problem or message
 
 
 def _check(condition: bool, message: str) -> None:
@@ -387,10 +395,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> MonitorConfig:
     try:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except OSError as err:
-        raise ConfigError(f"cannot read {CONFIG_ENV} file {path}: {err.strerror}") from None
+        said, name = f"cannot be read: {err.strerror}", str(path)
+        raise ConfigError(f"cannot read {CONFIG_ENV} file {name}: {err.strerror}", file=name, problem=said) from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        said = f"not valid YAML: {err}"
+        raise ConfigError(f"{path} is not valid YAML: {err}", file=str(path), problem=said) from None
     try:
         return MonitorConfig.from_dict(raw)
     except ConfigError as err:
-        raise ConfigError(f"{CONFIG_ENV} file {path}: {err}") from None
+        raise ConfigError(f"{CONFIG_ENV} file {path}: {err}", file=str(path), problem=str(err)) from None

@@ -3,35 +3,59 @@
 A plugin's app is not behind Airflow's authentication by itself: every route asks for Airflow's
 user (``GetUserDep``: a Bearer token or the UI's cookie, else 401) and for read access to the
 organisation's DAG (else 403); so does the OpenAPI document. FastAPI's docs page is off (it loads
-its assets from a CDN). Every error is ``{"detail": "<sentence>"}``, as the document declares.
+its assets from a CDN). Every error is ``{"detail": "<sentence>"}``, as the document declares: an
+invalid configuration file is a 503 naming the file and the setting (the page shows it in its
+layout), and anything unforeseen a 500 that says it is logged, never a bare "Internal Server Error".
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from storyblok_traffic.config import OrgConfig, load_config
-from storyblok_traffic.ui.models import Error, Overview, Usage
+from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, OrgConfig, load_config
+from storyblok_traffic.ui.models import DailyRow, Error, LastFailure, NotFound, Overview, Usage
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+# ASGI's types, as Starlette spells them (Starlette itself is FastAPI's, not a dependency of ours).
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PAGE = Path(__file__).with_name("page.html")
-# Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits). What a
-# pattern cannot say (a day a month lacks, a day not before today) is a 422 naming the parameter.
+# Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits), and a day
+# the calendar has (``format: date``): a day a month lacks is a 422 naming the parameter.
 DAY = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# Declared on every route: the configuration is read per request, and nothing unforeseen is a bare 500.
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    500: {"model": Error, "description": "an unexpected error: logged in the API server's log under the id given"},
+    503: {"model": Error, "description": "the monitor's configuration is invalid: the file, the setting and why"},
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error, "description": "no logged-in Airflow user (a Bearer token or the UI's cookie)"},
     403: {"model": Error, "description": "no read access to the organisation's DAG"},
-    404: {"model": Error, "description": "the organisation is not monitored, or has no stored traffic"},
-    422: {"model": Error, "description": "a parameter is missing or malformed, or a day is out of range"},
+    404: {
+        "model": NotFound,
+        "description": "the organisation is not monitored, or has no stored traffic (with its DAG's failed run, if so)",
+    },
+    422: {"model": Error, "description": "a parameter is missing or malformed (not a calendar day, or not 2000-2099)"},
+    **UNAVAILABLE,
 }
 
 app = FastAPI(
@@ -41,6 +65,55 @@ app = FastAPI(
     docs_url=None,
     redoc_url=None,
 )
+
+
+class _LoggedErrors:
+    """Anything a route did not foresee: logged with its traceback under a short id, answered with that
+    id (JSON for the API, the page's layout for the page) and nothing of the error's own text, which
+    may hold what a user must not see (a database URL, an answer's body). Outside FastAPI's own
+    handlers, so that ``HTTPException`` and the handlers below answer as before."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:  # too late to answer otherwise: the server logs it
+                raise
+            reference = uuid.uuid4().hex[:8]
+            request = Request(scope)
+            log.exception("storyblok-usage: unexpected error %s on %s %s", reference, request.method, request.url.path)
+            said = (
+                f"an unexpected error ({type(error).__name__}) on {request.method} {_route(request)}; "
+                f"it is logged in the Airflow API server's log as error {reference}"
+            )
+            answer: Response = JSONResponse({"detail": said}, status_code=500)
+            if not _is_api(request):
+                answer = _problem_page(request, "The page could not be shown", [escape(said)], 500)
+            await answer(scope, receive, send)
+
+
+app.add_middleware(_LoggedErrors)
+
+
+@app.exception_handler(ConfigError)
+def _misconfigured(request: Request, error: ConfigError) -> Response:
+    """The configuration is read per request: a file made invalid is told (503) until it is mended."""
+    if not _is_api(request):
+        return _configuration_page(request, error)
+    return JSONResponse({"detail": f"the monitor's configuration is invalid: {error}"}, status_code=503)
 
 
 @app.exception_handler(RequestValidationError)
@@ -59,41 +132,76 @@ def openapi(user: GetUserDep) -> JSONResponse:
 
 
 def _day_query(description: str, alias: str | None = None) -> Any:
-    return Query(alias=alias, description=f"{description} (YYYY-MM-DD)", pattern=DAY, examples=["2026-11-30"])
+    # A pattern (the shape) and ``format: date`` (a day the calendar has): both checked, both declared.
+    return Query(
+        alias=alias,
+        description=f"YYYY-MM-DD, 2000 to 2099; {description}",
+        pattern=DAY,
+        examples=["2026-11-30"],
+        json_schema_extra={"format": "date"},
+    )
 
 
-@app.get("/api/usage", summary="Usage of one organisation as of a day", response_model=Usage, responses=ERRORS)
+@app.get(
+    "/api/usage",
+    summary="Usage of one organisation as of a day",
+    response_model=Usage,
+    responses=ERRORS,
+    description="`last_failure` names the newest run of the organisation's daily DAG when it failed (its task "
+    "and error); a 404 for an organisation with nothing stored carries it too.",
+)
 def usage(
     user: GetUserDep,
     org: Annotated[str, Query(description="the organisation (as stored; one per configured DAG)")],
-    as_of: Annotated[str | None, _day_query("before today; default: the newest stored day")] = None,
-) -> Usage:
+    as_of: Annotated[
+        str | None,
+        _day_query(
+            "default: the newest stored day; today or a later day is the newest stored day too (today's "
+            "traffic is not complete): the answer's as_of says which day the figures are as of"
+        ),
+    ] = None,
+) -> Usage | JSONResponse:
     from storyblok_traffic.ui.figures import newest_day, usage_figures
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.ui.runs import last_failure
 
     organisation, config = _readable(user, org)
     today = datetime.now(UTC).date()
-    day = _past("as_of", _day("as_of", as_of), today) if as_of is not None else None
-    with warehouse_transaction(config.warehouse) as conn:
-        day = day or newest_day(conn, organisation.org)
+    day = _day("as_of", as_of) if as_of is not None else None
+    failed = last_failure(organisation.dag_id)
+    with _warehouse(config) as conn:
+        day = day if day is not None and day < today else newest_day(conn, organisation.org)
         if day is None:
-            raise HTTPException(404, f"org {org!r} has no stored traffic yet")
-        return usage_figures(conn, organisation, day, today)
+            found = NotFound(detail=_nothing_stored(organisation, failed), last_failure=failed)
+            return JSONResponse(found.model_dump(), status_code=404)
+        return usage_figures(conn, organisation, day, today, failed)
+
+
+def _nothing_stored(org: OrgConfig, failed: LastFailure | None) -> str:
+    """Why an organisation has no stored day: its DAG's newest run failed (which, where, why), or none did."""
+    said = f"org {org.org!r} has no stored traffic yet"
+    if failed is None:
+        return (
+            f"{said}, and the newest finished run of its DAG {org.dag_id} did not fail (or none has finished): "
+            "is the DAG unpaused? (The backfill DAG loads past days.)"
+        )
+    where = f" in task {failed.task_id}" if failed.task_id else ""
+    why = failed.error or "no error recorded (see the task's log)"
+    run = f"the newest run of its DAG {org.dag_id}, {failed.run_id}"
+    return f"{said}: {run}, failed{where} at {failed.failed_at}: {why}"
 
 
 @app.get(
     "/api/overview",
     summary="Every organisation the user may read, the most urgent first",
     response_model=Overview,
-    responses={401: ERRORS[401]},
+    responses={401: ERRORS[401], **UNAVAILABLE},
 )
 def overview(user: GetUserDep) -> Overview:
     from storyblok_traffic.ui.overview import overview as rows
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     config = load_config()
     readable = [o for o in config.organisations if _may_read(user, o)]
-    with warehouse_transaction(config.warehouse) as conn:
+    with _warehouse(config) as conn:
         return rows(conn, readable)
 
 
@@ -112,18 +220,23 @@ def usage_csv(
     user: GetUserDep,
     org: Annotated[str, Query(description="the organisation")],
     from_: Annotated[str, _day_query("first day", alias="from")],
-    to: Annotated[str, _day_query("last day, before today")],
+    to: Annotated[
+        str,
+        _day_query(
+            "last day; today or a later day is yesterday (today's traffic is not complete); "
+            "a day before `from` is an empty range (the header alone)"
+        ),
+    ],
 ) -> Response:
     from storyblok_traffic.ui.figures import daily_rows
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     organisation, config = _readable(user, org)
     first = _day("from", from_)
-    last = _past("to", _day("to", to), datetime.now(UTC).date())
-    if last < first:
-        raise HTTPException(422, f"to {last} is before from {first}")
-    with warehouse_transaction(config.warehouse) as conn:
-        rows = daily_rows(conn, organisation.org, first, last)
+    last = min(_day("to", to), datetime.now(UTC).date() - timedelta(days=1))
+    rows: list[DailyRow] = []
+    if first <= last:
+        with _warehouse(config) as conn:
+            rows = daily_rows(conn, organisation.org, first, last)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["day", "requests", "bytes"], lineterminator="\n")
     writer.writeheader()
@@ -156,7 +269,7 @@ def plotly_js(user: GetUserDep) -> FileResponse:
 
 
 def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
-    organisations = load_config().organisations
+    organisations = load_config().organisations  # a ConfigError: the page says what (``_misconfigured``)
     own = next((o for o in organisations if o.dag_id == dag_id), None)
     if own is not None and not _may_read(user, own):
         raise HTTPException(403, f"no read access to the DAG {own.dag_id} of org {own.org!r}")
@@ -175,8 +288,61 @@ def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
     root = escape(request.scope.get("root_path", ""))
     # The nav entry opens on the overview when there is more than one organisation to choose from.
     first = "overview" if dag_id is None and len(readable) > 1 else "organisation"
+    return _filled(root, options, banner, "", first)
+
+
+def _filled(root: str, options: str, banner: str, problem: str, first: str, status: int = 200) -> HTMLResponse:
     html = PAGE.read_text().replace("{root}", root).replace("{options}", options).replace("{banner}", banner)
-    return HTMLResponse(html.replace("{first}", first))
+    return HTMLResponse(html.replace("{problem}", problem).replace("{first}", first), status_code=status)
+
+
+def _problem_page(
+    request: Request, title: str, paragraphs: list[str], status: int, kind: str = "error"
+) -> HTMLResponse:
+    """The page's own layout with only what is wrong (``paragraphs`` are HTML, escaped by the caller);
+    its script loads nothing."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    problem = (
+        f'<section id="problem" class="problem" role="alert" data-problem="{kind}">'
+        f"<h2>{escape(title)}</h2>{body}</section>"
+    )
+    return _filled(escape(request.scope.get("root_path", "")), "", "", problem, "problem", status)
+
+
+def _configuration_page(request: Request, error: ConfigError) -> HTMLResponse:
+    where = CONFIG_ENV
+    if error.file:
+        where = f'<code id="problem-file">{escape(error.file)}</code> (named by {CONFIG_ENV})'
+    return _problem_page(
+        request,
+        "The monitor's configuration is invalid",
+        [
+            f"In {where}:",
+            f'<strong id="problem-message">{escape(error.problem)}</strong>',
+            "Correct the file and reload this page. The DAGs read the same file: until it is corrected, "
+            "the dag-processor reports it as an import error of the DAG files.",
+        ],
+        503,
+        "configuration",
+    )
+
+
+def _is_api(request: Request) -> bool:
+    """Whether the request is for the API (JSON errors) rather than the page (errors in its layout)."""
+    route = _route(request)
+    return route.startswith("/api/") or route == "/openapi.json"
+
+
+def _route(request: Request) -> str:
+    """The path inside this app (the mount's prefix taken off)."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _warehouse(config: MonitorConfig) -> AbstractContextManager[Connection]:
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    return warehouse_transaction(config.warehouse)
 
 
 def _option(org: OrgConfig, selected: bool) -> str:
@@ -190,7 +356,7 @@ def _may_read(user: Any, org: OrgConfig) -> bool:
     return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=org.dag_id), user=user)
 
 
-def _readable(user: Any, org: str) -> tuple[OrgConfig, Any]:
+def _readable(user: Any, org: str) -> tuple[OrgConfig, MonitorConfig]:
     """The configured organisation, when the user may read its DAG."""
 
     config = load_config()
@@ -203,14 +369,8 @@ def _readable(user: Any, org: str) -> tuple[OrgConfig, Any]:
 
 
 def _day(name: str, value: str) -> date:
-    """A query's day (its pattern checked): a real calendar day, else a 422 naming the parameter."""
+    """A query's day (its pattern checked): a real calendar day (its ``format: date``), else a 422 naming it."""
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise HTTPException(422, f"{name}: {value!r} is not a calendar day (YYYY-MM-DD)") from None
-
-
-def _past(name: str, day: date, today: date) -> date:
-    if day >= today:
-        raise HTTPException(422, f"{name}: {day} must be before today ({today} UTC): today's traffic is not complete")
-    return day

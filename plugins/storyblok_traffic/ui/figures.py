@@ -35,8 +35,10 @@ from storyblok_traffic.warehouse.stored_days import StoredDays
 DAILY_DAYS = 90
 
 
-def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) -> m.Usage:
-    """The ``/api/usage`` document (dates as ISO strings)."""
+def usage_figures(
+    conn: Connection, org: OrgConfig, as_of: date, today: date, last_failure: m.LastFailure | None = None
+) -> m.Usage:
+    """The ``/api/usage`` document (dates as ISO strings); ``last_failure`` is read from Airflow (``ui.runs``)."""
     evaluation = evaluate(conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None)
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
@@ -68,6 +70,7 @@ def usage_figures(conn: Connection, org: OrgConfig, as_of: date, today: date) ->
         reconciliation=_reconciliation(evaluation),
         bill=bill_document(bill_figures(StoredDays(conn, org.org), org, as_of)),
         notes=list(evaluation.all_notes()),
+        last_failure=last_failure,
     )
 
 

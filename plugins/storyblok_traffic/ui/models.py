@@ -16,9 +16,30 @@ class _Model(BaseModel):
 
 
 class Error(_Model):
-    """Every error answer (401, 403, 404, 422): one sentence naming what is wrong."""
+    """Every error answer (401, 403, 404, 422, 500, 503): one sentence naming what is wrong."""
 
     detail: str
+
+
+class LastFailure(_Model):
+    """The newest finished run of the organisation's daily DAG, when it failed: which, when and why."""
+
+    dag_id: str
+    run_id: str
+    failed_at: str | None = Field(description="when the failed task (else the run) ended, ISO 8601 in UTC")
+    task_id: str | None = Field(description="the task that failed first; null: the run failed with no task failed")
+    error: str | None = Field(
+        description="the failed task's error, its first line with secrets masked (what the failure notice tells); "
+        "null: none recorded (a killed task): see the task's log"
+    )
+
+
+class NotFound(Error):
+    """404: the organisation is not monitored, or has nothing stored; then ``last_failure`` may say why."""
+
+    last_failure: LastFailure | None = Field(
+        default=None, description="the newest run of the organisation's daily DAG, when it failed"
+    )
 
 
 class Forecast(_Model):
@@ -202,6 +223,10 @@ class Usage(_Model):
     reconciliation: Reconciliation | None
     bill: Bill
     notes: list[str]
+    last_failure: LastFailure | None = Field(
+        description="the newest finished run of the organisation's daily DAG, when it failed (the figures may be "
+        "behind); null: it succeeded, or none has finished"
+    )
 
 
 class MeterPercent(_Model):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,11 +58,31 @@ def schema(world: Shared) -> str:
 
 
 @pytest.fixture(scope="module")
-def api_server(airflow_db, world: Shared, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    schema, tmp_path = world.schema, tmp_path_factory.mktemp("api-server")
-    config = tmp_path / "monitor.yaml"
+def server_config(world: Shared, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The API server's configuration file: read on every request, so a test may change it for a while."""
+    config = tmp_path_factory.mktemp("config") / "monitor.yaml"
     # On Growth by its configuration (Storyblok's limit of 800,000 says otherwise: the page tells so).
-    config.write_text(f"warehouse_schema: {schema}\norganisations: [{{conn_id: storyblok_default, plan: growth}}]\n")
+    orgs = "organisations: [{conn_id: storyblok_default, plan: growth}]"
+    config.write_text(f"warehouse_schema: {world.schema}\n{orgs}\n")
+    return config
+
+
+@contextmanager
+def configured(config: Path, text: str) -> Iterator[None]:
+    """The server's configuration file reads ``text`` for the block, and as before after it."""
+    before = config.read_text()
+    config.write_text(text)
+    try:
+        yield
+    finally:
+        config.write_text(before)
+
+
+@pytest.fixture(scope="module")
+def api_server(
+    airflow_db, world: Shared, server_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    schema, tmp_path, config = world.schema, tmp_path_factory.mktemp("api-server"), server_config
     daily_runs(OrgConfig(), MonitorConfig(warehouse_schema=schema), FIRST, LAST)
     passwords = tmp_path / "passwords.json"
     passwords.write_text(json.dumps({"alice": "alice-password", "root": "root-password"}))
@@ -300,3 +321,126 @@ def _usage(url: str) -> dict[str, Any]:
     answer = requests.get(f"{url}/storyblok-usage/api/usage", params=query, headers=headers, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def _viewer_headers(url: str) -> dict[str, str]:
+    import requests
+
+    login = requests.post(f"{url}/auth/token", json={"username": "alice", "password": "alice-password"}, timeout=30)
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def test_a_misspelled_setting_is_told_on_the_page_and_by_the_api(api_server, server_config):
+    """The issue's newcomer: ``monthly_treshold`` in the file. The UI's page (its iframe) shows the file,
+    the setting and why inside its layout, nothing else; the API answers the declared 503 as JSON."""
+    import requests
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    misspelled = "organisations:\n  - conn_id: storyblok_default\n    monthly_treshold: [80]\n"
+    with configured(server_config, misspelled), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        _log_in(page, api_server, "alice", "alice-password")
+        page.goto(f"{api_server}/plugin/storyblok-usage")
+        frame = page.frame_locator("iframe")
+        frame.locator("body[data-loaded=true]").wait_for(timeout=60_000)
+        problem = frame.locator("#problem")
+        problem.wait_for(timeout=30_000)
+        heading = frame.locator("h1").inner_text()
+        text = problem.inner_text()
+        shown_file = frame.locator("#problem-file").inner_text()
+        message = frame.locator("#problem-message")
+        fits = message.evaluate("el => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().width > 300")
+        charts = frame.locator(".chart:visible").count()
+        choosers = frame.locator("#org:visible, #as_of:visible").count()
+        page.screenshot(path=str(ARTIFACTS / "storyblok-usage-configuration-error.png"))
+        browser.close()
+        answer = requests.get(
+            f"{api_server}/storyblok-usage/api/usage",
+            params={"org": "storyblok_default"},
+            headers=_viewer_headers(api_server),
+            timeout=30,
+        )
+    assert heading == "Storyblok usage"  # the page's own layout
+    assert "The monitor's configuration is invalid" in text
+    assert shown_file == str(server_config)
+    assert "organisation 'storyblok_default': unknown setting(s) monthly_treshold" in text
+    assert fits  # wrapped to the page's width, not one line running off it
+    assert (charts, choosers) == (0, 0)
+    assert "Internal Server Error" not in text
+    assert errors == []
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/json"
+    assert str(server_config) in answer.json()["detail"]
+    assert "monthly_treshold" in answer.json()["detail"]
+
+
+def test_a_failing_organisation_s_page_names_its_failed_run(api_server, server_config, world):
+    """Its token refused (401) in the daily DAG's run: the page (the DAG's Usage tab) says which run
+    failed, when, in which task and why, instead of five empty charts; the token is nowhere on it."""
+    import requests
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.ui.failing import BROKEN, WRONG_TOKEN, failing_config, run_daily_dag
+
+    errors: list[str] = []
+    with configured(server_config, failing_config(world.schema)), pytest.MonkeyPatch.context() as mp:
+        run = run_daily_dag(mp, server_config, BROKEN, world.simulator, WRONG_TOKEN, LAST)
+        assert str(run.state) == "failed"
+        dag_id = f"storyblok_traffic_{BROKEN}"
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            _log_in(page, api_server, "alice", "alice-password")
+            page.goto(f"{api_server}/storyblok-usage/dag/{dag_id}")
+            page.locator("body[data-loaded=true]").wait_for(timeout=60_000)
+            box = page.locator("#failure")
+            box.wait_for(timeout=30_000)
+            text = box.inner_text()
+            shown_run = box.get_attribute("data-run-id")
+            task_link = box.locator("a", has_text="fetch_traffic").get_attribute("href")
+            charts = page.locator(".chart:visible").count()
+            error_line = page.locator("#error").inner_text()
+            content = page.content()
+            page.screenshot(path=str(ARTIFACTS / "storyblok-usage-failed-run.png"))
+            # An organisation with stored days whose newest run failed: its figures, and the failure above them.
+            behind = run_daily_dag(mp, server_config, "storyblok_default", world.simulator, WRONG_TOKEN, LAST)
+            try:
+                page.goto(f"{api_server}/storyblok-usage/dag/storyblok_traffic")
+                page.locator("#daily .main-svg").first.wait_for(timeout=60_000)
+                behind_text = page.locator("#failure:visible").inner_text()
+                behind_run = page.locator("#failure").get_attribute("data-run-id")
+            finally:  # its newest run succeeds again, for whatever runs after
+                good = world.simulator.settings.token
+                run_daily_dag(mp, server_config, "storyblok_default", world.simulator, good, LAST)
+            browser.close()
+        answer = requests.get(
+            f"{api_server}/storyblok-usage/api/usage",
+            params={"org": BROKEN},
+            headers=_viewer_headers(api_server),
+            timeout=30,
+        )
+    assert shown_run == run.run_id
+    assert f"The newest run of {dag_id} failed" in text
+    assert run.run_id in text
+    assert "in task fetch_traffic" in text
+    assert "401" in text
+    assert "check the password of the connection" in text
+    assert f"failed at {run.start_date:%Y-%m-%d}" in text  # when (UTC, to the second)
+    assert " UTC, in task fetch_traffic" in text
+    assert "Nothing is stored for this organisation yet" in text
+    assert task_link is not None
+    assert task_link.endswith("/tasks/fetch_traffic")
+    assert charts == 0  # no empty charts under it
+    assert error_line == ""
+    assert WRONG_TOKEN not in content
+    assert world.simulator.settings.token not in content
+    assert errors == []
+    assert answer.status_code == 404
+    assert answer.json()["last_failure"]["run_id"] == run.run_id
+    assert behind_run == behind.run_id
+    assert "The newest run of storyblok_traffic failed" in behind_text
+    assert "The figures below are those stored before it: they may be behind." in behind_text
