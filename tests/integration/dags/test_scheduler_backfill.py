@@ -93,7 +93,7 @@ def test_a_failed_day_tells_every_channel_why_and_later_days_check_and_alert_as_
     [text] = receiver.texts()
     assert text.startswith("Storyblok traffic pipeline storyblok_traffic failed in run "), text
     assert " at task fetch_traffic: Storyblok answered 401 Unauthorized" in text
-    assert "check the password of the connection" in text
+    assert "check the connection's Access token" in text
     assert token not in text
 
     # The token is fixed; the next days succeed and alert as usual: nothing waits for the failed day.
