@@ -112,6 +112,14 @@ def test_a_plan_past_its_hard_cap_is_said_to_be_impossible_in_words():
         "not possible on this plan: its hard cap of 1,000 GB of bandwidth would be exceeded by 0.5 GB; past a "
         "hard cap Storyblok's API refuses requests"
     )
+    small = growth()
+    small = Plan(
+        small.name, small.base_price, "USD", "monthly", small.requests, Terms(GB, 2_500_000_000, GB, Decimal(1))
+    )
+    assert over_maximum_text(bill(small, {"bytes": 3 * GB})) == (  # a cap not a whole GB keeps its decimal
+        "not possible on this plan: its hard cap of 2.5 GB of bandwidth would be exceeded by 0.5 GB; past a "
+        "hard cap Storyblok's API refuses requests"
+    )
 
 
 def test_the_plan_is_the_one_whose_included_requests_are_the_limit():
