@@ -6,7 +6,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser test test-unit lint typecheck pytest run demo simulator mutate bench soak lock clean
+.PHONY: install browser axe test test-unit lint typecheck pytest run demo simulator mutate bench soak lock clean
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser
+pytest: install browser axe
 	$(BIN)/pytest
 
 # The browser test drives Debian's chromium with Playwright (a Playwright browser download does not
@@ -36,6 +36,15 @@ pytest: install browser
 CHROMIUM ?= /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The browser test measures the usage page's accessibility with axe-core, from npm at the exact version
+# include/axe/package-lock.json pins (npm ci installs that, or fails). Node and npm come from apt when missing.
+AXE := include/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): include/axe/package.json include/axe/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix include/axe --no-audit --no-fund --silent
+	touch $@
 
 # The fast loop: tests/unit only (pure code, no service, no network).
 test-unit: install
@@ -91,4 +100,4 @@ lock: install
 	  | $(UV) pip compile - --quiet --python-version 3.11 --no-annotate --custom-compile-command "make lock" -o $(COMPAT_CONSTRAINTS)
 
 clean:
-	rm -rf $(VENV) $(DLT_VENV) .airflow .devstack .mutate .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DLT_VENV) .airflow .devstack .mutate .mypy_cache .ruff_cache .pytest_cache include/axe/node_modules

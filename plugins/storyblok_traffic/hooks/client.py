@@ -31,10 +31,11 @@ CONNECT_TIMEOUT = 5.0
 
 _HINTS = {
     400: "the request was malformed",
-    401: "the token is missing, wrong or expired: check the password of the connection",
-    403: "the token may not read organisation statistics: use a personal access token of an "
+    # The connection form's names for its fields (provider_info.py): what a reader of the message sees.
+    401: "the Access token is missing, wrong or expired: check the connection's Access token",
+    403: "the Access token may not read organisation statistics: use a personal access token of an "
     "organisation owner or admin",
-    404: "the endpoint was not found: check the region or host of the connection",
+    404: "the endpoint was not found: check the connection's Region or API root override",
     422: "a parameter was rejected",
 }
 

@@ -79,17 +79,20 @@ class StoryblokConnectionSettings:
         auth_scheme = auth_scheme.strip().lower()
         if auth_scheme not in AUTH_SCHEMES:
             raise StoryblokConnectionError(
-                f"connection {conn_id!r}: auth_scheme {auth_scheme!r} must be 'personal' or 'oauth'"
+                f"connection {conn_id!r}: Token type (auth_scheme) {auth_scheme!r} must be 'personal' or 'oauth'"
             )
+        # The form calls the password "Access token" (provider_info.py): the messages use its name, and say
+        # "password" only for a connection written outside the form (a URI or an environment variable).
         token = (conn.password or "").strip()
         if not token:
             raise StoryblokConnectionError(
-                f"connection {conn_id!r} has no token: put the Storyblok access token in the password field"
+                f"connection {conn_id!r} has no Access token: put the Storyblok personal access token in its "
+                "Access token field (a connection's password, when written as a URI)"
             )
         if token.lower().startswith("bearer "):
             raise StoryblokConnectionError(
-                f"connection {conn_id!r}: store the token without the 'Bearer ' prefix and set "
-                "auth_scheme to 'oauth' instead"
+                f"connection {conn_id!r}: store the Access token without the 'Bearer ' prefix and set "
+                "Token type (auth_scheme) to 'oauth' instead"
             )
         return cls(
             conn_id=conn_id,

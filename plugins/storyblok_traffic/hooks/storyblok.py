@@ -92,12 +92,19 @@ class StoryblokHook(BaseHook):
         return self.client.run(endpoint, params)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Backs the UI's Test button: one small statistics request."""
+        """Backs the UI's Test button: one small statistics request, validated as the pipeline reads it, and
+        its limits in words (``Connected to Storyblok at https://mapi.storyblok.com; it reports a monthly
+        limit of 1,000,000 requests (12,000,000 requests a year)``)."""
+        # Only the Test button reads the answer here: the hook's importers do not pay for the model.
+        from storyblok_traffic.model import parse_all_traffic
+
         try:
             today = date.today()
-            response = self.get_all_traffic(today, today)
-            body = response.json()
-            limit = body.get("yearly_traffic_limit") if isinstance(body, dict) else None
-            return True, f"Connected to Storyblok at {self.settings.base_url}; yearly traffic limit: {limit}"
+            report = parse_all_traffic(self.get_all_traffic(today, today).content)
+            # Requests, as the rest of the package counts Storyblok's limit (billing.py, the dashboard).
+            return True, (
+                f"Connected to Storyblok at {self.settings.base_url}; it reports a monthly limit of "
+                f"{report.monthly_traffic_limit:,} requests ({report.yearly_traffic_limit:,} requests a year)"
+            )
         except Exception as err:
             return False, str(err)

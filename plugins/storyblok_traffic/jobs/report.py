@@ -12,7 +12,7 @@ from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
 from storyblok_traffic.rules.incidents import summary
-from storyblok_traffic.rules.plans import amount_text, money
+from storyblok_traffic.rules.plans import amount_text, money, over_maximum_text
 from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING
@@ -103,7 +103,7 @@ def bill_report(conn: Connection, org: OrgConfig, as_of: date) -> str:
     other = [
         f"{TITLES[b.plan]} {money(b.total, b.currency)}"
         + (" (yours)" if b.plan == plan.name else "")
-        + (f" (over the maximum: {', '.join(b.over_maximum)})" if b.over_maximum else "")
+        + (f" ({text})" if (text := over_maximum_text(b)) else "")
         for b in found.what_if
     ]
     lines.append("  the month on each plan: " + ", ".join(other))

@@ -125,13 +125,36 @@ def amount_text(meter: Meter | str, amount: int) -> str:
     return f"{amount:,} requests"
 
 
+def over_maximum_text(b: Bill) -> str | None:
+    """Why a plan cannot carry the usage billed on it, in words; None when it can. ``not possible on this
+    plan: its hard cap of 100,000 API requests would be exceeded by 821,690 requests; past a hard cap
+    Storyblok's API refuses requests``. A bare price beside the plan would say it could (issue 37)."""
+    over = [(m.meter, m.maximum, m.used - m.maximum) for m in b.meters if m.maximum is not None and m.used > m.maximum]
+    if not over:
+        return None
+    # The verb once: "its hard cap of X would be exceeded by A, and its hard cap of Y by B".
+    caps = [f"its {_cap(meter, cap)} {'would be exceeded ' if i == 0 else ''}by {amount_text(meter, excess)}"
+            for i, (meter, cap, excess) in enumerate(over)]  # fmt: skip
+    return f"not possible on this plan: {', and '.join(caps)}; past a hard cap Storyblok's API refuses requests"
+
+
+def _cap(meter: Meter, maximum: int) -> str:
+    if meter == "requests":
+        return f"hard cap of {maximum:,} API requests"
+    return f"hard cap of {_whole_gb(maximum)} GB of bandwidth"
+
+
 def used_text(meter: Meter | str, used: int, limit: int) -> str:
     """``412,345 of 1,000,000 requests`` or ``412.3 GB of 400 GB``: a whole limit without decimals."""
     if meter == "bytes":
-        size = gigabytes(limit)
-        of = f"{size:,.0f}" if size == int(size) else f"{size:,.1f}"
-        return f"{gigabytes(used):,.1f} GB of {of} GB"
+        return f"{gigabytes(used):,.1f} GB of {_whole_gb(limit)} GB"
     return f"{used:,} of {limit:,} {meter or 'requests'}"
+
+
+def _whole_gb(limit: int) -> str:
+    """A limit in GB, without decimals when it is whole: ``400``, ``1,000``, ``2.5``."""
+    size = gigabytes(limit)
+    return f"{size:,.0f}" if size == int(size) else f"{size:,.1f}"
 
 
 def money(amount: Decimal, currency: str) -> str:

@@ -25,7 +25,7 @@ from storyblok_traffic.rules.alert_state import (
 from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, rank, severity
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
-from storyblok_traffic.rules.plans import amount_text
+from storyblok_traffic.rules.plans import amount_text, over_maximum_text
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
 from storyblok_traffic.rules.usage import alarms, percent_of
 from storyblok_traffic.ui import models as m
@@ -99,6 +99,7 @@ def bill_document(found: BillFigures) -> m.Bill:
                 currency=b.currency,
                 total=b.total,
                 over_maximum=list(b.over_maximum),
+                over_maximum_text=over_maximum_text(b),
                 current=b.plan == own,
             )
             for b in found.what_if

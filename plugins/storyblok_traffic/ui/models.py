@@ -179,6 +179,10 @@ class WhatIf(_Model):
     currency: str
     total: Decimal = Field(description="base price and overage")
     over_maximum: list[Literal["requests", "bytes"]] = Field(description="meters past the plan's maximum")
+    over_maximum_text: str | None = Field(
+        description="why the plan cannot carry the month, in words (which hard cap, by how much, what a cap "
+        "does); null: it can"
+    )
     current: bool = Field(description="the organisation's own plan")
 
 

@@ -95,7 +95,7 @@ def test_failed_days_open_one_incident_and_later_days_resolve_it_and_alert_as_us
     assert text.startswith("Storyblok traffic: storyblok_default is failing: Storyblok rejected the token\n"), text
     assert " failed at task fetch_traffic on " in text
     assert "Storyblok answered 401 Unauthorized" in text
-    assert "check the password of the connection" in text
+    assert "check the connection's Access token" in text
     assert token not in text
 
     # The token is fixed and the failed runs cleared, as the notice says: they ask again, and the first

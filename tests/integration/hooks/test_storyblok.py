@@ -49,7 +49,7 @@ def test_wrong_token_fails_at_once_with_a_message_and_no_token(simulator, monkey
         hook().get_all_traffic(DAY, DAY)
     assert err.value.status == 401
     assert "401" in str(err.value)
-    assert "check the password of the connection" in str(err.value)
+    assert "(the Access token is missing, wrong or expired: check the connection's Access token)" in str(err.value)
     assert "not-the-token" not in str(err.value)
     assert len(simulator.calls()) == 1
 
@@ -178,7 +178,13 @@ def test_without_the_throttle_the_simulator_answers_429(simulator, storyblok_con
 def test_test_connection(simulator, storyblok_conn, monkeypatch):
     ok, message = hook().test_connection()
     assert ok
-    assert "12000000" in message
+    # The limits with thousands separators and their unit (issue 37; it read "yearly traffic limit: 12000000").
+    monthly = simulator.settings.monthly_limit
+    assert message == (
+        f"Connected to Storyblok at {simulator.url}; it reports a monthly limit of {monthly:,} requests "
+        f"({monthly * 12:,} requests a year)"
+    )
+    assert "1,000,000 requests" in message  # the simulator's default, written out
     set_conn(monkeypatch, simulator.url, "wrong")
     ok, message = hook().test_connection()
     assert not ok

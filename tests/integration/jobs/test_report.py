@@ -39,8 +39,10 @@ def test_the_bill_in_the_report_hand_computed(history, engine, schema):
         "maximum 5,000,000 requests reached on 2026-06-03",
         "  bytes: 0.1 GB of 400.0 GB included (0.01%); overage 0 blocks, USD 0.00",
         "  so far: USD 149.00 (overage USD 50.00); projected: too few complete days",
-        "  the month on each plan: Starter USD 60.00 (over the maximum: requests), Growth USD 149.00 (yours) "
-        "(over the maximum: requests), Growth Plus USD 369.00",
+        "  the month on each plan: Starter USD 60.00 (not possible on this plan: its hard cap of 100,000 API "
+        "requests would be exceeded by 5,900,000 requests; past a hard cap Storyblok's API refuses requests), "
+        "Growth USD 149.00 (yours) (not possible on this plan: its hard cap of 5,000,000 API requests would be "
+        "exceeded by 1,000,000 requests; past a hard cap Storyblok's API refuses requests), Growth Plus USD 369.00",
     ]
 
 

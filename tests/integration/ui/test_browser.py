@@ -29,12 +29,14 @@ from tests.integration.conftest import Shared, shared
 from tests.integration.pipeline import daily_runs
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Frame, Page
 
 TODAY = datetime.now(UTC).date()
 FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=1)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# axe-core, pinned in include/axe/package-lock.json and installed by `make axe` (a prerequisite of `make pytest`).
+AXE = Path(__file__).resolve().parents[3] / "include" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -152,6 +154,7 @@ def test_a_fresh_install_shows_no_import_error_and_its_test_button_works(api_ser
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         _log_in(page, api_server, "root", "root-password")
         tested: dict[str, dict[str, Any]] = {}
+        labels: list[list[str]] = []
         for conn_id, secret in (("sb_ui", simulator.settings.token), ("sb_wrong", "not-the-token")):
             page.goto(f"{api_server}/connections")
             page.get_by_role("button", name="Add Connection").click()
@@ -161,7 +164,9 @@ def test_a_fresh_install_shows_no_import_error_and_its_test_button_works(api_ser
             page.keyboard.type("Storyblok")
             page.keyboard.press("Enter")
             form.get_by_placeholder("leave empty to use").fill(simulator.url)
-            form.get_by_placeholder("personal access token").fill(secret)
+            token = form.get_by_placeholder("personal access token")
+            token.fill(secret)
+            labels.append(token.evaluate("input => [...input.labels].map(label => label.textContent)"))
             form.get_by_role("button", name="Save").click()
             button = page.get_by_role("row").filter(has_text=conn_id).get_by_role("button", name="Test Connection")
             with page.expect_response("**/api/v2/connections/test") as answer:
@@ -181,12 +186,22 @@ def test_a_fresh_install_shows_no_import_error_and_its_test_button_works(api_ser
     assert good["sent"] == (0, "***")
     assert good["status"] == 200, tested
     assert good["body"]["status"] is True, tested
-    assert good["body"]["message"].startswith(f"Connected to Storyblok at {simulator.url}")
+    # The limits written with thousands separators and their unit (issue 37: "yearly traffic limit: 9600000").
+    monthly = simulator.settings.monthly_limit
+    assert good["body"]["message"] == (
+        f"Connected to Storyblok at {simulator.url}; it reports a monthly limit of {monthly:,} requests "
+        f"({monthly * 12:,} requests a year)"
+    )
+    assert "800,000 requests" in good["body"]["message"]
     assert good["colour"] == "green"
     assert wrong["status"] == 200, tested
     assert wrong["body"]["status"] is False
     assert "401 Unauthorized" in wrong["body"]["message"]
-    assert "check the password of the connection" in wrong["body"]["message"]
+    # The field is named as the form labels it (the form showed that label for the token it was given).
+    assert all(label == ["Access token"] for label in labels), labels
+    hint = "(the Access token is missing, wrong or expired: check the connection's Access token)"
+    assert hint in wrong["body"]["message"]
+    assert "password" not in wrong["body"]["message"]
     assert wrong["colour"] == "red"
 
 
@@ -194,7 +209,7 @@ def _clipped(page: Page, size: tuple[int, int]) -> list[str]:
     """The chart labels (thresholds, spikes) that reach outside their chart at a window of ``size``."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.wait_for_timeout(1000)  # plotly redraws on resize
-    frame = next(f for f in page.frames if "storyblok-usage" in f.url)
+    frame = _usage_frame(page)
     return list(
         frame.evaluate(
             """() => [...document.querySelectorAll('.chart')].flatMap(chart => {
@@ -206,6 +221,135 @@ def _clipped(page: Page, size: tuple[int, int]) -> list[str]:
                })"""
         )
     )
+
+
+def _usage_frame(page: Page) -> Frame:
+    """The usage page: the iframe's document. (The UI's own address names storyblok-usage too: a frame
+    picked by its address was the UI's, where no chart is, and every measure of it came out empty.)"""
+    frame = page.locator("iframe").element_handle().content_frame()
+    assert frame is not None
+    return frame
+
+
+@contextmanager
+def _usage_page(api_server: str, width: int) -> Iterator[tuple[Page, Frame]]:
+    """The usage page inside the UI, logged in as the viewer alice, in a window ``width`` px wide (light)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme="light")
+            _log_in(page, api_server, "alice", "alice-password")
+            page.goto(f"{api_server}/plugin/storyblok-usage")
+            page.frame_locator("iframe").locator("body[data-loaded=true]").wait_for(timeout=60_000)
+            frame = _usage_frame(page)
+            frame.locator("#daily .main-svg").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)  # plotly settles its first layout
+            yield page, frame
+        finally:
+            browser.close()
+
+
+def _go_dark(page: Page, frame: Frame) -> None:
+    """User > Appearance > dark, as the UI does it: the page follows without a reload."""
+    page.evaluate("localStorage.setItem('theme', 'dark'); document.documentElement.classList.add('dark')")
+    frame.locator("html.dark body[data-loaded=true]").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the charts drawn again in the dark colours
+
+
+def _axe(frame: Frame) -> dict[str, Any]:
+    """axe-core's verdict on the usage page's document: the serious and critical violations, one line
+    each, and how many elements its colour-contrast rule checked (so that a pass is not an empty page)."""
+    assert AXE.is_file(), f"{AXE} is missing: run `make axe` (npm ci in include/axe)"
+    frame.evaluate(AXE.read_text())
+    return dict(
+        frame.evaluate(
+            """async () => {
+                 const found = await axe.run(document, {resultTypes: ['violations', 'passes']});
+                 const contrast = found.passes.find(rule => rule.id === 'color-contrast');
+                 return {
+                   serious: found.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => `${v.impact} ${v.id}: ${v.nodes.length} elements, e.g. ` +
+                               v.nodes.slice(0, 3).map(n => n.failureSummary.split('\\n').slice(-1)[0] +
+                                                            ' at ' + n.target.join(' ')).join('; ')),
+                   contrast_checked: contrast ? contrast.nodes.length : 0,
+                 };
+               }"""
+        )
+    )
+
+
+def test_the_usage_page_has_no_serious_or_critical_accessibility_violation_light_or_dark(api_server):
+    """Issue 37: axe-core found 40 colour-contrast failures in light mode (the muted gray, the blue link,
+    orange and red on the cards); Airflow's own DAG list has three serious or critical rules. The usage
+    page has none, in the UI's light mode and in its dark mode."""
+    with _usage_page(api_server, 1280) as (page, frame):
+        light = _axe(frame)
+        _go_dark(page, frame)
+        dark = _axe(frame)
+        background = frame.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(26, 32, 44)"  # measured in dark mode indeed
+    assert light["serious"] == [], light
+    assert dark["serious"] == [], dark
+    assert light["contrast_checked"] > 100, light  # the figures, tables and cards were there to check
+    assert dark["contrast_checked"] > 100, dark
+
+
+# The layout at one window width: sideways scroll, the alerts' last column, the tables' header cells over
+# their columns, the threshold labels against the plot area where the lines are drawn.
+LAYOUT = """() => {
+  const box = (e) => e.getBoundingClientRect();
+  const text = (cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return range.getBoundingClientRect();
+  };
+  const page = document.scrollingElement;
+  const alerts = document.getElementById('alerts');
+  const holder = alerts.parentElement;
+  const lastCells = [...alerts.querySelectorAll('tr')].map((tr) => box(tr.lastElementChild).right);
+  // Each column: its header's text and its values' text aligned at one edge (left, or right for figures).
+  const misaligned = ['what-if', 'spaces'].flatMap((id) => {
+    const rows = [...document.getElementById(id).rows];
+    return [...rows[0].cells].flatMap((th, i) => rows.slice(1)
+      .filter((tr) => tr.cells[i] && tr.cells[i].textContent.trim())
+      .filter((tr) => { const h = text(th), v = text(tr.cells[i]);
+                        return Math.abs(h.left - v.left) > 1 && Math.abs(h.right - v.right) > 1; })
+      .map((tr) => `${id}: "${th.textContent}" over "${tr.cells[i].textContent.trim()}"`));
+  });
+  const labels = ['year', 'month'].flatMap((id) => {
+    const chart = document.getElementById(id), plot = box(chart.querySelector('.nsewdrag')), edge = box(chart);
+    return [...chart.querySelectorAll('.annotation')].map((a) => ({chart: id, text: a.textContent, r: box(a)}))
+      .filter(({r}) => (r.left < plot.right && r.right > plot.left && r.top < plot.bottom && r.bottom > plot.top)
+                       || r.right > edge.right + 1 || r.top < edge.top - 1)
+      .map(({chart, text}) => `${chart}: ${text}`);
+  });
+  return {scroll: [page.scrollWidth, page.clientWidth], window: document.documentElement.clientWidth,
+          alerts_last: Math.max(...lastCells), alerts_box: box(holder).right,
+          alerts_hidden: holder.scrollWidth - holder.clientWidth,
+          columns: alerts.rows[0].cells.length, misaligned, labels,
+          label_count: document.querySelectorAll('#year .annotation, #month .annotation').length};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_at_1280_and_1440_px_the_page_fits_its_window_and_its_labels_and_headers_sit_right(api_server, width):
+    """Issue 37, as a newcomer saw the page in a 1280 px window: it scrolled sideways, the alerts' status and
+    delivery columns were out of view, the plan table's "bill" header stood far left of its figures, and
+    the usage line crossed the threshold labels written inside the plot. Screenshots in tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with _usage_page(api_server, width) as (page, frame):
+        found = frame.evaluate(LAYOUT)
+        page.screenshot(path=str(ARTIFACTS / f"storyblok-usage-{width}.png"))
+    scroll_width, client_width = found["scroll"]
+    assert scroll_width <= client_width, found  # no sideways scroll in the page itself
+    assert found["columns"] == 6, found  # period, kind, threshold, crossed on, status, delivered to
+    assert found["alerts_last"] <= min(found["alerts_box"], found["window"]), found  # "delivered to" in view
+    assert found["alerts_hidden"] <= 0, found  # nor scrolled away inside its own box
+    assert found["misaligned"] == [], found
+    assert found["label_count"] == 6, found  # the year's limit, 90, 75, 50 %; the month's limit and 80 %
+    assert found["labels"] == [], found  # each beside the plot, where no line is drawn
 
 
 def _log_in(page: Page, url: str, user: str, password: str) -> None:
@@ -259,6 +403,13 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         projected_text = frame.locator("#projected-bill .big").inner_text()
         plan_text = frame.locator("#plan").inner_text()
         what_if = frame.locator("#what-if tr[data-plan]").count()
+        # Each plan's last cell: can it carry the month? (issue 37: it read "over the maximum: requests")
+        can_carry = dict(
+            frame.locator("#what-if").evaluate(
+                "t => [...t.querySelectorAll('tr[data-plan]')].map(r => [r.dataset.plan, r.lastElementChild.innerText])"
+            )
+        )
+        page_text = frame.locator("body").inner_text()
         address = page.url
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
         # The UI switched to dark while the page is open (User > Appearance): the page follows, no reload.
@@ -309,6 +460,14 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
     assert plan_text.startswith("Plan: Growth (configured), billed monthly")
     assert "Storyblok reports a monthly limit of 800,000 requests, but the configured plan (Growth)" in plan_text
     assert what_if == len(bill["what_if"]) == 3
+    assert can_carry == {w["plan"]: w["over_maximum_text"] or "yes" for w in bill["what_if"]}
+    # The month's projection (about 900,000 requests) is past Starter's cap of 100,000 alone.
+    assert can_carry["starter"].startswith(
+        "not possible on this plan: its hard cap of 100,000 API requests would be exceeded by "
+    ), can_carry
+    assert can_carry["starter"].endswith("requests; past a hard cap Storyblok's API refuses requests"), can_carry
+    assert can_carry["growth"] == can_carry["growth_plus"] == "yes"
+    assert "over the maximum" not in page_text
 
 
 def _usage(url: str) -> dict[str, Any]:

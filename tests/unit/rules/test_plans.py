@@ -14,6 +14,7 @@ from storyblok_traffic.rules.plans import (
     bill,
     meter_bill,
     money,
+    over_maximum_text,
     overage_blocks,
     plan_with_limit,
     what_if,
@@ -89,6 +90,36 @@ def test_what_if_bills_the_same_usage_on_every_plan_of_the_table():
         ("growth", Decimal(289), ()),
         ("growth_plus", Decimal(359), ()),
     ]
+
+
+def test_a_plan_past_its_hard_cap_is_said_to_be_impossible_in_words():
+    """Issue 37: "Starter USD 235.00 over the maximum" read as a price; the words say the plan cannot carry
+    the month, which cap, by how much, and what a cap does."""
+    starter, growth_row, _ = what_if(plan_table().plans, {"requests": 4_500_000, "bytes": 900 * GB})
+    assert over_maximum_text(starter) == (
+        "not possible on this plan: its hard cap of 100,000 API requests would be exceeded by 4,400,000 "
+        "requests, and its hard cap of 100 GB of bandwidth by 800.0 GB; past a hard cap Storyblok's API "
+        "refuses requests"
+    )
+    assert over_maximum_text(growth_row) is None
+    one = bill(growth(), {"requests": 5_250_000, "bytes": 1000 * GB})  # the bandwidth at its cap is not past it
+    assert over_maximum_text(one) == (
+        "not possible on this plan: its hard cap of 5,000,000 API requests would be exceeded by 250,000 "
+        "requests; past a hard cap Storyblok's API refuses requests"
+    )
+    half = bill(growth(), {"requests": 1, "bytes": 1000 * GB + 500_000_000})
+    assert over_maximum_text(half) == (
+        "not possible on this plan: its hard cap of 1,000 GB of bandwidth would be exceeded by 0.5 GB; past a "
+        "hard cap Storyblok's API refuses requests"
+    )
+    small = growth()
+    small = Plan(
+        small.name, small.base_price, "USD", "monthly", small.requests, Terms(GB, 2_500_000_000, GB, Decimal(1))
+    )
+    assert over_maximum_text(bill(small, {"bytes": 3 * GB})) == (  # a cap not a whole GB keeps its decimal
+        "not possible on this plan: its hard cap of 2.5 GB of bandwidth would be exceeded by 0.5 GB; past a "
+        "hard cap Storyblok's API refuses requests"
+    )
 
 
 def test_the_plan_is_the_one_whose_included_requests_are_the_limit():
