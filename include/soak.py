@@ -632,9 +632,12 @@ def compare_receivers(result: SoakResult, soak: Receivers, clean: Receivers) -> 
 
 
 def _is_failure(text: str) -> bool:
+    """An incident's notice, as text or as its email's HTML (``<p>`` a line, escaped)."""
+    import html
+
     from storyblok_traffic.rules.incidents import is_incident_notice
 
-    return is_incident_notice(text)
+    return is_incident_notice(html.unescape(re.sub(r"</?p>", "", text)))
 
 
 def watchdog_verdict(config: MonitorConfig, soak: Receivers) -> str:

@@ -3,6 +3,7 @@ its organisation's incident of that cause and tells every channel once (``rules.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ FAILURE_KEY = "failure"  # the XCom that carries a failed task's error to the DA
 CAUSE_KEY = "failure_cause"  # and its cause (``rules.incidents``)
 FINGERPRINT_KEY = "failure_token"  # and, for a rejected token, its fingerprint (a hash, never the token)
 MAX_ERROR_CHARS = 400
+WAREHOUSE_WAITS = (5, 15)  # seconds before each new try to record a failure (a Postgres restart takes a few)
 
 
 def cause_of(error: BaseException) -> str:
@@ -136,11 +138,18 @@ class PipelineFailureNotifier(BaseNotifier):
         if self.warehouse is None or org is None:
             return self._tell_each_run()
         failure = _failure(context)
-        try:
-            failed = self._count(org, failure)
-        except Exception:  # without the warehouse no incident is kept: the failure is told as it is
-            self.log.exception("Could not record the failure of %s in the warehouse: telling it directly", org)
-            failed = self._tell_directly(org, failure)
+        for wait in (*WAREHOUSE_WAITS, None):
+            try:
+                failed = self._count(org, failure)
+                break
+            except Exception:  # a warehouse restarting is back within seconds: the incident is kept there
+                if wait is not None:
+                    self.log.warning("Could not record the failure of %s in the warehouse; again in %d s", org, wait)
+                    time.sleep(wait)
+                    continue
+                # without the warehouse no incident is kept: the failure is told as it is
+                self.log.exception("Could not record the failure of %s in the warehouse: telling it directly", org)
+                failed = self._tell_directly(org, failure)
         if failed:
             raise RuntimeError(f"failure notice not delivered to channel(s): {', '.join(sorted(failed))}")
 
@@ -163,7 +172,7 @@ class PipelineFailureNotifier(BaseNotifier):
         """The warehouse could not keep the incident: every channel gets this run's failure as an opening."""
         from storyblok_traffic.rules.incidents import WAREHOUSE_UNREACHABLE, message, opened
 
-        if failure.cause == "bug":  # the callback's own failure to reach the warehouse says more
+        if failure.cause in ("bug", "unknown"):  # the callback's own failure to reach the warehouse says more
             failure = replace(failure, cause=WAREHOUSE_UNREACHABLE)
         return self._send_all(message(opened(org, failure)))
 
@@ -196,11 +205,11 @@ class PipelineFailureNotifier(BaseNotifier):
 
 
 def _failure(context: Any) -> Failure:
-    from storyblok_traffic.rules.incidents import BUG, Failure
+    from storyblok_traffic.rules.incidents import UNKNOWN, Failure
 
     ti = context.get("ti")
     return Failure(
-        cause=_recorded(context, CAUSE_KEY) or BUG,
+        cause=_recorded(context, CAUSE_KEY) or UNKNOWN,
         run_id=str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")),
         task_id=getattr(ti, "task_id", None),
         error=_recorded(context, FAILURE_KEY) or context.get("reason"),

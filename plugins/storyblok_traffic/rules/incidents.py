@@ -22,6 +22,7 @@ API_UNAVAILABLE = "api_unavailable"
 WAREHOUSE_UNREACHABLE = "warehouse_unreachable"
 INVALID_ANSWER = "invalid_answer"
 BUG = "bug"
+UNKNOWN = "unknown"  # the failed task's error could not be read (``dag.test`` runs callbacks without XCom)
 
 # How long after a token's rejection the runs with the same token fail without asking: a catch-up's
 # remaining runs, queued together, take minutes; a later run asks again, so checks never stop for good.
@@ -57,6 +58,10 @@ CAUSES: dict[str, tuple[str, str]] = {
     BUG: (
         "a task failed with an unexpected error",
         "read the failed task's log in the Airflow UI, and report it with that log.",
+    ),
+    UNKNOWN: (
+        "a task failed",
+        "read the failed task's log in the Airflow UI: its error could not be read here.",
     ),
 }
 OPENED, RESOLVED = "incident_opened", "incident_resolved"

@@ -311,13 +311,16 @@ def test_an_invalid_configuration_is_a_503_naming_the_file_and_the_setting(api, 
         [detail] = answer.json().values()
         assert detail.startswith("the monitor's configuration is invalid: STORYBLOK_TRAFFIC_CONFIG file ")
         assert str(config) in detail
-        assert "organisation 'storyblok_default': unknown setting(s) monthly_treshold" in detail
+        assert (
+            "organisation 'storyblok_default': unknown setting monthly_treshold: did you mean monthly_thresholds?"
+            in detail
+        )
     assert client.get("/api/usage", params=ORG).status_code == 401  # the login is asked first
     page = client.get("/", headers=token("viewer"))
     assert page.status_code == 503
     assert page.headers["content-type"].startswith("text/html")
     assert f'<code id="problem-file">{config}</code>' in page.text
-    assert "unknown setting(s) monthly_treshold" in page.text
+    assert "unknown setting monthly_treshold: did you mean monthly_thresholds?" in page.text
 
 
 def test_an_unforeseen_error_is_a_500_saying_it_is_logged_and_nothing_else(api, monkeypatch, caplog):
@@ -364,7 +367,7 @@ def test_a_failing_organisation_is_named_with_its_failed_run(api, world, tmp_pat
         assert failure["failed_at"] is not None
         assert datetime.fromisoformat(failure["failed_at"]) >= failed.start_date
         assert "401" in failure["error"]
-        assert "check the password of the connection" in failure["error"]
+        assert "check the connection's Access token" in failure["error"]
         assert body["detail"].startswith(f"org '{BROKEN}' has no stored traffic yet: the newest run of its DAG")
         assert failed.run_id in body["detail"]
         assert WRONG_TOKEN not in answer.text

@@ -525,7 +525,9 @@ def test_a_misspelled_setting_is_told_on_the_page_and_by_the_api(api_server, ser
     assert heading == "Storyblok usage"  # the page's own layout
     assert "The monitor's configuration is invalid" in text
     assert shown_file == str(server_config)
-    assert "organisation 'storyblok_default': unknown setting(s) monthly_treshold" in text
+    assert (
+        "organisation 'storyblok_default': unknown setting monthly_treshold: did you mean monthly_thresholds?" in text
+    )
     assert fits  # wrapped to the page's width, not one line running off it
     assert (charts, choosers) == (0, 0)
     assert "Internal Server Error" not in text
@@ -587,7 +589,7 @@ def test_a_failing_organisation_s_page_names_its_failed_run(api_server, server_c
     assert run.run_id in text
     assert "in task fetch_traffic" in text
     assert "401" in text
-    assert "check the password of the connection" in text
+    assert "check the connection's Access token" in text
     assert f"failed at {run.start_date:%Y-%m-%d}" in text  # when (UTC, to the second)
     assert " UTC, in task fetch_traffic" in text
     assert "Nothing is stored for this organisation yet" in text
