@@ -47,3 +47,16 @@ def test_the_graph_sees_imports_inside_functions():
     # operators.pipeline imports jobs.daily only inside execute(): the graph must still see it
     known = modules()
     assert f"{PACKAGE}.jobs.daily" in imports(known[f"{PACKAGE}.operators.pipeline"], known)
+
+
+def test_only_the_ui_and_the_plugin_entry_import_the_ui():
+    """The dashboard reads what the rest of the package makes; nothing the pipeline runs imports it
+    (the JSON webhook's bill comes from ``bill_document``, not from the dashboard's figures)."""
+    known = modules()
+    ui = f"{PACKAGE}.ui"
+    outside = {
+        name: sorted(m for m in imports(path, known) if m == ui or m.startswith(ui + "."))
+        for name, path in known.items()
+        if not (name == ui or name.startswith(ui + "."))
+    }
+    assert {name: found for name, found in outside.items() if found} == {}

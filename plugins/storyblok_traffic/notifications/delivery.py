@@ -84,8 +84,8 @@ def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> T
 def _bill(conn: Connection, org: OrgConfig, as_of: date) -> dict[str, Any] | None:
     """The JSON webhook's ``bill``: the billing period as of the newest notice, shaped as ``/api/usage``'s
     (both meters, the overage so far and projected, money as decimal strings); None without a plan."""
+    from storyblok_traffic.bill_document import bill_document
     from storyblok_traffic.evaluation.meters import bill_figures
-    from storyblok_traffic.ui.figures import bill_document
     from storyblok_traffic.warehouse.stored_days import StoredDays
 
     found = bill_figures(StoredDays(conn, org.org), org, as_of, plans=False)

@@ -13,10 +13,10 @@ from typing import Any, Literal, TypedDict
 
 from sqlalchemy import Connection
 
-from storyblok_traffic.billing import TITLES, plan_table
+from storyblok_traffic.bill_document import bill_document
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import evaluate
-from storyblok_traffic.evaluation.meters import BillFigures, MeterUse, bill_figures
+from storyblok_traffic.evaluation.meters import bill_figures
 from storyblok_traffic.evaluation.result import Evaluation, PeriodSummary
 from storyblok_traffic.rules.alert_state import (
     SPIKE,
@@ -25,9 +25,8 @@ from storyblok_traffic.rules.alert_state import (
 from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, rank, severity
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
-from storyblok_traffic.rules.plans import amount_text, over_maximum_text
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
-from storyblok_traffic.rules.usage import alarms, percent_of
+from storyblok_traffic.rules.usage import alarms
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -71,58 +70,6 @@ def usage_figures(
         bill=bill_document(bill_figures(StoredDays(conn, org.org), org, as_of)),
         notes=list(evaluation.all_notes()),
         last_failure=last_failure,
-    )
-
-
-def bill_document(found: BillFigures) -> m.Bill:
-    """The ``bill`` of ``/api/usage``: the plan, each meter's bill so far and projected, the what-if."""
-    plan, window, now, at_end = found.chosen.plan, found.window, found.now, found.at_end
-    own = plan.name if plan is not None else None
-    return m.Bill(
-        plan=own,
-        assumed=found.chosen.assumed,
-        how=found.chosen.how,
-        disagreement=found.chosen.disagreement,
-        currency=plan.currency if plan else None,
-        billing=plan.billing if plan else None,
-        period_start=_iso(window.start if window else None),
-        period_end=_iso(window.last if window else None),
-        base_price=plan.base_price if plan else None,
-        meters=[_meter(use) for use in found.meters],
-        overage=now.overage if now else None,
-        projected_overage=at_end.overage if at_end else None,
-        projected_total=at_end.total if at_end else None,
-        what_if=[
-            m.WhatIf(
-                plan=b.plan,
-                title=TITLES[b.plan],
-                currency=b.currency,
-                total=b.total,
-                over_maximum=list(b.over_maximum),
-                over_maximum_text=over_maximum_text(b),
-                current=b.plan == own,
-            )
-            for b in found.what_if
-        ],
-        plan_table_read_on=plan_table().read_on.isoformat(),
-    )
-
-
-def _meter(use: MeterUse) -> m.MeterBill:
-    return m.MeterBill(
-        meter=use.meter,
-        used=use.used,
-        used_text=amount_text(use.meter, use.used),
-        included=use.now.included,
-        maximum=use.now.maximum,
-        percent_of_included=percent_of(use.used, use.now.included),
-        days_missing=use.days_missing,
-        projected=use.projected,
-        maximum_on=_iso(use.maximum_on),
-        overage_blocks=use.now.blocks,
-        overage=use.now.overage,
-        projected_overage_blocks=use.at_end.blocks if use.at_end else None,
-        projected_overage=use.at_end.overage if use.at_end else None,
     )
 
 

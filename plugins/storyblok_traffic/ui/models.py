@@ -5,14 +5,15 @@ Dates are ISO strings (``YYYY-MM-DD``) as served; ``None`` where a figure is unk
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from storyblok_traffic.bill_document import Bill, Document, MeterBill, WhatIf
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["Bill", "MeterBill", "WhatIf"]  # the bill's documents are the API's too
+
+_Model = Document
 
 
 class Error(_Model):
@@ -151,59 +152,6 @@ class Reconciliation(_Model):
     year_start: str
     missing_days: int
     difference_pct: float
-
-
-class MeterBill(_Model):
-    """One meter over the billing period; amounts in requests or bytes, money in the bill's currency."""
-
-    meter: Literal["requests", "bytes"]
-    used: int = Field(description="the period's days with this meter's figure, summed")
-    used_text: str = Field(description="used, in its unit: '1,234,567 requests' or '412.3 GB'")
-    included: int
-    maximum: int | None = Field(description="the hard maximum (the API refuses beyond it); null: none")
-    percent_of_included: float | None
-    days_missing: int = Field(description="days of the period so far whose figure of this meter is not in yet")
-    projected: int | None = Field(description="at the period's end, from complete days; null: too few of them")
-    maximum_on: str | None = Field(description="the day the maximum was reached or is projected to be reached")
-    overage_blocks: int = Field(description="blocks beyond the included amount so far (a started block counts)")
-    overage: Decimal
-    projected_overage_blocks: int | None
-    projected_overage: Decimal | None
-
-
-class WhatIf(_Model):
-    """The month's projected usage billed on one plan of the table (its prices and currency)."""
-
-    plan: str
-    title: str = Field(description="the plan's name as Storyblok writes it")
-    currency: str
-    total: Decimal = Field(description="base price and overage")
-    over_maximum: list[Literal["requests", "bytes"]] = Field(description="meters past the plan's maximum")
-    over_maximum_text: str | None = Field(
-        description="why the plan cannot carry the month, in words (which hard cap, by how much, what a cap "
-        "does); null: it can"
-    )
-    current: bool = Field(description="the organisation's own plan")
-
-
-class Bill(_Model):
-    """The plan and the bill of the current billing period (a month, or the contract year if billed yearly)."""
-
-    plan: str | None = Field(description="null: no plan could be chosen (see 'how')")
-    assumed: bool = Field(description="the plan was chosen from Storyblok's monthly limit, not configured")
-    how: str = Field(description="how the plan was chosen, in a sentence")
-    disagreement: str | None = Field(description="the configured plan and Storyblok's limit disagree: what to check")
-    currency: str | None
-    billing: Literal["monthly", "yearly"] | None
-    period_start: str | None
-    period_end: str | None
-    base_price: Decimal | None
-    meters: list[MeterBill]
-    overage: Decimal | None = Field(description="the overage so far, all meters")
-    projected_overage: Decimal | None
-    projected_total: Decimal | None = Field(description="base price and projected overage; null: no projection")
-    what_if: list[WhatIf] = Field(description="the month's projection on each plan of the table")
-    plan_table_read_on: str = Field(description="the day the shipped plan table was read from Storyblok's pages")
 
 
 class Usage(_Model):
