@@ -108,13 +108,14 @@ def record_delivery(conn: Connection, incident: Incident, channel: str, when: da
 
 
 def delivered_notices(conn: Connection, org: str) -> list[tuple[Incident, str, str]]:
-    """(incident, notice, channel) of every delivery: what each channel got, to render again."""
+    """(incident, notice, channel) of every delivery, in the order they were delivered: what each channel
+    got, to render again."""
     i, d = pipeline_incidents.c, incident_deliveries.c
     rows = conn.execute(
         select(pipeline_incidents, d.notice, d.channel)
         .join(incident_deliveries, (d.org == i.org) & (d.cause == i.cause) & (d.opened_at == i.opened_at))
         .where(i.org == org)
-        .order_by(i.opened_at, d.delivered_at)
+        .order_by(d.delivered_at, i.opened_at)
     ).mappings()
     columns = [c.name for c in pipeline_incidents.columns]
     return [(Incident(**{c: row[c] for c in columns}), row["notice"], row["channel"]) for row in rows]
