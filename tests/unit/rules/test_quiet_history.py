@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.quiet_history import fold, recorded_quietly, shown_start
+from tests.unit.rules.test_messages import alert as shared_alert
 
 MARCH = dict(period="month", period_start=date(2026, 3, 1), period_end=date(2026, 3, 31))
 YEAR = dict(period="year", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
 
 
 def alert(**kw: object) -> st.Alert:
-    base = st.Alert(
-        org="acme",
-        period="month",
-        period_start=date(2026, 3, 1),
-        kind=st.ACTUAL,
-        threshold_pct=80.0,
-        period_end=date(2026, 3, 31),
-        crossed_on=date(2026, 3, 20),
-        as_of=date(2026, 3, 20),
-        usage=900,
-        usage_limit=1000,
-        projected_on=None,
-        status=st.SUPPRESSED,
-        notice=st.ALARM,
-        notice_seq=1,
-        evaluated_on=date(2026, 3, 20),
-        meter="requests",
-    )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    """A March crossing recorded quietly (the shared factory's alert, moved to March)."""
+    march = {
+        "period_start": date(2026, 3, 1),
+        "period_end": date(2026, 3, 31),
+        "threshold_pct": 80.0,
+        "crossed_on": date(2026, 3, 20),
+        "as_of": date(2026, 3, 20),
+        "evaluated_on": date(2026, 3, 20),
+        "usage_limit": 1000,
+        "status": st.SUPPRESSED,
+        "meter": "requests",
+    }
+    return shared_alert(**{**march, **kw})
 
 
 def test_quiet_is_suppressed_or_cleared_without_a_delivery():
