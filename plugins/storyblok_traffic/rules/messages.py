@@ -82,8 +82,9 @@ def alert_message(
     if earlier:
         lines.insert(
             0,
-            f"Where {org} stands as of {max(a.as_of for a in ordered)}: reached before monitoring started on "
-            f"{live_since} (recorded quietly then, told once now).",
+            # Of the message as a whole only what is true of it: each line says whether it was reached before.
+            f"Where {org} stands as of {max(a.as_of for a in ordered)} (monitoring started on {live_since}: what "
+            "was reached before then is told once now, marked so).",
         )
     # The bill once, after the notices: as the newest crossing or forecast of the message found it.
     billed = [a for a in ordered if a.kind in (ACTUAL, FORECAST) and a.notice == ALARM and a.detail]

@@ -79,7 +79,7 @@ class _Threshold(Wording):
         if missing := ctx.unknown.get(head.key, 0):
             asides.append(f"{missing} earlier day(s) not stored yet")
         if others:
-            also = ", ".join(_also(a, head, ctx.unknown) for a in sorted(others, key=_threshold_of))
+            also = ", ".join(_also(a, head, ctx) for a in sorted(others, key=_threshold_of))
             asides.append(f"also crossed: {also}")
         aside = f" ({'; '.join(asides)})" if asides else ""
         return (
@@ -297,7 +297,13 @@ def _threshold_of(alert: Alert) -> float:
     return alert.threshold_pct
 
 
-def _also(alert: Alert, head: Alert, unknown: UnknownBefore) -> str:
-    """Another threshold in the same message; its day when it differs (a notice held back by a retry)."""
-    on = "" if alert.crossed_on == head.crossed_on else f" {_on(alert, unknown)}"
-    return f"{format_pct(alert.threshold_pct)}{on}"
+def _also(alert: Alert, head: Alert, ctx: Context) -> str:
+    """Another threshold in the same message; its day when it differs (a notice held back by a retry),
+    and that it was reached before monitoring started when the line's own crossing was not."""
+    on = "" if alert.crossed_on == head.crossed_on else f" {_on(alert, ctx.unknown)}"
+    before = (
+        " before monitoring started"
+        if before_monitoring(alert, ctx.live_since) and not before_monitoring(head, ctx.live_since)
+        else ""
+    )
+    return f"{format_pct(alert.threshold_pct)}{on}{before}"

@@ -398,7 +398,7 @@ def test_older_history_moves_the_first_alarm_back_and_announces_what_the_full_da
     first, second = receiver.texts()
     assert "Crossed the 50% threshold by 2026-06-10" in first
     assert "Crossed the 100% threshold by 2026-06-10 (158 earlier day(s) not stored yet; " in second
-    assert "also crossed: 75% by 2026-06-09, 90%)." in second
+    assert "also crossed: 75% by 2026-06-09 before monitoring started, 90%)." in second
     assert "50%" not in second
 
 
@@ -481,8 +481,8 @@ def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
     [text] = receiver.texts()
     lines = text.splitlines()
     assert lines[1] == (
-        "Where acme stands as of 2026-12-02: reached before monitoring started on 2026-12-02 "
-        "(recorded quietly then, told once now)."
+        "Where acme stands as of 2026-12-02 (monitoring started on 2026-12-02: what was reached before then is told "
+        "once now, marked so)."
     )
     assert "9,200 of 10,800 requests (85.2%) as of 2026-12-02" in text
     assert "Crossed the 75% threshold on 2026-11-10 (before monitoring started on 2026-12-02; also crossed" in text

@@ -70,15 +70,15 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
     assert message.subject == "Storyblok traffic: monitor silent for acme"
     assert message.text.splitlines() == [
         "Storyblok traffic: monitor silent for acme",
-        "Where acme stands as of 2026-11-26: reached before monitoring started on 2026-11-22 (recorded quietly "
-        "then, told once now).",
+        "Where acme stands as of 2026-11-26 (monitoring started on 2026-11-22: what was reached before then is "
+        "told once now, marked so).",
         "No usage check has completed for 30 hours (allowed: 26), the last one on 2026-11-25: until checks run "
         "again there are no usage alerts and no no-data notices. Look at the organisation's DAG in Airflow: "
         "paused, failing, or no scheduler running?",
         "Monthly request limit: 900 of 800 requests (112.5%) as of 2026-11-26 in the month 2026-11-01 to 2026-11-30. "
         "Crossed the 100% threshold by 2026-11-26 (2 earlier day(s) not stored yet).",
         "Yearly request limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
-        "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20).",
+        "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20 before monitoring started).",
         "The newest stored day is 2026-11-24, checked for 2026-11-26: check the fetch task and the Storyblok "
         "connection.",
         "The organisation used 90,000 requests on 2026-11-26, 3x its normal Thursday (30,000); above their own "

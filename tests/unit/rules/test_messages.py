@@ -128,8 +128,8 @@ def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
     message = alert_message("acme", "requests", [year, forecast], {}, live_since=date(2026, 11, 29))
     lines = message.text.splitlines()
     assert lines[1] == (
-        "Where acme stands as of 2026-12-02: reached before monitoring started on 2026-11-29 "
-        "(recorded quietly then, told once now)."
+        "Where acme stands as of 2026-12-02 (monitoring started on 2026-11-29: what was reached before then is told "
+        "once now, marked so)."
     )
     assert "Crossed the 90% threshold on 2026-11-23 (before monitoring started on 2026-11-29)." in lines[2]
     assert "reaches 100% of the yearly request limit on 2026-12-24" in lines[3]
