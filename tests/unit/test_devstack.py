@@ -103,3 +103,12 @@ def test_clearing_no_task_logs_says_nothing(tmp_path, capsys):
     clear_task_logs(tmp_path / "logs")
     assert capsys.readouterr().out == ""
     assert (tmp_path / "logs" / "dag_processor").is_dir()
+
+
+def test_the_runs_states_are_said_in_words():
+    from include.devstack import _runs_text
+
+    assert _runs_text({"success": 30}) == "30 runs: 30 succeeded"
+    assert _runs_text({"failed": 2, "success": 28}) == "30 runs: 28 succeeded, 2 failed"
+    assert _runs_text({"failed": 1}) == "1 run: 1 failed"
+    assert _runs_text({}) == "no runs"

@@ -31,6 +31,8 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
         .group_by(month)
         .order_by(month)
     ).all()
+    if not rows:  # nothing stored: no limit, no percent, nothing to sum
+        return "\n".join([f"No traffic is stored for {org} yet.", *_pipeline_lines(conn, org)])
     limits = limits_on(conn, org, as_of)
     yearly = limits.yearly if limits else 0
     lines = [f"Storyblok traffic for {org} (yearly limit: {yearly:,} requests)", ""]
@@ -80,7 +82,10 @@ def _alert_lines(conn: Connection, recorded: list[Alert]) -> list[str]:
 
 def bill_report(conn: Connection, org: OrgConfig, as_of: date) -> str:
     """The billing period's bill as of ``as_of``: the plan, each meter, the projected bill, every plan."""
-    found = bill_figures(StoredDays(conn, org.org), org, as_of)
+    stored = StoredDays(conn, org.org)
+    if stored.newest_day(as_of) is None:
+        return "Bill: no traffic stored yet, so no bill to make."
+    found = bill_figures(stored, org, as_of)
     plan, window = found.chosen.plan, found.window
     if plan is None or window is None or found.now is None:
         return f"Bill: {found.chosen.how}."

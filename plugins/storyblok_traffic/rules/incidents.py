@@ -217,7 +217,7 @@ def summary(incident: Incident) -> str:
             f"{_runs(incident.runs_failed)} failed {_span(incident)}: {what(incident.cause)} "
             f"(resolved on {_at(incident.resolved_at or incident.last_at)})"
         )
-    short = {TOKEN_REJECTED: "fix the connection's Access token and run again"}.get(incident.cause)
+    short = {TOKEN_REJECTED: "fix the connection's Access token, then clear the failed runs"}.get(incident.cause)
     advice = f"; {short}" if short else ""
     return (
         f"{_runs(incident.runs_failed)} failed since {_at(incident.opened_at)}: {what(incident.cause)}"

@@ -80,3 +80,10 @@ def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(histo
     assert {r.group for q in dashboard.quiet for r in q.rows} == {"quiet"}
     assert not any("(suppressed)" in line for line in lines)
     assert "  month from 2026-06-01, API requests: 100% crossed on 2026-06-01 (pending)" in lines
+
+
+def test_with_nothing_stored_the_report_says_so_instead_of_a_zero_limit_and_a_free_plan(history, engine, schema):
+    org = OrgConfig(conn_id="sb", org="acme", plan="growth")
+    with begin(engine, schema) as conn:
+        assert usage_report(conn, "acme", date(2026, 6, 1)) == "No traffic is stored for acme yet.\nPipeline: working"
+        assert bill_report(conn, org, date(2026, 6, 1)) == "Bill: no traffic stored yet, so no bill to make."

@@ -78,7 +78,10 @@ def test_a_catch_up_refused_by_its_token_opens_one_incident_and_one_check_resolv
         [incident] = open_incidents(conn, "acme")
         report = usage_report(conn, "acme", DAY)
     assert "Pipeline failing:\n  30 runs failed since " in report
-    assert ": Storyblok rejected the token; fix the connection's Access token and run again (incident open)" in report
+    assert (
+        ": Storyblok rejected the token; fix the connection's Access token, then clear the failed runs (incident open)"
+        in report
+    )
     assert (incident.runs_failed, incident.first_run, incident.last_run) == (
         30,
         "scheduled__2026-03-01",

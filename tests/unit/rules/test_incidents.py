@@ -74,7 +74,7 @@ def test_the_summary_line_says_how_many_runs_why_and_what_to_do():
     incident = counted(i.opened("acme", FAILURE), 30)
     assert i.summary(incident) == (
         "30 runs failed since 2026-12-06 09:05 UTC: Storyblok rejected the token; fix the connection's "
-        "Access token and run again (incident open)"
+        "Access token, then clear the failed runs (incident open)"
     )
     assert i.summary(replace(i.opened("acme", replace(FAILURE, cause=i.API_UNAVAILABLE)))) == (
         "1 run failed since 2026-12-06 09:05 UTC: the Storyblok API was unavailable (incident open)"
