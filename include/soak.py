@@ -108,8 +108,9 @@ class SoakResult:
             and not any(self.losses.values())
             and self.runs == {"success": self.days}
             and self.watchdog.startswith("ok")
-            # each incident told twice per channel (opened, working again), and none left open
-            and set(self.failure_notices.values()) <= {2 * self.incidents[0]}
+            # each incident told on every channel opened and working again (a send whose record a crash
+            # rolled back is sent again: at least once, as every notice), and none left open
+            and all(n >= 2 * self.incidents[0] for n in self.failure_notices.values())
             and self.incidents[0] == self.incidents[1]
         )
 
@@ -132,7 +133,7 @@ class SoakResult:
             ("losses", ", ".join(f"{c} {n}" for c, n in self.losses.items())),
             ("incidents (opened, resolved)", f"{self.incidents[0]}, {self.incidents[1]}"),
             (
-                "incident notices (opened and working again)",
+                "incident notices (opened and working again; beyond 2 per incident: sent again)",
                 ", ".join(f"{c} {n}" for c, n in self.failure_notices.items()),
             ),
             ("watchdog", self.watchdog),
