@@ -135,7 +135,12 @@ def fails_fast(incident: Incident, token_fingerprint: str, now: datetime) -> boo
 
 def what(cause: str) -> str:
     """The cause in words (an unknown one, from a newer version, as itself)."""
-    return CAUSES.get(cause, (cause, ""))[0]
+    return CAUSES[cause][0] if cause in CAUSES else cause
+
+
+def advice(cause: str) -> str:
+    """What the person who reads the notice can do (an unknown cause: read the log)."""
+    return CAUSES[cause][1] if cause in CAUSES else "read the failed task's log in the Airflow UI."
 
 
 def _who(org: str) -> str:
@@ -173,7 +178,7 @@ def message(incident: Incident) -> Message:
         lines = [
             f"{what(incident.cause).capitalize()}: run {incident.first_run} failed{task} on "
             f"{_at(incident.opened_at)}{error}.",
-            f"What to do: {CAUSES.get(incident.cause, ('', 'read the failed task log.'))[1]}",
+            f"What to do: {advice(incident.cause)}",
             "Told once: later failures of the same cause count on this incident, and one notice says when "
             "it works again.",
         ]

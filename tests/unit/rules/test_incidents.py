@@ -107,3 +107,48 @@ def test_failures_in_one_minute_are_told_at_that_minute():
     done = replace(i.opened("acme", FAILURE), runs_failed=31, resolved_at=LATER, resolved_by=date(2026, 12, 5))
     assert "Storyblok rejected the token at 2026-12-06 09:05 UTC: 31 runs failed" in i.message(done).text
     assert i.summary(done).startswith("31 runs failed at 2026-12-06 09:05 UTC: ")
+
+
+def test_the_webhooks_fields_are_the_incident_as_stored():
+    incident = counted(i.opened("acme", FAILURE), 3)
+    assert i.fields(incident) == {
+        "event": "incident_opened",
+        "org": "acme",
+        "cause": "token_rejected",
+        "opened_at": "2026-12-06T09:05:00+00:00",
+        "first_run": "scheduled__2026-11-06",
+        "first_task": "fetch_traffic",
+        "error": "Storyblok answered 401",
+        "runs_failed": 3,
+        "last_run": "scheduled__2026-12-05",
+        "last_failed_at": "2026-12-06T10:40:00+00:00",
+        "resolved_at": None,
+        "resolved_by_check_of": None,
+    }
+    done = replace(incident, resolved_at=LATER, resolved_by=date(2026, 12, 5))
+    assert i.fields(done) | {"event": "incident_resolved"} == i.fields(done)
+    assert (i.fields(done)["resolved_at"], i.fields(done)["resolved_by_check_of"]) == (
+        "2026-12-06T10:40:00+00:00",
+        "2026-12-05",
+    )
+
+
+def test_an_opening_without_a_task_or_an_error_and_of_an_unknown_cause():
+    bare = i.opened("acme", replace(FAILURE, cause="from_a_newer_version", task_id=None, error=None))
+    assert i.message(bare).text.splitlines()[1:3] == [
+        "From_a_newer_version: run scheduled__2026-11-06 failed on 2026-12-06 09:05 UTC.",
+        "What to do: read the failed task's log in the Airflow UI.",
+    ]
+
+
+def test_a_resolution_without_its_check_says_a_run_and_when_it_was_resolved():
+    resolved = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+    done = replace(counted(i.opened("acme", FAILURE), 2), resolved_at=resolved)
+    assert i.message(done).text.splitlines()[1] == "Working again: a run completed on 2026-12-06 11:00 UTC."
+    assert i.summary(done).endswith("(resolved on 2026-12-06 11:00 UTC)")
+
+
+def test_only_a_first_line_that_is_an_incidents_subject_counts():
+    opened = i.message(i.opened("acme", FAILURE)).text
+    assert i.is_incident_notice(opened)
+    assert not i.is_incident_notice("Storyblok traffic: acme has used 80% of its limit\n" + opened)

@@ -66,3 +66,17 @@ def test_the_lifecycle(change, as_of, state):
 def test_a_clear_never_delivered_is_quiet():
     cleared = replace(BASE, status=st.CLEARED, notice=st.CLEAR)
     assert n.lifecycle(cleared, DAY, DAY, delivered=False) == "quiet"
+
+
+def test_a_kind_from_a_newer_version_sorts_after_every_known_one_and_higher_thresholds_first():
+    newer = replace(BASE, kind="from a newer version", threshold_pct=0.0)
+    cheaper = replace(BASE, kind=st.CHEAPER, threshold_pct=0.0)
+    assert sorted([newer, cheaper], key=n.rank) == [cheaper, newer]
+    eighty, ninety = replace(BASE, threshold_pct=80.0), replace(BASE, threshold_pct=90.0)
+    assert sorted([eighty, ninety], key=n.rank) == [ninety, eighty]
+
+
+def test_an_alarm_holds_through_its_periods_last_day_and_a_clear_never_does():
+    assert n.still_open(BASE, date(2026, 11, 30), None)  # the period's last day
+    assert not n.still_open(BASE, date(2026, 12, 1), None)
+    assert not n.still_open(replace(BASE, notice=st.CLEAR, period_end=None), DAY, None)

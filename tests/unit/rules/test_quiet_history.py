@@ -101,3 +101,9 @@ def test_periods_of_one_day_are_ordered_by_name_and_one_without_a_day_comes_last
 
 def test_nothing_quiet_folds_to_nothing():
     assert fold([]) == []
+
+
+def test_a_kind_from_a_newer_version_is_named_as_itself_after_the_known_kinds():
+    newer = alert(kind="from a newer version", threshold_pct=0.0)
+    [period] = fold([newer, alert()])
+    assert period.line == "month 2026-03-01: 2 alerts (API requests 80 %, from a newer version)"
