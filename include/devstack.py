@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
@@ -31,6 +31,9 @@ from include.net import port_taken
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
+
+if TYPE_CHECKING:
+    from storyblok_traffic.config import MonitorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".devstack"
@@ -258,15 +261,21 @@ def _runs_done(stack: AirflowStack, first: date, last: date) -> int:
     return finished(stack.run_states(DAG_ID, first, last))
 
 
+def _stack_config(env: dict[str, str]) -> MonitorConfig:
+    """The stack's monitor configuration, read here as its tasks read it (its connections and file)."""
+    from storyblok_traffic.config import CONFIG_ENV, load_config
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
+    return load_config()
+
+
 def _warehouse_scalar(env: dict[str, str], query: Any) -> int:
     """One count from the devstack's warehouse (0 while it is not migrated yet)."""
     from sqlalchemy import text
 
-    from storyblok_traffic.config import CONFIG_ENV, load_config
     from storyblok_traffic.warehouse.engine import qualified, warehouse_transaction
 
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
-    with warehouse_transaction(load_config().warehouse) as conn:
+    with warehouse_transaction(_stack_config(env).warehouse) as conn:
         if conn.scalar(text("SELECT to_regclass(:t)"), {"t": qualified(conn, "alert_deliveries")}) is None:
             return 0
         return int(conn.scalar(query) or 0)
@@ -296,13 +305,11 @@ def _open_incidents(env: dict[str, str], failed: int, timeout: float = 90) -> li
     The DAGs' failure callbacks count each failed run a little after it ends (in the dag-processor):
     wait until all ``failed`` runs are counted, so that the line says what the notices say.
     """
-    from storyblok_traffic.config import CONFIG_ENV, load_config
     from storyblok_traffic.rules.incidents import TOKEN_REJECTED, summary
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.incidents import open_incidents
 
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_") or k == CONFIG_ENV})
-    config = load_config()
+    config = _stack_config(env)
     deadline = time.monotonic() + timeout
     while True:
         with warehouse_transaction(config.warehouse) as conn:
@@ -344,12 +351,10 @@ def cli_hint(env: dict[str, str]) -> str:
 
 
 def report(env: dict[str, str], as_of: date) -> str:
-    from storyblok_traffic.config import load_config
     from storyblok_traffic.jobs.report import bill_report, usage_report
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")})
-    config = load_config()
+    config = _stack_config(env)
     org = config.organisations[0]
     with warehouse_transaction(config.warehouse) as conn:
         return usage_report(conn, org.org, as_of) + "\n\n" + bill_report(conn, org, as_of)

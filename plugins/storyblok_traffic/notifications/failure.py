@@ -39,18 +39,18 @@ def cause_of(error: BaseException) -> str:
     from storyblok_traffic import errors
     from storyblok_traffic.rules import incidents as i
 
+    kinds: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+        (errors.StoryblokConnectionError, i.CONNECTION),
+        (errors.StoryblokUnavailable, i.API_UNAVAILABLE),
+        (errors.StoryblokPayloadError, i.INVALID_ANSWER),
+        ((errors.WarehouseWaitTimeout, OperationalError, DBAPIError), i.WAREHOUSE_UNREACHABLE),
+    )
     for e in _chain(error):
         said = getattr(e, "incident_cause", None)
         if isinstance(said, str):
             return said
         if isinstance(e, errors.StoryblokRequestRejected):
             return i.TOKEN_REJECTED if e.status in (401, 403) else i.CONNECTION if e.status == 404 else i.BUG
-        kinds: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
-            (errors.StoryblokConnectionError, i.CONNECTION),
-            (errors.StoryblokUnavailable, i.API_UNAVAILABLE),
-            (errors.StoryblokPayloadError, i.INVALID_ANSWER),
-            ((errors.WarehouseWaitTimeout, OperationalError, DBAPIError), i.WAREHOUSE_UNREACHABLE),
-        )
         for kind, cause in kinds:
             if isinstance(e, kind):
                 return cause
@@ -134,24 +134,31 @@ class PipelineFailureNotifier(BaseNotifier):
         return super().get_template_env(dag=dag)
 
     def notify(self, context: Any) -> None:
+        from storyblok_traffic.rules.messages import failure_message
+
         org = self._org(context)
         if self.warehouse is None or org is None:
-            return self._tell_each_run()
-        failure = _failure(context)
-        for wait in (*WAREHOUSE_WAITS, None):
-            try:
-                failed = self._count(org, failure)
-                break
-            except Exception:  # a warehouse restarting is back within seconds: the incident is kept there
-                if wait is not None:
-                    self.log.warning("Could not record the failure of %s in the warehouse; again in %d s", org, wait)
-                    time.sleep(wait)
-                    continue
-                # without the warehouse no incident is kept: the failure is told as it is
-                self.log.exception("Could not record the failure of %s in the warehouse: telling it directly", org)
-                failed = self._tell_directly(org, failure)
+            failed = self._send_all(failure_message(self.text))  # told per failed run
+        else:
+            failed = self._record(org, _failure(context))
         if failed:
-            raise RuntimeError(f"failure notice not delivered to channel(s): {', '.join(sorted(failed))}")
+            raise RuntimeError(f"failure notice not delivered to channel(s): {', '.join(failed)}")
+
+    def _record(self, org: str, failure: Failure) -> list[str]:
+        """Count the failure on its incident; a warehouse restarting is back within seconds, so it is
+        tried again before the failure is told directly (with nowhere to keep it). Returns the channels
+        that refused."""
+        for wait in WAREHOUSE_WAITS:
+            try:
+                return self._count(org, failure)
+            except Exception:
+                self.log.warning("Could not record the failure of %s in the warehouse; again in %d s", org, wait)
+                time.sleep(wait)
+        try:
+            return self._count(org, failure)
+        except Exception:
+            self.log.exception("Could not record the failure of %s in the warehouse: telling it directly", org)
+            return self._tell_directly(org, failure)
 
     def _count(self, org: str, failure: Failure) -> list[str]:
         from storyblok_traffic.notifications.incidents import deliver_incidents
@@ -170,18 +177,11 @@ class PipelineFailureNotifier(BaseNotifier):
 
     def _tell_directly(self, org: str, failure: Failure) -> list[str]:
         """The warehouse could not keep the incident: every channel gets this run's failure as an opening."""
-        from storyblok_traffic.rules.incidents import WAREHOUSE_UNREACHABLE, message, opened
+        from storyblok_traffic.rules.incidents import BUG, UNKNOWN, WAREHOUSE_UNREACHABLE, message, opened
 
-        if failure.cause in ("bug", "unknown"):  # the callback's own failure to reach the warehouse says more
+        if failure.cause in (BUG, UNKNOWN):  # the callback's own failure to reach the warehouse says more
             failure = replace(failure, cause=WAREHOUSE_UNREACHABLE)
         return self._send_all(message(opened(org, failure)))
-
-    def _tell_each_run(self) -> None:
-        from storyblok_traffic.rules.messages import failure_message
-
-        failed = self._send_all(failure_message(self.text))
-        if failed:
-            raise RuntimeError(f"failure notice not delivered to channel(s): {', '.join(failed)}")
 
     def _send_all(self, message: Any) -> list[str]:
         from storyblok_traffic.notifications.senders import sender_for

@@ -168,9 +168,8 @@ def fetch_or_fail(
         keeper = quarantine(lambda: warehouse_transaction(keep_in), keep_in.schema) if keep_in else None
         return fetching.fetch_days(hook.client, org, first, last, keeper)
     except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
-        if isinstance(err, StoryblokRequestRejected) and err.status in (401, 403):
-            raise FetchFailed(str(err), TOKEN_REJECTED, hook.settings.fingerprint) from None
-        raise FetchFailed(str(err), cause_of(err)) from None
+        cause = cause_of(err)  # a rejected token keeps its fingerprint: the same one fails fast a while
+        raise FetchFailed(str(err), cause, hook.settings.fingerprint if cause == TOKEN_REJECTED else None) from None
 
 
 def requested_days(start: str, end: str, today: date | None = None) -> tuple[date, date]:
