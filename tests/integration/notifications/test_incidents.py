@@ -184,3 +184,27 @@ def test_a_rejected_token_fails_the_next_runs_without_a_request_until_it_changes
     )
     assert fetch()["org"] == "acme"
     assert len(simulator.calls()) == calls + 1
+
+
+def test_without_the_warehouse_the_failure_is_tried_again_then_told_directly(
+    config, receiver, json_receiver, smtp, monkeypatch
+):
+    """A warehouse that does not answer keeps no incident: after the tries, every channel gets the
+    failure as it is, its cause the warehouse's when the task's could not be read."""
+    from include.net import free_port
+    from storyblok_traffic.config import Warehouse
+    from storyblok_traffic.notifications import failure as failure_module
+
+    monkeypatch.setattr(failure_module, "WAREHOUSE_WAITS", (0, 0))
+    monkeypatch.setenv("AIRFLOW_CONN_NOWHERE", f"postgres://postgres@127.0.0.1:{free_port()}/nowhere")
+    tries = []
+    count = PipelineFailureNotifier._count
+    monkeypatch.setattr(PipelineFailureNotifier, "_count", lambda self, *a: tries.append(1) or count(self, *a))
+    nowhere = Warehouse(conn_id="nowhere", schema="storyblok")
+    notifier = PipelineFailureNotifier(channels=config.channels, warehouse=nowhere, org=ORG.org)
+    context = failed("r1", "unknown", "")
+    notifier(context)
+    assert len(tries) == 3  # the two waits, then the last try
+    got = received(receiver, json_receiver, smtp)
+    assert got["email"] == ["Storyblok traffic: acme is failing: the warehouse was unreachable"]
+    assert {channel: len(texts) for channel, texts in got.items()} == {"slack": 1, "json": 1, "email": 1}
