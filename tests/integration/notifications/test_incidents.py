@@ -197,9 +197,14 @@ def test_without_the_warehouse_the_failure_is_tried_again_then_told_directly(
 
     monkeypatch.setattr(failure_module, "WAREHOUSE_WAITS", (0, 0))
     monkeypatch.setenv("AIRFLOW_CONN_NOWHERE", f"postgres://postgres@127.0.0.1:{free_port()}/nowhere")
-    tries = []
+    tries: list[str] = []
     count = PipelineFailureNotifier._count
-    monkeypatch.setattr(PipelineFailureNotifier, "_count", lambda self, *a: tries.append(1) or count(self, *a))
+
+    def counted(self: PipelineFailureNotifier, org: str, failure: Any) -> list[str]:
+        tries.append(org)
+        return count(self, org, failure)
+
+    monkeypatch.setattr(PipelineFailureNotifier, "_count", counted)
     nowhere = Warehouse(conn_id="nowhere", schema="storyblok")
     notifier = PipelineFailureNotifier(channels=config.channels, warehouse=nowhere, org=ORG.org)
     context = failed("r1", "unknown", "")
