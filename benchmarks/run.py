@@ -32,6 +32,7 @@ BENCHMARKS = (
     "many_orgs",
     "spike_detection",
     "noisy_year",
+    "notices",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -260,6 +261,27 @@ def _noisy_year(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _notices(r: dict[str, Any]) -> list[Row]:
+    """make run's year: a catch-up tells the present once; a wrong token is one incident per channel."""
+    b, up, wrong = "notices", r["catch_up"], r["wrong_token"]
+    sent, failing = up["messages"], wrong["while_failing"]
+    return [
+        (b, f"catch-up of {r['days']} days, runs shuffled: messages (slack, json, email)",
+         _per_channel(sent), "1 each", set(sent.values()) == {1}),
+        (b, "the days they tell, in arrival order", ", ".join(up["days_told"]),
+         "never older than one told", up["in_order"]),
+        (b, f"wrong token, {wrong['runs_failed']} runs failed: messages (slack, json, email)",
+         _per_channel(failing), "1 each", set(failing.values()) == {1}),
+        (b, "incident notices (JSON webhook's events): opened, resolved after the fix",
+         f"{wrong['opened']}, {wrong['resolved']}", "1, 1", (wrong["opened"], wrong["resolved"]) == (1, 1)),
+        (b, "after the fix, all messages (slack, json, email)", _per_channel(wrong["after_the_fix"]), "", None),
+    ]  # fmt: skip
+
+
+def _per_channel(counts: dict[str, int]) -> str:
+    return ", ".join(str(counts[c]) for c in ("slack", "json", "email"))
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": _parse,
     "upsert": _upsert,
@@ -270,6 +292,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "many_orgs": _many_orgs,
     "spike_detection": _spike_detection,
     "noisy_year": _noisy_year,
+    "notices": _notices,
 }
 
 

@@ -146,7 +146,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
 
 
 def _demo_config() -> Path:
-    """Slack-style webhook and email; a lookback as long as the backfill, so the demo's history announces."""
+    """Slack-style webhook and email, the plan Growth; the default lookback, so the 30 days' catch-up tells
+    the present once."""
     STATE.mkdir(exist_ok=True)
     path = STATE / "monitor.yaml"
     path.write_text(
@@ -154,7 +155,7 @@ def _demo_config() -> Path:
         "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
         "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"
         "organisations:\n"
-        f"  - conn_id: storyblok_default\n    alert_lookback_days: {DAYS + 1}\n    plan: growth\n"
+        "  - conn_id: storyblok_default\n    plan: growth\n"
     )
     return path
 

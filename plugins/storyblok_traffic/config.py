@@ -208,7 +208,9 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     # The contract year; months start on the same day of the month (clamped to short months).
     year_start_month: Month = 1
     year_start_day: DayOfMonth = 1
-    alert_lookback_days: LookbackDays = 3  # runs for older days record alerts as 'suppressed'
+    # days older than this many days before today are caught up: recorded quietly, what is still open told
+    # once by the newest day's check (1: yesterday's check tells the present; a catch-up tells it once)
+    alert_lookback_days: LookbackDays = 1
     stale_after_days: StaleDays = 2
     silence_after_hours: SilenceHours = 36  # no check completed for this long: the watchdog tells every channel
     # Spikes: a day at least spike_factor x its series' normal weekday, out of the series' own noise,

@@ -7,7 +7,7 @@ date order (see ``storyblok_traffic.rules.ordering``); no check ever waits for a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -44,15 +44,51 @@ def check(
     The caller owns the transaction.
     """
     alerts.lock_org(conn, org.org)
-    days_asked = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    requested = {day: is_quiet(day, today, org.alert_lookback_days) for day in days_asked}
+    days_asked = _unchecked_before(conn, org.org, first, backfill) + [
+        first + timedelta(days=i) for i in range((last - first).days + 1)
+    ]
+    caught_up = _caught_up(conn, org, today)
+    requested = {day: caught_up(day) for day in days_asked}
     known = marks.checked(conn, org.org, days_asked)
     todo = plan(requested, known, marks.checked_through(conn, org.org), marks.changed_from(conn, org.org), backfill)
-    result = None if todo.first is None else _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day)
+    if todo.first is not None:
+        marks.record_checked(conn, org.org, todo.new, history=backfill)
+        result = _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day, _after_told(conn, org))
+    else:
+        result = None
     if result is None:  # checked before and still current: report as of it, change nothing
         result = evaluate(conn, org, last, known.get(last, requested[last]), fetched_day)
     marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
+
+
+def _unchecked_before(conn: Connection, org: str, first: date, backfill: bool) -> list[date]:
+    """The days stored since the newest day checked, before ``first``: a check takes them first (caught up,
+    in date order), so that ``first`` is judged as date order would judge it, whichever runs finish first
+    (a spike's episode starts on the first day checked in it); before the first check, every day stored
+    before it. A history load takes only its own days."""
+    if backfill:
+        return []
+    through = marks.checked_through(conn, org)
+    since = through + timedelta(days=1) if through is not None else reads.oldest_day(conn, org)
+    if since is None or since >= first:
+        return []
+    return sorted(reads.days_stored(conn, org, since, first - timedelta(days=1)))
+
+
+def _caught_up(conn: Connection, org: OrgConfig, today: date) -> Callable[[date], bool]:
+    """Whether a day's first check is quiet: older than the lookback (a catch-up: what is still open is told
+    once, by the newest day's check), or older than a day some notice was already told of."""
+    after_told = _after_told(conn, org)
+    return lambda day: is_quiet(day, today, org.alert_lookback_days) or after_told(day)
+
+
+def _after_told(conn: Connection, org: OrgConfig) -> Callable[[date], bool]:
+    """Whether a day is older than one some notice was already told of: never news after it. Asked again
+    when a day is evaluated again (its data changed), so that it is not told late; the newest day's check
+    tells what it changed that is still open."""
+    told = alerts.told_through(conn, org.org)
+    return lambda day: told is not None and day < told
 
 
 def _evaluate_planned(
@@ -63,13 +99,13 @@ def _evaluate_planned(
     last: date,
     channels: Sequence[str],
     fetched_day: bool | None,
+    after_told: Callable[[date], bool],
 ) -> Evaluation | None:
-    """Rewind if the plan says so, record the new days as checked, and evaluate every checked day from
-    ``first`` (the plan's) in date order; the evaluation of ``last`` (None: ``last`` was not among them)."""
+    """Rewind if the plan says so and evaluate every checked day from ``first`` (the plan's) in date
+    order; the evaluation of ``last`` (None: ``last`` was not among them)."""
     if todo.rewind_to is not None:
         restored = alerts.rewind(conn, org.org, todo.rewind_to)
         log.info("Evaluating %s again from %s (%d alert row(s) restored)", org.org, todo.rewind_to, restored)
-    marks.record_checked(conn, org.org, todo.new)
     days = marks.checked_since(conn, org.org, first)
     limits = reads.limit_history(conn, org.org)
     spaces = StoredDays(conn, org.org, _spaces_from(org, days), _busy_from(org, limits, days), limits)
@@ -80,7 +116,7 @@ def _evaluate_planned(
         # A replayed day without a row is judged by staleness alone: only the run's own fetch
         # knows whether Storyblok left its day out.
         seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
-        evaluation = evaluate_and_record(conn, org, day, quiet, seen, carry)
+        evaluation = evaluate_and_record(conn, org, day, quiet or after_told(day), seen, carry)
         if todo.rewind_to is not None:
             alerts.settle(conn, org.org, channels)
             carry.reread_alerts(conn, org.org)  # settling changed rows behind the carry

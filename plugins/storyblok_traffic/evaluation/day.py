@@ -18,8 +18,9 @@ from sqlalchemy import Connection
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
 from storyblok_traffic.evaluation.bill_checks import bill_check
-from storyblok_traffic.evaluation.meters import PERIOD_OF_BILLING, bill_figures
+from storyblok_traffic.evaluation.meters import PERIOD_OF_BILLING, BillFigures, bill_figures
 from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
+from storyblok_traffic.evaluation.told import with_figures
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
 from storyblok_traffic.rules.meters import MONTHS_BILLED, Meter
@@ -69,6 +70,7 @@ class Observed:
     gap: st.Observation | None
     seen: list[st.Observation]
     known: dict[tuple[object, ...], st.Alert]  # the rows of every observed key that exist
+    billed: BillFigures  # the billing period as of the day (its notices' bill)
     plan_note: str | None = None  # why only the configured metric is watched (no plan), or None
 
 
@@ -112,7 +114,21 @@ def observe(
         seen.append(reconciliation.disagreement(org, day, verdict))
         known |= carry.alerts.load([("year", verdict.configured.year_start)])
     return Observed(
-        org, day, quiet, fetched_day, newest, data_key, facts, found, spike_rows, verdict, gap, seen, known, billed.note
+        org,
+        day,
+        quiet,
+        fetched_day,
+        newest,
+        data_key,
+        facts,
+        found,
+        spike_rows,
+        verdict,
+        gap,
+        seen,
+        known,
+        figures,
+        billed.note,
     )
 
 
@@ -120,9 +136,11 @@ def record(conn: Connection, observed: Observed, carry: Carry) -> dict[tuple[obj
     """Move each observed row by the state machine, write the rows that changed (once), and return the
     state as the day leaves it."""
     day, quiet = observed.day, observed.quiet
-    changed = [
+    moved = [
         new for obs in observed.seen if (new := st.next_state(observed.known.get(obs.key), obs, day, quiet)) is not None
     ]
+    # Each notice due keeps what it tells, as of its day: its message is rendered from that alone.
+    changed = with_figures(conn, observed.org, day, moved, carry.stored, observed.billed)
     alerts.save(conn, changed, day, before=observed.known)
     carry.alerts.saved(changed)
     return observed.known | {a.key: a for a in changed}
@@ -438,6 +456,7 @@ def _data_notes(
         )
     if quiet:
         notes.append(
-            f"{day} is more than {org.alert_lookback_days} days old: alerts are recorded as suppressed, not sent"
+            f"{day} is caught up quietly (older than {org.alert_lookback_days} day(s) before today, or than a day "
+            "already told): its alerts are recorded, not sent; what is still open is told by the newest day's check"
         )
     return tuple(notes)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, MONITOR_PERIOD, Alert
-from storyblok_traffic.rules.messages import Message, TopSpaces, alert_message
+from storyblok_traffic.rules.alert_state import Alert
+from storyblok_traffic.rules.messages import Message, notice_message
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.warehouse import alerts, marks, reads
+from storyblok_traffic.warehouse import alerts
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +46,12 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
     if not waiting:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
         return delivery
-    top = _top_spaces(conn, org, waiting)
-    unknown = _unknown_before(conn, waiting)
-    live_since = marks.first_live_day(conn, org.org)
-    bill = _bill(conn, org, max(a.as_of for a in waiting))
     done = alerts.delivered(conn, waiting)
     for channel in channels:
         todo = [a for a in waiting if (a.notice_id, channel.name) not in done]
         if not todo:
             continue
-        message = alert_message(org.org, org.metric, todo, top, unknown, live_since, bill)
+        message = notice_message(org.org, org.metric, todo)
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.notice_id, channel.name) for a in todo}
@@ -71,37 +66,12 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
     return delivery
 
 
-def _top_spaces(conn: Connection, org: OrgConfig, pending: Sequence[Alert]) -> TopSpaces:
-    """One query per meter and period: its spaces up to the newest day any of its notices speaks of."""
-    latest: dict[tuple[str, str, date], date] = {}
-    for a in pending:
-        if a.period not in (DATA_PERIOD, MONITOR_PERIOD):
-            key = (a.meter or org.metric, a.period, a.period_start)
-            latest[key] = max(latest.get(key, a.as_of), a.as_of)
-    return {key: reads.top_spaces(conn, org.org, key[2], as_of, key[0]) for key, as_of in latest.items()}
-
-
-def _bill(conn: Connection, org: OrgConfig, as_of: date) -> dict[str, Any] | None:
-    """The JSON webhook's ``bill``: the billing period as of the newest notice, shaped as ``/api/usage``'s
-    (both meters, the overage so far and projected, money as decimal strings); None without a plan."""
-    from storyblok_traffic.bill_document import bill_document
-    from storyblok_traffic.evaluation.meters import bill_figures
-    from storyblok_traffic.warehouse.stored_days import StoredDays
-
-    found = bill_figures(StoredDays(conn, org.org), org, as_of, plans=False)
-    if found.chosen.plan is None:
-        return None
-    return bill_document(found).model_dump(mode="json", exclude={"what_if"})
-
-
-def _unknown_before(conn: Connection, pending: Sequence[Alert]) -> dict[tuple[Any, ...], int]:
-    """Per crossing: the days of its period before the crossing day that are not stored."""
-    unknown = {}
-    for a in pending:
-        if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
-            stored = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
-            unknown[a.key] = (a.crossed_on - a.period_start).days - len(stored)
-    return unknown
+def rendered_again(conn: Connection, org: str, metric: str) -> list[tuple[str, datetime, Message]]:
+    """Every message each channel got for ``org`` (channel, when, message), rendered again from the notices
+    as they were delivered: equal, byte for byte, to what was sent (deliveries before revision 0008,
+    stored without their notice, are left out)."""
+    batches = alerts.sent_batches(conn, org)
+    return [(channel, when, notice_message(org, metric, batch)) for channel, when, batch in batches]
 
 
 def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:

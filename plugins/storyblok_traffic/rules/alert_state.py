@@ -25,8 +25,10 @@ periods that have ended are no longer observed, so they stay suppressed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE, SPIKE = "actual", "forecast", "no_data", "silent", "disagree", "spike"
 # The bill's: the overage past the configured amount, a meter near its hard maximum, the configured plan
@@ -44,7 +46,7 @@ NO_METER = ""
 ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
 CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
 # Kinds whose quietly recorded alarm is told on the first live run that still sees it (the state now).
-TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE, OVERAGE, MAXIMUM, PLAN, CHEAPER)
+TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE, OVERAGE, MAXIMUM, PLAN, CHEAPER, SPIKE)
 
 
 _SPACE, _NEW_SPACE = "space ", "new space "
@@ -102,6 +104,8 @@ class Alert:
     notified_at: datetime | None = None
     detail: str | None = None  # what the notice says beyond the figures (figures disagree: what to change)
     meter: str = NO_METER  # what ``usage`` counts: requests or bytes
+    # What its notice tells beyond the row, stored when it became due (``rules.told``); None while quiet.
+    figures: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, date, str, float, str]:

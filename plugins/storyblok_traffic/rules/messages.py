@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from storyblok_traffic.rules import bill_lines, spike_lines
+from storyblok_traffic.rules import bill_lines, spike_lines, told
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
     ALARM,
@@ -51,6 +51,24 @@ def _group_order(head: Alert) -> tuple[object, ...]:
     return (*rank(head), *spike, head.period_start)
 
 
+def notice_message(org: str, metric: str, alerts: Sequence[Alert]) -> Message:
+    """The message of a batch of stored notices, from their rows and the figures stored with them
+    (``rules.told``) alone: what a channel got renders again, byte for byte, from the warehouse.
+    ``metric``: the unit of notices stored without figures (recorded before they were)."""
+    alerts = sorted(alerts, key=lambda a: (a.period_start, a.period, a.kind, a.threshold_pct, a.meter, a.notice_seq))
+    newest = told.newest(alerts)
+    return alert_message(
+        org,
+        newest.metric or metric,
+        alerts,
+        told.top_spaces(alerts),
+        told.unknown_before(alerts),
+        newest.live_since,
+        newest.bill,
+        newest.closed,
+    )
+
+
 def alert_message(
     org: str,
     metric: str,
@@ -59,12 +77,14 @@ def alert_message(
     unknown: UnknownBefore | None = None,
     live_since: date | None = None,
     bill: Mapping[str, Any] | None = None,
+    closed: told.Closed | None = None,
 ) -> Message:
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
 
     ``unknown``: a crossing with days missing before it is told as "by" that day, never "on" it.
     ``live_since``: the first day checked live; a crossing before it is told as the state now.
     ``bill``: the billing period's figures for the JSON webhook (``/api/usage``'s ``bill``), when a plan is known.
+    ``closed``: a period that closed while the checks caught up, told by its closing figures.
     """
     unknown = unknown or {}
     rounds = _rounds(alerts)
@@ -86,6 +106,8 @@ def alert_message(
             f"Where {org} stands as of {max(a.as_of for a in ordered)} (monitoring started on {live_since}: what "
             "was reached before then is told once now, marked so).",
         )
+    if closed is not None and any(a.as_of > closed.last for a in ordered):
+        lines.append(told.closed_line(closed))
     # The bill once, after the notices: as the newest crossing or forecast of the message found it.
     billed = [a for a in ordered if a.kind in (ACTUAL, FORECAST) and a.notice == ALARM and a.detail]
     if billed:
@@ -116,8 +138,15 @@ def alert_message(
                 for a in ordered
             ],
             "bill": None if bill is None else dict(bill),
+            "closed": None if closed is None else _closed_fields(closed),
         },
     )
+
+
+def _closed_fields(closed: told.Closed) -> dict[str, Any]:
+    """The closed period for JSON webhooks: its days, each meter's use, and its bill (money as strings)."""
+    fields: dict[str, Any] = told.stored(told.Figures(closed=closed))["closed"]
+    return fields
 
 
 def _rounds(alerts: Sequence[Alert]) -> dict[tuple[Any, ...], int]:

@@ -8,12 +8,13 @@ alerts as they were before a send.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, Table, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -174,11 +175,13 @@ def settle(conn: Connection, org: str, channels: Sequence[str]) -> None:
     waiting = [_alert(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
     sent_somewhere = {notice for notice, _ in done}
-    finish(
-        conn,
-        [x for x in waiting if x.notice_id in sent_somewhere and all((x.notice_id, c) in done for c in channels)],
-        datetime.now(UTC),
-    )
+    everywhere = [
+        x for x in waiting if x.notice_id in sent_somewhere and all((x.notice_id, c) in done for c in channels)
+    ]
+    # Evaluated again, a notice's figures may differ from what went out: the row keeps what was told.
+    if everywhere:
+        _overwrite(conn, usage_alerts, [_row(x) for x in _told_as_sent(conn, everywhere)])
+    finish(conn, everywhere, datetime.now(UTC))
 
 
 def _overwrite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -203,6 +206,12 @@ def history(conn: Connection, org: str) -> list[Alert]:
     order = (a.period_start, a.period, a.meter, a.kind, a.threshold_pct)
     rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(*order))
     return [_alert(row) for row in rows.mappings()]
+
+
+def told_through(conn: Connection, org: str) -> date | None:
+    """The newest day a notice every channel has speaks of (its ``as_of``): no older day is told after it."""
+    a = usage_alerts.c
+    return conn.scalar(select(func.max(a.as_of)).where(a.org == org, a.notified_at.is_not(None)))
 
 
 def count_pending(conn: Connection, org: str) -> int:
@@ -260,13 +269,57 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, 
 
 
 def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, when: datetime) -> None:
+    """``channel`` got these notices in one message at ``when``; each is kept as it was sent."""
     rows = [
         dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), _db_key(x), strict=True))
-        | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when}
+        | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when, "notice": _snapshot(x)}
         for x in alerts
     ]
     if rows:
         conn.execute(pg_insert(alert_deliveries).values(rows).on_conflict_do_nothing())
+
+
+def sent_batches(conn: Connection, org: str) -> list[tuple[str, datetime, list[Alert]]]:
+    """Each message a channel got for ``org`` (channel, when, its notices as sent), oldest first; deliveries
+    recorded before notices were kept with them (revision 0008) are left out."""
+    d = alert_deliveries.c
+    rows = conn.execute(
+        select(d.channel, d.delivered_at, d.notice)
+        .where(d.org == org, d.notice.is_not(None))
+        .order_by(d.delivered_at, d.channel)
+    )
+    batches: dict[tuple[str, datetime], list[Alert]] = {}
+    for channel, when, notice in rows:
+        batches.setdefault((channel, when), []).append(_from_snapshot(notice))
+    return [(channel, when, batch) for (channel, when), batch in batches.items()]
+
+
+def _told_as_sent(conn: Connection, alerts: Sequence[Alert]) -> list[Alert]:
+    """``alerts`` as their notices were sent (the first delivery's copy): a notice evaluated again after a
+    rewind keeps what it told, whatever the figures now say (the next notice tells what changed)."""
+    if not alerts:
+        return []
+    d = alert_deliveries.c
+    columns = (*_key_of(d), d.notice_seq)
+    wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
+    rows = conn.execute(
+        select(d.notice).where(tuple_(*columns).in_(wanted), d.notice.is_not(None)).order_by(d.delivered_at.desc())
+    )
+    sent = {(n.key, n.notice_seq): n for n in (_from_snapshot(row) for row in rows.scalars())}
+    return [
+        replace(sent[x.notice_id], status=x.status, evaluated_on=x.evaluated_on) if x.notice_id in sent else x
+        for x in alerts
+    ]
+
+
+def _snapshot(alert: Alert) -> dict[str, Any]:
+    """The notice as JSON: its row with its figures."""
+    built: dict[str, Any] = msgspec.to_builtins(asdict(alert))
+    return built
+
+
+def _from_snapshot(notice: dict[str, Any]) -> Alert:
+    return msgspec.convert(notice, Alert, strict=False)
 
 
 def finish(conn: Connection, alerts: Sequence[Alert], when: datetime) -> None:

@@ -8,7 +8,7 @@ a check that runs after them (under the organisation's lock) always sees the cha
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,14 +27,15 @@ def checked_through(conn: Connection, org: str) -> date | None:
 
 
 def first_live_day(conn: Connection, org: str) -> date | None:
-    """The first day checked live (not quiet) after days checked quietly (a history load, old days):
-    when monitoring started, for the notices of what was recorded before. None without quiet days."""
+    """When monitoring started: the day after the newest day of a history load, once a daily check took a
+    day (caught up or not: its alarms still open are told by the newest day's check, on their own days).
+    For the notices of what was recorded before it; None without a history load."""
     c = checked_days.c
-    live = conn.scalar(select(func.min(c.day)).where(c.org == org, c.quiet.is_(False)))
-    if live is None:
+    loaded = conn.scalar(select(func.max(c.day)).where(c.org == org, c.history.is_(True)))
+    if loaded is None:
         return None
-    quiet_before = conn.scalar(select(func.count()).where(c.org == org, c.quiet.is_(True), c.day < live))
-    return live if quiet_before else None
+    daily = conn.scalar(select(func.count()).where(c.org == org, c.history.is_(False), c.day > loaded))
+    return loaded + timedelta(days=1) if daily else None
 
 
 def checked(conn: Connection, org: str, days: Iterable[date]) -> dict[date, bool]:
@@ -49,14 +50,18 @@ def checked_since(conn: Connection, org: str, first: date) -> dict[date, bool]:
     return {day: quiet for day, quiet in conn.execute(select(c.day, c.quiet).where(c.org == org, c.day >= first))}
 
 
-def record_checked(conn: Connection, org: str, days: Mapping[date, bool]) -> None:
+def record_checked(conn: Connection, org: str, days: Mapping[date, bool], history: bool = False) -> None:
+    """``days`` (day -> quiet) checked; ``history``: by a history load (a day once loaded stays history)."""
     if not days:
         return
     stmt = pg_insert(checked_days)
     # executemany: one cached statement for any number of days (a VALUES list is compiled anew each time)
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=["org", "day"], set_={"quiet": stmt.excluded.quiet}),
-        [{"org": org, "day": d, "quiet": q} for d, q in days.items()],
+        stmt.on_conflict_do_update(
+            index_elements=["org", "day"],
+            set_={"quiet": stmt.excluded.quiet, "history": checked_days.c.history | stmt.excluded.history},
+        ),
+        [{"org": org, "day": d, "quiet": q, "history": history} for d, q in days.items()],
     )
 
 

@@ -81,6 +81,9 @@ usage_alerts = Table(
     Column("notified_at", DateTime(timezone=True)),
     Column("detail", Text),  # figures disagree: what Storyblok reports, what is stored, what to change
     Column("meter", Text, nullable=False),  # requests or bytes; '' for kinds without one (no data, ...)
+    # What the notice tells beyond its row, stored when it became due (``rules.told``): its message is
+    # rendered from the row and these, never from figures read at sending time. Null for quiet rows.
+    Column("figures", JSON),
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter"),
 )
 
@@ -96,6 +99,9 @@ alert_deliveries = Table(
     Column("channel", Text, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=False),
     Column("meter", Text, nullable=False),
+    # The notice as the channel got it (its row with its figures): the message renders again from these,
+    # byte for byte (``notifications.delivery.rendered_again``). Null for deliveries before revision 0008.
+    Column("notice", JSON),
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel"),
 )
 
@@ -138,7 +144,8 @@ checked_days = Table(
     metadata,
     Column("org", Text, nullable=False),
     Column("day", Date, nullable=False),
-    Column("quiet", Boolean, nullable=False),  # recorded without notices (older than the lookback, or history)
+    Column("quiet", Boolean, nullable=False),  # recorded without notices (caught up, or history)
+    Column("history", Boolean, nullable=False),  # checked by a history load: before monitoring started
     PrimaryKeyConstraint("org", "day"),
 )
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from include.storyblok_simulator import SimulatorSettings
 
-# Alerts go out only for days within the lookback (3 days), so this test lives in the present.
+# Alerts go out only for days within the lookback (2 days here; 1 by default), so this test lives in the present.
 TODAY = datetime.now(UTC).date()
 DAY = TODAY - timedelta(days=2)
 
@@ -25,7 +25,10 @@ def sim_settings() -> SimulatorSettings:
 @pytest.fixture
 def traffic_dag(airflow_db, storyblok_conn, warehouse_conn, receiver, schema, monkeypatch, tmp_path):
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n")
+    config.write_text(
+        f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n"
+        "organisations:\n  - conn_id: storyblok_default\n    alert_lookback_days: 2\n"
+    )
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     from tests.dag_loading import load_dags
 

@@ -65,9 +65,9 @@ def test_any_order_ends_like_date_order(name, engine, schema, warehouse_conn, re
 
 
 def test_a_notice_that_went_out_stays_sent_when_an_older_day_is_checked_later(engine, schema, warehouse_conn, receiver):
-    """A crossing older than the lookback, first seen by a recent day's check, is announced: the check
-    cannot know that the older day's run is still to come. Date order would have recorded it quietly;
-    once sent it stays sent, and it is never sent twice."""
+    """A crossing older than the lookback, first seen by a recent day's check, is told as the state on that
+    day (the days before it, stored, are caught up first): as date order tells it. Once sent it stays sent,
+    with the day it was told as of, and it is never sent twice."""
     org = OrgConfig(
         conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(50,), forecast_thresholds=(), spike_factor=0
     )
@@ -81,4 +81,4 @@ def test_a_notice_that_went_out_stays_sent_when_an_older_day_is_checked_later(en
     [text] = receiver.texts()
     assert "Crossed the 50% threshold on 2026-03-17" in text
     alerts = comparable(engine, schema)["usage_alerts"]
-    assert [(a[4], a[6], a[7], a[11]) for a in alerts] == [(50, date(2026, 3, 17), date(2026, 3, 17), "sent")]
+    assert [(a[4], a[6], a[7], a[11]) for a in alerts] == [(50, date(2026, 3, 17), date(2026, 3, 20), "sent")]

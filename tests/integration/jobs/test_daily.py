@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+import msgspec
 import pytest
 from msgspec.structs import replace
 from sqlalchemy import select
@@ -354,17 +355,19 @@ def test_two_concurrent_runs_for_one_day_send_one_message(history, config, recei
 def test_old_days_record_without_sending(history, config, receiver, engine, schema):
     history.limit("acme", date(2026, 1, 1), 100)
     history.days("acme", {date(2026, 6, 2): 700})
-    quiet = run(date(2026, 6, 2), YEARLY, config, today=date(2026, 6, 6))
+    org = msgspec.structs.replace(YEARLY, alert_lookback_days=3)
+    quiet = run(date(2026, 6, 2), org, config, today=date(2026, 6, 6))
     assert quiet.quiet
     assert quiet.pending_notices == 0
     assert receiver.messages == []
     assert rows(engine, schema)[0][4] == "suppressed"
-    assert run(date(2026, 6, 1), YEARLY, config, today=date(2026, 6, 6)).pending_notices == 0  # older still
+    assert run(date(2026, 6, 1), org, config, today=date(2026, 6, 6)).pending_notices == 0  # older still
     assert receiver.messages == []
-    # The first day within the lookback tells the year's alarm once, as the state now (issue 22).
-    run(date(2026, 6, 3), YEARLY, config, today=date(2026, 6, 6))
+    # The first day within the lookback tells the year's alarm once, as the state now (issue 22); the days
+    # before it were checked, quietly (no history load: monitoring had started).
+    run(date(2026, 6, 3), org, config, today=date(2026, 6, 6))
     [text] = receiver.texts()
-    assert "Crossed the 50% threshold by 2026-06-02 (before monitoring started on 2026-06-03; 152 earlier" in text
+    assert "Crossed the 50% threshold by 2026-06-02 (152 earlier" in text
 
 
 def test_notices_held_back_go_out_together_with_their_own_days(history, config, receiver):
@@ -398,7 +401,7 @@ def test_older_history_moves_the_first_alarm_back_and_announces_what_the_full_da
     first, second = receiver.texts()
     assert "Crossed the 50% threshold by 2026-06-10" in first
     assert "Crossed the 100% threshold by 2026-06-10 (158 earlier day(s) not stored yet; " in second
-    assert "also crossed: 75% by 2026-06-09 before monitoring started, 90%)." in second
+    assert "also crossed: 75% by 2026-06-09, 90%)." in second  # monitored since June 9: no history load
     assert "50%" not in second
 
 

@@ -1,0 +1,91 @@
+"""The figures a notice tells beyond its row, read when it becomes due and stored with it
+(``rules.told``): its period's top spaces, the days missing before its crossing, when monitoring
+started, the bill, and the billing period that closed while the checks caught up.
+
+Read once per day that has notices due (a quiet day reads nothing), in the check's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+import msgspec
+from sqlalchemy import Connection
+
+from storyblok_traffic.bill_document import bill_document
+from storyblok_traffic.config import OrgConfig
+from storyblok_traffic.evaluation.meters import BillFigures, bill_figures
+from storyblok_traffic.rules import told
+from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, FORECAST, MONITOR_PERIOD, PENDING, Alert
+from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.rules.usage import limit_in_force
+from storyblok_traffic.warehouse import alerts, marks, reads
+from storyblok_traffic.warehouse.stored_days import StoredDays
+
+TOP_SPACES = 3
+
+
+def with_figures(
+    conn: Connection, org: OrgConfig, day: date, changed: Sequence[Alert], stored: StoredDays, billed: BillFigures
+) -> list[Alert]:
+    """``changed`` with the figures of each notice that became due on ``day`` (the others keep theirs: a
+    notice told keeps what it told)."""
+    if not any(a.status == PENDING for a in changed):
+        return list(changed)
+    live_since = marks.first_live_day(conn, org.org)
+    shared = told.Figures(
+        metric=org.metric,
+        live_since=live_since,
+        bill=_bill(billed),
+        closed=_closed(conn, org, day, stored, billed, live_since),
+    )
+    return [
+        replace(a, figures=_own(conn, a, shared)) if a.status == PENDING else replace(a, figures=None) for a in changed
+    ]
+
+
+def _own(conn: Connection, a: Alert, shared: told.Figures) -> dict[str, object]:
+    top: tuple[tuple[str, int], ...] = ()
+    if a.kind in (ACTUAL, FORECAST) and a.period not in (DATA_PERIOD, MONITOR_PERIOD):
+        top = tuple(reads.top_spaces(conn, a.org, a.period_start, a.as_of, a.meter or shared.metric, TOP_SPACES))
+    unknown = 0
+    if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
+        stored = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
+        unknown = (a.crossed_on - a.period_start).days - len(stored)
+    return told.stored(msgspec.structs.replace(shared, top_spaces=top, unknown_before=unknown))
+
+
+def _bill(billed: BillFigures) -> dict[str, object] | None:
+    """The billing period as ``/api/usage``'s ``bill`` (the JSON webhook's), without the what-if table."""
+    if billed.chosen.plan is None:
+        return None
+    document: dict[str, object] = bill_document(billed).model_dump(mode="json", exclude={"what_if"})
+    return document
+
+
+def _closed(
+    conn: Connection, org: OrgConfig, day: date, stored: StoredDays, billed: BillFigures, live_since: date | None
+) -> told.Closed | None:
+    """The billing period before ``day``'s, when monitoring covered its end and nothing was told since:
+    the checks caught up over its end, so its closing figures are told once, with the present."""
+    period = billed.window.period if billed.window is not None else "month"
+    current = window_of(period, day, org.year_start)
+    last = current.start - timedelta(days=1)
+    told_through = alerts.told_through(conn, org.org)
+    if live_since is None or last < live_since or (told_through is not None and told_through >= last):
+        return None
+    previous = window_of(period, last, org.year_start)
+    if not stored.days_stored(previous.start, last):
+        return None
+    found = bill_figures(stored, org, last, plans=False)
+    if found.now is not None:
+        meters = tuple(told.MeterClosed(m.meter, m.used, m.included) for m in found.now.meters)
+        return told.Closed(previous.start, last, meters, found.now)
+    limits = limit_in_force(stored.limit_history(), last)
+    if limits is None:
+        return None
+    used, _ = stored.meter_total(org.metric, previous.start, last)
+    limit = limits.monthly if period == "month" else limits.yearly
+    return told.Closed(previous.start, last, (told.MeterClosed(org.metric, used, limit),))

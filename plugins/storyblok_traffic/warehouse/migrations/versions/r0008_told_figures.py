@@ -1,0 +1,41 @@
+"""What a notice tells, stored when it becomes due; what a channel got, stored with its delivery; and
+which checked days were a history load.
+
+``figures`` (on the alert rows, their journal and the superseded notices): the top spaces, the days
+missing before a crossing, when monitoring started, the bill and the month that closed meanwhile, as of
+the notice's day. Notices recorded before the upgrade have none and are told without them. ``notice``
+on a delivery: the notice as the channel got it. ``history`` on a checked day: checked by a history
+load; days checked quietly before the upgrade were a history load or older than the lookback, and
+count as history.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+ALERT_TABLES = ("usage_alerts", "usage_alert_versions", "superseded_notices")
+
+
+def upgrade() -> None:
+    for table in ALERT_TABLES:
+        op.add_column(table, sa.Column("figures", sa.JSON))
+    op.add_column("alert_deliveries", sa.Column("notice", sa.JSON))
+    op.add_column("checked_days", sa.Column("history", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.execute("UPDATE checked_days SET history = quiet")
+    op.alter_column("checked_days", "history", server_default=None)
+
+
+def downgrade() -> None:
+    op.drop_column("checked_days", "history")
+    op.drop_column("alert_deliveries", "notice")
+    for table in ALERT_TABLES:
+        op.drop_column(table, "figures")

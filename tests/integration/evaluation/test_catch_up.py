@@ -1,0 +1,137 @@
+"""A catch-up tells the present once (issue 37): after a history load, 31 daily runs finishing in any order
+give one message, as of the newest day, with each alarm still open on its real crossing day and the month
+that closed meanwhile told by its closing figures, never as "so far" or as a forecast; and every message a
+channel got renders again, byte for byte, from the warehouse."""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.jobs.daily import check_usage, notify_due
+from storyblok_traffic.notifications.delivery import rendered_again
+from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
+from storyblok_traffic.warehouse.engine import begin
+from tests.integration.conftest import History
+from tests.integration.pipeline import EMAIL, JSON, SLACK
+
+ORG = OrgConfig(
+    conn_id="sb",
+    org="acme",
+    plan="growth",
+    yearly_thresholds=(70,),
+    monthly_thresholds=(80, 100),
+    forecast_thresholds=(100,),
+    spike_factor=0,
+)
+TODAY = date(2026, 12, 6)
+HISTORY_END, FIRST, PRESENT = date(2026, 11, 4), date(2026, 11, 5), date(2026, 12, 5)
+DAYS = [FIRST + timedelta(days=i) for i in range((PRESENT - FIRST).days + 1)]
+GB = 1_000_000_000
+
+
+def amounts(day: date) -> tuple[int, int]:
+    """25,000 requests and 12 GB a day; from November 16 on, 40,000 and 16 GB (November passes 80 % of its
+    requests and 100 % of its bandwidth, the year 70 %); December 30,000 and 14 GB (a forecast past 400 GB)."""
+    if day.month == 12:
+        return 30_000, 14 * GB
+    if day >= date(2026, 11, 16):
+        return 40_000, 16 * GB
+    return 25_000, 12 * GB
+
+
+def load(engine, schema: str) -> MonitorConfig:
+    history = History(engine, schema)
+    history.limit("acme", date(2026, 1, 1), 1_000_000)
+    first = date(2026, 1, 1)
+    history.meters("acme", {first + timedelta(days=i): amounts(first + timedelta(days=i)) for i in range(339)})
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON, EMAIL), organisations=(ORG,))
+    with begin(engine, schema) as conn:  # the history load: checked quietly, never told
+        check(conn, ORG, first, HISTORY_END, TODAY, [c.name for c in config.channels], backfill=True)
+    return config
+
+
+def daily(day: date, config: MonitorConfig) -> None:
+    """One daily run's check and notify tasks."""
+    if branch_for(check_usage(day, ORG, config, today=TODAY)) == NOTIFY_TASK:
+        notify_due(ORG, config)
+
+
+def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
+    emails = [(m.subject, html.unescape(m.body.replace("<p>", "").replace("</p>", "")).strip()) for m in smtp.emails]
+    return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
+
+
+ORDERS = {
+    "date order": DAYS,
+    "the present first": [PRESENT, *DAYS[:-1]],
+    "reversed": list(reversed(DAYS)),
+    **{f"shuffled-{seed}": random.Random(seed).sample(DAYS, len(DAYS)) for seed in (4, 5)},
+}
+
+
+@pytest.mark.parametrize("name", list(ORDERS))
+def test_a_catch_up_in_any_order_tells_the_present_once(
+    name, engine, schema, warehouse_conn, receiver, json_receiver, smtp
+):
+    config = load(engine, schema)
+    for day in ORDERS[name]:
+        daily(day, config)
+
+    [text] = receiver.texts()  # one message, whatever the order
+    lines = text.split("\n")
+    assert lines[0] == "Storyblok traffic: acme has used 72.7% of its yearly request limit"
+    # The year's crossing on its real day (after monitoring started: not marked as before it), as of today.
+    assert lines[1] == (
+        "Yearly request limit: 8,725,000 of 12,000,000 requests (72.7%) as of 2026-12-05 in the year 2026-01-01 "
+        "to 2026-12-31. Crossed the 70% threshold on 2026-11-26."
+    )
+    # The overage and the forecasts are December's, as of the newest day.
+    assert lines[2].startswith("Overage: USD 0.00 so far in the month 2026-12-01 to 2026-12-31 (none yet)")
+    assert [line.endswith(" as of 2026-12-05.") for line in lines[3:5]] == [True, True]
+    # November closed meanwhile: its closing figures and its bill, never "so far" or a forecast of it.
+    assert (
+        "The month 2026-11-01 to 2026-11-30 closed at 975,000 of 1,000,000 requests (97.5%) and 420.0 GB of "
+        "400 GB (105.0%); its bill: USD 174.00 (base USD 99.00, overage USD 75.00: bandwidth 1 block)."
+    ) in lines
+    assert "2026-11-30 (none yet)" not in text and "so far in the month 2026-11-01" not in text
+    assert "before the month 2026-11-01 to 2026-11-30 ends" not in text
+    assert all(f"on 2026-11-{d:02}" not in text for d in (18, 23, 29))  # November's crossings are not news
+    # Every channel got the same notices, and each message renders again from the warehouse alone.
+    got = received(receiver, json_receiver, smtp)
+    assert [m["text"] for m in got["json"]] == [text] and [body for _, body in got["email"]] == [text]
+    assert_rendered_again(engine, schema, got)
+
+
+def test_the_same_message_from_runs_finishing_together(engine, schema, warehouse_conn, receiver, json_receiver, smtp):
+    """Four runs at a time, as Airflow's catch-up runs them: still one message, the one date order gives."""
+    config = load(engine, schema)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda day: daily(day, config), random.Random(7).sample(DAYS, len(DAYS))))
+    [text] = receiver.texts()
+    assert "Crossed the 70% threshold on 2026-11-26." in text
+    assert "The month 2026-11-01 to 2026-11-30 closed at 975,000 of 1,000,000 requests" in text
+    assert_rendered_again(engine, schema, received(receiver, json_receiver, smtp))
+
+
+def assert_rendered_again(engine, schema: str, got: dict[str, list[Any]]) -> None:
+    with begin(engine, schema) as conn:
+        again = rendered_again(conn, ORG.org, ORG.metric)
+    rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
+    for channel, _, message in again:
+        rendered[channel].append(
+            {
+                "slack": {"text": message.text},
+                "json": {"subject": message.subject, "text": message.text, **message.data},
+            }.get(channel, (message.subject, message.text))
+        )
+    rendered["json"] = json.loads(json.dumps(rendered["json"]))  # as the webhook's body carries it
+    assert rendered == got

@@ -1,0 +1,107 @@
+"""What any channel received renders again, byte for byte, from the warehouse (issue 37): notices of every
+kind, with the figures stored when they became due, delivered to a Slack webhook, a JSON webhook and an
+email server; then the rows and figures move on (what is due the next day), and the messages rendered
+from the deliveries alone still equal what each receiver got."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.notifications.delivery import deliver_pending, rendered_again
+from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules import bill_lines, told
+from storyblok_traffic.rules.plans import Bill, MeterBill
+from storyblok_traffic.warehouse import alerts
+from storyblok_traffic.warehouse.engine import begin
+from tests.integration.conftest import History
+from tests.integration.pipeline import EMAIL, JSON, SLACK
+from tests.unit.rules.test_message_batch import FORECAST, MONTH, NO_DATA, ORG_SPIKE, SILENT, SPACE_SPIKE, YEAR80, YEAR90
+
+ORG = OrgConfig(conn_id="sb", org="acme")
+GB = 1_000_000_000
+NOVEMBER = Bill(
+    "growth",
+    "USD",
+    Decimal("99.00"),
+    (
+        MeterBill("requests", 900_000, 1_000_000, 5_000_000, 0, Decimal(0)),
+        MeterBill("bytes", 420 * GB, 400 * GB, None, 1, Decimal(75)),
+    ),
+)
+FIGURES = told.Figures(
+    metric="requests",
+    live_since=date(2026, 11, 22),
+    top_spaces=(("12345", 6_000), ("777", 2_000)),
+    unknown_before=2,
+    bill={"plan": "growth", "currency": "USD", "total": "174.00"},
+    closed=told.Closed(
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        (told.MeterClosed("requests", 900_000, 1_000_000), told.MeterClosed("bytes", 420 * GB, 400 * GB)),
+        NOVEMBER,
+    ),
+)
+
+
+def every_kind() -> list[st.Alert]:
+    """One notice of each kind (a threshold's alarm and clear), each with figures as a check stores them."""
+    overage = bill_lines.overage_detail(NOVEMBER, NOVEMBER, Decimal(0)).to_json()
+    others = [
+        replace(YEAR80, kind=st.DISAGREE, threshold_pct=0.0, detail="Set `metric: bytes`."),
+        replace(MONTH, kind=st.OVERAGE, threshold_pct=0.0, meter="", detail=overage),
+        replace(MONTH, kind=st.MAXIMUM, threshold_pct=90.0, meter="bytes", usage=950 * GB, usage_limit=1_000 * GB),
+        replace(MONTH, kind=st.PLAN, period=st.PLAN_PERIOD, threshold_pct=0.0, meter="", detail="Set `plan: growth`."),
+        replace(MONTH, kind=st.CHEAPER, threshold_pct=0.0, meter="", detail="Entry would have cost less."),
+        replace(MONTH, period_start=date(2026, 10, 1), notice=st.CLEAR, notice_seq=2),
+    ]
+    batch = [NO_DATA, FORECAST, MONTH, SILENT, YEAR80, YEAR90, SPACE_SPIKE, ORG_SPIKE, *others]
+    return [replace(a, status=st.PENDING, figures=told.stored(FIGURES)) for a in batch]
+
+
+def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
+    emails = [(m.subject, html.unescape(m.body.replace("<p>", "").replace("</p>", "")).strip()) for m in smtp.emails]
+    return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
+
+
+def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
+    engine, schema, warehouse_conn, receiver, json_receiver, smtp
+):
+    History(engine, schema)  # the warehouse's tables
+    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON, EMAIL), organisations=(ORG,))
+    notices = every_kind()
+    with begin(engine, schema) as conn:
+        alerts.save(conn, notices[:8], date(2026, 11, 26), before={})
+        deliver_pending(conn, ORG, config.channels)  # one message per channel
+        alerts.save(conn, notices[8:], date(2026, 11, 27), before={})
+        deliver_pending(conn, ORG, config.channels)  # a second
+        # The rows move on (a check of the next day): what was sent must not.
+        moved = [
+            replace(a, usage=a.usage + 1, figures=None, status=st.PENDING, notice_seq=a.notice_seq + 1) for a in notices
+        ]
+        alerts.save(conn, moved, date(2026, 11, 28), before={})
+    got = received(receiver, json_receiver, smtp)
+    assert [len(got[c]) for c in ("slack", "json", "email")] == [2, 2, 2]
+    assert (
+        "The month 2026-10-01 to 2026-10-31 closed at 900,000 of 1,000,000 requests (90.0%)" in got["slack"][0]["text"]
+    )
+
+    with begin(engine, schema) as conn:
+        again = rendered_again(conn, ORG.org, ORG.metric)
+    rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
+    for channel, _, message in again:
+        rendered[channel].append(
+            {
+                "slack": {"text": message.text},
+                "json": {"subject": message.subject, "text": message.text, **message.data},
+            }.get(channel, (message.subject, message.text))
+        )
+    rendered["json"] = json.loads(json.dumps(rendered["json"]))  # as the webhook's body carries it
+    assert rendered == got
+    kinds = {a["kind"] for m in got["json"] for a in m["alerts"]}
+    assert kinds == set(st.TOLD_WHEN_LIVE) | {st.SILENT, st.SPIKE, st.ACTUAL}
