@@ -345,7 +345,8 @@ def test_the_simulators_runaway_space_through_the_real_fetch(
     # The spike began the day before yesterday, a day caught up: yesterday's check tells it, still on, with
     # Storyblok's year figure against the 18 stored days, in one message (the state then).
     [text] = receiver.texts()
-    assert "\nStoryblok reports " in text and "used this year; the stored days since " in text
+    assert "\nStoryblok reports " in text
+    assert "used this year; the stored days since " in text
     first = today - timedelta(days=2)
     assert text.startswith(f"Storyblok traffic: traffic spike in space 100007 of storyblok_default on {first}\n")
     found = re.search(r"used [\d,]+ requests on \S+, ([\d.]+)x its normal", text)
