@@ -516,7 +516,7 @@ def _compare(
     from sqlalchemy import create_engine
 
     from storyblok_traffic.config import load_config
-    from storyblok_traffic.warehouse.checksum import table_checksums
+    from storyblok_traffic.warehouse.checksum import TOLD_COLUMNS, table_checksums
     from storyblok_traffic.warehouse.engine import begin
 
     config_path = settings.workdir / "monitor-clean.yaml"
@@ -531,10 +531,12 @@ def _compare(
         database = {"AIRFLOW_CONN_STORYBLOK_WAREHOUSE": warehouse.replace("postgresql://", "postgres://")}
         with environment({"AIRFLOW_CONN_STORYBLOK_DEFAULT": json.dumps(storyblok), **database, **clean.connections()}):
             clean_run(load_config(config_path), first, last)
+        # A notice told before an older day's data came in (a run that finished early) keeps the figures it
+        # told: compared are the notices, their days and states, not those figures (the receivers are).
         with begin(engine, SCHEMA) as conn:
-            soaked = table_checksums(conn)
+            soaked = table_checksums(conn, skip=TOLD_COLUMNS)
         with begin(engine, CLEAN_SCHEMA) as conn:
-            expected = table_checksums(conn)
+            expected = table_checksums(conn, skip=TOLD_COLUMNS)
         # raw_responses is what was asked: a fetch asks for the days missing when it runs, which the order
         # of runs decides (the tests' own comparisons leave it out too); what the answers said is in the rest.
         # The incidents are what the faults did, which the clean run has none of: counted, not compared.

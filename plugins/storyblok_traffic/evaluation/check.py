@@ -63,17 +63,13 @@ def check(
 
 
 def _unchecked_before(conn: Connection, org: str, first: date, backfill: bool) -> list[date]:
-    """The days stored since the newest day checked, before ``first``: a check takes them first (caught up,
-    in date order), so that ``first`` is judged as date order would judge it, whichever runs finish first
-    (a spike's episode starts on the first day checked in it); before the first check, every day stored
-    before it. A history load takes only its own days."""
+    """The days stored before ``first`` and never checked: a check takes them first (in date order, each
+    caught up or not as its own day would be), so that ``first`` is judged as date order would judge it
+    whichever runs finish first (a spike's episode starts on the first day checked in it), and the days
+    checked in the end are the days stored, in any order. A history load takes only its own days."""
     if backfill:
         return []
-    through = marks.checked_through(conn, org)
-    since = through + timedelta(days=1) if through is not None else reads.oldest_day(conn, org)
-    if since is None or since >= first:
-        return []
-    return sorted(reads.days_stored(conn, org, since, first - timedelta(days=1)))
+    return marks.unchecked(conn, org, first)
 
 
 def _caught_up(conn: Connection, org: OrgConfig, today: date) -> Callable[[date], bool]:
@@ -118,10 +114,12 @@ def _evaluate_planned(
         seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
         evaluation = evaluate_and_record(conn, org, day, quiet or after_told(day), seen, carry)
         if todo.rewind_to is not None:
-            alerts.settle(conn, org.org, channels)
+            alerts.settle(conn, org.org, channels, quiet=False)
             carry.reread_alerts(conn, org.org)  # settling changed rows behind the carry
         if day == last:
             result = evaluation
+    if todo.rewind_to is not None:
+        alerts.settle(conn, org.org, channels)  # and what was sent, now recorded quietly
     return result
 
 

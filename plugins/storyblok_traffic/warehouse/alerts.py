@@ -168,10 +168,16 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     return int(restored.rowcount)
 
 
-def settle(conn: Connection, org: str, channels: Sequence[str]) -> None:
-    """Alarms that every channel already has (sent before a rewind) count as sent again, quiet or not."""
+def settle(conn: Connection, org: str, channels: Sequence[str], quiet: bool = True) -> None:
+    """Alarms that every channel already has (sent before a rewind) count as sent again, as they were sent.
+
+    ``quiet``: also those recorded quietly now. A check evaluating days again settles the due ones after
+    each day and the quiet ones once, after its last: a notice told as the state now is due again on the
+    day it was told, as date order would make it, not on the earlier day its alarm began quietly.
+    """
     a = usage_alerts.c
-    rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_((PENDING, SUPPRESSED))))
+    waiting_statuses = (PENDING, SUPPRESSED) if quiet else (PENDING,)
+    rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_(waiting_statuses)))
     waiting = [_alert(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
     sent_somewhere = {notice for notice, _ in done}
@@ -272,7 +278,7 @@ def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, whe
     """``channel`` got these notices in one message at ``when``; each is kept as it was sent."""
     rows = [
         dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), _db_key(x), strict=True))
-        | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when, "notice": _snapshot(x)}
+        | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when, "as_sent": _snapshot(x)}
         for x in alerts
     ]
     if rows:
@@ -284,8 +290,8 @@ def sent_batches(conn: Connection, org: str) -> list[tuple[str, datetime, list[A
     recorded before notices were kept with them (revision 0008) are left out."""
     d = alert_deliveries.c
     rows = conn.execute(
-        select(d.channel, d.delivered_at, d.notice)
-        .where(d.org == org, d.notice.is_not(None))
+        select(d.channel, d.delivered_at, d.as_sent)
+        .where(d.org == org, d.as_sent.is_not(None))
         .order_by(d.delivered_at, d.channel)
     )
     batches: dict[tuple[str, datetime], list[Alert]] = {}
@@ -303,7 +309,7 @@ def _told_as_sent(conn: Connection, alerts: Sequence[Alert]) -> list[Alert]:
     columns = (*_key_of(d), d.notice_seq)
     wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
     rows = conn.execute(
-        select(d.notice).where(tuple_(*columns).in_(wanted), d.notice.is_not(None)).order_by(d.delivered_at.desc())
+        select(d.as_sent).where(tuple_(*columns).in_(wanted), d.as_sent.is_not(None)).order_by(d.delivered_at.desc())
     )
     sent = {(n.key, n.notice_seq): n for n in (_from_snapshot(row) for row in rows.scalars())}
     return [

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from storyblok_traffic.warehouse.tables import checked_days, evaluation_marks
+from storyblok_traffic.warehouse.tables import checked_days, evaluation_marks, org_traffic_daily
 
 
 def changed_from(conn: Connection, org: str) -> date | None:
@@ -43,6 +43,13 @@ def checked(conn: Connection, org: str, days: Iterable[date]) -> dict[date, bool
     c = checked_days.c
     rows = conn.execute(select(c.day, c.quiet).where(c.org == org, c.day.in_(list(days))))
     return {day: quiet for day, quiet in rows}
+
+
+def unchecked(conn: Connection, org: str, before: date) -> list[date]:
+    """The days stored before ``before`` that were never checked, oldest first."""
+    t, c = org_traffic_daily.c, checked_days.c
+    never = ~exists().where(c.org == t.org, c.day == t.day)
+    return list(conn.scalars(select(t.day).where(t.org == org, t.day < before, never).order_by(t.day)))
 
 
 def checked_since(conn: Connection, org: str, first: date) -> dict[date, bool]:

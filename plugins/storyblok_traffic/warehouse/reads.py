@@ -66,11 +66,6 @@ def first_incomplete_day(conn: Connection, org: str, before: date) -> date | Non
     return conn.scalar(select(func.min(t.day)).where(*earlier))
 
 
-def oldest_day(conn: Connection, org: str) -> date | None:
-    t = org_traffic_daily.c
-    return conn.scalar(select(func.min(t.day)).where(t.org == org))
-
-
 def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:
     t = org_traffic_daily.c
     return conn.scalar(select(func.max(t.day)).where(t.org == org, t.day <= on_or_before))

@@ -101,7 +101,7 @@ alert_deliveries = Table(
     Column("meter", Text, nullable=False),
     # The notice as the channel got it (its row with its figures): the message renders again from these,
     # byte for byte (``notifications.delivery.rendered_again``). Null for deliveries before revision 0008.
-    Column("notice", JSON),
+    Column("as_sent", JSON),
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel"),
 )
 

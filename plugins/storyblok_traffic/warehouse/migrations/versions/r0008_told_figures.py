@@ -3,7 +3,7 @@ which checked days were a history load.
 
 ``figures`` (on the alert rows, their journal and the superseded notices): the top spaces, the days
 missing before a crossing, when monitoring started, the bill and the month that closed meanwhile, as of
-the notice's day. Notices recorded before the upgrade have none and are told without them. ``notice``
+the notice's day. Notices recorded before the upgrade have none and are told without them. ``as_sent``
 on a delivery: the notice as the channel got it. ``history`` on a checked day: checked by a history
 load; days checked quietly before the upgrade were a history load or older than the lookback, and
 count as history.
@@ -28,7 +28,7 @@ ALERT_TABLES = ("usage_alerts", "usage_alert_versions", "superseded_notices")
 def upgrade() -> None:
     for table in ALERT_TABLES:
         op.add_column(table, sa.Column("figures", sa.JSON))
-    op.add_column("alert_deliveries", sa.Column("notice", sa.JSON))
+    op.add_column("alert_deliveries", sa.Column("as_sent", sa.JSON))
     op.add_column("checked_days", sa.Column("history", sa.Boolean, nullable=False, server_default=sa.false()))
     op.execute("UPDATE checked_days SET history = quiet")
     op.alter_column("checked_days", "history", server_default=None)
@@ -36,6 +36,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("checked_days", "history")
-    op.drop_column("alert_deliveries", "notice")
+    op.drop_column("alert_deliveries", "as_sent")
     for table in ALERT_TABLES:
         op.drop_column(table, "figures")
