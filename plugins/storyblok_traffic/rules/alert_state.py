@@ -109,6 +109,7 @@ class Alert:
     notified_at: datetime | None = None
     detail: str | None = None  # what the notice says beyond the figures (figures disagree: what to change)
     meter: str = NO_METER  # what ``usage`` counts: requests or bytes
+    space_id: str | None = None  # a space's spike (or new space): its space, a column of its own
     # What its notice tells beyond the row, stored when it became due (``rules.told``); None while quiet.
     figures: Mapping[str, Any] | None = field(default=None, compare=False)
 
@@ -145,6 +146,7 @@ class Observation:
     detail: str | None = None
     announce_clear: bool = True  # False: an alarm already told ends without a notice
     meter: str = NO_METER
+    space_id: str | None = None  # a space's spike: its space; None for the organisation's and other kinds
 
     @property
     def key(self) -> tuple[str, str, date, str, float, str]:
@@ -203,6 +205,7 @@ def spike(
         detail,
         announce_clear,
         meter,
+        Series.of(series).space_id,
     )
 
 
@@ -324,4 +327,5 @@ def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
         evaluated_on=day,
         detail=seen.detail,
         meter=seen.meter,
+        space_id=seen.space_id,
     )

@@ -352,3 +352,13 @@ def test_the_constructors_keep_what_they_are_given():
     assert episode.meter == "bytes"
     quiet_end = st.spike("acme", "space 7", st.NEVER, DAY, False, 1, 1, announce_clear=False, meter="requests")
     assert quiet_end.announce_clear is False
+
+
+@pytest.mark.parametrize(
+    ("series", "space"), [("organisation", None), ("space 100021", "100021"), ("new space 7", "7")]
+)
+def test_a_spikes_row_names_its_space_in_a_field_of_its_own(series: str, space: str | None):
+    row = st.next_state(None, st.spike("acme", series, st.NEVER, DAY, True, 900, 100, meter="requests"), DAY, False)
+    assert row is not None
+    assert row.space_id == space
+    assert raised().space_id is None  # a threshold names no space
