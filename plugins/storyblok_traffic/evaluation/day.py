@@ -110,7 +110,7 @@ def observe(
     if gap:
         seen.append(gap)
     verdict = reconciliation.reconcile_newest(conn, org, day, stored)
-    if verdict is not None and verdict.advice is not None:
+    if verdict is not None:  # disagreeing: an alarm; agreeing: an alarm of the year ends
         seen.append(reconciliation.disagreement(org, day, verdict))
         known |= carry.alerts.load([("year", verdict.configured.year_start)])
     return Observed(
@@ -370,8 +370,8 @@ def _observations(org: OrgConfig, f: _Facts, money: str | None) -> list[st.Obser
         )
 
     found = [seen(st.ACTUAL, t, f.active[t].crossed_on if t in f.active else None) for t in f.thresholds]
-    for t in f.forecast_thresholds:
-        found.append(seen(st.FORECAST, t, None, f.forecast.crossing_of(t) if f.forecast else None))
+    if f.forecast is not None:  # without a projection (too few days) nothing is said of a forecast
+        found += [seen(st.FORECAST, t, None, f.forecast.crossing_of(t)) for t in f.forecast_thresholds]
     return found
 
 

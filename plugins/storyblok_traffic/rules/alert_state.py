@@ -5,7 +5,9 @@ already notified or due, back below it because a higher limit came into force. R
 lookback record the same transitions as ``suppressed`` / ``cleared`` and notify nobody. A run only
 moves a row forward in time: a rerun of a day older than the row's last change leaves it alone, except
 that history stored later may move a first alarm's start to an earlier day (without a notice).
-Forecast, no-data and figures-disagree alarms fire once per period (or data gap) and are never cleared. A silent
+Forecast, no-data and figures-disagree alarms fire once per period (or data gap); a forecast ends without a
+notice when its projection falls back below its threshold, figures that disagree when they agree again,
+no data when data comes back (``rules.notices.lifecycle``: a newer row). A silent
 monitor (the watchdog's alarm) is cleared with a notice, like an actual threshold, and so is a spike
 (its "back to normal", unless the organisation turned that notice off). A spike's period is its
 series (a ``Series``: ``organisation`` or ``space <id>``), one row per series whose episodes are its notice
@@ -45,6 +47,9 @@ NEVER = date(1970, 1, 1)  # the "newest stored day" of an organisation without a
 NO_METER = ""
 ORG_SERIES = "organisation"  # the spike series of the organisation's own daily amount
 CLEARED_WITH_NOTICE = (ACTUAL, SILENT, SPIKE)
+# Kinds whose alarm ends without a notice, once per period (not raised again): a forecast whose projection
+# fell back below its threshold (or was overtaken by the crossing itself), figures that agree again.
+ENDS_QUIETLY = (FORECAST, DISAGREE)
 # Kinds whose quietly recorded alarm is told on the first live run that still sees it (the state now).
 TOLD_WHEN_LIVE = (ACTUAL, FORECAST, NO_DATA, DISAGREE, OVERAGE, MAXIMUM, PLAN, CHEAPER, SPIKE)
 
@@ -104,6 +109,7 @@ class Alert:
     notified_at: datetime | None = None
     detail: str | None = None  # what the notice says beyond the figures (figures disagree: what to change)
     meter: str = NO_METER  # what ``usage`` counts: requests or bytes
+    space_id: str | None = None  # a space's spike (or new space): its space, a column of its own
     # What its notice tells beyond the row, stored when it became due (``rules.told``); None while quiet.
     figures: Mapping[str, Any] | None = field(default=None, compare=False)
 
@@ -140,6 +146,7 @@ class Observation:
     detail: str | None = None
     announce_clear: bool = True  # False: an alarm already told ends without a notice
     meter: str = NO_METER
+    space_id: str | None = None  # a space's spike: its space; None for the organisation's and other kinds
 
     @property
     def key(self) -> tuple[str, str, date, str, float, str]:
@@ -161,8 +168,10 @@ def silence(org: str, since: date, hours: int, allowed_hours: int) -> Observatio
 
 
 def disagreement(org: str, year_start: date, day: date, reported: int, stored: int, advice: str | None) -> Observation:
-    """Storyblok's figure for the year against the stored one, with what to change."""
-    return Observation(org, "year", year_start, None, DISAGREE, 0.0, True, day, reported, stored, detail=advice)
+    """Storyblok's figure for the year against the stored one, with what to change (None: they agree)."""
+    return Observation(
+        org, "year", year_start, None, DISAGREE, 0.0, advice is not None, day, reported, stored, detail=advice
+    )
 
 
 def spike(
@@ -196,6 +205,7 @@ def spike(
         detail,
         announce_clear,
         meter,
+        Series.of(series).space_id,
     )
 
 
@@ -208,6 +218,8 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     if seen.crossed_on is not None and _earlier_start(row, seen):
         # History stored after the alarm was raised shows it began earlier: correct the record, quietly.
         return replace(row, crossed_on=seen.crossed_on)
+    if seen.kind in ENDS_QUIETLY:
+        return _ended_quietly(row, seen, day)
     if day < row.evaluated_on or seen.kind not in CLEARED_WITH_NOTICE:
         return None
     if seen.in_alarm:
@@ -234,6 +246,14 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
             evaluated_on=day,
         )
     # Recorded quietly (suppressed), or its end is not to be told: it ends quietly.
+    return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
+
+
+def _ended_quietly(row: Alert, seen: Observation, day: date) -> Alert | None:
+    """An alarm of a kind that ends without a notice, no longer seen: it ends (resolved on ``day``). One
+    still waiting to go out is left to go (its notice was true on its day)."""
+    if day < row.evaluated_on or seen.in_alarm or row.notice != ALARM or row.status == PENDING:
+        return None
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)
 
 
@@ -307,4 +327,5 @@ def _raised(seen: Observation, day: date, quiet: bool, seq: int) -> Alert:
         evaluated_on=day,
         detail=seen.detail,
         meter=seen.meter,
+        space_id=seen.space_id,
     )

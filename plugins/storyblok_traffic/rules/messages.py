@@ -17,7 +17,6 @@ from storyblok_traffic.rules.alert_state import (
     OVERAGE,
     SPIKE,
     Alert,
-    Series,
 )
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.notices import rank
@@ -45,9 +44,7 @@ def _within(alert: Alert) -> tuple[float, ...]:
 def _group_order(head: Alert) -> tuple[object, ...]:
     """Groups in the notices' one order (``rules.notices.rank`` of their heads); then the organisation's
     spike before its spaces', the largest excess first; then the older period first."""
-    spike = (
-        (0 if Series.of(head.period).is_org else 1, -float(head.usage - head.usage_limit)) if head.kind == SPIKE else ()
-    )
+    spike = (0 if head.space_id is None else 1, -float(head.usage - head.usage_limit)) if head.kind == SPIKE else ()
     return (*rank(head), *spike, head.period_start)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from storyblok_traffic.rules.alert_state import CLEAR, Alert, Series
+from storyblok_traffic.rules.alert_state import CLEAR, Alert
 from storyblok_traffic.rules.plans import amount_text
 
 
@@ -55,7 +55,7 @@ def _decoded(detail: str) -> SpikeDetail:
 
 
 def subject(org: str, head: Alert) -> str:
-    where = org if Series.of(head.period).is_org else f"{_space(head)} of {org}"
+    where = org if head.space_id is None else f"{_space(head)} of {org}"
     if head.notice == CLEAR:
         return f"Storyblok traffic: {where} is back to normal"
     if figures(head).new:
@@ -130,8 +130,8 @@ def _n(metric: str, amount: int) -> str:
 
 
 def _space(alert: Alert) -> str:
-    return f"space {figures(alert).space_id}"
+    return f"space {alert.space_id}"
 
 
 def _who(alert: Alert) -> str:
-    return "the organisation" if Series.of(alert.period).is_org else _space(alert)
+    return "the organisation" if alert.space_id is None else _space(alert)

@@ -84,6 +84,7 @@ usage_alerts = Table(
     # What the notice tells beyond its row, stored when it became due (``rules.told``): its message is
     # rendered from the row and these, never from figures read at sending time. Null for quiet rows.
     Column("figures", JSON),
+    Column("space_id", Text),  # a space's spike or new space: its space; null for the organisation and other kinds
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter"),
 )
 

@@ -98,3 +98,18 @@ def test_a_check_after_the_upgrade_tells_nothing_again(engine, warehouse_url, sc
         after = {a.key: a.status for a in alerts.history(conn, org.org)}
     assert {key: after[key] for key in before} == before
     assert PENDING not in after.values()
+
+
+def test_each_spike_row_names_its_space_in_a_column_of_its_own(engine, warehouse_url, schema, snapshot):
+    """Revision 0008: a space's spike names its space in ``space_id`` (the organisation's: none), in the
+    rows, their journal and the superseded notices alike; no reader parses it out of the period."""
+    restore(engine, warehouse_url, schema, snapshot)
+    migrate(engine, schema)
+    with begin(engine, schema) as conn:
+        rows = [(a.period, a.space_id) for a in alerts.history(conn, "storyblok_default") if a.kind == "spike"]
+        journal = conn.exec_driver_sql(
+            f"SELECT DISTINCT period, space_id FROM \"{schema}\".usage_alert_versions WHERE kind = 'spike'"
+        ).all()
+    assert ("space 100007", "100007") in rows
+    assert all(space == (None if period == "organisation" else period.rsplit(" ", 1)[1]) for period, space in rows)
+    assert sorted(journal) == sorted(set(rows))

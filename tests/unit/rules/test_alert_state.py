@@ -72,8 +72,10 @@ def test_a_quiet_forecast_is_remade_as_of_the_live_day():
     told = st.next_state(made, now, date(2026, 12, 2), quiet=False)
     assert told is not None
     assert (told.status, told.crossed_on, told.projected_on) == (st.PENDING, date(2026, 12, 2), date(2026, 12, 24))
-    # A forecast that no longer reaches its threshold stays quiet (it is not the state now).
-    assert st.next_state(made, seen(False, st.FORECAST), date(2026, 12, 2), quiet=False) is None
+    # A forecast that no longer reaches its threshold is not the state now: it ends, quietly, never told.
+    ended = st.next_state(made, seen(False, st.FORECAST), date(2026, 12, 2), quiet=False)
+    assert ended is not None
+    assert (ended.status, ended.notice, ended.notice_seq) == (st.CLEARED, st.CLEAR, made.notice_seq)
 
 
 def test_leaving_a_notified_alarm_sends_one_clear_notice():
@@ -127,10 +129,31 @@ def test_a_rerun_of_an_older_day_moves_nothing_back():
     assert st.next_state(sent, seen(False), DAY.replace(day=1), quiet=False) is None
 
 
-def test_forecasts_fire_once_per_period():
+def test_forecasts_fire_once_per_period_and_end_quietly_when_the_projection_falls_back():
     first = st.next_state(None, seen(True, st.FORECAST), DAY, quiet=False)
     assert first is not None
-    assert st.next_state(replace(first, status=st.SENT), seen(False, st.FORECAST), DAY.replace(day=11), False) is None
+    told = replace(first, status=st.SENT)
+    ended = st.next_state(told, seen(False, st.FORECAST), DAY.replace(day=11), False)
+    assert ended == replace(told, status=st.CLEARED, notice=st.CLEAR, evaluated_on=DAY.replace(day=11))
+    assert ended.notice_seq == told.notice_seq  # no notice of its own
+    assert st.next_state(ended, seen(True, st.FORECAST), DAY.replace(day=12), False) is None  # not raised again
+    assert st.next_state(told, seen(True, st.FORECAST), DAY.replace(day=11), False) is None  # still projected
+    assert st.next_state(first, seen(False, st.FORECAST), DAY.replace(day=11), False) is None  # due: it goes out
+    assert st.next_state(told, seen(False, st.FORECAST), DAY.replace(day=9), False) is None  # an older day
+
+
+def test_figures_that_agree_again_end_the_disagreement_quietly():
+    alarm = st.next_state(
+        None, st.disagreement("acme", date(2026, 1, 1), DAY, 900, 600, "Set `metric: bytes`."), DAY, False
+    )
+    assert alarm is not None
+    assert alarm.status == st.PENDING
+    agree = st.disagreement("acme", date(2026, 1, 1), DAY.replace(day=11), 900, 900, None)
+    assert not agree.in_alarm
+    assert st.next_state(None, agree, DAY.replace(day=11), False) is None
+    ended = st.next_state(replace(alarm, status=st.SENT), agree, DAY.replace(day=11), False)
+    assert ended is not None
+    assert (ended.status, ended.notice, ended.notice_seq) == (st.CLEARED, st.CLEAR, alarm.notice_seq)
 
 
 def test_history_stored_later_moves_a_first_alarm_back_quietly():
@@ -329,3 +352,13 @@ def test_the_constructors_keep_what_they_are_given():
     assert episode.meter == "bytes"
     quiet_end = st.spike("acme", "space 7", st.NEVER, DAY, False, 1, 1, announce_clear=False, meter="requests")
     assert quiet_end.announce_clear is False
+
+
+@pytest.mark.parametrize(
+    ("series", "space"), [("organisation", None), ("space 100021", "100021"), ("new space 7", "7")]
+)
+def test_a_spikes_row_names_its_space_in_a_field_of_its_own(series: str, space: str | None):
+    row = st.next_state(None, st.spike("acme", series, st.NEVER, DAY, True, 900, 100, meter="requests"), DAY, False)
+    assert row is not None
+    assert row.space_id == space
+    assert raised().space_id is None  # a threshold names no space
