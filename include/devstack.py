@@ -321,7 +321,7 @@ def _open_incidents(env: dict[str, str], failed: int, timeout: float = 90) -> li
     lines = [summary(i) for i in found]
     if os.environ.get("STORYBLOK_DEMO_TOKEN") and any(i.cause == TOKEN_REJECTED for i in found):
         lines.append(
-            "here the wrong token is STORYBLOK_DEMO_TOKEN's: run make demo again without it (the failed days run again)"
+            "here the wrong token is STORYBLOK_DEMO_TOKEN's: run make demo again without it (what failed runs again)"
         )
     return lines
 

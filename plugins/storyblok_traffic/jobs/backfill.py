@@ -156,6 +156,19 @@ def replay_month(engine: Engine, schema: str, org: str, chunk: Range) -> dict[st
     return {**chunk.to_xcom(), "org_days": replayed.org_days, "written": replayed.as_dict()}
 
 
+def _tell_working_again(org: OrgConfig, config: MonitorConfig) -> None:
+    """The incident's "working again", told now: a history load may be the only run after the fix (the
+    daily days done before), and a notice left to the next daily run would wait a day. The history's
+    usage notices stay quiet. A channel that refuses is told by the next daily run or the watchdog."""
+    from storyblok_traffic.notifications.incidents import deliver_incidents
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    with warehouse_transaction(config.warehouse) as conn:
+        refused = deliver_incidents(conn, org.org, config.channels_for(org))
+    for channel, error in refused.items():
+        log.warning("Channel %s did not take the working-again notice of %s: %s", channel, org.org, error)
+
+
 def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
     """Evaluate every day in order, alerts recorded as suppressed; returns a small summary.
 
@@ -172,10 +185,11 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     with warehouse_transaction(config.warehouse) as conn:
         stored = days_stored(conn, org.org, days.first, days.last)
         last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, backfill=True)
-        # The checks completed: the pipeline works again. Its notice goes with the next daily run's
-        # (or the watchdog's) delivery: the backfill itself tells nobody.
+        # The checks completed: the pipeline works again.
         resolved = incidents.resolve(conn, org.org, days.last, datetime.now(UTC).replace(microsecond=0))
     for incident in resolved:
         log.info("Working again: %s", summary(incident))
+    if resolved:
+        _tell_working_again(org, config)
     log.info("Evaluated %s..%s for %s:\n%s", days.first, days.last, org.org, last.describe())
     return {**days.to_xcom(), "days": (days.last - days.first).days + 1, "days_stored": len(stored)}

@@ -1,5 +1,5 @@
-"""What was recorded quietly (pure): alerts of a history load, or of days older than the lookback,
-never sent. A year loaded at the start records dozens of them; the dashboard and
+"""What was recorded quietly (pure): alerts of a history load, or of days caught up (older than the
+lookback, or than a day already told), never sent. A year loaded at the start records dozens of them; the dashboard and
 ``storyblok-traffic report`` both fold them into one line per period, in these words, so the alerts
 that were told stay readable."""
 
@@ -28,7 +28,7 @@ from storyblok_traffic.rules.alert_state import (
 )
 from storyblok_traffic.rules.meters import METER_NAMES, METERS
 
-HEADING = "Recorded quietly (history or before the lookback; never sent)"
+HEADING = "Recorded quietly (the history, or days caught up; never sent)"
 # A kind without a threshold, in a folded line.
 _NAMES = {
     SPIKE: "spike",

@@ -213,3 +213,22 @@ def test_without_the_warehouse_the_failure_is_tried_again_then_told_directly(
     got = received(receiver, json_receiver, smtp)
     assert got["email"] == ["Storyblok traffic: acme is failing: the warehouse was unreachable"]
     assert {channel: len(texts) for channel, texts in got.items()} == {"slack": 1, "json": 1, "email": 1}
+
+
+def test_a_history_load_after_the_fix_tells_working_again_at_once(
+    config, history, receiver, json_receiver, smtp, engine, schema
+):
+    """The history load may be the only run after the fix (the daily days were done before): its
+    completed check resolves the incident and tells it, once per channel; its usage stays quiet."""
+    from storyblok_traffic.jobs.backfill import evaluate_range
+    from storyblok_traffic.xcom import Range
+
+    history.limit("acme", date(2026, 1, 1), 10)
+    history.days("acme", {DAY: 100})  # over every limit: the history still tells no usage notice
+    notifier(config)(failed("h1", TOKEN_REJECTED, "Storyblok answered 401 Unauthorized", "fp-1"))
+    evaluate_range(Range(DAY, DAY), ORG, config)
+    evaluate_range(Range(DAY, DAY), ORG, config)  # nothing more to tell
+    assert [m["event"] for m in json_receiver.messages] == [OPENED, "incident_resolved"]
+    assert len(receiver.texts()) == 2
+    assert receiver.texts()[1].startswith("Storyblok traffic: acme is working again (Storyblok rejected the token)")
+    assert len(smtp.emails) == 2
