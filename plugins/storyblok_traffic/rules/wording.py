@@ -106,11 +106,18 @@ class _Forecast(_Threshold):
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
         return (
             f"Forecast: at the recent rate, usage reaches {format_pct(head.threshold_pct)} of the {_limit(head)} "
-            f"on {head.projected_on}, before {_period(head)} ends; {_used(head, ctx)} as of {head.as_of}."
+            f"on {head.projected_on}, {_before_end(head)}; {_used(head, ctx)} as of {head.as_of}."
         )
 
     def report_line(self, a: Alert) -> str:
         return f"{_which(a)}: forecast {a.threshold_pct:g}% on {a.projected_on}, made on {a.crossed_on} ({a.status})"
+
+
+def _before_end(head: Alert) -> str:
+    """``before the month 2026-12-01 to 2026-12-31 ends``; on the period's last day itself, that day."""
+    if head.projected_on is not None and head.projected_on == head.period_end:
+        return f"the last day of {_period(head)}"
+    return f"before {_period(head)} ends"
 
 
 class _NoData(Wording):

@@ -204,3 +204,13 @@ def test_a_spike_its_end_and_the_next_spike_in_one_message_are_three_lines_in_th
         ("clear", str(DAY + timedelta(days=3))),
         ("alarm", str(later)),
     ]
+
+
+def test_a_forecast_for_the_periods_last_day_says_so_not_before_it_ends():
+    from storyblok_traffic.rules.wording import WORDING, Context
+
+    last = alert(kind=st.FORECAST, projected_on=date(2026, 11, 30))
+    line = WORDING[st.FORECAST].line(last, [], Context("requests", {}))
+    assert "on 2026-11-30, the last day of the month 2026-11-01 to 2026-11-30;" in line
+    earlier = WORDING[st.FORECAST].line(replace(last, projected_on=date(2026, 11, 29)), [], Context("requests", {}))
+    assert "on 2026-11-29, before the month 2026-11-01 to 2026-11-30 ends;" in earlier
