@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -54,3 +57,29 @@ def comparable(engine, schema) -> dict[str, list[tuple]]:
             columns = [c for c in table.columns if c.name not in skip]
             out[name] = sorted(tuple(row) for row in conn.execute(select(*columns)))
     return out
+
+
+def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
+    """What each channel's local receiver got: the Slack and JSON webhooks' bodies, each email's subject
+    and text (its HTML part, unwrapped)."""
+    emails = [(m.subject, html.unescape(m.body.replace("<p>", "").replace("</p>", "")).strip()) for m in smtp.emails]
+    return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
+
+
+def rendered_again_as_received(engine, schema: str, org: str, metric: str) -> dict[str, list[Any]]:
+    """Every message the channels got for ``org``, rendered again from the warehouse alone, in the shape
+    each receiver keeps it (``received``)."""
+    from storyblok_traffic.notifications.delivery import rendered_again
+
+    with begin(engine, schema) as conn:
+        again = rendered_again(conn, org, metric)
+    rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
+    for channel, _, message in again:
+        rendered[channel].append(
+            {
+                "slack": {"text": message.text},
+                "json": {"subject": message.subject, "text": message.text, **message.data},
+            }.get(channel, (message.subject, message.text))
+        )
+    rendered["json"] = json.loads(json.dumps(rendered["json"]))  # as the webhook's body carries it
+    return rendered

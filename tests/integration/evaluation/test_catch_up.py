@@ -5,8 +5,6 @@ channel got renders again, byte for byte, from the warehouse."""
 
 from __future__ import annotations
 
-import html
-import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -17,11 +15,10 @@ import pytest
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.jobs.daily import check_usage, notify_due
-from storyblok_traffic.notifications.delivery import rendered_again
 from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
 from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import History
-from tests.integration.pipeline import EMAIL, JSON, SLACK
+from tests.integration.pipeline import EMAIL, JSON, SLACK, received, rendered_again_as_received
 
 ORG = OrgConfig(
     conn_id="sb",
@@ -63,11 +60,6 @@ def daily(day: date, config: MonitorConfig) -> None:
     """One daily run's check and notify tasks."""
     if branch_for(check_usage(day, ORG, config, today=TODAY)) == NOTIFY_TASK:
         notify_due(ORG, config)
-
-
-def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
-    emails = [(m.subject, html.unescape(m.body.replace("<p>", "").replace("</p>", "")).strip()) for m in smtp.emails]
-    return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
 
 
 ORDERS = {
@@ -125,15 +117,4 @@ def test_the_same_message_from_runs_finishing_together(engine, schema, warehouse
 
 
 def assert_rendered_again(engine, schema: str, got: dict[str, list[Any]]) -> None:
-    with begin(engine, schema) as conn:
-        again = rendered_again(conn, ORG.org, ORG.metric)
-    rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
-    for channel, _, message in again:
-        rendered[channel].append(
-            {
-                "slack": {"text": message.text},
-                "json": {"subject": message.subject, "text": message.text, **message.data},
-            }.get(channel, (message.subject, message.text))
-        )
-    rendered["json"] = json.loads(json.dumps(rendered["json"]))  # as the webhook's body carries it
-    assert rendered == got
+    assert rendered_again_as_received(engine, schema, ORG.org, ORG.metric) == got

@@ -5,22 +5,19 @@ from the deliveries alone still equal what each receiver got."""
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
-from storyblok_traffic.notifications.delivery import deliver_pending, rendered_again
+from storyblok_traffic.notifications.delivery import deliver_pending
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules import bill_lines, told
 from storyblok_traffic.rules.plans import Bill, MeterBill
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import History
-from tests.integration.pipeline import EMAIL, JSON, SLACK
+from tests.integration.pipeline import EMAIL, JSON, SLACK, received, rendered_again_as_received
 from tests.unit.rules.test_message_batch import FORECAST, MONTH, NO_DATA, ORG_SPIKE, SILENT, SPACE_SPIKE, YEAR80, YEAR90
 
 ORG = OrgConfig(conn_id="sb", org="acme")
@@ -64,11 +61,6 @@ def every_kind() -> list[st.Alert]:
     return [replace(a, status=st.PENDING, figures=told.stored(FIGURES)) for a in batch]
 
 
-def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
-    emails = [(m.subject, html.unescape(m.body.replace("<p>", "").replace("</p>", "")).strip()) for m in smtp.emails]
-    return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
-
-
 def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
     engine, schema, warehouse_conn, receiver, json_receiver, smtp
 ):
@@ -91,17 +83,6 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
         "The month 2026-10-01 to 2026-10-31 closed at 900,000 of 1,000,000 requests (90.0%)" in got["slack"][0]["text"]
     )
 
-    with begin(engine, schema) as conn:
-        again = rendered_again(conn, ORG.org, ORG.metric)
-    rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
-    for channel, _, message in again:
-        rendered[channel].append(
-            {
-                "slack": {"text": message.text},
-                "json": {"subject": message.subject, "text": message.text, **message.data},
-            }.get(channel, (message.subject, message.text))
-        )
-    rendered["json"] = json.loads(json.dumps(rendered["json"]))  # as the webhook's body carries it
-    assert rendered == got
+    assert rendered_again_as_received(engine, schema, ORG.org, ORG.metric) == got
     kinds = {a["kind"] for m in got["json"] for a in m["alerts"]}
     assert kinds == set(st.TOLD_WHEN_LIVE) | {st.SILENT, st.SPIKE, st.ACTUAL}
