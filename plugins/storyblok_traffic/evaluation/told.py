@@ -41,20 +41,21 @@ def with_figures(
         bill=_bill(billed),
         closed=_closed(conn, org, day, stored, billed, live_since),
     )
-    return [
-        replace(a, figures=_own(conn, a, shared)) if a.status == PENDING else replace(a, figures=None) for a in changed
-    ]
+    return [replace(a, figures=_own(conn, a, shared, stored)) if a.status == PENDING else a for a in changed]
 
 
-def _own(conn: Connection, a: Alert, shared: told.Figures) -> dict[str, object]:
+def _own(conn: Connection, a: Alert, shared: told.Figures, stored: StoredDays) -> dict[str, object]:
     top: tuple[tuple[str, int], ...] = ()
+    not_in = 0
     if a.kind in (ACTUAL, FORECAST) and a.period not in (DATA_PERIOD, MONITOR_PERIOD):
         top = tuple(reads.top_spaces(conn, a.org, a.period_start, a.as_of, a.meter or shared.metric, TOP_SPACES))
+        if (a.meter or shared.metric) == "bytes":
+            not_in = stored.days_missing_bytes(a.period_start, a.as_of)
     unknown = 0
     if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
-        stored = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
-        unknown = (a.crossed_on - a.period_start).days - len(stored)
-    return told.stored(msgspec.structs.replace(shared, top_spaces=top, unknown_before=unknown))
+        before = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
+        unknown = (a.crossed_on - a.period_start).days - len(before)
+    return told.stored(msgspec.structs.replace(shared, top_spaces=top, unknown_before=unknown, bytes_not_in=not_in))
 
 
 def _bill(billed: BillFigures) -> dict[str, object] | None:

@@ -63,6 +63,7 @@ def notice_message(org: str, metric: str, alerts: Sequence[Alert]) -> Message:
         newest.live_since,
         newest.bill,
         newest.closed,
+        told.bytes_not_in(alerts),
     )
 
 
@@ -75,6 +76,7 @@ def alert_message(
     live_since: date | None = None,
     bill: Mapping[str, Any] | None = None,
     closed: told.Closed | None = None,
+    not_in: Mapping[tuple[Any, ...], int] | None = None,
 ) -> Message:
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
 
@@ -82,6 +84,7 @@ def alert_message(
     ``live_since``: the first day checked live; a crossing before it is told as the state now.
     ``bill``: the billing period's figures for the JSON webhook (``/api/usage``'s ``bill``), when a plan is known.
     ``closed``: a period that closed while the checks caught up, told by its closing figures.
+    ``not_in``: per bandwidth notice, the days of its period whose bandwidth is not reported yet.
     """
     unknown = unknown or {}
     rounds = _rounds(alerts)
@@ -93,7 +96,7 @@ def alert_message(
         key=lambda g: (rounds[g[0].notice_id], *_group_order(g[0])),
     )
     ordered = [a for g in groups for a in g]
-    ctx = Context(metric, unknown, live_since)
+    ctx = Context(metric, unknown, live_since, not_in or {})
     lines = [WORDING[g[0].kind].line(g[0], g[1:], ctx) for g in groups]
     earlier = [a for a in ordered if before_monitoring(a, live_since)]
     if earlier:

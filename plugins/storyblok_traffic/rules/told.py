@@ -43,6 +43,7 @@ class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     live_since: date | None = None  # when monitoring started (the first day after a history load)
     top_spaces: tuple[tuple[str, int], ...] = ()  # of its meter and period, largest first
     unknown_before: int = 0  # days of its period before its crossing day not stored: "by" that day
+    bytes_not_in: int = 0  # days of its period whose bandwidth is not reported yet (a bandwidth notice)
     bill: dict[str, Any] | None = None  # the billing period as /api/usage's ``bill`` (the JSON webhook's)
     closed: Closed | None = None  # the period that closed meanwhile, when nothing was told since its end
 
@@ -85,6 +86,10 @@ def top_spaces(alerts: Sequence[Alert]) -> dict[tuple[str, str, date], tuple[tup
 
 def unknown_before(alerts: Sequence[Alert]) -> Mapping[tuple[Any, ...], int]:
     return {a.key: days for a in alerts if (days := of(a).unknown_before)}
+
+
+def bytes_not_in(alerts: Sequence[Alert]) -> Mapping[tuple[Any, ...], int]:
+    return {a.key: days for a in alerts if (days := of(a).bytes_not_in)}
 
 
 def closed_line(closed: Closed) -> str:

@@ -4,7 +4,7 @@ delivery label, looked up in ``WORDING`` by the alert's kind instead of an if-ch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -40,6 +40,8 @@ class Context:
     metric: str
     unknown: UnknownBefore
     live_since: date | None = None
+    # per notice: the days of its period whose bandwidth Storyblok has not reported yet (a lower bound)
+    not_in: Mapping[tuple[Any, ...], int] = field(default_factory=dict)
 
 
 class Wording:
@@ -272,8 +274,12 @@ def _adjective(alert: Alert) -> str:
 
 
 def _used(alert: Alert, ctx: Context) -> str:
-    """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (the configured metric for rows without one)."""
-    return f"{used_text(alert.meter or ctx.metric, alert.usage, alert.usage_limit)} ({pct(alert)})"
+    """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (the configured metric for rows without one);
+    ``(28.8%; 1 day's bandwidth not in yet)`` when days of its period have no bandwidth figure yet."""
+    days = ctx.not_in.get(alert.key, 0)
+    missing = "" if not days else f"; {days} day's" if days == 1 else f"; {days} days'"
+    missing += " bandwidth not in yet" if days else ""
+    return f"{used_text(alert.meter or ctx.metric, alert.usage, alert.usage_limit)} ({pct(alert)}{missing})"
 
 
 def _noun(alert: Alert) -> str:

@@ -21,7 +21,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
 from storyblok_traffic.errors import WarehouseWaitTimeout
-from storyblok_traffic.rules.alert_state import ALARM, CLEAR, CLEARED, PENDING, SENT, SPIKE, SUPPRESSED, Alert, Series
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    ALARM,
+    CLEAR,
+    CLEARED,
+    PENDING,
+    SENT,
+    SPIKE,
+    SUPPRESSED,
+    Alert,
+    Series,
+)
 from storyblok_traffic.rules.alert_state import superseded as superseded_by
 from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
@@ -312,10 +323,19 @@ def _told_as_sent(conn: Connection, alerts: Sequence[Alert]) -> list[Alert]:
         select(d.as_sent).where(tuple_(*columns).in_(wanted), d.as_sent.is_not(None)).order_by(d.delivered_at.desc())
     )
     sent = {(n.key, n.notice_seq): n for n in (_from_snapshot(row) for row in rows.scalars())}
-    return [
-        replace(sent[x.notice_id], status=x.status, evaluated_on=x.evaluated_on) if x.notice_id in sent else x
-        for x in alerts
-    ]
+    return [_as_told(sent[x.notice_id], x) if x.notice_id in sent else x for x in alerts]
+
+
+def _as_told(sent: Alert, now: Alert) -> Alert:
+    """The notice as sent, in its state now; a crossing the data now shows began earlier keeps that day
+    (the record corrected quietly, as ``rules.alert_state`` corrects a first alarm: "by" that day was true)."""
+    earlier = now.kind == ACTUAL and now.crossed_on < sent.crossed_on
+    return replace(
+        sent,
+        status=now.status,
+        evaluated_on=now.evaluated_on,
+        crossed_on=now.crossed_on if earlier else sent.crossed_on,
+    )
 
 
 def _snapshot(alert: Alert) -> dict[str, Any]:

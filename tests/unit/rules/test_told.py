@@ -76,3 +76,15 @@ def test_a_message_tells_the_closed_period_only_after_it_ended_and_in_any_order_
     # A notice of the closed period itself (a retry's) does not tell its own month as closed.
     during = [replace(n, as_of=date(2026, 11, 30)) for n in notices]
     assert "closed at" not in notice_message("acme", "requests", during).text
+
+
+def test_a_bandwidth_notice_says_how_many_days_of_its_bandwidth_are_not_in_yet():
+    bytes_alert = {"kind": "forecast", "meter": "bytes", "usage": 115 * GB, "usage_limit": 400 * GB}
+    one = alert(**bytes_alert, projected_on=date(2026, 11, 29), figures=told.stored(told.Figures(bytes_not_in=1)))
+    assert (
+        "115.0 GB of 400 GB (28.8%; 1 day's bandwidth not in yet) as of "
+        in notice_message("acme", "requests", [one]).text
+    )
+    two = replace(one, figures=told.stored(told.Figures(bytes_not_in=2)))
+    assert "(28.8%; 2 days' bandwidth not in yet)" in notice_message("acme", "requests", [two]).text
+    assert "(28.8%) as of " in notice_message("acme", "requests", [replace(one, figures=None)]).text
