@@ -232,4 +232,6 @@ def test_a_run_before_the_start_date_stalls_no_later_check(traffic_dag, schema, 
     assert later.returncode == 0, later.stderr[-2000:]
     with engine.connect() as conn:
         checked = conn.execute(text(f'SELECT day FROM "{schema}".checked_days')).scalars().all()
-    assert checked == [TODAY - timedelta(days=1)]  # its check ran and recorded the day
+    # Its check ran and recorded the day, and the days its fetch asked again (refetch_days: 3), stored and
+    # never checked before: a check takes those first, in date order.
+    assert sorted(checked) == [TODAY - timedelta(days=d) for d in (4, 3, 2, 1)]

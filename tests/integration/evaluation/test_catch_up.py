@@ -66,7 +66,7 @@ ORDERS = {
     "date order": DAYS,
     "the present first": [PRESENT, *DAYS[:-1]],
     "reversed": list(reversed(DAYS)),
-    **{f"shuffled-{seed}": random.Random(seed).sample(DAYS, len(DAYS)) for seed in (4, 5)},
+    "shuffled": random.Random(4).sample(DAYS, len(DAYS)),
 }
 
 
