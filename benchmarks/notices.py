@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.common import new_schema, postgres, report
 from include.smtp_receiver import SmtpReceiver
+from include.soak import daily_run
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
 
@@ -78,23 +79,13 @@ def _history(config: Any, today: date) -> None:
 
 
 def _daily(day: date, config: Any) -> str | None:
-    """The daily DAG's tasks for ``day``; the failure callback when the fetch fails. Its error's cause."""
-    from storyblok_traffic.jobs.daily import check_usage, notify_due, upsert_traffic
+    """The daily DAG's tasks for ``day`` (the soak's reference run's); the DAG's failure callback when the
+    fetch fails. Its failure's cause."""
     from storyblok_traffic.notifications.failure import CAUSE_KEY, FAILURE_KEY, FINGERPRINT_KEY, PipelineFailureNotifier
-    from storyblok_traffic.operators.fetch import FetchFailed, StoryblokTrafficOperator
-    from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
+    from storyblok_traffic.operators.fetch import FetchFailed
 
-    org = config.organisations[0]
-    fetch = StoryblokTrafficOperator(
-        task_id="fetch_traffic",
-        start_date_str=str(day),
-        end_date_str=str(day),
-        refetch_days=org.refetch_days,
-        max_gap_days=org.max_gap_days,
-        warehouse=config.warehouse,
-    )
     try:
-        fetched = fetch.execute({"dag_run": SimpleNamespace(clear_number=0)})
+        daily_run(config, day)
     except FetchFailed as failed:
         kept = {FAILURE_KEY: str(failed), CAUSE_KEY: failed.incident_cause, FINGERPRINT_KEY: failed.token_fingerprint}
         ti = SimpleNamespace(task_id="fetch_traffic", xcom_pull=lambda key: kept.get(key))
@@ -102,11 +93,9 @@ def _daily(day: date, config: Any) -> str | None:
 
         context = {"dag": DAG("storyblok_traffic", schedule=None), "run_id": f"scheduled__{day}", "ti": ti}
         with suppress(Exception):  # the callback fails the run after telling: what it told is counted
-            PipelineFailureNotifier(channels=config.channels, warehouse=config.warehouse, org=org.org)(context)
+            org = config.organisations[0].org
+            PipelineFailureNotifier(channels=config.channels, warehouse=config.warehouse, org=org)(context)
         return failed.incident_cause
-    upserted = upsert_traffic(fetched, config)
-    if branch_for(check_usage(day, org, config, fetched_day=upserted.fetched_day)) == NOTIFY_TASK:
-        notify_due(org, config)
     return None
 
 

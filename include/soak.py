@@ -564,27 +564,34 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def clean_run(config: MonitorConfig, first: date, last: date) -> None:
     """What the daily DAG's tasks do for each day, in date order, without faults (the soak's reference)."""
+    day = first
+    while day <= last:
+        daily_run(config, day)
+        day += timedelta(days=1)
+
+
+def daily_run(config: MonitorConfig, day: date) -> None:
+    """The daily DAG's tasks for ``day`` of the configuration's one organisation, without a scheduler:
+    fetch (as the DAG builds its operator), upsert, check, and notify when the check says so. A fetch
+    that fails raises, as the task would."""
     from storyblok_traffic.jobs.daily import check_usage, notify_due, upsert_traffic
     from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
     from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
 
     [org] = config.organisations
-    day = first
-    while day <= last:
-        fetch = StoryblokTrafficOperator(  # as the daily DAG builds it
-            task_id="fetch_traffic",
-            storyblok_conn_id=org.conn_id,
-            org=org.org,
-            start_date_str=str(day),
-            end_date_str=str(day),
-            refetch_days=org.refetch_days,
-            max_gap_days=org.max_gap_days,
-            warehouse=config.warehouse,
-        )
-        upserted = upsert_traffic(fetch.execute({}), config)
-        if branch_for(check_usage(day, org, config, fetched_day=upserted.fetched_day)) == NOTIFY_TASK:
-            notify_due(org, config)
-        day += timedelta(days=1)
+    fetch = StoryblokTrafficOperator(
+        task_id="fetch_traffic",
+        storyblok_conn_id=org.conn_id,
+        org=org.org,
+        start_date_str=str(day),
+        end_date_str=str(day),
+        refetch_days=org.refetch_days,
+        max_gap_days=org.max_gap_days,
+        warehouse=config.warehouse,
+    )
+    upserted = upsert_traffic(fetch.execute({}), config)
+    if branch_for(check_usage(day, org, config, fetched_day=upserted.fetched_day)) == NOTIFY_TASK:
+        notify_due(org, config)
 
 
 UNCOMPARED = ("raw_responses", "pipeline_incidents", "incident_deliveries")

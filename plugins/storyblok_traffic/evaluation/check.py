@@ -47,13 +47,13 @@ def check(
     days_asked = _unchecked_before(conn, org.org, first, backfill) + [
         first + timedelta(days=i) for i in range((last - first).days + 1)
     ]
-    caught_up = _caught_up(conn, org, today)
-    requested = {day: caught_up(day) for day in days_asked}
+    after_told = _after_told(conn, org)
+    requested = {day: is_quiet(day, today, org.alert_lookback_days) or after_told(day) for day in days_asked}
     known = marks.checked(conn, org.org, days_asked)
     todo = plan(requested, known, marks.checked_through(conn, org.org), marks.changed_from(conn, org.org), backfill)
     if todo.first is not None:
         marks.record_checked(conn, org.org, todo.new, history=backfill)
-        result = _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day, _after_told(conn, org))
+        result = _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day, after_told)
     else:
         result = None
     if result is None:  # checked before and still current: report as of it, change nothing
@@ -72,17 +72,11 @@ def _unchecked_before(conn: Connection, org: str, first: date, backfill: bool) -
     return marks.unchecked(conn, org, first)
 
 
-def _caught_up(conn: Connection, org: OrgConfig, today: date) -> Callable[[date], bool]:
-    """Whether a day's first check is quiet: older than the lookback (a catch-up: what is still open is told
-    once, by the newest day's check), or older than a day some notice was already told of."""
-    after_told = _after_told(conn, org)
-    return lambda day: is_quiet(day, today, org.alert_lookback_days) or after_told(day)
-
-
 def _after_told(conn: Connection, org: OrgConfig) -> Callable[[date], bool]:
-    """Whether a day is older than one some notice was already told of: never news after it. Asked again
-    when a day is evaluated again (its data changed), so that it is not told late; the newest day's check
-    tells what it changed that is still open."""
+    """Whether a day is older than one some notice was already told of: never news after it. A day's first
+    check is quiet then, or when it is older than the lookback (a catch-up: what is still open is told once,
+    by the newest day's check). Asked again when a day is evaluated again (its data changed), so that it is
+    not told late; the newest day's check tells what it changed that is still open."""
     told = alerts.told_through(conn, org.org)
     return lambda day: told is not None and day < told
 

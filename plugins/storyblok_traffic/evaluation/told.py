@@ -48,12 +48,13 @@ def _own(conn: Connection, a: Alert, shared: told.Figures, stored: StoredDays) -
     top: tuple[tuple[str, int], ...] = ()
     not_in = 0
     if a.kind in (ACTUAL, FORECAST) and a.period not in (DATA_PERIOD, MONITOR_PERIOD):
-        top = tuple(reads.top_spaces(conn, a.org, a.period_start, a.as_of, a.meter or shared.metric, TOP_SPACES))
-        if (a.meter or shared.metric) == "bytes":
+        meter = a.meter or shared.metric
+        top = tuple(reads.top_spaces(conn, a.org, a.period_start, a.as_of, meter, TOP_SPACES))
+        if meter == "bytes":
             not_in = stored.days_missing_bytes(a.period_start, a.as_of)
     unknown = 0
     if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
-        before = reads.days_stored(conn, a.org, a.period_start, a.crossed_on - timedelta(days=1))
+        before = stored.days_stored(a.period_start, a.crossed_on - timedelta(days=1))
         unknown = (a.crossed_on - a.period_start).days - len(before)
     return told.stored(msgspec.structs.replace(shared, top_spaces=top, unknown_before=unknown, bytes_not_in=not_in))
 

@@ -277,8 +277,8 @@ def _used(alert: Alert, ctx: Context) -> str:
     """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (the configured metric for rows without one);
     ``(28.8%; 1 day's bandwidth not in yet)`` when days of its period have no bandwidth figure yet."""
     days = ctx.not_in.get(alert.key, 0)
-    missing = "" if not days else f"; {days} day's" if days == 1 else f"; {days} days'"
-    missing += " bandwidth not in yet" if days else ""
+    possessive = "day's" if days == 1 else "days'"
+    missing = f"; {days} {possessive} bandwidth not in yet" if days else ""
     return f"{used_text(alert.meter or ctx.metric, alert.usage, alert.usage_limit)} ({pct(alert)}{missing})"
 
 
