@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 from include.airflow_stack import AIRFLOW, STOP_GRACE_SECONDS, AirflowStack
@@ -42,6 +43,10 @@ def celery_env(env: dict[str, str], broker_url: str) -> dict[str, str]:
             "AIRFLOW__CELERY__BROKER_URL": broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata,
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "include.celery_stack.worker_hostname",
+            # A queue of this stack's own: the workers of another stack on the same broker (one left behind
+            # by a killed run stole a backfill's tasks here, its runs queued for good) never take its tasks.
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": out.get("AIRFLOW__OPERATORS__DEFAULT_QUEUE")
+            or f"storyblok-{uuid.uuid4().hex[:8]}",
         }
     )
     return out

@@ -197,7 +197,8 @@ def clear_task_logs(logs: Path) -> None:
     for folder in old:
         shutil.rmtree(folder)
     if old:
-        say(f"a fresh start: the task logs of an earlier stack removed ({len(old)} DAG folder(s) in {logs})")
+        folders = f"{len(old)} DAG folder{'' if len(old) == 1 else 's'}"
+        say(f"a fresh start: the task logs of an earlier stack removed ({folders} in {logs})")
 
 
 @contextmanager
@@ -455,10 +456,14 @@ def main(mode: str, executor: str = "local") -> int:
     if executor == "celery":
         use_redis(env)
     started = time.monotonic()
-    with services(env):
-        migrate_warehouse(env)  # before Airflow starts: its tasks then find the schema current
-        with standalone(env, executor) as stack:
-            return _serve(mode, env, stack, started)
+    try:
+        with services(env):
+            migrate_warehouse(env)  # before Airflow starts: its tasks then find the schema current
+            with standalone(env, executor) as stack:
+                return _serve(mode, env, stack, started)
+    except KeyboardInterrupt:  # before the stack was up, or while it served: each part is down now
+        say("stopped: Airflow, the simulator and the local Postgres are down (their data stays in .devstack)")
+        return 0
 
 
 def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) -> int:
@@ -480,7 +485,8 @@ def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) 
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
-        return 0
+        say("stopping ...")
+        raise
     print("\n" + report(env, last) + "\n", flush=True)
     for line in failing:  # the last lines: what failed and what to do
         say(line)

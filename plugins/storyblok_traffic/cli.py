@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, load_config
+from storyblok_traffic.rules.usage import counted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,7 +102,7 @@ def _migrate(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sc
 
     # Alembic narrates each step at INFO ("Context impl PostgresqlImpl."): the line below says what was done.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    applied = migrate(engine, schema, dict(config.warehouse.metrics))
+    applied = migrate(engine, schema, dict(config.warehouse.limit_meters))
     done = f"applied {', '.join(applied)}" if applied else "nothing to do"
     print(f"warehouse schema {schema}: at revision {HEAD} ({done})")
     return 0
@@ -123,14 +124,14 @@ def _replay(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 
     if args.last < args.first:
         return _fail(f"--to {args.last} is before --from {args.first}")
-    ensure_current(engine, schema, config.auto_migrate, dict(config.warehouse.metrics))
+    ensure_current(engine, schema, config.auto_migrate, dict(config.warehouse.limit_meters))
     with begin(engine, schema) as conn:
         done = replay(conn, args.org, args.first, args.last)
     if not done.answers:
         return _fail(f"no stored answers for {args.org} cover {args.first}..{args.last} in schema {schema}")
     print(
-        f"replayed {done.answers} stored answer(s) for {args.org}, {args.first}..{args.last}: "
-        f"{done.org_days} org day(s) and {done.space_days} space day(s) written"
+        f"replayed {counted(done.answers, 'stored answer')} for {args.org}, {args.first}..{args.last}: "
+        f"{counted(done.org_days, 'org day')} and {counted(done.space_days, 'space day')} written"
     )
     return 0
 

@@ -26,8 +26,8 @@ DEFAULT_DAG_ID = "storyblok_traffic"
 
 from storyblok_traffic.rules.meters import Billing, Meter  # noqa: E402 (names only: cheap at every parse)
 
-Metric = Meter  # the meter compared with Storyblok's limits
-METRICS: tuple[str, ...] = get_args(Metric)
+LimitMeter = Meter  # the meter compared with Storyblok's limits
+LIMIT_METERS: tuple[str, ...] = get_args(LimitMeter)
 PlanName = Literal["starter", "growth", "growth_plus", "custom"]
 PLAN_NAMES: tuple[str, ...] = get_args(PlanName)
 ChannelType = Literal["slack", "email", "webhook"]
@@ -194,7 +194,7 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
     conn_id: str = DEFAULT_CONN_ID
     org: str = ""  # the key stored in the warehouse; defaults to conn_id
-    metric: Metric = "requests"
+    limit_meter: LimitMeter = "requests"
     refetch_days: RefetchDays = 3  # each daily run asks again for this many days before its own (late bytes)
     max_gap_days: GapDays = 31  # and for days missed since the newest complete one, at most this many back
     # Percent of each period's limit; [] turns the period (or the forecast) off.
@@ -314,7 +314,7 @@ class Warehouse(Struct, frozen=True):
     conn_id: str
     schema: str
     auto_migrate: bool = True
-    metrics: tuple[tuple[str, str], ...] = ()  # (org, configured metric): what a migration must know
+    limit_meters: tuple[tuple[str, str], ...] = ()  # (org, limit_meter): what a migration must know
     lock_timeout_seconds: int = 300  # the longest wait for a lock (an organisation's, the schema's)
     statement_timeout_seconds: int = 900  # the longest a statement may run
 
@@ -360,12 +360,12 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
     @property
     def warehouse(self) -> Warehouse:
-        metrics = tuple((o.org, o.metric) for o in self.organisations)
+        limit_meters = tuple((o.org, o.limit_meter) for o in self.organisations)
         return Warehouse(
             self.warehouse_conn_id,
             self.warehouse_schema,
             self.auto_migrate,
-            metrics,
+            limit_meters,
             self.lock_timeout_seconds,
             self.statement_timeout_seconds,
         )

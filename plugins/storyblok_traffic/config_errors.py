@@ -86,9 +86,16 @@ def _told(what: str, place: _Place) -> str:
     return _wrong_value(what, place)
 
 
+# Settings renamed before the first release: the new name, told instead of a guess.
+RENAMED = {"metric": "limit_meter"}
+
+
 def _unknown(name: str, place: _Place) -> str:
-    """An unknown setting: the known one nearest in spelling (a typo), else every known one of the struct."""
+    """An unknown setting: its new name, or the known one nearest in spelling (a typo), else every known
+    one of the struct."""
     known = sorted(f.name for f in _member(place.type, inspect.StructType).fields)
+    if RENAMED.get(name) in known:
+        return f"unknown setting {name}: it is called {RENAMED[name]} now"
     nearest = get_close_matches(name, known, n=1)
     if nearest:
         return f"unknown setting {name}: did you mean {nearest[0]}?"

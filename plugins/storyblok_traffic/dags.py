@@ -58,8 +58,8 @@ Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblo
 for the day's traffic, and again for the {refetch} days before it (late bytes) and for any day missed
 since the newest complete one (at most {max_gap} days back), in one request; **upsert_traffic**
 writes it to `{schema}` in `{warehouse}`;
-**check_usage** compares the usage of the contract year ({yearly} %) and month ({monthly} %) with the
-limits in force (metric `{metric}`), forecasts the period end ({forecast} %) and looks for missing
+**check_usage** compares the usage of the contract year ({yearly}%) and month ({monthly}%) with the
+limits in force (`limit_meter: {limit_meter}`), forecasts the period end ({forecast}%) and looks for missing
 data; **send_notices** then tells {channels} once per notice, or **usage_within_limits**
 ends the run quietly. Days older than {lookback} days record alerts without sending them.
 
@@ -85,7 +85,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             yearly=_pcts(org.yearly_thresholds),
             monthly=_pcts(org.monthly_thresholds),
             forecast=_pcts(org.forecast_thresholds),
-            metric=org.metric,
+            limit_meter=org.limit_meter,
             channels=", ".join(f"`{c.name}`" for c in config.channels_for(org)) or "no channel",
             lookback=org.alert_lookback_days,
             refetch=org.refetch_days,

@@ -66,13 +66,13 @@ def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
     return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
 
 
-def rendered_again_as_received(engine, schema: str, org: str, metric: str) -> dict[str, list[Any]]:
+def rendered_again_as_received(engine, schema: str, org: str, limit_meter: str) -> dict[str, list[Any]]:
     """Every message the channels got for ``org``, rendered again from the warehouse alone, in the shape
     each receiver keeps it (``received``)."""
     from storyblok_traffic.notifications.delivery import rendered_again
 
     with begin(engine, schema) as conn:
-        again = rendered_again(conn, org, metric)
+        again = rendered_again(conn, org, limit_meter)
     rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
     for channel, _, message in again:
         rendered[channel].append(

@@ -42,7 +42,7 @@ def test_a_new_metadata_database_clears_the_earlier_stacks_task_logs_once(postgr
     assert not (logs / "dag_id=storyblok_traffic").exists()
     assert (logs / "dag_processor").is_dir()  # the components' own logs stay
     said = capsys.readouterr().out
-    assert f"a fresh start: the task logs of an earlier stack removed (1 DAG folder(s) in {logs})" in said
+    assert f"a fresh start: the task logs of an earlier stack removed (1 DAG folder in {logs})" in said
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(f"/{databases[0]}")
     assert env["AIRFLOW_CONN_STORYBLOK_WAREHOUSE"].endswith(f"/{databases[1]}")
 

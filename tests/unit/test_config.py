@@ -16,7 +16,7 @@ def test_defaults_without_a_file(monkeypatch):
     config = load_config()
     assert [o.dag_id for o in config.organisations] == ["storyblok_traffic"]
     org = config.organisations[0]
-    assert (org.org, org.metric, org.yearly_thresholds) == (
+    assert (org.org, org.limit_meter, org.yearly_thresholds) == (
         "storyblok_default",
         "requests",
         (50, 75, 90, 100),
@@ -27,13 +27,13 @@ def test_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(
         "start_date: 2025-01-01\ncatchup: true\nwarehouse_schema: traffic\norganisations:\n"
-        "  - conn_id: storyblok_eu\n    org: acme\n    metric: bytes\n    yearly_thresholds: [95, 80]\n"
+        "  - conn_id: storyblok_eu\n    org: acme\n    limit_meter: bytes\n    yearly_thresholds: [95, 80]\n"
     )
     config = load_config(path)
     assert config.start_date == date(2025, 1, 1)
     assert config.catchup is True
     [org] = config.organisations
-    assert (org.org, org.metric, org.yearly_thresholds, org.dag_id) == (
+    assert (org.org, org.limit_meter, org.yearly_thresholds, org.dag_id) == (
         "acme",
         "bytes",
         (80.0, 95.0),
@@ -46,7 +46,7 @@ def test_file(tmp_path):
     [
         ("warehouse_schema: 'x; drop table y'", "warehouse_schema"),
         ('warehouse_schema: "Quoted\\"name"', "warehouse_schema"),
-        ("organisations:\n  - metric: seconds", "metric 'seconds'"),
+        ("organisations:\n  - limit_meter: seconds", "limit_meter 'seconds'"),
         ("organisations:\n  - yearly_thresholds: [50, 1001]", "outside 0 < percent <= 1000"),
         ("organisations:\n  - yearly_thresholds: [50, 50]", "twice"),
         ("organisations:\n  - yearly_thresholds: 50", "must be a list of percents"),
@@ -196,8 +196,8 @@ SB = "organisations:\n  - conn_id: sb\n    "
             "refetch_days must be a whole number from 0 to 31, got 40" + IN_SB,
         ),
         (
-            "organisations:\n  - conn_id: sb\n  - metric: x",
-            "metric 'x' is not one of requests, bytes (in organisation 2)",
+            "organisations:\n  - conn_id: sb\n  - limit_meter: x",
+            "limit_meter 'x' is not one of requests, bytes (in organisation 2)",
         ),
         (SB + "colour: 1", "organisation 'sb': unknown setting colour; known: "),
         ("organisations: 5", "organisations must be a list, got 5"),
@@ -229,6 +229,7 @@ def test_a_decoding_error_names_the_setting_and_where_it_is(tmp_path, text, expe
             "channels:\n  - {name: s, type: slack, conn_idd: x}",
             "channel 's': unknown setting conn_idd: did you mean conn_id?",
         ),
+        (SB + "metric: bytes", "organisation 'sb': unknown setting metric: it is called limit_meter now"),
         (
             SB + "plan_meters:\n      bytes: {blok_price: 1}",
             "organisation 'sb', plan_meters.bytes: unknown setting blok_price: did you mean block_price?",

@@ -29,12 +29,12 @@ class BillCheck:
     seen: list[st.Observation]
     keys: list[tuple[str, date]]  # (period, period start) of every row they may move
     sentence: str | None  # the money a crossing notice ends with; None without a bill
-    note: str | None = None  # without a plan: why only the configured metric is watched
+    note: str | None = None  # without a plan: why only the limit meter (``limit_meter``) is watched
 
 
 def bill_check(org: OrgConfig, stored: StoredDays, day: date, figures: BillFigures) -> BillCheck:
     if figures.window is None or figures.now is None or figures.chosen.plan is None:
-        other = METER_NAMES["bytes" if org.metric == "requests" else "requests"]
+        other = METER_NAMES["bytes" if org.limit_meter == "requests" else "requests"]
         return BillCheck([], [], None, f"{other} and the bill are not watched: {figures.chosen.how}")
     w, plan = figures.window, figures.chosen.plan
     seen = [*_overage(org, figures, w), *_maxima(org, stored, day, figures.meters, w)]

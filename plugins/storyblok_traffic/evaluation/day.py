@@ -28,7 +28,7 @@ from storyblok_traffic.rules.periods import Window, window_of
 from storyblok_traffic.rules.plans import Plan
 from storyblok_traffic.rules.reconcile import Comparison
 from storyblok_traffic.rules.spikes import Ratios
-from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, format_pct, limit_in_force, percent_of
+from storyblok_traffic.rules.usage import AlarmRun, Crossing, Limits, counted, format_pct, limit_in_force, percent_of
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
 
@@ -71,7 +71,7 @@ class Observed:
     seen: list[st.Observation]
     known: dict[tuple[object, ...], st.Alert]  # the rows of every observed key that exist
     billed: BillFigures  # the billing period as of the day (its notices' bill)
-    plan_note: str | None = None  # why only the configured metric is watched (no plan), or None
+    plan_note: str | None = None  # why only the limit meter (``limit_meter``) is watched (no plan), or None
 
 
 def observe(
@@ -99,10 +99,10 @@ def observe(
     facts = [_facts(org, w, day, meter, stored, carry.alarm_runs) for meter, w in meters]
     seen = [obs for f in facts for obs in _observations(org, f, billed.sentence)]
     seen += billed.seen
-    # Each meter's spikes, the configured metric's first (the summary's); none when spikes are off.
+    # Each meter's spikes, the limit meter's first (the summary's); none when spikes are off.
     judged = [_spike_check(org, meter, stored, day, carry, facts) for meter in watched] if org.spike_factor else []
     found = judged[0].found if judged else None
-    spike_rows = judged[0].rows if judged else carry.alerts.spikes(org.metric)
+    spike_rows = judged[0].rows if judged else carry.alerts.spikes(org.limit_meter)
     for check in judged:
         known |= {a.key: a for a in check.rows.values()}
         seen += check.seen
@@ -160,7 +160,7 @@ def summarise(observed: Observed, state: Mapping[tuple[object, ...], st.Alert], 
     return Evaluation(
         org=org.org,
         day=day,
-        metric=org.metric,
+        limit_meter=org.limit_meter,
         quiet=observed.quiet,
         newest_day=newest,
         periods=tuple(_summary(org, f, day, state) for f in observed.facts),
@@ -206,15 +206,15 @@ class _SpikeCheck:
 def _spike_check(
     org: OrgConfig, watched: Watched, stored: StoredDays, day: date, carry: Carry, facts: Sequence[_Facts]
 ) -> _SpikeCheck:
-    """``watched``'s spikes, judged as the configured metric's are (the rule reads ``metric``), against its
+    """``watched``'s spikes, judged as the limit meter's are (the rule reads ``limit_meter``), against its
     own monthly limit; a day whose bytes are not in yet has no verdict, and is judged when they arrive
     (the change makes the check evaluate that day again)."""
-    judged = org if watched.meter == org.metric else msgspec.structs.replace(org, metric=watched.meter)
+    judged = org if watched.meter == org.limit_meter else msgspec.structs.replace(org, limit_meter=watched.meter)
     rows = carry.alerts.spikes(watched.meter)
     month_limit = _limit_on(watched.history, "month", day)
     memo = carry.spike_ratios.setdefault(watched.meter, {})
-    # The configured metric's spaces are judged each day; the other meter's when the organisation spikes.
-    found = spikes.find(stored, judged, day, rows, month_limit, memo, every_space=watched.meter == org.metric)
+    # The limit meter's spaces are judged each day; the other meter's when the organisation spikes.
+    found = spikes.find(stored, judged, day, rows, month_limit, memo, every_space=watched.meter == org.limit_meter)
     seen = spikes.observations(judged, found, rows, _month_so_far(facts, watched.meter), month_limit)
     return _SpikeCheck(found, rows, seen)
 
@@ -251,8 +251,8 @@ def _unhealed_gap(stored: StoredDays, org: OrgConfig, day: date) -> st.Observati
         day,
         in_alarm=True,
         detail=(
-            f"{len(missing)} day(s) from {missing[0]} to {missing[-1]} are not stored, and no daily run will fetch "
-            f"them (they reach back {org.max_gap_days} days at most, after the newest complete day): trigger "
+            f"{counted(len(missing), 'day')} not stored, from {missing[0]} to {missing[-1]}, and no daily run will "
+            f"fetch them (they reach back {org.max_gap_days} days at most, after the newest complete day): trigger "
             f"storyblok_traffic_backfill for {missing[0]} to {missing[-1]}."
         ),
     )
@@ -265,7 +265,7 @@ def _limit_on(history: Sequence[Limits], period: str, day: date) -> int:
 
 @dataclass(frozen=True)
 class Watched:
-    """A meter and what it is checked against: the configured metric against the limits Storyblok
+    """A meter and what it is checked against: the limit meter (``limit_meter``) against the limits Storyblok
     reports (by the day each came into force), the other meter against the plan's included amount."""
 
     meter: Meter
@@ -279,11 +279,11 @@ class Watched:
 
 
 def watched_meters(org: OrgConfig, history: Sequence[Limits], plan: Plan | None) -> list[Watched]:
-    """The configured metric, and the other meter when ``plan`` (the organisation's, configured or
+    """The limit meter (``limit_meter``), and the other meter when ``plan`` (the organisation's, configured or
     assumed: ``BillFigures.chosen``) includes an amount of it, in the period the plan bills (the month,
     or the contract year when billed yearly)."""
-    found = [Watched(org.metric, history, *org.thresholds_of(org.metric))]
-    other: Meter = "bytes" if org.metric == "requests" else "requests"
+    found = [Watched(org.limit_meter, history, *org.thresholds_of(org.limit_meter))]
+    other: Meter = "bytes" if org.limit_meter == "requests" else "requests"
     terms = plan.terms(other) if plan else None
     if plan is not None and terms is not None and terms.included > 0:
         # Watched in the period the plan bills it: a month's included amount is no limit of the year.
@@ -400,6 +400,7 @@ def _summary(org: OrgConfig, f: _Facts, day: date, state: Mapping[tuple[object, 
         forecast=_forecast_view(f.forecast, f.limit),
         alerts=tuple(_view(a) for a in rows),
         notes=_period_notes(org, f, day),
+        bytes_missing=f.bytes_missing,
     )
 
 
@@ -437,7 +438,7 @@ def _period_notes(org: OrgConfig, f: _Facts, day: date) -> tuple[str, ...]:
     if f.meter == "bytes":
         missing = f.bytes_missing
         if missing:
-            notes.append(f"{missing} day(s) have no byte count yet (Storyblok has not calculated them)")
+            notes.append(f"{counted(missing, 'day')} without a byte count yet (Storyblok has not calculated them)")
     return tuple(notes)
 
 
@@ -456,7 +457,8 @@ def _data_notes(
         )
     if quiet:
         notes.append(
-            f"{day} is caught up quietly (older than {org.alert_lookback_days} day(s) before today, or than a day "
-            "already told): its alerts are recorded, not sent; what is still open is told by the newest day's check"
+            f"{day} is caught up quietly (older than {counted(org.alert_lookback_days, 'day')} before today, or than "
+            "a day already told): its alerts are recorded, not sent; what is still open is told by the newest "
+            "day's check"
         )
     return tuple(notes)

@@ -38,9 +38,9 @@ def reconcile_newest(conn: Connection, org: OrgConfig, day: date, stored: Stored
     readings = []
     for start in dict.fromkeys((contract, date(last.year, 1, 1))):
         days = (last - start).days + 1
-        for metric, (total, with_value, peak) in reads.year_sums(conn, org.org, start, last).items():
-            readings.append(Candidate(metric, start, total, days - with_value, peak))
-    configured = next(c for c in readings if (c.metric, c.year_start) == (org.metric, contract))
+        for meter, (total, with_value, peak) in reads.year_sums(conn, org.org, start, last).items():
+            readings.append(Candidate(meter, start, total, days - with_value, peak))
+    configured = next(c for c in readings if (c.meter, c.year_start) == (org.limit_meter, contract))
     return reconcile(reported, configured, [c for c in readings if c is not configured])
 
 
@@ -58,7 +58,7 @@ def summary(verdict: Comparison | None) -> ReconciliationView | None:
         reported=verdict.reported,
         stored_requests=verdict.stored_requests,
         stored_bytes=verdict.stored_bytes,
-        matches=verdict.matched.metric if verdict.matched else None,
+        matches=verdict.matched.meter if verdict.matched else None,
         year_start=verdict.year_start,
         missing_days=verdict.missing_days,
         difference_pct=verdict.difference_pct,

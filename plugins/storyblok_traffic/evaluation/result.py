@@ -39,7 +39,7 @@ class ForecastView:
 
 @dataclass(frozen=True)
 class PeriodSummary:
-    meter: Meter  # requests or bytes: the configured metric's (against Storyblok's limit) come first
+    meter: Meter  # requests or bytes: the configured meter's (against Storyblok's limit) come first
     period: Period
     start: date
     last: date
@@ -52,6 +52,7 @@ class PeriodSummary:
     forecast: ForecastView | None
     alerts: tuple[AlertView, ...]
     notes: tuple[str, ...] = field(default=())
+    bytes_missing: int = 0  # stored days of the period whose bytes Storyblok has not reported yet
 
     def describe(self) -> str:
         pct = "unknown" if self.percent is None else f"{self.percent:.2f}%"
@@ -93,18 +94,18 @@ class SpikeView:
     factor: float | None  # amount / normal; None when the normal is zero
     since: date  # the episode's first day
 
-    def describe(self, metric: str) -> str:
+    def describe(self, meter: str) -> str:
         if self.status == "new":
-            return f"{self.series}: new, {self.amount:,} {metric}"
+            return f"{self.series}: new, {self.amount:,} {meter}"
         times = "from a normal of 0" if self.factor is None else f"{self.factor:g}x its normal {self.normal:,}"
-        return f"{self.series}: {self.amount:,} {metric}, {times} (since {self.since})"
+        return f"{self.series}: {self.amount:,} {meter}, {times} (since {self.since})"
 
 
 @dataclass(frozen=True)
 class Evaluation:
     org: str
     day: date
-    metric: str
+    limit_meter: str
     quiet: bool  # the day is older than the lookback: alerts are recorded, not sent
     newest_day: date | None
     periods: tuple[PeriodSummary, ...]
@@ -115,10 +116,10 @@ class Evaluation:
     spikes: tuple[SpikeView, ...] = ()
 
     def describe(self) -> str:
-        lines = [f"{self.org} as of {self.day} ({self.metric}):"]
+        lines = [f"{self.org} as of {self.day} ({self.limit_meter}):"]
         lines += [f"  {p.describe()}" for p in self.periods]
         if self.spikes:
-            lines.append("  spikes: " + "; ".join(s.describe(self.metric) for s in self.spikes))
+            lines.append("  spikes: " + "; ".join(s.describe(self.limit_meter) for s in self.spikes))
         lines.append(
             f"  newest stored day: {self.newest_day or 'none'}; notices pending: {self.pending_notices}"
             + ("; older than the lookback, so nothing is sent" if self.quiet else "")
@@ -127,7 +128,7 @@ class Evaluation:
 
     def all_notes(self) -> tuple[str, ...]:
         return self.notes + tuple(
-            f"{p.period}{'' if p.meter == self.metric else ' (' + METER_NAMES[p.meter] + ')'}: {note}"
+            f"{p.period}{'' if p.meter == self.limit_meter else ' (' + METER_NAMES[p.meter] + ')'}: {note}"
             for p in self.periods
             for note in p.notes
         )

@@ -104,7 +104,7 @@ def find(
     how = _Judging(rule, min_excess(org, month_limit), open_series, {} if memo is None else memo)
     first = day - timedelta(days=rule.window_days + rule.noise_days)
     days = [d for d, _, _ in stored.org_days(first, day)]
-    org_verdict = how.judge(ORG, _OrgSeries(stored.by_day(), org.metric), day)
+    org_verdict = how.judge(ORG, _OrgSeries(stored.by_day(), org.limit_meter), day)
     if org_verdict.status in (NO_VALUE, TOO_LITTLE):
         # Without the organisation's own history no space can be told new: every one would be.
         return Findings(day, org_verdict)
@@ -116,7 +116,7 @@ def find(
         return Findings(day, org_verdict, everyone, tuple(attribute(org_verdict.excess, everyone)))
     if not every_space and not open_spaces:
         return Findings(day, org_verdict)
-    busy = least_busy(rule, org.metric, how.min_excess) if every_space else NOBODY
+    busy = least_busy(rule, org.limit_meter, how.min_excess) if every_space else NOBODY
     series = stored.space_series(days[0], day, busy_from=busy, also=open_spaces)
     return Findings(day, org_verdict, _judge_spaces(org, day, days, series, how, open_spaces))
 
@@ -129,7 +129,7 @@ def min_excess(org: OrgConfig, month_limit: int) -> float:
 def busy_from(org: OrgConfig, limits: Sequence[Limits], first: date, last: date) -> int:
     """The requests a space needs on some day of ``first``..``last`` to be judged on any of them."""
     least = min((_month_limit(limits, first + timedelta(days=i)) for i in range((last - first).days + 1)), default=0)
-    return least_busy(rule_of(org), org.metric, min_excess(org, least))
+    return least_busy(rule_of(org), org.limit_meter, min_excess(org, least))
 
 
 def _month_limit(limits: Sequence[Limits], day: date) -> int:
@@ -153,9 +153,9 @@ def _judge_spaces(
     found = {}
     for space in {*series, *also}:
         days = series.get(space, {})
-        if not (all_of_them or space in also) and _ruled_out(org.metric, days, day, weeks_back, known, how):
+        if not (all_of_them or space in also) and _ruled_out(org.limit_meter, days, day, weeks_back, known, how):
             continue
-        found[space] = how.judge(Series(space), _SpaceSeries(days, known, org.metric), day, new_allowed=True)
+        found[space] = how.judge(Series(space), _SpaceSeries(days, known, org.limit_meter), day, new_allowed=True)
     return found
 
 
@@ -163,14 +163,14 @@ class _SpaceSeries(Mapping[date, Day]):
     """A space's rows as the rule reads a series: a stored day without a row of the space is a day
     without its traffic. Looked up day by day (a judgement reads a few of them), never copied."""
 
-    def __init__(self, rows: Mapping[date, SpaceDay], stored: set[date], metric: str) -> None:
-        self.rows, self.stored, self.metric = rows, stored, metric
+    def __init__(self, rows: Mapping[date, SpaceDay], stored: set[date], meter: str) -> None:
+        self.rows, self.stored, self.meter = rows, stored, meter
 
     def __getitem__(self, day: date) -> Day:
         if day not in self.stored:
             raise KeyError(day)
         row = self.rows.get(day)
-        return _ZERO if row is None else _day(self.metric, *row)
+        return _ZERO if row is None else _day(self.meter, *row)
 
     def __iter__(self) -> Iterator[date]:
         return iter(sorted(self.stored))
@@ -185,12 +185,12 @@ _ZERO = Day(0, 0)
 class _OrgSeries(Mapping[date, Day]):
     """The organisation's stored days as the rule reads a series, looked up day by day (never copied)."""
 
-    def __init__(self, rows: Mapping[date, OrgDay], metric: str) -> None:
-        self.rows, self.metric = rows, metric
+    def __init__(self, rows: Mapping[date, OrgDay], meter: str) -> None:
+        self.rows, self.meter = rows, meter
 
     def __getitem__(self, day: date) -> Day:
         _, requests, size = self.rows[day]
-        return _day(self.metric, requests, size)
+        return _day(self.meter, requests, size)
 
     def __iter__(self) -> Iterator[date]:
         return iter(self.rows)
@@ -200,17 +200,17 @@ class _OrgSeries(Mapping[date, Day]):
 
 
 def _ruled_out(
-    metric: str, days: Mapping[date, SpaceDay], day: date, weeks_back: list[date], known: set[date], how: _Judging
+    meter: str, days: Mapping[date, SpaceDay], day: date, weeks_back: list[date], known: set[date], how: _Judging
 ) -> bool:
     """``cannot_alarm`` from the space's rows: the day and the same weekday before (None: not stored)."""
-    at = 0 if metric == "requests" else 1  # the amount's place in a row (requests, bytes)
+    at = 0 if meter == "requests" else 1  # the amount's place in a row (requests, bytes)
     requests, size = days.get(day, (0, 0))
     same_weekday = [None if d not in known else (r[at] if (r := days.get(d)) is not None else 0) for d in weeks_back]
-    return cannot_alarm(_day(metric, requests, size), same_weekday, how.rule, how.min_excess)
+    return cannot_alarm(_day(meter, requests, size), same_weekday, how.rule, how.min_excess)
 
 
-def _day(metric: str, requests: int, size: int | None) -> Day:
-    return Day(requests if metric == "requests" else size, requests)
+def _day(meter: str, requests: int, size: int | None) -> Day:
+    return Day(requests if meter == "requests" else size, requests)
 
 
 def observations(
@@ -283,7 +283,7 @@ def _start(
         round(v.normal),
         projected_on=at_rate,
         detail=detail.to_json(),
-        meter=org.metric,
+        meter=org.limit_meter,
     )
 
 
@@ -299,7 +299,7 @@ def _continued(org: OrgConfig, row: st.Alert, v: Verdict, announce_clear: bool |
         v.amount,
         round(v.normal),
         announce_clear=told,
-        meter=org.metric,
+        meter=org.limit_meter,
     )
 
 

@@ -36,7 +36,7 @@ def with_figures(
         return list(changed)
     live_since = marks.first_live_day(conn, org.org)
     shared = told.Figures(
-        metric=org.metric,
+        limit_meter=org.limit_meter,
         live_since=live_since,
         bill=_bill(billed),
         closed=_closed(conn, org, day, stored, billed, live_since),
@@ -48,7 +48,7 @@ def _own(conn: Connection, a: Alert, shared: told.Figures, stored: StoredDays) -
     top: tuple[tuple[str, int], ...] = ()
     not_in = 0
     if a.kind in (ACTUAL, FORECAST) and a.period not in (DATA_PERIOD, MONITOR_PERIOD):
-        meter = a.meter or shared.metric
+        meter = a.meter or shared.limit_meter
         top = tuple(reads.top_spaces(conn, a.org, a.period_start, a.as_of, meter, TOP_SPACES))
         if meter == "bytes":
             not_in = stored.days_missing_bytes(a.period_start, a.as_of)
@@ -88,6 +88,6 @@ def _closed(
     limits = limit_in_force(stored.limit_history(), last)
     if limits is None:
         return None
-    used, _ = stored.meter_total(org.metric, previous.start, last)
+    used, _ = stored.meter_total(org.limit_meter, previous.start, last)
     limit = limits.monthly if period == "month" else limits.yearly
-    return told.Closed(previous.start, last, (told.MeterClosed(org.metric, used, limit),))
+    return told.Closed(previous.start, last, (told.MeterClosed(org.limit_meter, used, limit),))

@@ -90,7 +90,7 @@ def load_range(days: Range, org: OrgConfig, config: MonitorConfig, source: str =
     warehouse = config.warehouse
     engine = engine_from_conn_id(warehouse.conn_id)
     try:
-        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.metrics))
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.limit_meters))
         if checked_source(source) == "stored":
             months = [replay_month(engine, warehouse.schema, org.org, chunk) for chunk in month_chunks(days)]
         else:

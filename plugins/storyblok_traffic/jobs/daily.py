@@ -40,7 +40,7 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
 
 def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
     """The newest day, the percent of each period's limit used per meter (``month_percent`` for the
-    configured metric, ``bytes_month_percent`` for the other) and the bill, for the asset event (read only)."""
+    limit meter, ``bytes_month_percent`` for the other) and the bill, for the asset event (read only)."""
     from storyblok_traffic.evaluation.day import evaluate
     from storyblok_traffic.evaluation.meters import bill_figures
     from storyblok_traffic.warehouse.engine import warehouse_transaction
@@ -51,7 +51,7 @@ def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
         evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day)
         figures = bill_figures(StoredDays(conn, org.org), org, upserted.end_date)
     percents = {
-        f"{p.period}_percent" if p.meter == org.metric else f"{p.meter}_{p.period}_percent": p.percent
+        f"{p.period}_percent" if p.meter == org.limit_meter else f"{p.meter}_{p.period}_percent": p.percent
         for p in evaluation.periods
     }
     money: dict[str, Any] = {}

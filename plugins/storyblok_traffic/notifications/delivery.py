@@ -17,8 +17,8 @@ from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.alert_state import Alert
 from storyblok_traffic.rules.messages import Message, notice_message
+from storyblok_traffic.rules.notices import lacking, received_everywhere
 from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts
 
@@ -48,30 +48,28 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         return delivery
     done = alerts.delivered(conn, waiting)
     for channel in channels:
-        todo = [a for a in waiting if (a.notice_id, channel.name) not in done]
+        todo = lacking(waiting, channel.name, done)
         if not todo:
             continue
-        message = notice_message(org.org, org.metric, todo)
+        message = notice_message(org.org, org.limit_meter, todo)
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.notice_id, channel.name) for a in todo}
             delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
 
-    def everywhere(a: Alert) -> bool:
-        return all((a.notice_id, c.name) in done for c in channels)
-
-    alerts.drop_superseded(conn, [a for a in held if everywhere(a)])
-    alerts.finish(conn, [a for a in pending if everywhere(a)], datetime.now(UTC))
+    names = [c.name for c in channels]
+    alerts.drop_superseded(conn, received_everywhere(held, names, done))
+    alerts.finish(conn, received_everywhere(pending, names, done), datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
     return delivery
 
 
-def rendered_again(conn: Connection, org: str, metric: str) -> list[tuple[str, datetime, Message]]:
+def rendered_again(conn: Connection, org: str, limit_meter: str) -> list[tuple[str, datetime, Message]]:
     """Every message each channel got for ``org`` (channel, when, message), rendered again from the notices
     as they were delivered: equal, byte for byte, to what was sent (deliveries before revision 0008,
     stored without their notice, are left out)."""
     batches = alerts.sent_batches(conn, org)
-    return [(channel, when, notice_message(org, metric, batch)) for channel, when, batch in batches]
+    return [(channel, when, notice_message(org, limit_meter, batch)) for channel, when, batch in batches]
 
 
 def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:

@@ -19,7 +19,7 @@ from storyblok_traffic.rules.alert_state import (
     Alert,
 )
 from storyblok_traffic.rules.meters import METER_NAMES
-from storyblok_traffic.rules.notices import rank
+from storyblok_traffic.rules.notices import notice_key, rank
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, before_monitoring
 
@@ -48,15 +48,15 @@ def _group_order(head: Alert) -> tuple[object, ...]:
     return (*rank(head), *spike, head.period_start)
 
 
-def notice_message(org: str, metric: str, alerts: Sequence[Alert]) -> Message:
+def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert]) -> Message:
     """The message of a batch of stored notices, from their rows and the figures stored with them
     (``rules.told``) alone: what a channel got renders again, byte for byte, from the warehouse.
-    ``metric``: the unit of notices stored without figures (recorded before they were)."""
+    ``limit_meter``: the unit of notices stored without figures (recorded before they were)."""
     alerts = sorted(alerts, key=lambda a: (a.period_start, a.period, a.kind, a.threshold_pct, a.meter, a.notice_seq))
     newest = told.newest(alerts)
     return alert_message(
         org,
-        newest.metric or metric,
+        newest.limit_meter or limit_meter,
         alerts,
         told.top_spaces(alerts),
         told.unknown_before(alerts),
@@ -69,7 +69,7 @@ def notice_message(org: str, metric: str, alerts: Sequence[Alert]) -> Message:
 
 def alert_message(
     org: str,
-    metric: str,
+    limit_meter: str,
     alerts: Sequence[Alert],
     top: TopSpaces,
     unknown: UnknownBefore | None = None,
@@ -96,7 +96,7 @@ def alert_message(
         key=lambda g: (rounds[g[0].notice_id], *_group_order(g[0])),
     )
     ordered = [a for g in groups for a in g]
-    ctx = Context(metric, unknown, live_since, not_in or {})
+    ctx = Context(limit_meter, unknown, live_since, not_in or {})
     lines = [WORDING[g[0].kind].line(g[0], g[1:], ctx) for g in groups]
     earlier = [a for a in ordered if before_monitoring(a, live_since)]
     if earlier:
@@ -108,9 +108,10 @@ def alert_message(
         )
     if closed is not None and any(a.as_of > closed.last for a in ordered):
         lines.append(told.closed_line(closed))
-    # The bill once, after the notices: as the newest crossing or forecast of the message found it.
+    # The bill once, after the notices: as the newest crossing or forecast of the message found it; an
+    # overage notice of the message tells it already.
     billed = [a for a in ordered if a.kind in (ACTUAL, FORECAST) and a.notice == ALARM and a.detail]
-    if billed:
+    if billed and not any(a.kind == OVERAGE and a.notice == ALARM for a in ordered):
         lines.append(max(billed, key=lambda a: a.as_of).detail or "")
     shown: set[tuple[str, str, date]] = set()
     starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
@@ -131,7 +132,7 @@ def alert_message(
         text="\n".join([subject, *lines]),
         data={
             "org": org,
-            "metric": metric,
+            "limit_meter": limit_meter,
             "subject": subject,
             "alerts": [
                 _fields(a, top.get((a.meter, a.period, a.period_start), ()), unknown.get(a.key, 0), live_since)
@@ -173,6 +174,7 @@ def _fields(
         return None if value is None or value == NEVER else value.isoformat()
 
     return {
+        "id": notice_key(alert),  # the alert's id in /api/usage and on the dashboard
         "period": alert.period,
         "kind": alert.kind,
         "meter": alert.meter or None,  # requests or bytes; null for kinds that watch no meter

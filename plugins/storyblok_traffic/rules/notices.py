@@ -11,8 +11,9 @@ Severity, by kind:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
@@ -22,6 +23,7 @@ from storyblok_traffic.rules.alert_state import (
     DISAGREE,
     FORECAST,
     MAXIMUM,
+    NEVER,
     NO_DATA,
     OVERAGE,
     PENDING,
@@ -60,6 +62,17 @@ OPEN: Lifecycle = "open"
 RESOLVED: Lifecycle = "resolved"
 QUIET: Lifecycle = "quiet"
 
+# (notice, channel) for each channel that has the notice (``warehouse.alerts.delivered``).
+Received = Collection[tuple[tuple[tuple[Any, ...], int], str]]
+
+
+def notice_key(alert: Alert) -> str:
+    """The alert's stable id, one per row whatever its notices (``Alert.key`` without the organisation):
+    ``year/2026-01-01/requests/actual/75``; ``-`` for no meter, and for a spike series' first day (one row
+    per series: its episodes come and go)."""
+    start = "-" if alert.period_start == NEVER else alert.period_start.isoformat()
+    return f"{alert.period}/{start}/{alert.meter or '-'}/{alert.kind}/{alert.threshold_pct:g}"
+
 
 def severity(alert: Alert) -> Severity:
     """The notice's severity (a kind from a newer version: info)."""
@@ -92,6 +105,17 @@ def lifecycle(alert: Alert, as_of: date, newest: date | None, delivered: bool) -
     if recorded_quietly(alert, delivered):
         return QUIET
     return RESOLVED
+
+
+def lacking(notices: Iterable[Alert], channel: str, received: Received) -> list[Alert]:
+    """The notices ``channel`` must still receive: the one rule of who gets a notice, for delivery and
+    for a check settling what was sent before (``received_everywhere``)."""
+    return [a for a in notices if (a.notice_id, channel) not in received]
+
+
+def received_everywhere(notices: Iterable[Alert], channels: Sequence[str], received: Received) -> list[Alert]:
+    """The notices no channel lacks: they are told (with no channel, every notice is)."""
+    return [a for a in notices if not any(lacking([a], c, received) for c in channels)]
 
 
 def still_open(alert: Alert, as_of: date, newest: date | None) -> bool:

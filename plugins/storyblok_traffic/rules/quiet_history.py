@@ -69,7 +69,7 @@ class QuietPeriod:
 
     @property
     def line(self) -> str:
-        """``month 2026-03-01: 4 alerts (bandwidth 80 %, 100 %, forecast 100 %; overage)``: each meter's alerts
+        """``month 2026-03-01: 4 alerts (bandwidth 80%, 100%, forecast 100%; overage)``: each meter's alerts
         after its name, then those of no meter."""
         count = len(self.alerts)
         what = "; ".join(_of_meter(meter, list(alerts)) for meter, alerts in groupby(self.alerts, _meter))
@@ -106,11 +106,11 @@ def _meter(a: Alert) -> str:
 
 
 def _of_meter(meter: str, alerts: list[Alert]) -> str:
-    """One meter's alerts in a folded line, after its name: ``API requests 80 %, 100 %``."""
+    """One meter's alerts in a folded line, after its name: ``API requests 80%, 100%``."""
     what = ", ".join(_what(a) for a in alerts)
     return f"{METER_NAMES[meter]} {what}" if meter in METER_NAMES else what
 
 
 def _what(a: Alert) -> str:
-    """One alert in a folded line: ``80 %``, ``forecast 100 %``, ``maximum 90 %``, ``spike``, ``no data``."""
-    return f"{_PREFIX[a.kind]}{a.threshold_pct:g} %" if a.kind in _PREFIX else _NAMES.get(a.kind, a.kind)
+    """One alert in a folded line: ``80%``, ``forecast 100%``, ``maximum 90%``, ``spike``, ``no data``."""
+    return f"{_PREFIX[a.kind]}{a.threshold_pct:g}%" if a.kind in _PREFIX else _NAMES.get(a.kind, a.kind)

@@ -3,7 +3,7 @@
 Storyblok does not document whether its limit counts requests or bytes, nor whether "this year" is
 the calendar or the contract year. Its ``traffic_used_this_year`` is the only independent number: the
 stored days of the year, summed each way, tell which reading it is, and so whether the configured
-``metric`` and contract year are right. The figure is "as of now", so it holds part of the day it was
+``limit_meter`` and contract year are right. The figure is "as of now", so it holds part of the day it was
 fetched, which is never stored yet: a match allows for up to one more day of traffic.
 """
 
@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from storyblok_traffic.rules.usage import counted
+
 TOLERANCE_PCT = 1.0  # a match is within 1 % of Storyblok's figure (plus the day in progress)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One reading of "traffic used this year": a metric summed over the stored days of a year."""
+    """One reading of "traffic used this year": a meter summed over the stored days of a year."""
 
-    metric: str  # requests or bytes
+    meter: str  # requests or bytes
     year_start: date
     stored: int
     missing_days: int  # days of the year before the figure's day without a stored value
@@ -59,11 +61,11 @@ class Comparison:
 
 
 def reconcile(reported: int, configured: Candidate, others: Sequence[Candidate]) -> Comparison:
-    """Judge Storyblok's figure against the configured reading first, then the others (each metric, each year)."""
+    """Judge Storyblok's figure against the configured reading first, then the others (each meter, each year)."""
     matched = next((c for c in (configured, *others) if c.matches(reported)), None)
     shown = matched or configured
     same_year = [c for c in (configured, *others) if c.year_start == shown.year_start]
-    sums = {c.metric: c.stored for c in same_year}
+    sums = {c.meter: c.stored for c in same_year}
     return Comparison(
         reported=reported,
         configured=configured,
@@ -83,20 +85,20 @@ def _advice(reported: int, configured: Candidate, matched: Candidate | None, sum
         head = f"Storyblok reports {reported:,} used this year; the stored days since {since} sum to {stored}"
         if configured.missing_days:
             return (
-                f"{head}, with {configured.missing_days} day(s) missing: run storyblok_traffic_backfill for the "
-                "missing days, then compare again."
+                f"{head}, with {counted(configured.missing_days, 'day')} missing: run storyblok_traffic_backfill "
+                "for the missing days, then compare again."
             )
         return (
             f"{head}, with no day missing, and neither matches: Storyblok counts differently from its daily "
-            "statistics, so check `metric` and the contract year (`year_start_month`, `year_start_day`)."
+            "statistics, so check `limit_meter` and the contract year (`year_start_month`, `year_start_day`)."
         )
     settings = []
-    if matched.metric != configured.metric:
-        settings.append(f"`metric: {matched.metric}`")
+    if matched.meter != configured.meter:
+        settings.append(f"`limit_meter: {matched.meter}`")
     if matched.year_start != configured.year_start:
         settings.append(f"`year_start_month: {matched.year_start.month}`, `year_start_day: {matched.year_start.day}`")
     return (
-        f"Storyblok reports {reported:,} used this year, which matches the stored {matched.metric} since "
-        f"{matched.year_start} ({stored}), not the configured {configured.metric} since {configured.year_start}: "
+        f"Storyblok reports {reported:,} used this year, which matches the stored {matched.meter} since "
+        f"{matched.year_start} ({stored}), not the configured {configured.meter} since {configured.year_start}: "
         f"set {' and '.join(settings)} for this organisation."
     )

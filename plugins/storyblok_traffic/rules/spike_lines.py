@@ -64,34 +64,34 @@ def subject(org: str, head: Alert) -> str:
     return f"Storyblok traffic: {what} spike in {where} on {head.crossed_on}"
 
 
-def line(alert: Alert, metric: str) -> str:
+def line(alert: Alert, meter: str) -> str:
     f = figures(alert)
     weekday = f"{alert.crossed_on:%A}"
     if alert.notice == CLEAR:  # it repeats the start: that notice may not have gone out
         began = f"the spike began on {alert.crossed_on}"
         if f.amount is not None:
             times = f", {f.factor:g}x its normal" if f.factor else ""
-            began += f" with {amount_text(metric, f.amount)}{times}"
+            began += f" with {amount_text(meter, f.amount)}{times}"
         return (
-            f"{_who(alert).capitalize()} is back to normal: {amount_text(metric, alert.usage)} on {alert.as_of}, its "
-            f"normal {alert.as_of:%A} being {_n(metric, alert.usage_limit)} ({began})."
+            f"{_who(alert).capitalize()} is back to normal: {amount_text(meter, alert.usage)} on {alert.as_of}, its "
+            f"normal {alert.as_of:%A} being {_n(meter, alert.usage_limit)} ({began})."
         )
     if f.new:
         text = (
-            f"{_who(alert).capitalize()} is new: {amount_text(metric, alert.usage)} on {alert.crossed_on}, "
+            f"{_who(alert).capitalize()} is new: {amount_text(meter, alert.usage)} on {alert.crossed_on}, "
             f"with no traffic in the days before"
         )
     else:
         times = f"{f.factor:g}x its normal {weekday}" if f.factor else f"where a normal {weekday} has none"
-        text = f"{_who(alert).capitalize()} used {amount_text(metric, alert.usage)} on {alert.crossed_on}, {times}"
-        text += f" ({_n(metric, alert.usage_limit)})" if f.factor else ""
+        text = f"{_who(alert).capitalize()} used {amount_text(meter, alert.usage)} on {alert.crossed_on}, {times}"
+        text += f" ({_n(meter, alert.usage_limit)})" if f.factor else ""
     if f.month_share is not None:
-        text += f"; its excess burnt {f.month_share:g} % of the monthly limit"
+        text += f"; its excess burnt {f.month_share:g}% of the monthly limit"
     if f.org_excess_share is not None:
-        text += f"; it is {f.org_excess_share:g} % of the organisation's excess"
+        text += f"; it is {f.org_excess_share:g}% of the organisation's excess"
     if f.spaces:
         text += "; above their own normal: " + ", ".join(
-            f"space {s.space_id} (+{_n(metric, s.extra)}, {s.share:g} %)" for s in f.spaces
+            f"space {s.space_id} (+{_n(meter, s.extra)}, {s.share:g}%)" for s in f.spaces
         )
     text += "."
     if alert.projected_on is not None:
@@ -124,9 +124,9 @@ def fields(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _n(metric: str, amount: int) -> str:
+def _n(meter: str, amount: int) -> str:
     """An amount as the notice writes it beside its unit's other figures: ``48,210``, ``12.5 GB``."""
-    return amount_text(metric, amount) if metric == "bytes" else f"{amount:,}"
+    return amount_text(meter, amount) if meter == "bytes" else f"{amount:,}"
 
 
 def _space(alert: Alert) -> str:

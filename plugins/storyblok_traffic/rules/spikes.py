@@ -1,6 +1,6 @@
 """Spike detection (pure): a day far above its series' normal for the same weekday, and out of its noise.
 
-A series is the organisation's daily amount, or one space's, on the configured metric. Its **normal**
+A series is the organisation's daily amount, or one space's, on the configured meter. Its **normal**
 on a day is the median of the same weekday's amounts in the window before the day (56 days: eight of
 each weekday), so busy Mondays are normal on Mondays and a few spike days do not move it.
 
@@ -72,7 +72,7 @@ class SpikeRule:
 
 @dataclass(frozen=True)
 class Day:
-    """One day of a series: the metric's amount (None: not known) and its requests (for the floor)."""
+    """One day of a series: the meter's amount (None: not known) and its requests (for the floor)."""
 
     amount: int | None
     requests: int
@@ -266,11 +266,11 @@ def cannot_alarm(today: Day, same_weekday: Sequence[int | None], rule: SpikeRule
     return today.amount < rule.least_ratio * normal or today.amount - normal < min_excess
 
 
-def least_busy(rule: SpikeRule, metric: str, min_excess: float) -> int:
-    """The requests a space needs on a day to be judged at all: the floor, and on the requests metric
+def least_busy(rule: SpikeRule, meter: str, min_excess: float) -> int:
+    """The requests a space needs on a day to be judged at all: the floor, and on the requests meter
     the least excess too (a day's excess is at most its amount). Spaces below it on every day of a
     check are not even read."""
-    return max(rule.min_requests, math.ceil(min_excess) if metric == "requests" else 0)
+    return max(rule.min_requests, math.ceil(min_excess) if meter == "requests" else 0)
 
 
 def _since_first_traffic(known: list[tuple[date, Day]]) -> list[tuple[date, Day]]:

@@ -39,7 +39,7 @@ class Closed(msgspec.Struct, frozen=True):
 class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     """A notice's figures as of its day."""
 
-    metric: str = ""  # the organisation's configured meter then ('': stored without figures)
+    limit_meter: str = ""  # the organisation's configured meter then ('': stored without figures)
     live_since: date | None = None  # when monitoring started (the first day after a history load)
     top_spaces: tuple[tuple[str, int], ...] = ()  # of its meter and period, largest first
     unknown_before: int = 0  # days of its period before its crossing day not stored: "by" that day

@@ -118,3 +118,9 @@ def least_reaching(limit: int, threshold_pct: float) -> int | None:
 
 def format_pct(value: float) -> str:
     return f"{value:g}%"
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 day``, ``3 days``: a count with its noun, singular or plural as English has it (nouns with a
+    regular plural only)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -27,7 +27,7 @@ from storyblok_traffic.rules.alert_state import (
 from storyblok_traffic.rules.meters import METER_NAMES, METER_NOUNS
 from storyblok_traffic.rules.periods import ADJECTIVE
 from storyblok_traffic.rules.plans import money, used_text
-from storyblok_traffic.rules.usage import format_pct, percent_of
+from storyblok_traffic.rules.usage import counted, format_pct, percent_of
 
 # alert key -> days of its period before the crossing day that are not stored: the day is then a bound
 UnknownBefore = Mapping[tuple[Any, ...], int]
@@ -37,7 +37,7 @@ UnknownBefore = Mapping[tuple[Any, ...], int]
 class Context:
     """What a notice's line needs beyond its alerts: the unit, the days not stored, the first live day."""
 
-    metric: str
+    limit_meter: str
     unknown: UnknownBefore
     live_since: date | None = None
     # per notice: the days of its period whose bandwidth Storyblok has not reported yet (a lower bound)
@@ -79,7 +79,7 @@ class _Threshold(Wording):
         if before_monitoring(head, ctx.live_since):
             asides.append(f"before monitoring started on {ctx.live_since}")
         if missing := ctx.unknown.get(head.key, 0):
-            asides.append(f"{missing} earlier day(s) not stored yet")
+            asides.append(f"{counted(missing, 'earlier day')} not stored yet")
         if others:
             also = ", ".join(_also(a, head, ctx) for a in sorted(others, key=_threshold_of))
             asides.append(f"also crossed: {also}")
@@ -181,7 +181,7 @@ class _Spike(Wording):
         return spike_lines.subject(org, head)
 
     def line(self, head: Alert, others: Sequence[Alert], ctx: Context) -> str:
-        return spike_lines.line(head, head.meter or ctx.metric)
+        return spike_lines.line(head, head.meter or ctx.limit_meter)
 
     def report_line(self, a: Alert) -> str:
         f = spike_lines.figures(a)
@@ -274,12 +274,12 @@ def _adjective(alert: Alert) -> str:
 
 
 def _used(alert: Alert, ctx: Context) -> str:
-    """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (the configured metric for rows without one);
+    """``412.3 GB of 400 GB (103.1%)``, in the alert's meter (``limit_meter`` for rows without one);
     ``(28.8%; 1 day's bandwidth not in yet)`` when days of its period have no bandwidth figure yet."""
     days = ctx.not_in.get(alert.key, 0)
     possessive = "day's" if days == 1 else "days'"
     missing = f"; {days} {possessive} bandwidth not in yet" if days else ""
-    return f"{used_text(alert.meter or ctx.metric, alert.usage, alert.usage_limit)} ({pct(alert)}{missing})"
+    return f"{used_text(alert.meter or ctx.limit_meter, alert.usage, alert.usage_limit)} ({pct(alert)}{missing})"
 
 
 def _noun(alert: Alert) -> str:

@@ -47,6 +47,7 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     500: {"model": Error, "description": "an unexpected error: logged in the API server's log under the id given"},
     503: {"model": Error, "description": "the monitor's configuration is invalid: the file, the setting and why"},
 }
+ORG_QUERY = "the organisation (as stored; one per configured DAG); required when more than one is monitored"
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error, "description": "no logged-in Airflow user (a Bearer token or the UI's cookie)"},
     403: {"model": Error, "description": "no read access to the organisation's DAG"},
@@ -54,7 +55,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "model": NotFound,
         "description": "the organisation is not monitored, or has no stored traffic (with its DAG's failed run, if so)",
     },
-    422: {"model": Error, "description": "a parameter is missing or malformed (not a calendar day, or not 2000-2099)"},
+    422: {
+        "model": Error,
+        "description": "a parameter is missing or malformed (not a calendar day, or not 2000-2099; no org "
+        "while several are monitored)",
+    },
     **UNAVAILABLE,
 }
 
@@ -152,7 +157,7 @@ def _day_query(description: str, alias: str | None = None) -> Any:
 )
 def usage(
     user: GetUserDep,
-    org: Annotated[str, Query(description="the organisation (as stored; one per configured DAG)")],
+    org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
     as_of: Annotated[
         str | None,
         _day_query(
@@ -218,7 +223,6 @@ CSV: dict[int | str, dict[str, Any]] = {
 )
 def usage_csv(
     user: GetUserDep,
-    org: Annotated[str, Query(description="the organisation")],
     from_: Annotated[str, _day_query("first day", alias="from")],
     to: Annotated[
         str,
@@ -227,6 +231,7 @@ def usage_csv(
             "a day before `from` is an empty range (the header alone)"
         ),
     ],
+    org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
 ) -> Response:
     from storyblok_traffic.ui.figures import daily_rows
 
@@ -356,10 +361,15 @@ def _may_read(user: Any, org: OrgConfig) -> bool:
     return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=org.dag_id), user=user)
 
 
-def _readable(user: Any, org: str) -> tuple[OrgConfig, MonitorConfig]:
-    """The configured organisation, when the user may read its DAG."""
+def _readable(user: Any, org: str | None) -> tuple[OrgConfig, MonitorConfig]:
+    """The configured organisation (None: the only one), when the user may read its DAG."""
 
     config = load_config()
+    if org is None:
+        names = [o.org for o in config.organisations]
+        if len(names) != 1:
+            raise HTTPException(422, f"org: required, one of {', '.join(names)}")
+        org = names[0]
     organisation = next((o for o in config.organisations if o.org == org), None)
     if organisation is None:
         raise HTTPException(404, f"org {org!r} is not a monitored organisation")

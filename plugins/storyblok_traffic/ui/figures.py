@@ -22,11 +22,12 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
-from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, rank, severity
+from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, notice_key, rank, severity
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
 from storyblok_traffic.rules.usage import alarms
+from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -51,7 +52,7 @@ def usage_figures(
     return m.Usage(
         org=org.org,
         as_of=as_of.isoformat(),
-        metric=org.metric,
+        limit_meter=org.limit_meter,
         newest_day=_iso(evaluation.newest_day),
         periods=[_period(p, as_of) for p in evaluation.periods],
         previous_periods=previous_periods(conn, org, as_of, today),
@@ -82,15 +83,15 @@ def top_spaces(
 ) -> tuple[list[m.TopSpace], m.Comparison | None]:
     """The month's top spaces: usage, share of the organisation's, and, from a week into the month, the
     change against the same number of days at the same offset into the month before."""
-    top = reads.top_spaces(conn, org.org, first, last, org.metric, count=10)
-    total = sum(amount for _, amount in reads.daily_usage(conn, org.org, first, last, org.metric)) or 1
+    top = reads.top_spaces(conn, org.org, first, last, org.limit_meter, count=10)
+    total = sum(amount for _, amount in reads.daily_usage(conn, org.org, first, last, org.limit_meter)) or 1
     before = window_of("month", first - timedelta(days=1), org.year_start)
     days = min((last - first).days + 1, before.days)
     earlier: dict[str, int] = {}
     change = None
     if days >= MIN_COMPARED_DAYS:
         until = before.start + timedelta(days=days - 1)
-        earlier = dict(reads.top_spaces(conn, org.org, before.start, until, org.metric, count=1000))
+        earlier = dict(reads.top_spaces(conn, org.org, before.start, until, org.limit_meter, count=1000))
         label = f"{before.start:%B}"
         change = m.Comparison(days=days, text=f"first {days} days vs the same {days} days of {label}")
     return [
@@ -114,9 +115,10 @@ def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date)
     if reads.newest_day(conn, org.org, last) is None:
         return []  # nothing stored then: nothing to tell
     ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None)
-    closed = [p for p in ended.periods if p.period in wanted]  # the configured metric's first, then the other
+    closed = [p for p in ended.periods if p.period in wanted]  # the limit meter's first, then the other
     return [
-        _closed(p, conn, org) for p in sorted(closed, key=lambda p: (p.meter != org.metric, wanted.index(p.period)))
+        _closed(p, conn, org)
+        for p in sorted(closed, key=lambda p: (p.meter != org.limit_meter, wanted.index(p.period)))
     ]
 
 
@@ -149,14 +151,14 @@ def alert_rows(
 
 def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
     """Each day of ``first``..``last``: the top spaces' amounts and the rest of the organisation's."""
-    spaces = [space for space, _ in reads.top_spaces(conn, org.org, first, last, org.metric, count=count)]
+    spaces = [space for space, _ in reads.top_spaces(conn, org.org, first, last, org.limit_meter, count=count)]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     index = {day: i for i, day in enumerate(days)}
     series = {space: [0] * len(days) for space in spaces}
-    for space, day, amount in reads.space_daily(conn, org.org, spaces, first, last, org.metric):
+    for space, day, amount in reads.space_daily(conn, org.org, spaces, first, last, org.limit_meter):
         series[space][index[day]] = amount
     rest = [0] * len(days)
-    for day, amount in reads.daily_usage(conn, org.org, first, last, org.metric):
+    for day, amount in reads.daily_usage(conn, org.org, first, last, org.limit_meter):
         rest[index[day]] = amount - sum(series[space][index[day]] for space in spaces)
     return m.DailyBySpace(days=[d.isoformat() for d in days], spaces=series, rest=rest)
 
@@ -178,8 +180,9 @@ def _period(p: PeriodSummary, as_of: date) -> m.Period:
         )
     return m.Period(
         **_figures(p),
-        # Days of the period up to the as-of day that are not stored: the figures undercount by them.
-        days_missing=(min(as_of, p.last) - p.start).days + 1 - p.days_with_data,
+        # Days of the period up to the as-of day that are not stored, or (bandwidth) whose bytes are not in
+        # yet: the figures undercount by them (the bill's days_missing for the meter).
+        days_missing=(min(as_of, p.last) - p.start).days + 1 - p.days_with_data + p.bytes_missing,
         thresholds=list(p.thresholds),
         forecast=forecast,
     )
@@ -239,6 +242,7 @@ def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
     # A spike's (or a new space's) period is its series: its start is the episode's first day.
     start = shown_start(a)
     return m.AlertRow(
+        id=notice_key(a),
         meter=a.meter or None,  # type: ignore[arg-type]
         period=a.period,
         period_start=_iso(start),
@@ -247,6 +251,11 @@ def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
         status=a.status,  # type: ignore[arg-type]
         crossed_on=a.crossed_on.isoformat(),
         projected_on=_iso(a.projected_on),
+        as_of=a.as_of.isoformat(),
+        usage=a.usage,
+        usage_limit=a.usage_limit,
+        space_id=a.space_id,
+        line=WORDING[a.kind].report_line(a),
         channels_delivered=channels,
         group=group,
         severity=severity(a),

@@ -45,13 +45,13 @@ class NotFound(Error):
 
 class Forecast(_Model):
     usage_at_end: int = Field(description="projected usage on the period's last day")
-    crossing_day: str | None = Field(description="the day the limit (100 %) is projected to be reached")
+    crossing_day: str | None = Field(description="the day the limit (100%) is projected to be reached")
 
 
 class Period(_Model):
     meter: Literal["requests", "bytes"] = Field(
-        description="what usage counts: the configured metric against Storyblok's limit, or the other meter "
-        "against the plan's included amount (listed after the configured metric's periods)"
+        description="what usage counts: the limit meter (`limit_meter`) against Storyblok's limit, or the other meter "
+        "against the plan's included amount (listed after the limit meter's periods)"
     )
     period: Literal["year", "month"]
     start: str
@@ -61,7 +61,10 @@ class Period(_Model):
     percent: float | None = Field(description="usage in percent of the limit; null without a limit")
     days_stored: int
     days_in_period: int
-    days_missing: int = Field(description="days up to the as-of day that are not stored")
+    days_missing: int = Field(
+        description="days up to the as-of day that are not stored, or (bandwidth) whose bytes Storyblok has not "
+        "reported yet: the usage undercounts by them"
+    )
     thresholds: list[float]
     forecast: Forecast | None
 
@@ -114,6 +117,10 @@ class Spike(_Model):
 
 
 class AlertRow(_Model):
+    id: str = Field(
+        description="the alert's stable id, the same in every reader and for all its notices: "
+        "'period/first day/meter/kind/threshold', a kind that counts no meter with '-' as its meter"
+    )
     meter: Literal["requests", "bytes"] | None = Field(
         description="what the alert counts; null for kinds that watch no meter (no data, figures disagree)"
     )
@@ -124,6 +131,11 @@ class AlertRow(_Model):
     status: Literal["pending", "sent", "suppressed", "cleared"]
     crossed_on: str
     projected_on: str | None
+    as_of: str = Field(description="the day whose figures the current notice tells")
+    usage: int = Field(description="the amount it told (a spike's: the day's), in its meter's unit")
+    usage_limit: int = Field(description="what usage was measured against (a spike's: its normal day)")
+    space_id: str | None = Field(description="a space's spike or a new space: its space")
+    line: str = Field(description="the notice in the words `storyblok-traffic report` prints")
     channels_delivered: list[str]
     group: Literal["open", "resolved", "quiet"] = Field(
         description="where the notice stands: open (in alarm now, or waiting to be sent); resolved (told, and "
@@ -131,7 +143,7 @@ class AlertRow(_Model):
     )
     severity: Literal["critical", "warning", "info"] = Field(
         description="critical: a limit reached, a hard maximum, the monitor silent; warning: a threshold below "
-        "100 %, overage, the plan disagreeing, no data; info: a forecast, a spike, a new space, figures that "
+        "100%, overage, the plan disagreeing, no data; info: a forecast, a spike, a new space, figures that "
         "disagree, a cheaper plan"
     )
 
@@ -140,7 +152,7 @@ class QuietPeriod(_Model):
     """One period's alerts of the group 'quiet', folded as ``storyblok-traffic report`` prints them."""
 
     period: str = Field(description="the period and its first day: 'month 2026-03-01'; a spike's 'space 8 2026-11-29'")
-    line: str = Field(description="'month 2026-03-01: 4 alerts (bandwidth 80 %, 100 %, forecast 100 %; overage)'")
+    line: str = Field(description="'month 2026-03-01: 4 alerts (bandwidth 80%, 100%, forecast 100%; overage)'")
     rows: list[AlertRow]
 
 
@@ -157,7 +169,7 @@ class Reconciliation(_Model):
 class Usage(_Model):
     org: str
     as_of: str
-    metric: Literal["requests", "bytes"]
+    limit_meter: Literal["requests", "bytes"]
     newest_day: str | None
     periods: list[Period]
     previous_periods: list[ClosedPeriod] = Field(description="the month just closed (and the year, early in a new one)")
@@ -196,7 +208,7 @@ class OverviewRow(_Model):
 
     org: str
     newest_day: str | None = Field(description="the newest stored day, which the figures are as of")
-    meters: list[MeterPercent] = Field(description="the configured metric's periods first, then the other meter's")
+    meters: list[MeterPercent] = Field(description="the limit meter's periods first, then the other meter's")
     plan: str | None = Field(description="the plan the bill is made on (configured or assumed); null: none")
     currency: str | None
     projected_bill: str | None = Field(description="the billing period's projected total, a decimal string")

@@ -34,6 +34,7 @@ from storyblok_traffic.rules.alert_state import (
     Series,
 )
 from storyblok_traffic.rules.alert_state import superseded as superseded_by
+from storyblok_traffic.rules.notices import received_everywhere
 from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
@@ -191,10 +192,9 @@ def settle(conn: Connection, org: str, channels: Sequence[str], quiet: bool = Tr
     rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_(waiting_statuses)))
     waiting = [_alert(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
+    # Sent before: some channel has it (a notice no channel had is not settled, even with no channel).
     sent_somewhere = {notice for notice, _ in done}
-    everywhere = [
-        x for x in waiting if x.notice_id in sent_somewhere and all((x.notice_id, c) in done for c in channels)
-    ]
+    everywhere = [x for x in received_everywhere(waiting, channels, done) if x.notice_id in sent_somewhere]
     # Evaluated again, a notice's figures may differ from what went out: the row keeps what was told.
     if everywhere:
         _overwrite(conn, usage_alerts, [_row(x) for x in _told_as_sent(conn, everywhere)])

@@ -30,7 +30,7 @@ def warehouse_transaction(warehouse: Warehouse) -> Iterator[Connection]:
 
     engine = engine_from_conn_id(warehouse.conn_id)
     try:
-        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.metrics))
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.limit_meters))
         waits = (warehouse.lock_timeout_seconds, warehouse.statement_timeout_seconds)
         with begin(engine, warehouse.schema, *waits) as conn:
             yield conn

@@ -12,9 +12,9 @@ from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily, usage_snapshots
 
 
-def daily_usage(conn: Connection, org: str, first: date, last: date, metric: str) -> list[tuple[date, int]]:
+def daily_usage(conn: Connection, org: str, first: date, last: date, meter: str) -> list[tuple[date, int]]:
     """(day, amount) for the org's stored days in ``first``..``last``; unknown bytes count as 0."""
-    column = org_traffic_daily.c.api_requests if metric == "requests" else org_traffic_daily.c.total_bytes
+    column = org_traffic_daily.c.api_requests if meter == "requests" else org_traffic_daily.c.total_bytes
     rows = conn.execute(
         select(org_traffic_daily.c.day, func.coalesce(column, 0))
         .where(org_traffic_daily.c.org == org, org_traffic_daily.c.day.between(first, last))
@@ -72,11 +72,11 @@ def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:
 
 
 def top_spaces(
-    conn: Connection, org: str, first: date, last: date, metric: str, count: int = 3
+    conn: Connection, org: str, first: date, last: date, meter: str, count: int = 3
 ) -> list[tuple[str, int]]:
     """The ``count`` spaces that used most in ``first``..``last``, with their usage, largest first."""
     t = space_traffic_daily.c
-    amount = func.sum(func.coalesce(t.api_requests if metric == "requests" else t.total_bytes, 0))
+    amount = func.sum(func.coalesce(t.api_requests if meter == "requests" else t.total_bytes, 0))
     rows = conn.execute(
         select(t.space_id, amount)
         .where(t.org == org, t.day.between(first, last))
@@ -97,11 +97,11 @@ def latest_snapshot(conn: Connection, org: str) -> tuple[date, int] | None:
 
 
 def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, tuple[int, int, int]]:
-    """Per metric over ``first``..``last``: (sum, days with a value, the largest day of the last seven)."""
+    """Per meter over ``first``..``last``: (sum, days with a value, the largest day of the last seven)."""
     t = org_traffic_daily.c
     recent = t.day > last - timedelta(days=7)
     out = {}
-    for metric, column in (("requests", t.api_requests), ("bytes", t.total_bytes)):
+    for meter, column in (("requests", t.api_requests), ("bytes", t.total_bytes)):
         total, days, peak = conn.execute(
             select(
                 func.coalesce(func.sum(column), 0),
@@ -109,16 +109,16 @@ def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, 
                 func.coalesce(func.max(column).filter(recent), 0),
             ).where(t.org == org, t.day.between(first, last))
         ).one()
-        out[metric] = (int(total), int(days), int(peak))
+        out[meter] = (int(total), int(days), int(peak))
     return out
 
 
 def space_daily(
-    conn: Connection, org: str, spaces: list[str], first: date, last: date, metric: str
+    conn: Connection, org: str, spaces: list[str], first: date, last: date, meter: str
 ) -> list[tuple[str, date, int]]:
     """(space, day, amount) of the given spaces in ``first``..``last``."""
     t = space_traffic_daily.c
-    amount = func.coalesce(t.api_requests if metric == "requests" else t.total_bytes, 0)
+    amount = func.coalesce(t.api_requests if meter == "requests" else t.total_bytes, 0)
     if not spaces:
         return []
     rows = conn.execute(

@@ -67,17 +67,17 @@ class StoredDays:
     def _between(self, first: date, last: date) -> list[OrgDay]:
         return self.rows[bisect_left(self.days, first) : bisect_right(self.days, last)]
 
-    def daily_usage(self, first: date, last: date, metric: str) -> list[tuple[date, int]]:
-        if metric == "requests":
+    def daily_usage(self, first: date, last: date, meter: str) -> list[tuple[date, int]]:
+        if meter == "requests":
             return [(d, req) for d, req, _ in self._between(first, last)]
         return [(d, size or 0) for d, _, size in self._between(first, last)]
 
-    def amounts(self, metric: str) -> dict[date, int]:
-        """Every stored day's amount of ``metric``, as ``daily_usage`` gives it."""
-        found = self._amounts.get(metric)
+    def amounts(self, meter: str) -> dict[date, int]:
+        """Every stored day's amount of ``meter``, as ``daily_usage`` gives it."""
+        found = self._amounts.get(meter)
         if found is None:
-            found = self._amounts[metric] = dict(
-                self.daily_usage(self.days[0], self.days[-1], metric) if self.days else []
+            found = self._amounts[meter] = dict(
+                self.daily_usage(self.days[0], self.days[-1], meter) if self.days else []
             )
         return found
 

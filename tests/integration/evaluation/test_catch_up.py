@@ -117,4 +117,34 @@ def test_the_same_message_from_runs_finishing_together(engine, schema, warehouse
 
 
 def assert_rendered_again(engine, schema: str, got: dict[str, list[Any]]) -> None:
-    assert rendered_again_as_received(engine, schema, ORG.org, ORG.metric) == got
+    assert rendered_again_as_received(engine, schema, ORG.org, ORG.limit_meter) == got
+
+
+def test_the_api_the_report_and_every_channel_tell_the_same_figures_for_each_notice(
+    engine, schema, warehouse_conn, receiver, json_receiver, smtp
+):
+    """Each notice the JSON webhook got is a row of /api/usage with its id and the same figures, and
+    `storyblok-traffic report` prints that row's line."""
+    from storyblok_traffic.jobs.report import usage_report
+    from storyblok_traffic.ui.figures import usage_figures
+
+    config = load(engine, schema)
+    for day in DAYS:
+        daily(day, config)
+    [message] = json_receiver.messages
+    with begin(engine, schema) as conn:
+        rows = {row.id: row for row in usage_figures(conn, ORG, PRESENT, TODAY).alerts}
+        report = usage_report(conn, ORG.org, PRESENT)
+    assert len(message["alerts"]) >= 4
+    for told in message["alerts"]:
+        row = rows[told["id"]]
+        assert (row.usage, row.usage_limit, row.as_of, row.crossed_on, row.threshold, row.projected_on) == (
+            told["usage"],
+            told["limit"],
+            told["day"],
+            told["crossed_on"],
+            told["threshold"],
+            told["forecast_date"],
+        )
+        assert (row.group, row.channels_delivered) == ("open", ["email", "json", "slack"])
+        assert f"  {row.line}\n" in report

@@ -35,18 +35,18 @@ def test_the_configured_reading_matching_is_reported_quietly(history, schema, re
     assert receiver.messages == []
 
 
-def test_a_wrong_metric_is_told_once_naming_the_setting(history, schema, receiver):
-    org = OrgConfig(conn_id="sb", org="acme", metric="bytes")
+def test_a_wrong_limit_meter_is_told_once_naming_the_setting(history, schema, receiver):
+    org = OrgConfig(conn_id="sb", org="acme", limit_meter="bytes")
     config = setup(history, org, schema)
     checked = run(NEWEST, org, config)
     assert checked.reconciliation is not None
     assert checked.reconciliation.matches == "requests"
-    assert any("set `metric: requests`" in note for note in checked.notes)
+    assert any("set `limit_meter: requests`" in note for note in checked.notes)
     run(NEWEST, org, config)  # the same check again: no second notice
     [text] = receiver.texts()
     assert text.startswith("Storyblok traffic: figures disagree for acme\n")
     assert f"Storyblok reports {USED:,} used this year, which matches the stored requests since 2026-01-01" in text
-    assert "set `metric: requests` for this organisation" in text
+    assert "set `limit_meter: requests` for this organisation" in text
 
 
 def test_a_wrong_contract_year_names_the_year_start_that_matches(history, schema, receiver):
@@ -66,11 +66,11 @@ def test_missing_days_are_named_when_nothing_matches(history, schema, receiver):
     assert checked.reconciliation is not None
     assert (checked.reconciliation.matches, checked.reconciliation.missing_days) == (None, 59)
     [text] = receiver.texts()
-    assert "with 59 day(s) missing: run storyblok_traffic_backfill for the missing days" in text
+    assert "with 59 days missing: run storyblok_traffic_backfill for the missing days" in text
 
 
 def test_an_older_day_is_not_reconciled(history, schema, receiver):
-    org = OrgConfig(conn_id="sb", org="acme", metric="bytes")
+    org = OrgConfig(conn_id="sb", org="acme", limit_meter="bytes")
     assert run(NEWEST - timedelta(days=1), org, setup(history, org, schema)).reconciliation is None
     assert receiver.messages == []
 
@@ -78,7 +78,7 @@ def test_an_older_day_is_not_reconciled(history, schema, receiver):
 def test_only_the_figures_last_whole_day_is_reconciled_whatever_is_stored_after_it(history, schema, receiver):
     """Checks in any order end as in date order: the day before the newest is not reconciled even when it
     is checked before the newest is stored (it was, when the newest stored day was judged)."""
-    org = OrgConfig(conn_id="sb", org="acme", metric="bytes")
+    org = OrgConfig(conn_id="sb", org="acme", limit_meter="bytes")
     config = setup(history, org, schema, {d: n for d, n in DAYS.items() if d < NEWEST})
     assert run(NEWEST - timedelta(days=1), org, config).reconciliation is None
     assert receiver.messages == []

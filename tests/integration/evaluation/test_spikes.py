@@ -108,9 +108,9 @@ def test_one_space_jumping_ten_times_is_one_notice_naming_it(steady_org, history
     assert text.startswith(f"Storyblok traffic: traffic spike in space 202 of acme on {SPIKE_DAY}\n")
     assert (
         f"Space 202 used 50,000 requests on {SPIKE_DAY}, {factor:g}x its normal Thursday ({round(median):,}); "
-        f"its excess burnt {burnt:g} % of the monthly limit; it is " in text
+        f"its excess burnt {burnt:g}% of the monthly limit; it is " in text
     )
-    found = re.search(r"it is ([\d.]+) % of the organisation's excess\.", text)
+    found = re.search(r"it is ([\d.]+)% of the organisation's excess\.", text)
     assert found is not None
     share = float(found.group(1))
     assert 90 <= share <= 100  # the other spaces' noise makes up the rest

@@ -60,7 +60,7 @@ def test_each_meter_crosses_on_its_own_day_and_is_told_once(history, engine, sch
     assert fields == [("requests", 1_000_000, "2026-06-10"), ("bytes", 400 * GB, "2026-06-15")]
 
 
-def test_without_a_plan_only_the_configured_metric_is_watched(history, engine, schema, receiver):
+def test_without_a_plan_only_the_limit_meter_is_watched(history, engine, schema, receiver):
     history.limit("acme", date(2026, 6, 1), 800_000)  # no plan of the table includes 800,000 requests
     history.meters("acme", {d: (REQUESTS, BYTES) for d in JUNE})
     org = OrgConfig(conn_id="sb", org="acme", yearly_thresholds=(), monthly_thresholds=(100.0,), spike_factor=0)

@@ -74,7 +74,7 @@ def test_exactly_at_the_threshold_counts_and_one_below_does_not(history, config,
     assert run(date(2026, 2, 1), YEARLY, config).pending_notices == 0
     assert run(date(2026, 2, 2), YEARLY, config).pending_notices == 1
     assert len(receiver.texts()) == 1
-    assert "Crossed the 50% threshold by 2026-02-02 (31 earlier day(s) not stored yet)" in receiver.texts()[0]
+    assert "Crossed the 50% threshold by 2026-02-02 (31 earlier days not stored yet)" in receiver.texts()[0]
 
 
 def test_two_thresholds_on_one_day_one_message_on_every_channel(
@@ -98,7 +98,7 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
     assert text == (
         "Storyblok traffic: acme has used 80.0% of its yearly request limit\n"
         "Yearly request limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
-        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50%).\n"
+        "Crossed the 75% threshold by 2026-06-02 (151 earlier days not stored yet; also crossed: 50%).\n"
         "Top spaces this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
     )
     [mail] = smtp.emails
@@ -106,9 +106,7 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
         "Storyblok traffic: acme has used 80.0% of its yearly request limit",
         ("ops@example.com",),
     )
-    assert (
-        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50%)." in mail.body
-    )
+    assert "Crossed the 75% threshold by 2026-06-02 (151 earlier days not stored yet; also crossed: 50%)." in mail.body
     [doc] = json_receiver.messages
     assert doc["org"] == "acme"
     assert doc["text"] == text
@@ -136,7 +134,7 @@ def test_a_new_month_starts_clean(history, schema, receiver):
     assert len(texts) == 2
     assert "monthly request limit" in texts[0]
     assert "the month 2026-03-01 to 2026-03-31" in texts[0]
-    assert "Crossed the 80% threshold by 2026-04-25 (23 earlier day(s) not stored yet)" in texts[1]
+    assert "Crossed the 80% threshold by 2026-04-25 (23 earlier days not stored yet)" in texts[1]
 
 
 def test_a_contract_year_resets_on_its_start_day(history, schema, receiver):
@@ -381,7 +379,7 @@ def test_notices_held_back_go_out_together_with_their_own_days(history, config, 
     run(date(2026, 6, 2), YEARLY, config)  # 83 %: 75 % joins it
     [text] = receiver.texts()
     assert (
-        "Crossed the 75% threshold by 2026-06-02 (151 earlier day(s) not stored yet; also crossed: 50% by 2026-06-01)."
+        "Crossed the 75% threshold by 2026-06-02 (151 earlier days not stored yet; also crossed: 50% by 2026-06-01)."
         in text
     )
 
@@ -400,7 +398,7 @@ def test_older_history_moves_the_first_alarm_back_and_announces_what_the_full_da
     assert rows(engine, schema)[0][4:] == ("sent", date(2026, 3, 1))
     first, second = receiver.texts()
     assert "Crossed the 50% threshold by 2026-06-10" in first
-    assert "Crossed the 100% threshold by 2026-06-10 (158 earlier day(s) not stored yet; " in second
+    assert "Crossed the 100% threshold by 2026-06-10 (158 earlier days not stored yet; " in second
     assert "also crossed: 75% by 2026-06-09, 90%)." in second  # monitored since June 9: no history load
     assert "50%" not in second
 
@@ -434,7 +432,7 @@ def test_a_crossing_with_earlier_days_missing_is_told_as_by_that_day(history, co
     history.days("acme", {date(2026, 6, 9): 300, date(2026, 6, 10): 400})  # Jan 1 .. Jun 8 not stored
     run(date(2026, 6, 10), YEARLY, config)
     [text] = receiver.texts()
-    assert "Crossed the 50% threshold by 2026-06-10 (159 earlier day(s) not stored yet)." in text
+    assert "Crossed the 50% threshold by 2026-06-10 (159 earlier days not stored yet)." in text
     [alert] = json_receiver.messages[0]["alerts"]
     assert (alert["crossed_on"], alert["days_missing_before"]) == ("2026-06-10", 159)
 
@@ -456,9 +454,9 @@ def test_a_hole_no_daily_run_will_fill_is_one_no_data_notice_naming_it(history, 
     run(date(2026, 6, 11), org, config)  # the same hole: no second notice
     [text] = receiver.texts()
     assert text.startswith("Storyblok traffic: no data for acme after 2026-03-31\n")
-    assert "49 day(s) from 2026-04-01 to 2026-05-19 are not stored" in text
+    assert "49 days not stored, from 2026-04-01 to 2026-05-19, and no daily run" in text
     assert "trigger storyblok_traffic_backfill for 2026-04-01 to 2026-05-19" in text
-    assert any("49 day(s) from 2026-04-01" in note for note in first.notes)
+    assert any("49 days not stored, from 2026-04-01" in note for note in first.notes)
     history.days("acme", days(date(2026, 4, 1), 49, 10))  # the backfill fills it
     assert run(date(2026, 6, 12), org, config).pending_notices == 0
     assert len(receiver.texts()) == 1

@@ -100,7 +100,7 @@ def test_the_console_command(fetched, engine, schema, warehouse_url, capsys):
     args = ("--url", warehouse_url, "--schema", schema, "--org", ORG)
     done = run(capsys, "replay", *args, "--from", str(FIRST - timedelta(days=3)), "--to", str(LAST))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"replayed {(LAST - FIRST).days + 1} stored answer(s) for {ORG}")
+    assert done.stdout.startswith(f"replayed {(LAST - FIRST).days + 1} stored answers for {ORG}")
     assert day_sums(engine, schema) == fetched
 
     reversed_range = run(capsys, "replay", *args, "--from", str(LAST), "--to", str(FIRST))

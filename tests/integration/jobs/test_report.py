@@ -72,8 +72,8 @@ def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(histo
         dashboard = usage_figures(conn, org, date(2026, 6, 1), date(2026, 6, 1))
     quiet = lines[lines.index("Recorded quietly (the history, or days caught up; never sent):") + 1 :]
     assert quiet == [
-        "  month 2026-04-01: 1 alert (API requests 80 %)",
-        "  month 2026-03-01: 2 alerts (API requests 80 %, 100 %)",
+        "  month 2026-04-01: 1 alert (API requests 80%)",
+        "  month 2026-03-01: 2 alerts (API requests 80%, 100%)",
     ]
     assert quiet == [f"  {q.line}" for q in dashboard.quiet]
     assert [len(q.rows) for q in dashboard.quiet] == [1, 2]

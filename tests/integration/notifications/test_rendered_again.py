@@ -32,7 +32,7 @@ NOVEMBER = Bill(
     ),
 )
 FIGURES = told.Figures(
-    metric="requests",
+    limit_meter="requests",
     live_since=date(2026, 11, 22),
     top_spaces=(("12345", 6_000), ("777", 2_000)),
     unknown_before=2,
@@ -50,7 +50,7 @@ def every_kind() -> list[st.Alert]:
     """One notice of each kind (a threshold's alarm and clear), each with figures as a check stores them."""
     overage = bill_lines.overage_detail(NOVEMBER, NOVEMBER, Decimal(0)).to_json()
     others = [
-        replace(YEAR80, kind=st.DISAGREE, threshold_pct=0.0, detail="Set `metric: bytes`."),
+        replace(YEAR80, kind=st.DISAGREE, threshold_pct=0.0, detail="Set `limit_meter: bytes`."),
         replace(MONTH, kind=st.OVERAGE, threshold_pct=0.0, meter="", detail=overage),
         replace(MONTH, kind=st.MAXIMUM, threshold_pct=90.0, meter="bytes", usage=950 * GB, usage_limit=1_000 * GB),
         replace(MONTH, kind=st.PLAN, period=st.PLAN_PERIOD, threshold_pct=0.0, meter="", detail="Set `plan: growth`."),
@@ -83,6 +83,6 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
         "The month 2026-10-01 to 2026-10-31 closed at 900,000 of 1,000,000 requests (90.0%)" in got["slack"][0]["text"]
     )
 
-    assert rendered_again_as_received(engine, schema, ORG.org, ORG.metric) == got
+    assert rendered_again_as_received(engine, schema, ORG.org, ORG.limit_meter) == got
     kinds = {a["kind"] for m in got["json"] for a in m["alerts"]}
     assert kinds == set(st.TOLD_WHEN_LIVE) | {st.SILENT, st.SPIKE, st.ACTUAL}

@@ -164,7 +164,7 @@ def test_an_earlier_day_and_the_csv(api):
         ("/api/usage", {"org": "storyblok_default", "as_of": "0001-01-01"}, 422, "as_of: String should match"),
         ("/api/usage", {"org": "storyblok_default", "as_of": "0"}, 422, "as_of: String should match pattern"),
         ("/api/usage", {"org": "storyblok_default", "as_of": "2026-02-30"}, 422, "as_of: '2026-02-30' is not a"),
-        ("/api/usage", {}, 422, "org: Field required"),
+        ("/api/usage.csv", {"org": "storyblok_default", "to": str(LAST)}, 422, "from: Field required"),
         ("/api/usage.csv", {"org": "storyblok_default", "from": "x", "to": str(LAST)}, 422, "from: String should"),
         ("/api/usage.csv", {"org": "storyblok_default", "from": str(FIRST), "to": "0"}, 422, "to: String should"),
         ("/api/usage.csv", {**ORG, "from": "2009-04-31", "to": str(LAST)}, 422, "from: '2009-04-31' is not a calendar"),
@@ -292,6 +292,28 @@ def test_a_day_not_before_today_is_the_newest_stored_day_and_a_range_ends_yester
     reversed_ = client.get("/api/usage.csv", params={**ORG, "from": str(LAST), "to": str(FIRST)}, headers=viewer)
     assert reversed_.status_code == 200
     assert reversed_.text.splitlines() == ["day,requests,bytes"]  # no day is in it
+
+
+def test_with_one_organisation_org_may_be_left_out_and_with_several_it_is_asked_for(api, tmp_path, monkeypatch):
+    client, monitor = api
+    viewer = token("viewer")
+    assert (
+        client.get("/api/usage", headers=viewer).json() == client.get("/api/usage", params=ORG, headers=viewer).json()
+    )
+    days = {"from": str(FIRST), "to": str(LAST)}
+    csv = client.get("/api/usage.csv", params=days, headers=viewer)
+    assert csv.text == client.get("/api/usage.csv", params={**ORG, **days}, headers=viewer).text
+    assert csv.text.count("\n") == (LAST - FIRST).days + 2  # the header and every day run
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"warehouse_schema: {monitor.warehouse_schema}\norganisations:\n  - conn_id: storyblok_default\n"
+        "  - conn_id: storyblok_acme\n    org: acme\n"
+    )
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    for path, params in (("/api/usage", {}), ("/api/usage.csv", days)):
+        answer = client.get(path, params=params, headers=viewer)
+        assert (answer.status_code, answer.json()) == (422, {"detail": "org: required, one of storyblok_default, acme"})
+    assert client.get("/api/usage", params=ORG, headers=viewer).status_code == 200
 
 
 def test_an_invalid_configuration_is_a_503_naming_the_file_and_the_setting(api, tmp_path, monkeypatch):

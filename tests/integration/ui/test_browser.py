@@ -427,7 +427,7 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
         reopened = page.frame_locator("iframe").locator("#as_of").input_value()
         browser.close()
     assert len(dashes) == len(set(dashes)) == 3, dashes  # 50, 75 and 90 %
-    assert {"limit", "50 %", "75 %", "90 %"} <= set(labels)
+    assert {"limit", "50%", "75%", "90%"} <= set(labels)
     assert clipped == {(1280, 800): [], (1920, 1080): []}
     assert "org=storyblok_default" in address
     assert reopened == earlier

@@ -57,8 +57,8 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
     with begin(engine, loaded) as conn:
         stored = StoredDays(conn, "acme", spaces_from, busy_from=1000)
         for first, last in RANGES:
-            for metric in ("requests", "bytes"):
-                assert stored.daily_usage(first, last, metric) == reads.daily_usage(conn, "acme", first, last, metric)
+            for meter in ("requests", "bytes"):
+                assert stored.daily_usage(first, last, meter) == reads.daily_usage(conn, "acme", first, last, meter)
             assert stored.org_days(first, last) == reads.org_days(conn, "acme", first, last)
             assert stored.days_stored(first, last) == reads.days_stored(conn, "acme", first, last)
             assert stored.newest_day(last) == reads.newest_day(conn, "acme", last)
@@ -86,8 +86,8 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
                     also,
                 )
         assert stored.newest_day(DAYS[-1] - timedelta(days=1)) is None
-        for metric in ("requests", "bytes"):
-            assert stored.amounts(metric) == dict(reads.daily_usage(conn, "acme", DAYS[-1], LAST, metric))
+        for meter in ("requests", "bytes"):
+            assert stored.amounts(meter) == dict(reads.daily_usage(conn, "acme", DAYS[-1], LAST, meter))
         assert stored.oldest_day() == reads.org_days(conn, "acme", date.min, date.max)[0][0]
         assert stored.limit_history() == reads.limit_history(conn, "acme")
         assert stored.latest_snapshot() == reads.latest_snapshot(conn, "acme")

@@ -70,20 +70,20 @@ def test_the_previous_releases_warehouse_is_upgraded_with_every_row(engine, ware
     assert "crossed" in report
 
 
-@pytest.mark.parametrize("metric", ["requests", "bytes"])
-def test_the_alert_rows_keep_the_configured_meter_and_their_deliveries(engine, warehouse_url, schema, snapshot, metric):
+@pytest.mark.parametrize("meter", ["requests", "bytes"])
+def test_the_alert_rows_keep_the_configured_meter_and_their_deliveries(engine, warehouse_url, schema, snapshot, meter):
     """Revision 0005 puts the meter in the alert key: every old threshold, forecast and spike row is the
-    configured metric's, and each delivery follows its alert, so a notice sent before is still sent."""
+    configured limit meter's, and each delivery follows its alert, so a notice sent before is still sent."""
     restore(engine, warehouse_url, schema, snapshot)
-    migrate(engine, schema, {"storyblok_default": metric, "another": "bytes"})
+    migrate(engine, schema, {"storyblok_default": meter, "another": "bytes"})
     # (alert, notice, channel) of each delivery: a spike's start and end are two notices of one alert
     deliveries = len({tuple(row.split("\t")[:7]) for row in snapshot["tables"]["alert_deliveries"]["rows"]})
     with begin(engine, schema) as conn:
         rows = alerts.history(conn, "storyblok_default")
         assert len(rows) == len(snapshot["tables"]["usage_alerts"]["rows"])
-        assert {a.meter for a in rows} == {metric}  # every row of the snapshot is a threshold, forecast or spike
+        assert {a.meter for a in rows} == {meter}  # every row of the snapshot is a threshold, forecast or spike
         journal = conn.execute(select(usage_alert_versions.c.meter).distinct()).scalars().all()
-        assert journal == [metric]
+        assert journal == [meter]
         told = alerts.delivered(conn, [replace(a, notice_seq=seq) for a in rows for seq in (1, 2)])
         assert len(told) == deliveries
 

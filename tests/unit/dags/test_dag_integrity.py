@@ -55,7 +55,7 @@ def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
     config = tmp_path / "monitor.yaml"
     config.write_text(
         "catchup: true\nstart_date: 2025-06-01\norganisations:\n"
-        "  - conn_id: storyblok_default\n  - conn_id: storyblok_acme\n    org: acme\n    metric: bytes\n"
+        "  - conn_id: storyblok_default\n  - conn_id: storyblok_acme\n    org: acme\n    limit_meter: bytes\n"
     )
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     dags = load_dags()
@@ -128,12 +128,12 @@ def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_
     from airflow.dag_processing.dagbag import DagBag
 
     config = tmp_path / "monitor.yaml"
-    config.write_text("organisations:\n  - conn_id: acme\n    metric: furlongs\n")
+    config.write_text("organisations:\n  - conn_id: acme\n    limit_meter: furlongs\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     errors = DagBag(dag_folder=str(ROOT / "dags")).import_errors
     assert len(errors) == 3  # every DAG file
     for message in errors.values():
-        assert f"{config}: metric 'furlongs' is not one of requests, bytes" in message
+        assert f"{config}: limit_meter 'furlongs' is not one of requests, bytes" in message
 
 
 def test_a_users_dag_file_of_three_lines_brings_every_dag(tmp_path, dags):

@@ -144,7 +144,7 @@ def test_forecasts_fire_once_per_period_and_end_quietly_when_the_projection_fall
 
 def test_figures_that_agree_again_end_the_disagreement_quietly():
     alarm = st.next_state(
-        None, st.disagreement("acme", date(2026, 1, 1), DAY, 900, 600, "Set `metric: bytes`."), DAY, False
+        None, st.disagreement("acme", date(2026, 1, 1), DAY, 900, 600, "Set `limit_meter: bytes`."), DAY, False
     )
     assert alarm is not None
     assert alarm.status == st.PENDING

@@ -108,3 +108,13 @@ def test_a_maximum_equal_to_the_included_amount_is_explained():
         "charged only if you opted in to overage."
     )
     assert b.maximum_note(1_000_000, 5_000_000, "requests") is None
+
+
+def test_a_message_with_an_overage_notice_says_the_projected_bill_once():
+    from storyblok_traffic.rules.messages import alert_message
+
+    bill = "The bill so far: USD 109.00 (base USD 99.00, overage USD 10.00); projected at the month's end: USD 259.00."
+    crossing = alert(threshold_pct=100.0, detail=bill)
+    text = alert_message("acme", "requests", [crossing, overage(NOW, AT_END)], {}).text
+    assert text.count("USD 259.00") == 1  # in the overage's line
+    assert bill in alert_message("acme", "requests", [crossing], {}).text  # without one, the bill's line says it

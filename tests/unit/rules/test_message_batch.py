@@ -76,16 +76,16 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "again there are no usage alerts and no no-data notices. Look at the organisation's DAG in Airflow: "
         "paused, failing, or no scheduler running?",
         "Monthly request limit: 900 of 800 requests (112.5%) as of 2026-11-26 in the month 2026-11-01 to 2026-11-30. "
-        "Crossed the 100% threshold by 2026-11-26 (2 earlier day(s) not stored yet).",
+        "Crossed the 100% threshold by 2026-11-26 (2 earlier days not stored yet).",
         "Yearly request limit: 9,000 of 10,000 requests (90.0%) as of 2026-11-26 in the year 2026-01-01 to 2026-12-31. "
         "Crossed the 90% threshold on 2026-11-26 (also crossed: 80% on 2026-11-20 before monitoring started).",
         "The newest stored day is 2026-11-24, checked for 2026-11-26: check the fetch task and the Storyblok "
         "connection.",
         "The organisation used 90,000 requests on 2026-11-26, 3x its normal Thursday (30,000); above their own "
-        "normal: space 12345 (+40,000, 80 %).",
-        "Space 12345 used 48,210 requests on 2026-11-26, 9.6x its normal Thursday (5,020); it is 71 % of the "
+        "normal: space 12345 (+40,000, 80%).",
+        "Space 12345 used 48,210 requests on 2026-11-26, 9.6x its normal Thursday (5,020); it is 71% of the "
         "organisation's excess.",
-        "Space 777 used 10,000 requests on 2026-11-26, 9.6x its normal Thursday (5,000); it is 71 % of the "
+        "Space 777 used 10,000 requests on 2026-11-26, 9.6x its normal Thursday (5,000); it is 71% of the "
         "organisation's excess.",
         "Forecast: at the recent rate, usage reaches 100% of the yearly request limit on 2026-12-20, before the "
         "year 2026-01-01 to 2026-12-31 ends; 9,000 of 10,000 requests (90.0%) as of 2026-11-26.",
@@ -96,11 +96,11 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
 
 def test_the_webhooks_fields_list_every_alert_in_the_same_order():
     data = batch().data
-    assert (data["org"], data["metric"], data["subject"]) == ("acme", "requests", batch().subject)
+    assert (data["org"], data["limit_meter"], data["subject"]) == ("acme", "requests", batch().subject)
     assert [(a["period"], a["kind"], a["threshold"]) for a in data["alerts"]] == [
         ("monitor", "silent", 0.0),  # critical: the monitor silent, a limit reached
         ("month", "actual", 100.0),
-        ("year", "actual", 90.0),  # warning: a threshold below 100 %, no data
+        ("year", "actual", 90.0),  # warning: a threshold below 100%, no data
         ("year", "actual", 80.0),
         ("data", "no_data", 0.0),
         ("organisation", "spike", 0.0),  # info: spikes, forecasts
@@ -116,6 +116,7 @@ def fields_of(period: str, threshold: float) -> dict[str, Any]:
 
 def test_a_crossing_with_days_missing_has_its_top_spaces_and_the_days_it_lacks():
     assert fields_of("month", 100.0) == {
+        "id": "month/2026-11-01/requests/actual/100",
         "period": "month",
         "kind": "actual",
         "meter": "requests",
@@ -151,6 +152,7 @@ def test_a_crossing_before_monitoring_says_so_in_its_fields():
 
 def test_an_organisations_spike_has_its_figures_under_spike_and_no_top_spaces():
     assert fields_of("organisation", 0.0) == {
+        "id": "organisation/-/requests/spike/0",
         "period": "organisation",
         "kind": "spike",
         "meter": "requests",
@@ -233,9 +235,9 @@ def test_the_lines_of_clears_and_disagreements():
     assert alert_message("acme", "requests", [back], {}).text.splitlines()[1] == (
         "Usage checks completed again on 2026-11-26; they had stopped after 2026-11-25."
     )
-    disagree = alert(kind=st.DISAGREE, period="year", detail="Set `metric: bytes`.")
+    disagree = alert(kind=st.DISAGREE, period="year", detail="Set `limit_meter: bytes`.")
     assert alert_message("acme", "requests", [disagree], {}).text.splitlines()[1] == (
-        "Set `metric: bytes`. (Storyblok's figure as of 2026-11-26.)"
+        "Set `limit_meter: bytes`. (Storyblok's figure as of 2026-11-26.)"
     )
     none_stored = replace(NO_DATA, period_start=st.NEVER)
     assert alert_message("acme", "requests", [none_stored], {}).text.splitlines()[1] == (

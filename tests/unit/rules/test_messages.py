@@ -58,7 +58,7 @@ def test_a_space_spike_reads_at_a_glance():
     message = alert_message("acme", "requests", [spike(DETAIL, projected_on=date(2026, 12, 4))], {})
     assert message.subject == f"Storyblok traffic: traffic spike in space 12345 of acme on {DAY}"
     assert message.text.splitlines()[1] == (
-        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); it is 71 % of the "
+        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); it is 71% of the "
         "organisation's excess. At this rate the monthly limit is reached on 2026-12-04."
     )
     [fields] = message.data["alerts"]
@@ -72,7 +72,7 @@ def test_a_space_spike_reads_at_a_glance():
 
 def test_a_spike_from_a_normal_of_nothing_and_a_new_space():
     zero = spike({**DETAIL, "factor": None}, usage_limit=0)
-    assert "where a normal Thursday has none; it is 71 %" in alert_message("acme", "requests", [zero], {}).text
+    assert "where a normal Thursday has none; it is 71%" in alert_message("acme", "requests", [zero], {}).text
     new = spike({**DETAIL, "new": True, "factor": None, "org_excess_share": None}, period="new space 12345")
     message = alert_message("acme", "requests", [new], {})
     assert message.subject == f"Storyblok traffic: new space 12345 of acme used 48,210 on {DAY}"
@@ -97,7 +97,7 @@ def test_an_organisation_spike_names_its_spaces():
     )
     line = alert_message("acme", "requests", [org], {}).text.splitlines()[1]
     assert line.startswith("The organisation used 48,210 requests")
-    assert line.endswith("above their own normal: space 1 (+3,000, 60 %), space 2 (+1,500, 30 %).")
+    assert line.endswith("above their own normal: space 1 (+3,000, 60%), space 2 (+1,500, 30%).")
 
 
 def test_top_spaces_say_which_month_when_two_are_in_one_message():
@@ -144,8 +144,8 @@ def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
 def test_a_spike_says_what_share_of_the_month_its_excess_burnt_and_how_far_out_of_its_noise():
     message = alert_message("acme", "requests", [spike({**DETAIL, "month_share": 4.32, "sigmas": 7.5})], {})
     assert message.text.splitlines()[1] == (
-        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); its excess burnt 4.32 % "
-        "of the monthly limit; it is 71 % of the organisation's excess."
+        f"Space 12345 used 48,210 requests on {DAY}, 9.6x its normal Thursday (5,020); its excess burnt 4.32% "
+        "of the monthly limit; it is 71% of the organisation's excess."
     )
     [fields] = message.data["alerts"]
     assert (fields["spike"]["month_share"], fields["spike"]["sigmas"]) == (4.32, 7.5)
@@ -183,7 +183,7 @@ def test_a_bandwidth_spike_says_so_in_gigabytes():
     message = alert_message("acme", "requests", [head], {})
     assert message.subject == f"Storyblok traffic: bandwidth spike in space 12345 of acme on {DAY}"
     assert message.text.splitlines()[1].startswith(
-        f"Space 12345 used 48.0 GB on {DAY}, 9.6x its normal Thursday (5.0 GB); its excess burnt 10.8 % of the monthly"
+        f"Space 12345 used 48.0 GB on {DAY}, 9.6x its normal Thursday (5.0 GB); its excess burnt 10.8% of the monthly"
     )
     assert message.data["alerts"][0]["meter"] == "bytes"
 

@@ -80,3 +80,22 @@ def test_an_alarm_holds_through_its_periods_last_day_and_a_clear_never_does():
     assert n.still_open(BASE, date(2026, 11, 30), None)  # the period's last day
     assert not n.still_open(BASE, date(2026, 12, 1), None)
     assert not n.still_open(replace(BASE, notice=st.CLEAR, period_end=None), DAY, None)
+
+
+def test_who_must_receive_a_notice_is_every_channel_that_lacks_its_current_notice():
+    year = replace(BASE, period="year")
+    again = replace(BASE, notice_seq=BASE.notice_seq + 1)  # the same row told again: a new notice
+    received = {(BASE.notice_id, "slack"), (BASE.notice_id, "email"), (year.notice_id, "slack")}
+    assert n.lacking([BASE, year, again], "slack", received) == [again]
+    assert n.lacking([BASE, year, again], "email", received) == [year, again]
+    assert n.received_everywhere([BASE, year, again], ["slack", "email"], received) == [BASE]
+    assert n.received_everywhere([BASE, year], ["slack"], received) == [BASE, year]
+    assert n.received_everywhere([again], [], received) == [again]  # no channel: nobody lacks it
+
+
+def test_an_alerts_id_names_its_row_whatever_its_notice():
+    assert n.notice_key(BASE) == f"month/{BASE.period_start}/requests/actual/80"
+    assert n.notice_key(replace(BASE, notice_seq=7, usage=1)) == n.notice_key(BASE)
+    assert n.notice_key(replace(BASE, kind=st.OVERAGE, meter="", threshold_pct=0.0)).endswith("/-/overage/0")
+    spike = replace(BASE, kind=st.SPIKE, period="space 12", period_start=st.NEVER, threshold_pct=0.0)
+    assert n.notice_key(spike) == "space 12/-/requests/spike/0"

@@ -58,8 +58,8 @@ def test_one_line_per_period_newest_first_thresholds_then_forecasts():
     assert [q.line for q in folded] == [
         "data 2026-04-02: 1 alert (no data)",
         "space 8 2026-03-20: 1 alert (API requests spike)",
-        "month 2026-03-01: 3 alerts (API requests 80 %, 100 %, forecast 100 %)",
-        "year 2026-01-01: 1 alert (API requests 50 %)",
+        "month 2026-03-01: 3 alerts (API requests 80%, 100%, forecast 100%)",
+        "year 2026-01-01: 1 alert (API requests 50%)",
     ]
     assert [q.start for q in folded] == [date(2026, 4, 2), date(2026, 3, 20), date(2026, 3, 1), date(2026, 1, 1)]
     assert [a.threshold_pct for a in folded[2].alerts] == [80.0, 100.0, 100.0]
@@ -76,7 +76,7 @@ def test_each_meter_is_named_once_before_its_alerts_and_those_of_no_meter_come_l
         ]
     )
     assert march.line == (
-        "month 2026-03-01: 5 alerts (API requests 100 %, maximum 90 %; bandwidth 80 %, forecast 100 %; overage)"
+        "month 2026-03-01: 5 alerts (API requests 100%, maximum 90%; bandwidth 80%, forecast 100%; overage)"
     )
 
 
@@ -91,7 +91,7 @@ def test_periods_of_one_day_are_ordered_by_name_and_one_without_a_day_comes_last
         ]
     )
     assert [q.line for q in folded] == [
-        "month 2026-03-01: 2 alerts (API requests 80 %; another plan cheaper)",
+        "month 2026-03-01: 2 alerts (API requests 80%; another plan cheaper)",
         "plan 2026-03-01: 1 alert (plan and limit disagree)",
         "year 2026-03-01: 1 alert (figures disagree)",
         "monitor: 1 alert (monitor silent)",
@@ -106,4 +106,4 @@ def test_nothing_quiet_folds_to_nothing():
 def test_a_kind_from_a_newer_version_is_named_as_itself_after_the_known_kinds():
     newer = alert(kind="from a newer version", threshold_pct=0.0)
     [period] = fold([newer, alert()])
-    assert period.line == "month 2026-03-01: 2 alerts (API requests 80 %, from a newer version)"
+    assert period.line == "month 2026-03-01: 2 alerts (API requests 80%, from a newer version)"

@@ -34,12 +34,12 @@ def test_a_figure_below_what_is_stored_by_more_than_one_percent_is_no_match():
     assert "with no day missing, and neither matches" in str(verdict.advice)
 
 
-def test_bytes_matching_while_requests_are_configured_says_to_set_the_metric():
+def test_bytes_matching_while_requests_are_configured_says_to_set_the_limit_meter():
     configured, *others = readings()
     verdict = reconcile(40_100_000_000, configured, others)
     assert verdict.matched is not None
-    assert verdict.matched.metric == "bytes"
-    assert "set `metric: bytes` for this organisation" in str(verdict.advice)
+    assert verdict.matched.meter == "bytes"
+    assert "set `limit_meter: bytes` for this organisation" in str(verdict.advice)
 
 
 def test_the_calendar_year_matching_says_which_year_start_to_set():
@@ -56,7 +56,7 @@ def test_nothing_matching_with_days_missing_says_to_backfill_them():
     assert verdict.matched is None
     assert verdict.missing_days == 12
     assert "Storyblok reports 2,000,000 used this year" in str(verdict.advice)
-    assert "with 12 day(s) missing: run storyblok_traffic_backfill" in str(verdict.advice)
+    assert "with 12 days missing: run storyblok_traffic_backfill" in str(verdict.advice)
 
 
 def test_a_match_is_bounded_by_one_percent_of_the_figure_on_either_side():
@@ -67,14 +67,14 @@ def test_a_match_is_bounded_by_one_percent_of_the_figure_on_either_side():
     assert not exact.matches(990_000)  # 10,000 above, 1 % is 9,900
 
 
-def test_only_one_metric_stored_shows_the_other_as_none():
+def test_only_one_meter_stored_shows_the_other_as_none():
     configured = Candidate("requests", MAR, 800_000, 0, 0)
     verdict = reconcile(5_000_000, configured, [])
     assert (verdict.stored_requests, verdict.stored_bytes) == (800_000, 0)
     assert verdict.advice == (
         f"Storyblok reports 5,000,000 used this year; the stored days since {MAR} sum to 800,000 requests and "
         "0 bytes, with no day missing, and neither matches: Storyblok counts differently from its daily "
-        "statistics, so check `metric` and the contract year (`year_start_month`, `year_start_day`)."
+        "statistics, so check `limit_meter` and the contract year (`year_start_month`, `year_start_day`)."
     )
     only_bytes = reconcile(5_000_000, Candidate("bytes", MAR, 9, 0, 0), [])
     assert (only_bytes.stored_requests, only_bytes.stored_bytes) == (0, 9)
@@ -84,17 +84,17 @@ def test_the_advice_for_missing_days_says_which_run_fills_them():
     configured, *others = readings(missing=3)
     assert reconcile(5_000_000, configured, others).advice == (
         f"Storyblok reports 5,000,000 used this year; the stored days since {MAR} sum to 800,000 requests and "
-        "40,000,000,000 bytes, with 3 day(s) missing: run storyblok_traffic_backfill for the missing days, then "
+        "40,000,000,000 bytes, with 3 days missing: run storyblok_traffic_backfill for the missing days, then "
         "compare again."
     )
 
 
-def test_a_match_in_another_metric_and_year_names_both_settings():
+def test_a_match_in_another_meter_and_year_names_both_settings():
     configured, *others = readings()
     assert reconcile(60_000_000_000, configured, others).advice == (
         f"Storyblok reports 60,000,000,000 used this year, which matches the stored bytes since {JAN} "
         f"(1,200,000 requests and 60,000,000,000 bytes), not the configured requests since {MAR}: set "
-        "`metric: bytes` and `year_start_month: 1`, `year_start_day: 1` for this organisation."
+        "`limit_meter: bytes` and `year_start_month: 1`, `year_start_day: 1` for this organisation."
     )
 
 

@@ -29,7 +29,7 @@ NOVEMBER = told.Closed(
     ),
 )
 FIGURES = told.Figures(
-    metric="requests",
+    limit_meter="requests",
     live_since=date(2026, 11, 5),
     top_spaces=(("100000", 400_000), ("100007", 200_000)),
     unknown_before=3,
@@ -44,7 +44,9 @@ def test_figures_kept_as_json_read_back_the_same():
 
 
 def test_the_newest_notice_with_figures_speaks_for_the_message_and_each_period_has_its_newest_top_spaces():
-    older = alert(as_of=date(2026, 11, 20), figures=told.stored(told.Figures(metric="bytes", top_spaces=(("1", 5),))))
+    older = alert(
+        as_of=date(2026, 11, 20), figures=told.stored(told.Figures(limit_meter="bytes", top_spaces=(("1", 5),)))
+    )
     newer = alert(figures=told.stored(FIGURES))
     silent = alert(as_of=date(2026, 11, 30), figures=None)  # the watchdog's: none
     assert told.newest([older, newer, silent]) == FIGURES
@@ -71,7 +73,7 @@ def test_a_message_tells_the_closed_period_only_after_it_ended_and_in_any_order_
     message = notice_message("acme", "bytes", notices)
     assert message.text.split("\n")[-2].startswith("The month 2026-11-01 to 2026-11-30 closed at 975,000")
     assert message == notice_message("acme", "bytes", list(reversed(notices)))
-    assert message.data["metric"] == "requests"  # the unit stored with the notices, not the caller's
+    assert message.data["limit_meter"] == "requests"  # the unit stored with the notices, not the caller's
     assert message.data["closed"]["bill"]["meters"][1]["overage"] == "75"
     # A notice of the closed period itself (a retry's) does not tell its own month as closed.
     during = [replace(n, as_of=date(2026, 11, 30)) for n in notices]

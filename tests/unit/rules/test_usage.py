@@ -65,3 +65,10 @@ def test_a_day_before_the_period_never_counts():
     daily = [(first - timedelta(days=1), 1_000), (first, 10)]
     assert alarms(daily, lambda _: 100, [50], first, first) == []
     assert alarms(daily, lambda _: 100, [10], first, first) == [Crossing(10, first, 10)]
+
+
+def test_a_count_says_its_noun_singular_or_plural():
+    from storyblok_traffic.rules.usage import counted
+
+    assert [counted(n, "day") for n in (0, 1, 2, 1500)] == ["0 days", "1 day", "2 days", "1,500 days"]
+    assert counted(1, "earlier day") == "1 earlier day"

@@ -90,6 +90,6 @@ def test_a_threshold_line_says_every_aside_in_order():
     ctx = Context("requests", {head.key: 2}, live_since=date(2026, 11, 20))
     assert WORDING[st.ACTUAL].line(head, others, ctx) == (
         f"Monthly request limit: 900 of 800 requests (112.5%) as of {DAY} in the month 2026-11-01 to 2026-11-30. "
-        "Crossed the 100% threshold by 2026-11-10 (before monitoring started on 2026-11-20; 2 earlier day(s) "
+        "Crossed the 100% threshold by 2026-11-10 (before monitoring started on 2026-11-20; 2 earlier days "
         f"not stored yet; also crossed: 80% on {DAY}, 90% on 2026-11-08)."
     )

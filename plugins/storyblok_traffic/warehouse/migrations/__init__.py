@@ -46,11 +46,11 @@ def current_revision(engine: Engine, schema: str) -> str | None:
 
 
 def ensure_current(
-    engine: Engine, schema: str, auto_migrate: bool = True, metrics: Mapping[str, str] | None = None
+    engine: Engine, schema: str, auto_migrate: bool = True, limit_meters: Mapping[str, str] | None = None
 ) -> None:
     """One cheap read; migrate only a schema that is behind, and only when ``auto_migrate`` allows.
 
-    ``metrics``: each organisation's configured metric, which revisions that must know it read.
+    ``limit_meters``: each organisation's ``limit_meter``, which revisions that must know it read.
     """
     revision = current_revision(engine, schema)
     if revision == HEAD:
@@ -61,13 +61,13 @@ def ensure_current(
             f"warehouse schema {schema!r} is at revision {revision or 'none'}, this package needs {HEAD}, and "
             f"auto_migrate is false: run `{MIGRATE_COMMAND}` (as a role that may change the schema)"
         )
-    migrate(engine, schema, metrics)
+    migrate(engine, schema, limit_meters)
 
 
-def migrate(engine: Engine, schema: str, metrics: Mapping[str, str] | None = None) -> list[str]:
+def migrate(engine: Engine, schema: str, limit_meters: Mapping[str, str] | None = None) -> list[str]:
     """Bring ``schema`` to the newest revision in one transaction; returns the revisions applied now.
 
-    ``metrics``: org -> configured metric (0005 keeps each organisation's alert rows as that meter's).
+    ``limit_meters``: org -> its ``limit_meter`` (0005 keeps each organisation's alert rows as that meter's).
     """
     from alembic import command
 
@@ -92,7 +92,7 @@ def migrate(engine: Engine, schema: str, metrics: Mapping[str, str] | None = Non
             return []
         _refuse_unknown(schema, before)
         config = alembic_config(conn, schema)
-        config.attributes["metrics"] = dict(metrics or {})
+        config.attributes["limit_meters"] = dict(limit_meters or {})
         command.upgrade(config, "head")
     return list(REVISIONS[REVISIONS.index(before) + 1 :] if before else REVISIONS)
 

@@ -1,7 +1,7 @@
 """The meter in the alert key: requests and bandwidth (bytes) each have their own thresholds, forecasts
 and spikes, so an alert row, its deliveries and its journal name the meter it counts.
 
-Every existing threshold, forecast and spike row counted the organisation's configured ``metric``
+Every existing threshold, forecast and spike row counted the organisation's configured ``limit_meter``
 (the migration is given it, by ``storyblok-traffic db migrate`` and by the tasks, from the
 configuration; an organisation it is not given counted requests, the default). Rows of kinds that
 watch no meter (no data, a silent monitor, figures disagree) get ''. Deliveries follow their alert,
@@ -63,6 +63,6 @@ def _where(sql: str, orgs: list[str] | None = None) -> sa.TextClause:
 
 
 def _bytes_orgs() -> list[str]:
-    """The organisations whose configured metric is bytes, as the caller of the migration passed them."""
-    metrics = context.config.attributes.get("metrics") or {}
-    return sorted(org for org, metric in metrics.items() if metric == "bytes")
+    """The organisations whose ``limit_meter`` is bytes, as the caller of the migration passed them."""
+    limit_meters = context.config.attributes.get("limit_meters") or {}
+    return sorted(org for org, limit_meter in limit_meters.items() if limit_meter == "bytes")
