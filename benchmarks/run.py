@@ -33,6 +33,7 @@ BENCHMARKS = (
     "spike_detection",
     "noisy_year",
     "notices",
+    "routes",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -278,6 +279,17 @@ def _notices(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _routes(r: dict[str, Any]) -> list[Row]:
+    """Issue 38: routing is cheap beside delivering (no database, no network)."""
+    routed = r["routed_ms"]
+    return [
+        ("routes", f"{r['notices']:,} notices through {r['routes']} routes (ms, median of 5)", routed, "< 100",
+         routed < 100),
+        ("routes", "baseline: the same notices with no route (ms)", r["unrouted_ms"], "", None),
+        ("routes", "notices no route matched (to the organisation's channels)", r["fell_through"], "", None),
+    ]  # fmt: skip
+
+
 def _per_channel(counts: dict[str, int]) -> str:
     return ", ".join(str(counts[c]) for c in ("slack", "json", "email"))
 
@@ -293,6 +305,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "spike_detection": _spike_detection,
     "noisy_year": _noisy_year,
     "notices": _notices,
+    "routes": _routes,
 }
 
 

@@ -14,7 +14,7 @@ import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -25,6 +25,9 @@ DEFAULT_CONN_ID = "storyblok_default"
 DEFAULT_DAG_ID = "storyblok_traffic"
 
 from storyblok_traffic.rules.meters import Billing, Meter  # noqa: E402 (names only: cheap at every parse)
+
+if TYPE_CHECKING:
+    from storyblok_traffic.rules.routes import Routing
 
 LimitMeter = Meter  # the meter compared with Storyblok's limits
 LIMIT_METERS: tuple[str, ...] = get_args(LimitMeter)
@@ -188,6 +191,42 @@ class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
 DEFAULT_CHANNELS = (ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook"),)
 
+# What a route can match (``rules.routes``): the notices' kinds and severities, spelled as stored.
+KindName = Literal[
+    "actual", "forecast", "spike", "no_data", "overage", "maximum", "plan", "disagree", "cheaper", "silent"
+]
+SeverityName = Literal["critical", "warning", "info"]
+Text = Annotated[str, Meta(min_length=1)]
+
+
+class RouteMatch(Struct, frozen=True, forbid_unknown_fields=True):
+    """What a route matches: each field a value or a list of them; a field not given matches anything."""
+
+    org: Text | tuple[Text, ...] | None = None
+    kind: KindName | tuple[KindName, ...] | None = None
+    meter: Meter | tuple[Meter, ...] | None = None
+    period: Text | tuple[Text, ...] | None = None  # year, month, or a spike's series (organisation, space 7)
+    severity: SeverityName | tuple[SeverityName, ...] | None = None
+    space: Text | int | tuple[Text | int, ...] | None = None  # space ids: YAML reads 100021 as a number
+
+    def values(self) -> dict[str, frozenset[str]]:
+        """Each field given, with the values it accepts as text."""
+        given = {name: getattr(self, name) for name in self.__struct_fields__}
+        return {
+            name: frozenset(str(v) for v in (value if isinstance(value, tuple) else (value,)))
+            for name, value in given.items()
+            if value is not None
+        }
+
+
+class RouteConfig(Struct, frozen=True, forbid_unknown_fields=True):
+    """A route (Alertmanager's semantics): the notices it matches go to its channels; the routes after
+    it are tried only with ``continue: true``."""
+
+    channels: Annotated[tuple[str, ...], Meta(min_length=1)]
+    match: RouteMatch = RouteMatch()
+    go_on: bool = field(default=False, name="continue")
+
 
 class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """One monitored Storyblok organisation, reached through one Airflow connection."""
@@ -336,6 +375,8 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     pool: str = "storyblok_api"
     retries: Retries = 3
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
+    # Which channels each notice goes to (docs/alerts.md, "Routes"); none: an organisation's to its channels.
+    routes: tuple[RouteConfig, ...] = ()
     organisations: Annotated[tuple[OrgConfig, ...], Meta(min_length=1)] = field(default_factory=lambda: (OrgConfig(),))
 
     def __post_init__(self) -> None:
@@ -357,6 +398,15 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
         for org in self.organisations:
             unknown = sorted(set(org.channels or ()) - set(names))
             _check(not unknown, f"organisation {org.org!r}: unknown channel(s) {', '.join(unknown)}; known: {names}")
+        orgs = [o.org for o in self.organisations]
+        for i, route in enumerate(self.routes, 1):
+            where = f"route {i}"
+            unknown = sorted(set(route.channels) - set(names))
+            _check(not unknown, f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)}")
+            strangers = sorted(route.match.values().get("org", frozenset()) - set(orgs))
+            _check(
+                not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}"
+            )
 
     @property
     def warehouse(self) -> Warehouse:
@@ -369,6 +419,13 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
             self.lock_timeout_seconds,
             self.statement_timeout_seconds,
         )
+
+    def routing(self, org: OrgConfig) -> Routing:
+        """Which channels each of ``org``'s notices goes to: the routes, else the organisation's channels."""
+        from storyblok_traffic.rules.routes import Route, Routing
+
+        routes = tuple(Route(r.channels, r.match.values(), r.go_on) for r in self.routes)
+        return Routing(routes, tuple(c.name for c in self.channels_for(org)))
 
     def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
         """The channels an organisation notifies, in configuration order."""

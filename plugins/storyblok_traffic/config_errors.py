@@ -155,14 +155,18 @@ def _choices(place: _Place, kind: inspect.LiteralType) -> tuple[Any, ...]:
     return kind.values
 
 
+# What each list of the configuration holds, and the setting that names an item (routes have none).
+_ITEMS = {"channels": ("channel", "name"), "routes": ("route", ""), "organisations": ("organisation", "conn_id")}
+
+
 def _scope(listed_in: str, index: int, item: dict[str, Any]) -> str:
     """The item by its name, else by its place in the list (1 for the first)."""
-    noun, key = ("channel", "name") if listed_in == "channels" else ("organisation", "conn_id")
+    noun, key = _ITEMS.get(listed_in, _ITEMS["organisations"])
     return f"{noun} {item[key]!r}" if isinstance(item.get(key), str) else f"{noun} {index + 1}"
 
 
 def _each(place: _Place) -> str:
-    return {"organisations": "each organisation", "channels": "each channel"}.get(
+    return {"organisations": "each organisation", "channels": "each channel", "routes": "each route"}.get(
         place.name, place.name or "the configuration"
     )
 

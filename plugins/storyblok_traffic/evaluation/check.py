@@ -17,6 +17,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import spikes
 from storyblok_traffic.evaluation.day import Carry, evaluate, evaluate_and_record
 from storyblok_traffic.evaluation.result import Evaluation
+from storyblok_traffic.rules.notices import Recipients
 from storyblok_traffic.rules.ordering import Plan, is_quiet, plan
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import alerts, marks, reads
@@ -33,14 +34,15 @@ def check(
     first: date,
     last: date,
     today: date,
-    channels: Sequence[str],
+    routing: Recipients,
     fetched_day: bool | None = None,
     backfill: bool = False,
 ) -> Evaluation:
     """Check ``org`` for ``first``..``last`` (a daily run: one day) and return the evaluation as of ``last``.
 
-    ``channels``: the names a notice must reach to count as sent. ``fetched_day``: whether the run's
-    fetch had a row for ``last``. ``backfill``: the days were loaded in bulk, recorded and never notified.
+    ``routing``: the channels each notice must reach to count as sent (``MonitorConfig.routing``).
+    ``fetched_day``: whether the run's fetch had a row for ``last``. ``backfill``: the days were loaded
+    in bulk, recorded and never notified.
     The caller owns the transaction.
     """
     alerts.lock_org(conn, org.org)
@@ -53,7 +55,7 @@ def check(
     todo = plan(requested, known, marks.checked_through(conn, org.org), marks.changed_from(conn, org.org), backfill)
     if todo.first is not None:
         marks.record_checked(conn, org.org, todo.new, history=backfill)
-        result = _evaluate_planned(conn, org, todo, todo.first, last, channels, fetched_day, after_told)
+        result = _evaluate_planned(conn, org, todo, todo.first, last, routing, fetched_day, after_told)
     else:
         result = None
     if result is None:  # checked before and still current: report as of it, change nothing
@@ -87,7 +89,7 @@ def _evaluate_planned(
     todo: Plan,
     first: date,
     last: date,
-    channels: Sequence[str],
+    routing: Recipients,
     fetched_day: bool | None,
     after_told: Callable[[date], bool],
 ) -> Evaluation | None:
@@ -108,12 +110,12 @@ def _evaluate_planned(
         seen = fetched_day if day == last and fetched_day is not None else (True if day in stored else None)
         evaluation = evaluate_and_record(conn, org, day, quiet or after_told(day), seen, carry)
         if todo.rewind_to is not None:
-            alerts.settle(conn, org.org, channels, quiet=False)
+            alerts.settle(conn, org.org, routing, quiet=False)
             carry.reread_alerts(conn, org.org)  # settling changed rows behind the carry
         if day == last:
             result = evaluation
     if todo.rewind_to is not None:
-        alerts.settle(conn, org.org, channels)  # and what was sent, now recorded quietly
+        alerts.settle(conn, org.org, routing)  # and what was sent, now recorded quietly
     return result
 
 

@@ -181,10 +181,9 @@ def evaluate_range(days: Range, org: OrgConfig, config: MonitorConfig) -> dict[s
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.reads import days_stored
 
-    channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
         stored = days_stored(conn, org.org, days.first, days.last)
-        last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), channels, backfill=True)
+        last = check(conn, org, days.first, days.last, datetime.now(UTC).date(), config.routing(org), backfill=True)
         # The checks completed: the pipeline works again.
         resolved = incidents.resolve(conn, org.org, days.last, datetime.now(UTC).replace(microsecond=0))
     for incident in resolved:

@@ -81,7 +81,7 @@ def check_usage(
     today = today or datetime.now(UTC).date()
     channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = check(conn, org, day, day, today, channels, fetched_day)  # holds the org's lock
+        evaluation = check(conn, org, day, day, today, config.routing(org), fetched_day)  # holds the org's lock
         # A completed check is the pipeline working again: its open incidents end, each with one notice.
         resolved = incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
         untold = len(incidents.untold(conn, org.org, channels))
@@ -105,7 +105,7 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     with warehouse_transaction(config.warehouse) as conn:
-        delivery = deliver_pending(conn, org, config.channels_for(org))  # takes the org's lock
+        delivery = deliver_pending(conn, org, config.channels, config.routing(org))  # takes the org's lock
         delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
     if delivery.failures:
         detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())

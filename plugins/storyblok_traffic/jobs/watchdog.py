@@ -51,7 +51,7 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
     for org in config.organisations:
         with warehouse_transaction(config.warehouse) as conn:
             silent[org.org] = watch(conn, org, now)
-            delivery = deliver_pending(conn, org, config.channels_for(org))
+            delivery = deliver_pending(conn, org, config.channels, config.routing(org))
             delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
         failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
     with warehouse_transaction(config.warehouse) as conn:  # the watchdog's own incidents: it works again

@@ -19,6 +19,7 @@ from storyblok_traffic.config import ChannelConfig, OrgConfig
 from storyblok_traffic.notifications.senders import sender_for
 from storyblok_traffic.rules.messages import Message, notice_message
 from storyblok_traffic.rules.notices import lacking, received_everywhere
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.warehouse import alerts
 
@@ -33,8 +34,9 @@ class Delivery:
     failures: dict[str, str] = field(default_factory=dict)  # channel -> error
 
 
-def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig]) -> Delivery:
-    """Send ``org``'s pending notices to every channel that lacks them; the caller owns the transaction.
+def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig], routing: Routing) -> Delivery:
+    """Send ``org``'s pending notices to every channel they are routed to that lacks them; the caller owns
+    the transaction. ``channels``: the configured ones (``routing`` names among them).
 
     A superseded notice (its row moved on before every channel had it) goes first, in the same
     message as its successor, to each channel that lacks it.
@@ -48,7 +50,7 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         return delivery
     done = alerts.delivered(conn, waiting)
     for channel in channels:
-        todo = lacking(waiting, channel.name, done)
+        todo = lacking(waiting, channel.name, done, routing)
         if not todo:
             continue
         message = notice_message(org.org, org.limit_meter, todo)
@@ -57,9 +59,8 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
             done |= {(a.notice_id, channel.name) for a in todo}
             delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
 
-    names = [c.name for c in channels]
-    alerts.drop_superseded(conn, received_everywhere(held, names, done))
-    alerts.finish(conn, received_everywhere(pending, names, done), datetime.now(UTC))
+    alerts.drop_superseded(conn, received_everywhere(held, routing, done))
+    alerts.finish(conn, received_everywhere(pending, routing, done), datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
     return delivery
 

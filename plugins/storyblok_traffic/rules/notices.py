@@ -11,7 +11,7 @@ Severity, by kind:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from typing import Any, Literal
 
@@ -64,6 +64,8 @@ QUIET: Lifecycle = "quiet"
 
 # (notice, channel) for each channel that has the notice (``warehouse.alerts.delivered``).
 Received = Collection[tuple[tuple[tuple[Any, ...], int], str]]
+# The channels a notice is routed to (``rules.routes.Routing``).
+Recipients = Callable[[Alert], Sequence[str]]
 
 
 def notice_key(alert: Alert) -> str:
@@ -107,15 +109,16 @@ def lifecycle(alert: Alert, as_of: date, newest: date | None, delivered: bool) -
     return RESOLVED
 
 
-def lacking(notices: Iterable[Alert], channel: str, received: Received) -> list[Alert]:
-    """The notices ``channel`` must still receive: the one rule of who gets a notice, for delivery and
-    for a check settling what was sent before (``received_everywhere``)."""
-    return [a for a in notices if (a.notice_id, channel) not in received]
+def lacking(notices: Iterable[Alert], channel: str, received: Received, recipients: Recipients) -> list[Alert]:
+    """The notices ``channel`` must still receive: routed to it (``recipients``: ``rules.routes.Routing``),
+    and not received. The one rule of who gets a notice, for delivery and for a check settling what was
+    sent before (``received_everywhere``)."""
+    return [a for a in notices if channel in recipients(a) and (a.notice_id, channel) not in received]
 
 
-def received_everywhere(notices: Iterable[Alert], channels: Sequence[str], received: Received) -> list[Alert]:
-    """The notices no channel lacks: they are told (with no channel, every notice is)."""
-    return [a for a in notices if not any(lacking([a], c, received) for c in channels)]
+def received_everywhere(notices: Iterable[Alert], recipients: Recipients, received: Received) -> list[Alert]:
+    """The notices no channel they are routed to lacks: they are told (routed nowhere, every notice is)."""
+    return [a for a in notices if not any(lacking([a], c, received, recipients) for c in recipients(a))]
 
 
 def still_open(alert: Alert, as_of: date, newest: date | None) -> bool:

@@ -178,7 +178,7 @@ def usage(
         if day is None:
             found = NotFound(detail=_nothing_stored(organisation, failed), last_failure=failed)
             return JSONResponse(found.model_dump(), status_code=404)
-        return usage_figures(conn, organisation, day, today, failed)
+        return usage_figures(conn, organisation, day, today, config.routing(organisation), failed)
 
 
 def _nothing_stored(org: OrgConfig, failed: LastFailure | None) -> str:

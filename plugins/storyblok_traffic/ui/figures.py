@@ -22,7 +22,16 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
-from storyblok_traffic.rules.notices import OPEN, RESOLVED, Lifecycle, lifecycle, notice_key, rank, severity
+from storyblok_traffic.rules.notices import (
+    OPEN,
+    RESOLVED,
+    Lifecycle,
+    Recipients,
+    lifecycle,
+    notice_key,
+    rank,
+    severity,
+)
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
@@ -36,9 +45,15 @@ DAILY_DAYS = 90
 
 
 def usage_figures(
-    conn: Connection, org: OrgConfig, as_of: date, today: date, last_failure: m.LastFailure | None = None
+    conn: Connection,
+    org: OrgConfig,
+    as_of: date,
+    today: date,
+    routing: Recipients,
+    last_failure: m.LastFailure | None = None,
 ) -> m.Usage:
-    """The ``/api/usage`` document (dates as ISO strings); ``last_failure`` is read from Airflow (``ui.runs``)."""
+    """The ``/api/usage`` document (dates as ISO strings); ``routing``: where each notice goes
+    (``MonitorConfig.routing``); ``last_failure`` is read from Airflow (``ui.runs``)."""
     evaluation = evaluate(conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None)
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
@@ -47,7 +62,7 @@ def usage_figures(
     channels: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for (key, _), channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
         channels[key].append(channel)
-    rows = alert_rows(history, channels, as_of, evaluation.newest_day)
+    rows = alert_rows(history, channels, as_of, evaluation.newest_day, routing)
     spaces, change = top_spaces(conn, org, month.start, as_of)
     return m.Usage(
         org=org.org,
@@ -66,7 +81,10 @@ def usage_figures(
         ],
         alerts=rows,
         open_alerts=sum(1 for r in rows if r.group == "open"),
-        quiet=[_quiet(q, channels) for q in fold(a for a in history if recorded_quietly(a, bool(channels.get(a.key))))],
+        quiet=[
+            _quiet(q, channels, routing)
+            for q in fold(a for a in history if recorded_quietly(a, bool(channels.get(a.key))))
+        ],
         reconciliation=_reconciliation(evaluation),
         bill=bill_document(bill_figures(StoredDays(conn, org.org), org, as_of)),
         notes=list(evaluation.all_notes()),
@@ -134,7 +152,11 @@ def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPerio
 
 
 def alert_rows(
-    history: Sequence[Alert], channels: Mapping[tuple[Any, ...], list[str]], as_of: date, newest: date | None
+    history: Sequence[Alert],
+    channels: Mapping[tuple[Any, ...], list[str]],
+    as_of: date,
+    newest: date | None,
+    routing: Recipients,
 ) -> list[m.AlertRow]:
     """Every alert row: what is open now (in the notices' one order, ``rules.notices.rank``), then what
     was resolved and then what was recorded quietly (each newest first)."""
@@ -146,7 +168,7 @@ def alert_rows(
             return (0, *rank(a))
         return (1 if group == RESOLVED else 2, -a.crossed_on.toordinal(), a.period, -a.threshold_pct)
 
-    return [_alert(a, channels.get(a.key, []), group) for a, group in sorted(grouped, key=order)]
+    return [_alert(a, channels.get(a.key, []), group, routing) for a, group in sorted(grouped, key=order)]
 
 
 def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
@@ -233,12 +255,12 @@ def _reconciliation(evaluation: Evaluation) -> m.Reconciliation | None:
     )
 
 
-def _quiet(q: QuietPeriod, channels: Mapping[tuple[Any, ...], list[str]]) -> m.QuietPeriod:
-    rows = [_alert(a, channels.get(a.key, []), "quiet") for a in q.alerts]
+def _quiet(q: QuietPeriod, channels: Mapping[tuple[Any, ...], list[str]], routing: Recipients) -> m.QuietPeriod:
+    rows = [_alert(a, channels.get(a.key, []), "quiet", routing) for a in q.alerts]
     return m.QuietPeriod(period=q.period, line=q.line, rows=rows)
 
 
-def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
+def _alert(a: Alert, channels: list[str], group: Lifecycle, routing: Recipients) -> m.AlertRow:
     # A spike's (or a new space's) period is its series: its start is the episode's first day.
     start = shown_start(a)
     return m.AlertRow(
@@ -256,6 +278,7 @@ def _alert(a: Alert, channels: list[str], group: Lifecycle) -> m.AlertRow:
         usage_limit=a.usage_limit,
         space_id=a.space_id,
         line=WORDING[a.kind].report_line(a),
+        routed_to=list(routing(a)),
         channels_delivered=channels,
         group=group,
         severity=severity(a),

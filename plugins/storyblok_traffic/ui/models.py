@@ -136,7 +136,8 @@ class AlertRow(_Model):
     usage_limit: int = Field(description="what usage was measured against (a spike's: its normal day)")
     space_id: str | None = Field(description="a space's spike or a new space: its space")
     line: str = Field(description="the notice in the words `storyblok-traffic report` prints")
-    channels_delivered: list[str]
+    routed_to: list[str] = Field(description="the channels the notice goes to (the routes, or the organisation's)")
+    channels_delivered: list[str] = Field(description="the channels that have its current notice")
     group: Literal["open", "resolved", "quiet"] = Field(
         description="where the notice stands: open (in alarm now, or waiting to be sent); resolved (told, and "
         "over: cleared, its period ended, or data came back); quiet (recorded, never told)"

@@ -19,6 +19,7 @@ from storyblok_traffic.evaluation.meters import bill_figures
 from storyblok_traffic.rules.notices import OPEN, SEVERITIES
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import Plan
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.rules.usage import limit_in_force, percent_of
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.ui.figures import alert_rows
@@ -49,7 +50,8 @@ def overview_row(conn: Connection, org: OrgConfig) -> m.OverviewRow:
     figures = bill_figures(stored, org, newest, plans=False)
     meters = _meters(stored, org, newest, figures.chosen.plan)
     history = alerts.history(conn, org.org)
-    open_now = [row for row in alert_rows(history, {}, newest, newest) if row.group == OPEN]
+    # Only what is open counts here: where each notice goes is the organisation page's (routed nowhere).
+    open_now = [row for row in alert_rows(history, {}, newest, newest, Routing()) if row.group == OPEN]
     known = [x.percent for x in meters if x.percent is not None]
     return m.OverviewRow(
         org=org.org,

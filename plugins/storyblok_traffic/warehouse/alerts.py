@@ -34,7 +34,7 @@ from storyblok_traffic.rules.alert_state import (
     Series,
 )
 from storyblok_traffic.rules.alert_state import superseded as superseded_by
-from storyblok_traffic.rules.notices import received_everywhere
+from storyblok_traffic.rules.notices import Recipients, received_everywhere
 from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
@@ -180,8 +180,9 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     return int(restored.rowcount)
 
 
-def settle(conn: Connection, org: str, channels: Sequence[str], quiet: bool = True) -> None:
-    """Alarms that every channel already has (sent before a rewind) count as sent again, as they were sent.
+def settle(conn: Connection, org: str, routing: Recipients, quiet: bool = True) -> None:
+    """Alarms that every channel they are routed to already has (sent before a rewind) count as sent
+    again, as they were sent.
 
     ``quiet``: also those recorded quietly now. A check evaluating days again settles the due ones after
     each day and the quiet ones once, after its last: a notice told as the state now is due again on the
@@ -194,7 +195,7 @@ def settle(conn: Connection, org: str, channels: Sequence[str], quiet: bool = Tr
     done = delivered(conn, waiting)
     # Sent before: some channel has it (a notice no channel had is not settled, even with no channel).
     sent_somewhere = {notice for notice, _ in done}
-    everywhere = [x for x in received_everywhere(waiting, channels, done) if x.notice_id in sent_somewhere]
+    everywhere = [x for x in received_everywhere(waiting, routing, done) if x.notice_id in sent_somewhere]
     # Evaluated again, a notice's figures may differ from what went out: the row keeps what was told.
     if everywhere:
         _overwrite(conn, usage_alerts, [_row(x) for x in _told_as_sent(conn, everywhere)])

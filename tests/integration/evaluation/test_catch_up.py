@@ -52,7 +52,7 @@ def load(engine, schema: str) -> MonitorConfig:
     history.meters("acme", {first + timedelta(days=i): amounts(first + timedelta(days=i)) for i in range(339)})
     config = MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON, EMAIL), organisations=(ORG,))
     with begin(engine, schema) as conn:  # the history load: checked quietly, never told
-        check(conn, ORG, first, HISTORY_END, TODAY, [c.name for c in config.channels], backfill=True)
+        check(conn, ORG, first, HISTORY_END, TODAY, config.routing(ORG), backfill=True)
     return config
 
 
@@ -133,7 +133,7 @@ def test_the_api_the_report_and_every_channel_tell_the_same_figures_for_each_not
         daily(day, config)
     [message] = json_receiver.messages
     with begin(engine, schema) as conn:
-        rows = {row.id: row for row in usage_figures(conn, ORG, PRESENT, TODAY).alerts}
+        rows = {row.id: row for row in usage_figures(conn, ORG, PRESENT, TODAY, config.routing(ORG)).alerts}
         report = usage_report(conn, ORG.org, PRESENT)
     assert len(message["alerts"]) >= 4
     for told in message["alerts"]:
@@ -147,4 +147,5 @@ def test_the_api_the_report_and_every_channel_tell_the_same_figures_for_each_not
             told["forecast_date"],
         )
         assert (row.group, row.channels_delivered) == ("open", ["email", "json", "slack"])
+        assert row.routed_to == ["slack", "json", "email"]  # no route: the organisation's channels
         assert f"  {row.line}\n" in report

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.ui.figures import usage_figures
 from storyblok_traffic.warehouse import tables
 from storyblok_traffic.warehouse.engine import begin
@@ -145,7 +146,7 @@ def test_a_spike_that_continues_is_not_told_again_and_its_end_is(steady_org, his
     text = report(engine, schema, after)
     assert "Spikes now: none" in text
     with begin(engine, schema) as conn:  # the dashboard marks the spike on its daily chart
-        figures = usage_figures(conn, ORG, after, after + timedelta(days=1))
+        figures = usage_figures(conn, ORG, after, after + timedelta(days=1), config.routing(ORG))
     assert [s.model_dump() for s in figures.spikes] == [{"series": "space 202", "day": str(SPIKE_DAY)}]
     assert re.search(
         rf"  space 202: spike from {SPIKE_DAY}, [\d.]+x its normal, back to normal on {after} \(cleared\)", text
@@ -400,7 +401,7 @@ def test_a_check_of_many_days_finds_the_spikes_the_daily_checks_find(history, co
     org = replace(ORG, spike_min_month_pct=0.03)  # an excess of 3,000 moves the bill
 
     with begin(engine, schema) as conn:
-        check(conn, org, START, last, today, ["slack", "json"], backfill=True)
+        check(conn, org, START, last, today, Routing(default=("slack", "json")), backfill=True)
     at_once = journal(engine, schema)
     with begin(engine, schema) as conn:
         for table in ("usage_alerts", "usage_alert_versions", "checked_days", "evaluation_marks"):

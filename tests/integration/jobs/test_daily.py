@@ -19,6 +19,7 @@ from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.jobs.daily import check_usage, notify_due
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alerts
 from tests.integration.pipeline import EMAIL, JSON, SLACK, run
@@ -218,7 +219,7 @@ def test_a_400_day_backfill_records_every_crossing_and_sends_only_recent_ones(hi
     history.days("acme", traffic)
     for day in sorted(traffic):  # in date order, as depends_on_past makes a backfill do
         with begin(engine, schema) as conn:
-            due = check(conn, org, day, day, today, ["slack"]).pending_notices
+            due = check(conn, org, day, day, today, Routing(default=("slack",))).pending_notices
         if due:
             notify_due(org, config)
 
@@ -473,7 +474,15 @@ def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
     traffic = days(date(2026, 1, 1), 304, 25) | days(date(2026, 11, 1), 32, 50)  # to 2026-12-02
     history.days("acme", traffic)
     with begin(engine, schema) as conn:
-        check(conn, org, date(2026, 1, 1), date(2026, 12, 1), date(2026, 12, 3), ["slack", "json"], backfill=True)
+        check(
+            conn,
+            org,
+            date(2026, 1, 1),
+            date(2026, 12, 1),
+            date(2026, 12, 3),
+            Routing(default=("slack", "json")),
+            backfill=True,
+        )
     quiet_forecast = [r for r in rows(engine, schema) if r[:2] == ("year", "forecast")]
     assert [r[4] for r in quiet_forecast] == ["suppressed"]
     assert receiver.messages == []

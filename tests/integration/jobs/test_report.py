@@ -69,7 +69,7 @@ def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(histo
         check_usage(day, org, config, today=date(2026, 6, 1))  # all but June 1 older than the lookback
     with begin(engine, schema) as conn:
         lines = usage_report(conn, "acme", date(2026, 6, 1)).splitlines()
-        dashboard = usage_figures(conn, org, date(2026, 6, 1), date(2026, 6, 1))
+        dashboard = usage_figures(conn, org, date(2026, 6, 1), date(2026, 6, 1), config.routing(org))
     quiet = lines[lines.index("Recorded quietly (the history, or days caught up; never sent):") + 1 :]
     assert quiet == [
         "  month 2026-04-01: 1 alert (API requests 80%)",

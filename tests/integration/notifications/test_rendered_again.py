@@ -69,9 +69,9 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
     notices = every_kind()
     with begin(engine, schema) as conn:
         alerts.save(conn, notices[:8], date(2026, 11, 26), before={})
-        deliver_pending(conn, ORG, config.channels)  # one message per channel
+        deliver_pending(conn, ORG, config.channels, config.routing(ORG))  # one message per channel
         alerts.save(conn, notices[8:], date(2026, 11, 27), before={})
-        deliver_pending(conn, ORG, config.channels)  # a second
+        deliver_pending(conn, ORG, config.channels, config.routing(ORG))  # a second
         # The rows move on (a check of the next day): what was sent must not.
         moved = [
             replace(a, usage=a.usage + 1, figures=None, status=st.PENDING, notice_seq=a.notice_seq + 1) for a in notices

@@ -20,6 +20,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.jobs.report import usage_report
 from storyblok_traffic.rules.alert_state import PENDING
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import HEAD, REVISIONS, VERSION_TABLE, alembic_config, migrate
@@ -94,7 +95,7 @@ def test_a_check_after_the_upgrade_tells_nothing_again(engine, warehouse_url, sc
     org = OrgConfig()
     with begin(engine, schema) as conn:
         before = {a.key: a.status for a in alerts.history(conn, org.org)}
-        check(conn, org, date(2026, 3, 9), date(2026, 3, 9), date(2026, 3, 9), ("slack",))
+        check(conn, org, date(2026, 3, 9), date(2026, 3, 9), date(2026, 3, 9), Routing(default=("slack",)))
         after = {a.key: a.status for a in alerts.history(conn, org.org)}
     assert {key: after[key] for key in before} == before
     assert PENDING not in after.values()

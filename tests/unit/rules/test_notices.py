@@ -82,15 +82,26 @@ def test_an_alarm_holds_through_its_periods_last_day_and_a_clear_never_does():
     assert not n.still_open(replace(BASE, notice=st.CLEAR, period_end=None), DAY, None)
 
 
-def test_who_must_receive_a_notice_is_every_channel_that_lacks_its_current_notice():
+def test_who_must_receive_a_notice_is_every_channel_it_is_routed_to_that_lacks_its_current_notice():
     year = replace(BASE, period="year")
     again = replace(BASE, notice_seq=BASE.notice_seq + 1)  # the same row told again: a new notice
     received = {(BASE.notice_id, "slack"), (BASE.notice_id, "email"), (year.notice_id, "slack")}
-    assert n.lacking([BASE, year, again], "slack", received) == [again]
-    assert n.lacking([BASE, year, again], "email", received) == [year, again]
-    assert n.received_everywhere([BASE, year, again], ["slack", "email"], received) == [BASE]
-    assert n.received_everywhere([BASE, year], ["slack"], received) == [BASE, year]
-    assert n.received_everywhere([again], [], received) == [again]  # no channel: nobody lacks it
+
+    def everywhere(a):
+        return ("slack", "email")
+
+    assert n.lacking([BASE, year, again], "slack", received, everywhere) == [again]
+    assert n.lacking([BASE, year, again], "email", received, everywhere) == [year, again]
+    assert n.received_everywhere([BASE, year, again], everywhere, received) == [BASE]
+    assert n.received_everywhere([BASE, year], lambda a: ("slack",), received) == [BASE, year]
+    assert n.received_everywhere([again], lambda a: (), received) == [again]  # routed nowhere: nobody lacks it
+
+    def year_to_email(a):  # a route: the year's notices to email only
+        return ("email",) if a.period == "year" else ("slack", "email")
+
+    assert n.lacking([BASE, year, again], "email", received, year_to_email) == [year, again]
+    assert n.lacking([BASE, year, again], "slack", received, year_to_email) == [again]  # the year is not for it
+    assert n.received_everywhere([year], year_to_email, received) == []
 
 
 def test_an_alerts_id_names_its_row_whatever_its_notice():

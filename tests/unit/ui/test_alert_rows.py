@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from storyblok_traffic.rules import alert_state as st
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.ui.figures import alert_rows
 
 AS_OF = date(2026, 12, 2)
@@ -51,7 +52,7 @@ def test_open_rows_lead_then_resolved_then_quiet_and_a_spike_starts_on_its_first
         alert(period="space 8", period_start=st.NEVER, period_end=None, kind=st.SPIKE, status=st.CLEARED),
     ]
     delivered = {rows[0].key: ["slack"], rows[3].key: ["slack"], rows[4].key: ["slack"]}
-    table = alert_rows(rows, delivered, AS_OF, newest=AS_OF)
+    table = alert_rows(rows, delivered, AS_OF, AS_OF, Routing(default=("slack",)))
     assert [(r.period, r.kind, r.group) for r in table] == [
         ("year", "actual", "open"),
         ("space 7", "spike", "open"),
