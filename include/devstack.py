@@ -147,10 +147,11 @@ def services(env: dict[str, str]) -> Iterator[None]:
 
 def _demo_config() -> Path:
     """Slack-style webhook and email, the plan Growth; the default lookback, so the 30 days' catch-up tells
-    the present once."""
+    the present once; notices link to this stack's dashboard."""
     STATE.mkdir(exist_ok=True)
     path = STATE / "monitor.yaml"
     path.write_text(
+        f"dashboard_url: {UI}\n"
         "channels:\n"
         "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
         "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"

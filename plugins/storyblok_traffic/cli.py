@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -38,11 +39,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         engine = _engine(args.url, conn_id)
     except Exception as err:  # Airflow raises its own types for a connection it cannot find or read
-        return _fail(f"cannot use the warehouse connection {conn_id!r}: {err}")
+        return _fail(
+            f"cannot use the warehouse connection {conn_id!r}: {err} (define it in Airflow, or name the "
+            "database with --url postgresql://user:password@host:5432/db)"
+        )
     try:
         return int(args.run(args, config, engine, schema))
     except (SQLAlchemyError, SchemaNotCurrent) as err:
         return _fail(str(getattr(err, "orig", None) or err).strip().splitlines()[0])
+    except BrokenPipeError:  # the reader went away (`report | head`): no traceback for it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own recipe
+        return 0
     finally:
         engine.dispose()
 

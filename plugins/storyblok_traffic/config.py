@@ -377,6 +377,8 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
     # Which channels each notice goes to (docs/alerts.md, "Routes"); none: an organisation's to its channels.
     routes: tuple[RouteConfig, ...] = ()
+    # The Airflow UI's address as your users open it: each notice then links to its dashboard view.
+    dashboard_url: str | None = None
     organisations: Annotated[tuple[OrgConfig, ...], Meta(min_length=1)] = field(default_factory=lambda: (OrgConfig(),))
 
     def __post_init__(self) -> None:
@@ -398,6 +400,12 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
         for org in self.organisations:
             unknown = sorted(set(org.channels or ()) - set(names))
             _check(not unknown, f"organisation {org.org!r}: unknown channel(s) {', '.join(unknown)}; known: {names}")
+        _check(
+            self.dashboard_url is None
+            or (self.dashboard_url.startswith(("https://", "http://")) and " " not in self.dashboard_url),
+            f"dashboard_url {self.dashboard_url!r} must be the Airflow UI's http(s) address, "
+            "such as https://airflow.example.com",
+        )
         orgs = [o.org for o in self.organisations]
         for i, route in enumerate(self.routes, 1):
             where = f"route {i}"

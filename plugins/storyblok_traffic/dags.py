@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, CronTriggerTimetable, Param
 
-from storyblok_traffic.config import MonitorConfig, OrgConfig, load_config
+from storyblok_traffic.config import ConfigError, MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
 from storyblok_traffic.operators.pipeline import (
@@ -238,10 +238,16 @@ back" once checks complete again. It also sends any notice left pending. Keep th
 
 
 def watchdog_dag(config: MonitorConfig | None = None) -> DAG:
-    """The watchdog: hourly, apart from the daily DAGs it watches."""
+    """The watchdog: hourly, apart from the daily DAGs it watches. When the configuration does not load
+    (every other DAG file fails to import), it is built all the same and tells the channels of the last
+    configuration that loaded: a broken file never silences the monitor."""
     from storyblok_traffic.operators.watchdog import MonitorWatchdogOperator  # as in backfill_dag
 
-    config = config or load_config()
+    if config is None:
+        try:
+            config = load_config()
+        except ConfigError as err:
+            return _unusable_configuration_watchdog(str(err))
     with DAG(
         dag_id=WATCHDOG_DAG_ID,
         schedule=CronTriggerTimetable("17 * * * *", timezone="UTC"),
@@ -256,4 +262,32 @@ def watchdog_dag(config: MonitorConfig | None = None) -> DAG:
         ),
     ) as dag:
         MonitorWatchdogOperator(task_id="watch_checks", config=config, doc_md="Silent checks, told once per silence.")
+    return dag
+
+
+UNUSABLE_DOC = """
+### Watchdog for the Storyblok traffic monitor: the configuration does not load
+
+{error}
+
+No usage is checked until the file is fixed. **tell_unusable_configuration** tells the channels of the
+last configuration that loaded once per error, then fails every hour; once the file loads, the
+watchdog is itself again and says so.
+"""
+
+
+def _unusable_configuration_watchdog(error: str) -> DAG:
+    """The watchdog while the configuration does not load: hourly, failing with ``error``."""
+    from storyblok_traffic.operators.watchdog import UnusableConfigurationOperator
+
+    with DAG(
+        dag_id=WATCHDOG_DAG_ID,
+        schedule=CronTriggerTimetable("17 * * * *", timezone="UTC"),
+        start_date=datetime.combine(MonitorConfig().start_date, datetime.min.time(), tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=["storyblok", "traffic", "watchdog"],
+        doc_md=UNUSABLE_DOC.format(error=error),
+    ) as dag:
+        UnusableConfigurationOperator(task_id="tell_unusable_configuration", error=error, retries=0)
     return dag

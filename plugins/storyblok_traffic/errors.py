@@ -57,3 +57,8 @@ class WarehouseWaitTimeout(RuntimeError):
     """A wait on the warehouse outlasted its bound (a lock held by another session, a statement that
     ran too long): the message names what was waited for and, for a lock, the session that held it.
     The task fails; its retry runs once the other session is done."""
+
+
+class ConfigurationUnusable(RuntimeError):
+    """The monitor configuration does not load: no usage is checked until it is fixed. The watchdog
+    fails with it every hour (the run is red), after telling the channels once per error."""

@@ -66,18 +66,21 @@ def received(receiver, json_receiver, smtp) -> dict[str, list[Any]]:
     return {"slack": list(receiver.messages), "json": list(json_receiver.messages), "email": emails}
 
 
-def rendered_again_as_received(engine, schema: str, org: str, limit_meter: str) -> dict[str, list[Any]]:
+def rendered_again_as_received(
+    engine, schema: str, org: str, limit_meter: str, dashboard_url: str | None = None
+) -> dict[str, list[Any]]:
     """Every message the channels got for ``org``, rendered again from the warehouse alone, in the shape
     each receiver keeps it (``received``)."""
     from storyblok_traffic.notifications.delivery import rendered_again
+    from storyblok_traffic.notifications.senders import slack_payload
 
     with begin(engine, schema) as conn:
-        again = rendered_again(conn, org, limit_meter)
+        again = rendered_again(conn, org, limit_meter, dashboard_url)
     rendered: dict[str, list[Any]] = {"slack": [], "json": [], "email": []}
     for channel, _, message in again:
         rendered[channel].append(
             {
-                "slack": {"text": message.text},
+                "slack": slack_payload(message),
                 "json": {"subject": message.subject, "text": message.text, **message.data},
             }.get(channel, (message.subject, message.text))
         )

@@ -77,6 +77,26 @@ def test_report_prints_the_stored_usage(history, schema, warehouse_url, capsys):
     assert "Bill:" not in done.stdout  # acme is not a configured organisation: its plan is unknown
 
 
+def test_a_report_cut_short_by_its_reader_ends_quietly(history, schema, warehouse_url):
+    """`storyblok-traffic report | head -1`: the reader has gone when the report is written; no traceback."""
+    history.days("acme", {date(2026, 3, d): 1_000 for d in range(1, 6)})
+    history.limit("acme", date(2026, 3, 1), 10_000)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone: the first write meets a broken pipe
+    try:
+        done = subprocess.run(
+            [COMMAND, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 def test_report_of_a_configured_organisation_ends_with_its_bill(history, schema, warehouse_url, capsys):
     history.days("storyblok_default", {date(2026, 3, d): 1_000 for d in range(1, 6)})
     history.limit("storyblok_default", date(2026, 3, 1), 100_000)  # Starter's included requests
@@ -117,4 +137,5 @@ def test_a_missing_airflow_connection_is_named(monkeypatch, capsys):
     done = run(capsys, "db", "current", "--conn-id", "no_such_warehouse")
     assert done.returncode == 1
     assert "cannot use the warehouse connection 'no_such_warehouse'" in done.stderr
+    assert "or name the database with --url postgresql://" in done.stderr  # what to do instead
     assert "Traceback" not in done.stderr

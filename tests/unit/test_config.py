@@ -271,3 +271,14 @@ def test_every_whole_number_setting_names_the_bounds_it_is_checked_against(tmp_p
         path = tmp_path / "ok.yaml"
         path.write_text(f"{place}{name}: {right}" + (f"\n    {room[name]}" if name in room else ""))
         load_config(path)
+
+
+def test_a_dashboard_url_must_be_an_http_address(tmp_path):
+    told = _error(tmp_path, "dashboard_url: airflow.example.com\n")
+    assert told == (
+        "dashboard_url 'airflow.example.com' must be the Airflow UI's http(s) address, such as "
+        "https://airflow.example.com"
+    )
+    path = tmp_path / "ok.yaml"
+    path.write_text("dashboard_url: https://airflow.example.com/\n")
+    assert load_config(path).dashboard_url == "https://airflow.example.com/"

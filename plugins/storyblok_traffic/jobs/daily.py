@@ -105,7 +105,9 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     with warehouse_transaction(config.warehouse) as conn:
-        delivery = deliver_pending(conn, org, config.channels, config.routing(org))  # takes the org's lock
+        delivery = deliver_pending(
+            conn, org, config.channels, config.routing(org), config.dashboard_url
+        )  # takes the org's lock
         delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
     if delivery.failures:
         detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())

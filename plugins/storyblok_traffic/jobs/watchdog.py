@@ -8,14 +8,19 @@ complete again; both go to every channel of the organisation through the usual d
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.warehouse import alerts, marks
+
+if TYPE_CHECKING:
+    from storyblok_traffic.rules.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
     for org in config.organisations:
         with warehouse_transaction(config.warehouse) as conn:
             silent[org.org] = watch(conn, org, now)
-            delivery = deliver_pending(conn, org, config.channels, config.routing(org))
+            delivery = deliver_pending(conn, org, config.channels, config.routing(org), config.dashboard_url)
             delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
         failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]
     with warehouse_transaction(config.warehouse) as conn:  # the watchdog's own incidents: it works again
@@ -62,3 +67,60 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
     if failures:
         raise NotificationError("notices not delivered: " + "; ".join(failures))
     return silent
+
+
+# Airflow Variables, the watchdog's own: what it must know when the configuration does not load.
+CHANNELS_VARIABLE = "storyblok_traffic_channels"  # the channels of the last configuration that loaded
+UNUSABLE_VARIABLE = "storyblok_traffic_configuration_error"  # the configuration error told, while it lasts
+
+
+def remember_channels(config: MonitorConfig) -> None:
+    """After a watchdog run on a configuration that loads: its channels kept for a run on one that does
+    not, and a configuration error told before told over (once). Inside a task (Airflow's Variables)."""
+    import msgspec
+    from airflow.sdk import Variable
+
+    from storyblok_traffic.rules.messages import configuration_message
+
+    Variable.set(CHANNELS_VARIABLE, msgspec.json.encode(config.channels).decode())
+    told = Variable.get(UNUSABLE_VARIABLE, default=None)
+    if told is not None:
+        failures = _tell(config.channels, configuration_message(told, valid_again=True))
+        if failures:
+            raise NotificationError("the configuration's return not delivered: " + "; ".join(failures))
+        Variable.delete(UNUSABLE_VARIABLE)
+
+
+def tell_unusable_configuration(error: str) -> None:
+    """The watchdog of a configuration that does not load: the channels of the last one that did are
+    told once per error; the run then fails (red in Airflow) every hour until the file is fixed."""
+    import msgspec
+    from airflow.sdk import Variable
+
+    from storyblok_traffic.config import ChannelConfig
+    from storyblok_traffic.errors import ConfigurationUnusable
+    from storyblok_traffic.rules.messages import configuration_message
+
+    known = Variable.get(CHANNELS_VARIABLE, default=None)
+    if known is None:
+        raise ConfigurationUnusable(f"{error} (and no channel is known: the watchdog never ran on a configuration)")
+    if Variable.get(UNUSABLE_VARIABLE, default=None) != error:
+        channels = msgspec.json.decode(known, type=tuple[ChannelConfig, ...])
+        failures = _tell(channels, configuration_message(error))
+        if failures:
+            raise NotificationError("the unusable configuration not told: " + "; ".join(failures))
+        Variable.set(UNUSABLE_VARIABLE, error)
+    raise ConfigurationUnusable(f"no usage is checked: {error}")
+
+
+def _tell(channels: Sequence[ChannelConfig], message: Message) -> list[str]:
+    """``message`` to every channel; each one that refused, with why."""
+    from storyblok_traffic.notifications.senders import sender_for
+
+    failures = []
+    for channel in channels:
+        try:
+            sender_for(channel).send(message)
+        except Exception as err:  # one channel's failure must not stop the others
+            failures.append(f"{channel.name}: {err}")
+    return failures

@@ -34,9 +34,16 @@ class Delivery:
     failures: dict[str, str] = field(default_factory=dict)  # channel -> error
 
 
-def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig], routing: Routing) -> Delivery:
+def deliver_pending(
+    conn: Connection,
+    org: OrgConfig,
+    channels: Sequence[ChannelConfig],
+    routing: Routing,
+    dashboard_url: str | None = None,
+) -> Delivery:
     """Send ``org``'s pending notices to every channel they are routed to that lacks them; the caller owns
-    the transaction. ``channels``: the configured ones (``routing`` names among them).
+    the transaction. ``channels``: the configured ones (``routing`` names among them); ``dashboard_url``:
+    each message links to its view there.
 
     A superseded notice (its row moved on before every channel had it) goes first, in the same
     message as its successor, to each channel that lacks it.
@@ -53,7 +60,7 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
         todo = lacking(waiting, channel.name, done, routing)
         if not todo:
             continue
-        message = notice_message(org.org, org.limit_meter, todo)
+        message = notice_message(org.org, org.limit_meter, todo, dashboard_url)
         if _send(channel, message, delivery, org.org, len(todo)):
             alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
             done |= {(a.notice_id, channel.name) for a in todo}
@@ -65,12 +72,14 @@ def deliver_pending(conn: Connection, org: OrgConfig, channels: Sequence[Channel
     return delivery
 
 
-def rendered_again(conn: Connection, org: str, limit_meter: str) -> list[tuple[str, datetime, Message]]:
+def rendered_again(
+    conn: Connection, org: str, limit_meter: str, dashboard_url: str | None = None
+) -> list[tuple[str, datetime, Message]]:
     """Every message each channel got for ``org`` (channel, when, message), rendered again from the notices
-    as they were delivered: equal, byte for byte, to what was sent (deliveries before revision 0008,
-    stored without their notice, are left out)."""
+    as they were delivered: equal, byte for byte, to what was sent with the same ``dashboard_url``
+    (deliveries before revision 0008, stored without their notice, are left out)."""
     batches = alerts.sent_batches(conn, org)
-    return [(channel, when, notice_message(org, limit_meter, batch)) for channel, when, batch in batches]
+    return [(c, when, notice_message(org, limit_meter, batch, dashboard_url)) for c, when, batch in batches]
 
 
 def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:

@@ -26,13 +26,13 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class SlackWebhookSender:
-    """Posts ``{"text": ...}`` to a Slack-compatible incoming webhook: the URL in an HTTP connection's host."""
+    """Posts ``slack_payload`` to a Slack-compatible incoming webhook: the URL in an HTTP connection's host."""
 
     conn_id: str = DEFAULT_WEBHOOK_CONN_ID
     timeout: float = 10.0
 
     def send(self, message: Message) -> None:
-        post_json(self.conn_id, {"text": message.text}, self.timeout)
+        post_json(self.conn_id, slack_payload(message), self.timeout)
         log.info("Sent a Slack notification through connection %s", self.conn_id)
 
 
@@ -101,6 +101,28 @@ def post_json(conn_id: str, payload: dict[str, Any], timeout: float) -> None:
         headers={"Content-Type": "application/json"},
         extra_options={"timeout": timeout},
     )
+
+
+# Slack refuses a section block's text beyond 3,000 characters: a long message is cut into several.
+SLACK_SECTION_CHARS = 3000
+
+
+def slack_payload(message: Message) -> dict[str, Any]:
+    """``{"text": ...}``; with a link, Block Kit too: the lines in plain-text sections and the link as a
+    button, ``text`` staying the notification's and the fallback's (and what a Slack-compatible webhook
+    that knows no blocks shows)."""
+    if message.link is None:
+        return {"text": message.text}
+    body = message.text.removesuffix(f"\nDashboard: {message.link}")
+    sections: list[str] = []
+    for line in body.split("\n"):
+        if sections and len(sections[-1]) + 1 + len(line) <= SLACK_SECTION_CHARS:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line[:SLACK_SECTION_CHARS])
+    button = {"type": "button", "text": {"type": "plain_text", "text": "Open the dashboard"}, "url": message.link}
+    blocks = [{"type": "section", "text": {"type": "plain_text", "text": part}} for part in sections]
+    return {"text": message.text, "blocks": [*blocks, {"type": "actions", "elements": [button]}]}
 
 
 def to_html(text: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from storyblok_traffic.rules import bill_lines, spike_lines, told
 from storyblok_traffic.rules.alert_state import (
@@ -32,6 +33,7 @@ class Message:
     subject: str
     text: str  # the subject, then one line per notice
     data: dict[str, Any] = field(default_factory=dict)  # structured fields for JSON webhooks
+    link: str | None = None  # the dashboard view that explains it (its last line too); None: no dashboard_url
 
 
 def _within(alert: Alert) -> tuple[float, ...]:
@@ -48,13 +50,14 @@ def _group_order(head: Alert) -> tuple[object, ...]:
     return (*rank(head), *spike, head.period_start)
 
 
-def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert]) -> Message:
+def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert], dashboard_url: str | None = None) -> Message:
     """The message of a batch of stored notices, from their rows and the figures stored with them
-    (``rules.told``) alone: what a channel got renders again, byte for byte, from the warehouse.
+    (``rules.told``) alone: what a channel got renders again, byte for byte, from the warehouse (and the
+    configuration's ``dashboard_url``, which its link starts with).
     ``limit_meter``: the unit of notices stored without figures (recorded before they were)."""
     alerts = sorted(alerts, key=lambda a: (a.period_start, a.period, a.kind, a.threshold_pct, a.meter, a.notice_seq))
     newest = told.newest(alerts)
-    return alert_message(
+    message = alert_message(
         org,
         newest.limit_meter or limit_meter,
         alerts,
@@ -65,6 +68,15 @@ def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert]) -> Messa
         newest.closed,
         told.bytes_not_in(alerts),
     )
+    if dashboard_url is None:
+        return message
+    link = dashboard_link(dashboard_url, org, max(a.as_of for a in alerts))
+    return replace(message, text=f"{message.text}\nDashboard: {link}", data={**message.data, "url": link}, link=link)
+
+
+def dashboard_link(dashboard_url: str, org: str, day: date) -> str:
+    """The dashboard's view of ``org`` as of ``day`` in the Airflow UI at ``dashboard_url``."""
+    return f"{dashboard_url.rstrip('/')}/plugin/storyblok-usage?{urlencode({'org': org, 'as_of': day.isoformat()})}"
 
 
 def alert_message(
@@ -157,6 +169,24 @@ def _rounds(alerts: Sequence[Alert]) -> dict[tuple[Any, ...], int]:
         a.notice_id: sum(1 for b in alerts if b.key == a.key and b.notice == a.notice and b.notice_seq < a.notice_seq)
         for a in alerts
     }
+
+
+def configuration_message(error: str, valid_again: bool = False) -> Message:
+    """The watchdog's notice of a configuration that does not load (every DAG is gone but the watchdog),
+    and of its return; ``error``: the configuration error as told (its file and setting)."""
+    if valid_again:
+        subject = "Storyblok traffic: the monitor's configuration loads again"
+        text = (
+            f"The configuration loads again; the usage checks resume with the next daily runs. It had failed: {error}"
+        )
+    else:
+        subject = "URGENT Storyblok traffic: the monitor's configuration does not load: no usage is checked"
+        text = (
+            f"The monitor's DAGs cannot load: {error}. No usage is checked and no usage notice is sent until "
+            "it is fixed; this watchdog tells you once it loads again."
+        )
+    event = "configuration_valid" if valid_again else "configuration_invalid"
+    return Message(subject=subject, text=f"{subject}\n{text}", data={"event": event, "error": error})
 
 
 def failure_message(text: str) -> Message:

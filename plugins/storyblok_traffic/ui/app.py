@@ -127,7 +127,13 @@ def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
     said = []
     for e in error.errors():
         where = ".".join(str(part) for part in e.get("loc", ())[1:]) or "request"
-        said.append(f"{where}: {e.get('msg', 'invalid')}")
+        # The only pattern is a day's (``DAY``): said in words, not as the regular expression.
+        wrong_day = e.get("type") == "string_pattern_mismatch"
+        said.append(
+            f"{where}: {e.get('input')!r} is not a day YYYY-MM-DD from 2000 to 2099"
+            if wrong_day
+            else f"{where}: {e.get('msg', 'invalid')}"
+        )
     return JSONResponse({"detail": "; ".join(said)}, status_code=422)
 
 
@@ -287,7 +293,9 @@ def _page(request: Request, user: Any, dag_id: str | None) -> HTMLResponse:
         # Airflow 3.3 shows a plugin's DAG tab on every DAG: say so rather than pass one org off as this DAG's.
         banner = (
             f'<p class="banner" id="banner">The DAG {escape(dag_id)} does not fetch an organisation\'s traffic; '
-            f"showing {escape(chosen.org)}. Choose another organisation above.</p>"
+            f"showing {escape(chosen.org)}"
+            + (", the organisation monitored." if len(readable) == 1 else ". Choose another organisation above.")
+            + "</p>"
         )
     options = "".join(_option(o, o is chosen) for o in readable)
     root = escape(request.scope.get("root_path", ""))
@@ -372,7 +380,8 @@ def _readable(user: Any, org: str | None) -> tuple[OrgConfig, MonitorConfig]:
         org = names[0]
     organisation = next((o for o in config.organisations if o.org == org), None)
     if organisation is None:
-        raise HTTPException(404, f"org {org!r} is not a monitored organisation")
+        monitored = ", ".join(o.org for o in config.organisations)
+        raise HTTPException(404, f"org {org!r} is not a monitored organisation; monitored: {monitored}")
     if not _may_read(user, organisation):
         raise HTTPException(403, f"no read access to the DAG {organisation.dag_id} of org {org!r}")
     return organisation, config

@@ -58,7 +58,9 @@ def usage_figures(
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
     first = min([recent, month.start] + [p.start for p in evaluation.periods])
-    history = alerts.history(conn, org.org)
+    # A view of an earlier day lists the alerts that had begun by then, as they stand now (each row's
+    # as_of says which day its figures are of): none that began after the day viewed.
+    history = [a for a in alerts.history(conn, org.org) if a.crossed_on <= as_of]
     channels: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for (key, _), channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
         channels[key].append(channel)

@@ -98,3 +98,42 @@ def test_the_watchdog_dag_tells_the_channel(
     [notice] = receiver.texts()
     assert notice.startswith("Storyblok traffic: monitor silent for storyblok_default\n")
     assert "No usage check has completed for 40 hours (allowed: 36)" in notice
+
+
+def test_a_configuration_that_does_not_load_is_told_once_and_its_return_once(
+    airflow_db, warehouse_conn, receiver, engine, schema, tmp_path, monkeypatch
+):
+    """A misspelled setting takes every DAG but the watchdog away: the watchdog tells the channels of the
+    last configuration that loaded, once per error, fails every hour, and says when the file loads again."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from storyblok_traffic.warehouse.migrations import migrate
+    from tests.dag_loading import ROOT, load_dags
+
+    migrate(engine, schema)
+    config = tmp_path / "monitor.yaml"
+    good = f"warehouse_schema: {schema}\n"
+    config.write_text(good)
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    assert str(load_dags()["storyblok_traffic_watchdog"].test().state) == "success"  # its channels kept
+    assert receiver.texts() == []
+
+    config.write_text(good + "organisations:\n  - conn_id: storyblok_default\n    monthy_thresholds: [80]\n")
+    for _ in range(2):  # two hourly runs on the broken file: one notice
+        bag = DagBag(dag_folder=str(ROOT / "dags"))
+        assert len(bag.import_errors) == 2  # the daily and the backfill DAG files
+        assert sorted(bag.dags) == ["storyblok_traffic_watchdog"]
+        run = bag.dags["storyblok_traffic_watchdog"].test()
+        assert str(run.state) == "failed"  # red in Airflow, every hour
+    [broken] = receiver.texts()
+    assert broken.startswith(
+        "URGENT Storyblok traffic: the monitor's configuration does not load: no usage is checked\n"
+    )
+    assert "unknown setting monthy_thresholds: did you mean monthly_thresholds?" in broken
+    assert str(config) in broken
+
+    config.write_text(good)
+    assert str(load_dags()["storyblok_traffic_watchdog"].test().state) == "success"
+    assert str(load_dags()["storyblok_traffic_watchdog"].test().state) == "success"
+    [back] = receiver.texts()[1:]  # once
+    assert back.startswith("Storyblok traffic: the monitor's configuration loads again\n")

@@ -21,6 +21,7 @@ from tests.integration.pipeline import EMAIL, JSON, SLACK, received, rendered_ag
 from tests.unit.rules.test_message_batch import FORECAST, MONTH, NO_DATA, ORG_SPIKE, SILENT, SPACE_SPIKE, YEAR80, YEAR90
 
 ORG = OrgConfig(conn_id="sb", org="acme")
+DASHBOARD = "https://airflow.example.com"
 GB = 1_000_000_000
 NOVEMBER = Bill(
     "growth",
@@ -65,13 +66,15 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
     engine, schema, warehouse_conn, receiver, json_receiver, smtp
 ):
     History(engine, schema)  # the warehouse's tables
-    config = MonitorConfig(warehouse_schema=schema, channels=(SLACK, JSON, EMAIL), organisations=(ORG,))
+    config = MonitorConfig(
+        warehouse_schema=schema, channels=(SLACK, JSON, EMAIL), organisations=(ORG,), dashboard_url=DASHBOARD
+    )
     notices = every_kind()
     with begin(engine, schema) as conn:
         alerts.save(conn, notices[:8], date(2026, 11, 26), before={})
-        deliver_pending(conn, ORG, config.channels, config.routing(ORG))  # one message per channel
+        deliver_pending(conn, ORG, config.channels, config.routing(ORG), DASHBOARD)  # one message per channel
         alerts.save(conn, notices[8:], date(2026, 11, 27), before={})
-        deliver_pending(conn, ORG, config.channels, config.routing(ORG))  # a second
+        deliver_pending(conn, ORG, config.channels, config.routing(ORG), DASHBOARD)  # a second
         # The rows move on (a check of the next day): what was sent must not.
         moved = [
             replace(a, usage=a.usage + 1, figures=None, status=st.PENDING, notice_seq=a.notice_seq + 1) for a in notices
@@ -83,6 +86,10 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
         "The month 2026-10-01 to 2026-10-31 closed at 900,000 of 1,000,000 requests (90.0%)" in got["slack"][0]["text"]
     )
 
-    assert rendered_again_as_received(engine, schema, ORG.org, ORG.limit_meter) == got
+    link = f"{DASHBOARD}/plugin/storyblok-usage?org=acme&as_of=2026-11-26"
+    assert got["slack"][0]["text"].endswith(f"\nDashboard: {link}")  # every message links to its view
+    assert got["slack"][0]["blocks"][-1]["elements"][0]["url"] == link  # Slack: a button too
+    assert got["json"][0]["url"] == link
+    assert rendered_again_as_received(engine, schema, ORG.org, ORG.limit_meter, DASHBOARD) == got
     kinds = {a["kind"] for m in got["json"] for a in m["alerts"]}
     assert kinds == set(st.TOLD_WHEN_LIVE) | {st.SILENT, st.SPIKE, st.ACTUAL}

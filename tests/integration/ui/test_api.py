@@ -143,6 +143,10 @@ def test_an_earlier_day_and_the_csv(api):
         "/api/usage", params={"org": "storyblok_default", "as_of": str(day)}, headers=token("viewer")
     ).json()
     assert doc["as_of"] == str(day)
+    now = client.get("/api/usage", params=ORG, headers=token("viewer")).json()
+    later = [a for a in now["alerts"] if a["crossed_on"] > str(day)]
+    assert later  # the last days crossed more of the small plan
+    assert {a["id"] for a in doc["alerts"]} == {a["id"] for a in now["alerts"]} - {a["id"] for a in later}
     csv = client.get(
         "/api/usage.csv",
         params={"org": "storyblok_default", "from": str(FIRST), "to": str(LAST)},
@@ -159,14 +163,19 @@ def test_an_earlier_day_and_the_csv(api):
 @pytest.mark.parametrize(
     ("path", "params", "status", "named"),
     [
-        ("/api/usage", {"org": "nobody"}, 404, "org 'nobody'"),
+        ("/api/usage", {"org": "nobody"}, 404, "org 'nobody' is not a monitored organisation; monitored: storyblok_"),
         ("/api/usage", {"org": "storyblok_default", "as_of": "2026-13-01"}, 422, "as_of"),
-        ("/api/usage", {"org": "storyblok_default", "as_of": "0001-01-01"}, 422, "as_of: String should match"),
-        ("/api/usage", {"org": "storyblok_default", "as_of": "0"}, 422, "as_of: String should match pattern"),
+        ("/api/usage", {"org": "storyblok_default", "as_of": "0001-01-01"}, 422, "as_of: '0001-01-01' is not a day"),
+        ("/api/usage", {"org": "storyblok_default", "as_of": "0"}, 422, "as_of: '0' is not a day YYYY-MM-DD from 2000"),
         ("/api/usage", {"org": "storyblok_default", "as_of": "2026-02-30"}, 422, "as_of: '2026-02-30' is not a"),
         ("/api/usage.csv", {"org": "storyblok_default", "to": str(LAST)}, 422, "from: Field required"),
-        ("/api/usage.csv", {"org": "storyblok_default", "from": "x", "to": str(LAST)}, 422, "from: String should"),
-        ("/api/usage.csv", {"org": "storyblok_default", "from": str(FIRST), "to": "0"}, 422, "to: String should"),
+        (
+            "/api/usage.csv",
+            {"org": "storyblok_default", "from": "x", "to": str(LAST)},
+            422,
+            "from: 'x' is not a day YYYY-MM-DD",
+        ),
+        ("/api/usage.csv", {"org": "storyblok_default", "from": str(FIRST), "to": "0"}, 422, "to: '0' is not a day"),
         ("/api/usage.csv", {**ORG, "from": "2009-04-31", "to": str(LAST)}, 422, "from: '2009-04-31' is not a calendar"),
     ],
 )
@@ -245,6 +254,7 @@ def test_the_page_and_its_chart_library_are_served_to_a_user_only(api):
     other = client.get("/dag/storyblok_traffic_watchdog", headers=token("viewer"))
     assert other.status_code == 200
     assert "storyblok_traffic_watchdog does not fetch an organisation" in other.text
+    assert "showing storyblok_default, the organisation monitored." in other.text  # no other to choose
     forbidden = client.get("/dag/storyblok_traffic", headers=token(None))
     assert forbidden.status_code == 403
     assert "no read access to the DAG storyblok_traffic of org" in forbidden.text

@@ -130,10 +130,14 @@ def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_
     config = tmp_path / "monitor.yaml"
     config.write_text("organisations:\n  - conn_id: acme\n    limit_meter: furlongs\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-    errors = DagBag(dag_folder=str(ROOT / "dags")).import_errors
-    assert len(errors) == 3  # every DAG file
-    for message in errors.values():
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert len(bag.import_errors) == 2  # the daily and the backfill DAG files
+    for message in bag.import_errors.values():
         assert f"{config}: limit_meter 'furlongs' is not one of requests, bytes" in message
+    # The watchdog stays: it tells the channels the monitor stopped (tests/integration/jobs/test_watchdog.py).
+    [watchdog] = bag.dags.values()
+    assert (watchdog.dag_id, list(watchdog.task_ids)) == ("storyblok_traffic_watchdog", ["tell_unusable_configuration"])
+    assert f"{config}: limit_meter 'furlongs' is not one of requests, bytes" in (watchdog.doc_md or "")
 
 
 def test_a_users_dag_file_of_three_lines_brings_every_dag(tmp_path, dags):

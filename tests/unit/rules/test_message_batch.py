@@ -315,3 +315,25 @@ def test_a_spikes_report_line_without_its_first_days_figures():
     assert WORDING[st.SPIKE].report_line(old_row) == f"space 12345: spike from {DAY} (pending)"
     new_without_amount = spike({"new": True}, period="new space 9", usage=4_000)
     assert WORDING[st.SPIKE].report_line(new_without_amount) == f"new space 9: 4,000 on {DAY} (pending)"
+
+
+def test_with_a_dashboard_url_a_message_links_to_its_view_and_slack_gets_a_button():
+    from storyblok_traffic.notifications.senders import SLACK_SECTION_CHARS, slack_payload
+    from storyblok_traffic.rules.messages import notice_message
+
+    plain = notice_message("acme", "requests", [YEAR80])
+    assert (plain.link, slack_payload(plain)) == (None, {"text": plain.text})
+    linked = notice_message("acme & co", "requests", [YEAR80], "https://airflow.example.com/")
+    link = "https://airflow.example.com/plugin/storyblok-usage?org=acme+%26+co&as_of=2026-11-26"
+    assert (linked.link, linked.data["url"]) == (link, link)
+    assert linked.text == f"{plain.text.replace('acme', 'acme & co')}\nDashboard: {link}"
+    payload = slack_payload(linked)
+    assert payload["text"] == linked.text  # the notification and the fallback
+    [section, actions] = payload["blocks"]
+    assert section["text"] == {"type": "plain_text", "text": linked.text.removesuffix(f"\nDashboard: {link}")}
+    assert actions["elements"][0]["url"] == link
+    long = replace(linked, text="\n".join(["x" * 100] * 70) + f"\nDashboard: {link}")  # 7,069 characters
+    sections = [b["text"]["text"] for b in slack_payload(long)["blocks"] if b["type"] == "section"]
+    assert len(sections) == 3
+    assert max(len(s) for s in sections) <= SLACK_SECTION_CHARS
+    assert "\n".join(sections) == "\n".join(["x" * 100] * 70)
