@@ -70,5 +70,8 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "notifications": [
             "storyblok_traffic.notifications.failure.PipelineFailureNotifier",
+            "storyblok_traffic.notifications.senders.SlackChannelNotifier",
+            "storyblok_traffic.notifications.senders.WebhookChannelNotifier",
+            "storyblok_traffic.notifications.senders.EmailChannelNotifier",
         ],
     }

@@ -36,3 +36,15 @@ def test_no_connection_field_is_masked_as_a_secret():
 
     assert should_hide_value_for_key("token_type")  # why the extra was renamed
     assert [name for name in CONN_FIELDS if should_hide_value_for_key(name)] == []
+
+
+def test_every_listed_notifier_is_an_airflow_notifier():
+    from importlib import import_module
+
+    from airflow.sdk import BaseNotifier
+
+    from storyblok_traffic.provider_info import get_provider_info
+
+    for path in get_provider_info()["notifications"]:
+        module, name = path.rsplit(".", 1)
+        assert issubclass(getattr(import_module(module), name), BaseNotifier), path

@@ -8,7 +8,6 @@ complete again; both go to every channel of the organisation through the usual d
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.warehouse import alerts, marks
 
 if TYPE_CHECKING:
-    from storyblok_traffic.rules.messages import Message
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +79,15 @@ def remember_channels(config: MonitorConfig) -> None:
     import msgspec
     from airflow.sdk import Variable
 
+    from storyblok_traffic.notifications.senders import send_to_all
     from storyblok_traffic.rules.messages import configuration_message
 
     Variable.set(CHANNELS_VARIABLE, msgspec.json.encode(config.channels).decode())
     told = Variable.get(UNUSABLE_VARIABLE, default=None)
     if told is not None:
-        failures = _tell(config.channels, configuration_message(told, valid_again=True))
+        failures = send_to_all(config.channels, configuration_message(told, valid_again=True))
         if failures:
-            raise NotificationError("the configuration's return not delivered: " + "; ".join(failures))
+            raise NotificationError(f"the configuration's return not delivered: {_said(failures)}")
         Variable.delete(UNUSABLE_VARIABLE)
 
 
@@ -97,8 +97,8 @@ def tell_unusable_configuration(error: str) -> None:
     import msgspec
     from airflow.sdk import Variable
 
-    from storyblok_traffic.config import ChannelConfig
     from storyblok_traffic.errors import ConfigurationUnusable
+    from storyblok_traffic.notifications.senders import send_to_all
     from storyblok_traffic.rules.messages import configuration_message
 
     known = Variable.get(CHANNELS_VARIABLE, default=None)
@@ -106,21 +106,12 @@ def tell_unusable_configuration(error: str) -> None:
         raise ConfigurationUnusable(f"{error} (and no channel is known: the watchdog never ran on a configuration)")
     if Variable.get(UNUSABLE_VARIABLE, default=None) != error:
         channels = msgspec.json.decode(known, type=tuple[ChannelConfig, ...])
-        failures = _tell(channels, configuration_message(error))
+        failures = send_to_all(channels, configuration_message(error))
         if failures:
-            raise NotificationError("the unusable configuration not told: " + "; ".join(failures))
+            raise NotificationError(f"the unusable configuration not told: {_said(failures)}")
         Variable.set(UNUSABLE_VARIABLE, error)
     raise ConfigurationUnusable(f"no usage is checked: {error}")
 
 
-def _tell(channels: Sequence[ChannelConfig], message: Message) -> list[str]:
-    """``message`` to every channel; each one that refused, with why."""
-    from storyblok_traffic.notifications.senders import sender_for
-
-    failures = []
-    for channel in channels:
-        try:
-            sender_for(channel).send(message)
-        except Exception as err:  # one channel's failure must not stop the others
-            failures.append(f"{channel.name}: {err}")
-    return failures
+def _said(failures: dict[str, str]) -> str:
+    return "; ".join(f"{channel}: {error}" for channel, error in failures.items())

@@ -184,16 +184,9 @@ class PipelineFailureNotifier(BaseNotifier):
         return self._send_all(message(opened(org, failure)))
 
     def _send_all(self, message: Any) -> list[str]:
-        from storyblok_traffic.notifications.senders import sender_for
+        from storyblok_traffic.notifications.senders import send_to_all
 
-        failed = []
-        for channel in self.channels:
-            try:
-                sender_for(channel).send(message)
-            except Exception:
-                self.log.exception("Could not send the failure notice to channel %s", channel.name)
-                failed.append(channel.name)
-        return failed
+        return list(send_to_all(self.channels, message))
 
     def _org(self, context: Any) -> str | None:
         if self.org is not None:

@@ -1,15 +1,19 @@
-"""Channel senders: one plain class per channel type behind the ``Sender`` protocol.
+"""The channels as Airflow notifiers: one ``BaseNotifier`` per channel type (listed in the provider
+info), so that a DAG of your own can use them too (``on_failure_callback=SlackChannelNotifier(...)``).
 
-They carry a rendered ``Message`` over the HTTP and SMTP providers' hooks and raise when the receiver
-refuses it; what to send, and to whom, is decided in ``notifications.delivery``.
+The monitor's delivery sends rendered ``Message``s through ``send``, over the HTTP and SMTP providers'
+hooks, raising when the receiver refuses one; what to send, and to whom, is decided in
+``notifications.delivery``. In your own DAG, ``notify`` (Airflow calls it) sends ``text``, templated.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseNotifier
 
 if TYPE_CHECKING:
     from storyblok_traffic.config import ChannelConfig
@@ -20,45 +24,64 @@ log = logging.getLogger(__name__)
 DEFAULT_WEBHOOK_CONN_ID = "storyblok_alerts_webhook"
 
 
-class Sender(Protocol):
-    def send(self, message: Message) -> None: ...
+class ChannelNotifier(BaseNotifier):
+    """A channel of the monitor. ``text`` and ``subject`` are templated (Airflow's context); the subject
+    defaults to the text's first line."""
+
+    template_fields: Sequence[str] = ("subject", "text")
+
+    def __init__(self, *, text: str = "", subject: str = "") -> None:
+        super().__init__()
+        self.text = text
+        self.subject = subject
+
+    def notify(self, context: Any) -> None:
+        from storyblok_traffic.rules.messages import Message
+
+        # As the monitor's own messages: the subject, then the lines.
+        text = f"{self.subject}\n{self.text}" if self.subject else self.text
+        self.send(Message(subject=self.subject or text.split("\n", 1)[0], text=text))
+
+    def send(self, message: Message) -> None:
+        raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class SlackWebhookSender:
+class SlackChannelNotifier(ChannelNotifier):
     """Posts ``slack_payload`` to a Slack-compatible incoming webhook: the URL in an HTTP connection's host."""
 
-    conn_id: str = DEFAULT_WEBHOOK_CONN_ID
-    timeout: float = 10.0
+    def __init__(self, *, conn_id: str = DEFAULT_WEBHOOK_CONN_ID, timeout: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id, self.timeout = conn_id, timeout
 
     def send(self, message: Message) -> None:
         post_json(self.conn_id, slack_payload(message), self.timeout)
         log.info("Sent a Slack notification through connection %s", self.conn_id)
 
 
-@dataclass(frozen=True)
-class JsonWebhookSender:
-    """Posts ``{"subject", "text", **fields}`` (org, alerts with period, kind, threshold, usage, limit, ...)."""
+class WebhookChannelNotifier(ChannelNotifier):
+    """Posts ``{"subject", "text", **fields}`` (org, alerts with id, period, kind, threshold, usage, ...)."""
 
-    conn_id: str
-    timeout: float = 10.0
+    def __init__(self, *, conn_id: str, timeout: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id, self.timeout = conn_id, timeout
 
     def send(self, message: Message) -> None:
         post_json(self.conn_id, {"subject": message.subject, "text": message.text, **message.data}, self.timeout)
         log.info("Sent a JSON notification through connection %s", self.conn_id)
 
 
-@dataclass(frozen=True)
-class EmailSender:
+class EmailChannelNotifier(ChannelNotifier):
     """The subject, and the text as simple HTML (a paragraph per line), through an SMTP connection.
 
     The connection holds host, port and login; extras such as ``from_email``, ``disable_tls``,
     ``disable_ssl``, ``timeout``, ``retry_limit``. ``from_email`` here overrides the connection's.
     """
 
-    to: tuple[str, ...]
-    conn_id: str = "smtp_default"
-    from_email: str | None = None
+    def __init__(
+        self, *, to: Sequence[str], conn_id: str = "smtp_default", from_email: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.to, self.conn_id, self.from_email = tuple(to), conn_id, from_email
 
     def send(self, message: Message) -> None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -73,15 +96,27 @@ class EmailSender:
         log.info("Sent an email to %d recipient(s) through connection %s", len(self.to), self.conn_id)
 
 
-def sender_for(channel: ChannelConfig) -> Sender:
+def send_to_all(channels: Sequence[ChannelConfig], message: Message) -> dict[str, str]:
+    """``message`` to every channel; each one that refused, with why (one's failure stops no other)."""
+    failures = {}
+    for channel in channels:
+        try:
+            sender_for(channel).send(message)
+        except Exception as err:  # any channel's failure must not stop the others
+            log.exception("Channel %s did not take %r", channel.name, message.subject)
+            failures[channel.name] = str(err) or type(err).__name__
+    return failures
+
+
+def sender_for(channel: ChannelConfig) -> ChannelNotifier:
     """The sender of a channel's type; a type without one is refused, never sent some other way
     (the configuration refuses it at import already: this guards a caller that built one by hand)."""
     if channel.type == "email":
-        return EmailSender(to=channel.recipients, conn_id=channel.conn_id, from_email=channel.from_email)
+        return EmailChannelNotifier(to=channel.recipients, conn_id=channel.conn_id, from_email=channel.from_email)
     if channel.type == "webhook":
-        return JsonWebhookSender(conn_id=channel.conn_id)
+        return WebhookChannelNotifier(conn_id=channel.conn_id)
     if channel.type == "slack":
-        return SlackWebhookSender(conn_id=channel.conn_id)
+        return SlackChannelNotifier(conn_id=channel.conn_id)
     raise ValueError(f"channel {channel.name!r}: no sender for type {channel.type!r}")
 
 

@@ -15,7 +15,7 @@ from storyblok_traffic.notifications.failure import (
     PipelineFailureNotifier,
     record_failure,
 )
-from storyblok_traffic.notifications.senders import EmailSender, JsonWebhookSender, SlackWebhookSender
+from storyblok_traffic.notifications.senders import EmailChannelNotifier, SlackChannelNotifier, WebhookChannelNotifier
 from storyblok_traffic.rules.messages import Message
 
 SLACK = ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook")
@@ -33,19 +33,19 @@ def context(**more: object) -> dict[str, object]:
 
 
 def test_slack_posts_the_text(receiver):
-    SlackWebhookSender().send(MESSAGE)
+    SlackChannelNotifier().send(MESSAGE)
     assert receiver.messages == [{"text": "Subject line\nSecond <line>"}]
 
 
 def test_json_webhook_posts_the_fields(json_receiver):
-    JsonWebhookSender(conn_id="storyblok_alerts_json").send(MESSAGE)
+    WebhookChannelNotifier(conn_id="storyblok_alerts_json").send(MESSAGE)
     assert json_receiver.messages == [
         {"subject": "Subject line", "text": "Subject line\nSecond <line>", "org": "acme", "alerts": []}
     ]
 
 
 def test_email_sends_subject_and_escaped_html(smtp):
-    EmailSender(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
+    EmailChannelNotifier(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
     [mail] = smtp.emails
     assert (mail.sender, mail.recipients, mail.subject) == ("monitor@example.com", ("ops@example.com",), "Subject line")
     assert mail.body.strip() == "<p>Subject line</p>\n<p>Second &lt;line&gt;</p>"
@@ -54,10 +54,10 @@ def test_email_sends_subject_and_escaped_html(smtp):
 def test_notifiers_raise_when_the_receiver_fails(receiver, smtp):
     receiver.fail_next = 1
     with pytest.raises(Exception, match="500"):
-        SlackWebhookSender().send(MESSAGE)
+        SlackChannelNotifier().send(MESSAGE)
     smtp.fail_next = 1
     with pytest.raises(Exception, match="451"):
-        EmailSender(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
+        EmailChannelNotifier(to=("ops@example.com",), conn_id="smtp_alerts").send(MESSAGE)
 
 
 def test_failure_notice_reaches_every_channel_even_when_one_fails(receiver, json_receiver, smtp):
@@ -118,3 +118,25 @@ def test_a_task_failure_keeps_its_error_for_the_notice(receiver):
 
 def test_failure_text_is_the_default():
     assert PipelineFailureNotifier(channels=()).text == FAILURE_TEXT
+
+
+def test_a_dag_of_your_own_can_use_the_channels_as_notifiers(receiver, smtp):
+    """The channel notifiers are Airflow notifiers (listed in the provider info): as a task's failure
+    callback in a user's DAG, each sends its templated text, rendered from the callback's context."""
+    from storyblok_traffic.provider_info import get_provider_info
+
+    listed = get_provider_info()["notifications"]
+    assert {
+        f"storyblok_traffic.notifications.senders.{name}" for name in ("SlackChannelNotifier", "EmailChannelNotifier")
+    } <= set(listed)
+    failed = context(ti=SimpleNamespace(task_id="load"))  # what Airflow hands a failure callback
+    SlackChannelNotifier(text="{{ ti.task_id }} of {{ dag.dag_id }} failed")(failed)
+    EmailChannelNotifier(
+        to=("ops@example.com",), conn_id="smtp_alerts", subject="{{ dag.dag_id }} failed", text="Task {{ ti.task_id }}."
+    )(failed)
+    assert receiver.messages == [{"text": "load of storyblok_traffic failed"}]
+    [mail] = smtp.emails
+    assert (mail.subject, mail.body.strip()) == (
+        "storyblok_traffic failed",
+        "<p>storyblok_traffic failed</p>\n<p>Task load.</p>",
+    )
