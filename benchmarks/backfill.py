@@ -54,7 +54,7 @@ def main() -> None:
         for _ in range(REPEATS):
             for name, sample in [*loaders.round(), *airflow.round()]:
                 samples.setdefault(name, []).append(sample)
-    result = {name: _median(runs) for name, runs in samples.items()}
+    result: dict[str, Any] = {name: _median(runs) for name, runs in samples.items()}
     result.update(days=(LAST - FIRST).days + 1, spaces=SPACES, rate=RATE, repeats=REPEATS)
     report(result)
 
@@ -220,14 +220,18 @@ def _days_checked(db: str, schema: str) -> int:
     import psycopg
 
     with psycopg.connect(db) as conn:
-        return int(conn.execute(f'SELECT count(*) FROM "{schema}".checked_days').fetchone()[0])
+        row = conn.execute(f'SELECT count(*) FROM "{schema}".checked_days').fetchone()
+    assert row is not None  # a count always has its row
+    return int(row[0])
 
 
 def _txid(db: str) -> int:
     import psycopg
 
     with psycopg.connect(db) as conn:
-        return int(conn.execute("SELECT txid_current()").fetchone()[0])
+        row = conn.execute("SELECT txid_current()").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _rows_written_since(db: str, schema: str, txid: int) -> int:

@@ -21,10 +21,16 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.common import new_schema, postgres, report
 from benchmarks.dashboard import WITH_BILL, YEARS, _fill
 from include.airflow_stack import airflow_env
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from storyblok_traffic.config import OrgConfig
 
 ORGS = 50
 REPEATS = 3
@@ -73,7 +79,7 @@ def _orgs(schema: str, count: int) -> str:
     return f"warehouse_schema: {schema}\norganisations:\n{listed}"
 
 
-def _org(plan: bool):
+def _org(plan: bool) -> OrgConfig:
     import yaml
 
     from storyblok_traffic.config import MonitorConfig
@@ -87,6 +93,7 @@ def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float], 
     from sqlalchemy import create_engine
 
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.rules.routes import Routing
     from storyblok_traffic.warehouse.engine import begin
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -98,7 +105,7 @@ def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float], 
             org = _org(plan)
             with begin(engine, schema) as conn:
                 start = time.perf_counter()
-                evaluation = check(conn, org, first, last, last + timedelta(days=1), (), backfill=True)
+                evaluation = check(conn, org, first, last, last + timedelta(days=1), Routing(), backfill=True)
                 times[plan].append(time.perf_counter() - start)
                 assert {p.meter for p in evaluation.periods} == ({"requests", "bytes"} if plan else {"requests"})
                 if plan:  # the simulator injects no spike here: every episode is one on noise
@@ -108,7 +115,7 @@ def _year(url: str, schema: str, last: date) -> tuple[list[float], list[float], 
     return times[False], times[True], episodes
 
 
-def _spike_episodes(conn) -> dict[str, int]:
+def _spike_episodes(conn: Connection) -> dict[str, int]:
     """Spike episodes started in the check, by meter: distinct (series, first day) in the journal."""
     from collections import Counter
 
@@ -127,11 +134,12 @@ def _copies(url: str, schema: str, last: date) -> None:
     from sqlalchemy import create_engine
 
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.rules.routes import Routing
     from storyblok_traffic.warehouse.engine import begin
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with begin(engine, schema) as conn:
-        check(conn, _org(True), last - timedelta(days=59), last, last + timedelta(days=1), (), backfill=True)
+        check(conn, _org(True), last - timedelta(days=59), last, last + timedelta(days=1), Routing(), backfill=True)
     engine.dispose()
     with psycopg.connect(url, autocommit=True) as conn:
         for table in COPIED:

@@ -13,8 +13,9 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import new_schema, postgres, report
 from include.airflow_stack import airflow_env
@@ -34,7 +35,7 @@ WITH_BILL = """organisations:
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def _fill(url: str, schema: str, first, last) -> int:
+def _fill(url: str, schema: str, first: date, last: date) -> int:
     from sqlalchemy import create_engine
 
     from include.storyblok_simulator import SimulatorSettings, TrafficModel
@@ -57,7 +58,7 @@ def _fill(url: str, schema: str, first, last) -> int:
     return rows
 
 
-def _serve(app, port: int) -> threading.Thread:
+def _serve(app: Any, port: int) -> threading.Thread:
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -19,11 +19,12 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from benchmarks.common import new_schema, postgres, report
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
 
@@ -65,13 +66,13 @@ def _fill(url: str, schema: str) -> int:
     return SPACES * len(days)
 
 
-def _seconds(engine, schema: str, org: OrgConfig) -> tuple[float, int]:
+def _seconds(engine: Engine, schema: str, org: OrgConfig) -> tuple[float, int]:
     """Median wall time of ``check`` over the year (rolled back), and the spike rows it left."""
     times, spikes = [], 0
     for _ in range(REPEATS):
         with begin(engine, schema) as conn:
             started = time.perf_counter()
-            check(conn, org, FIRST, LAST, LAST + timedelta(days=30), ["log"], backfill=True)
+            check(conn, org, FIRST, LAST, LAST + timedelta(days=30), Routing(default=("log",)), backfill=True)
             times.append(time.perf_counter() - started)
             spikes = conn.exec_driver_sql(
                 f"SELECT count(*) FROM \"{schema}\".usage_alert_versions WHERE kind = 'spike' AND notice = 'alarm'"

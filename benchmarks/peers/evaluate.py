@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from benchmarks.peers.standin import arguments, report
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.warehouse.engine import begin
 
 
@@ -25,7 +26,9 @@ def main() -> None:
     org = OrgConfig(conn_id="bench") if busy_from is None else OrgConfig(conn_id="bench", spike_min_requests=busy_from)
     started = time.perf_counter()
     with begin(engine, args.schema) as conn:
-        last = check(conn, org, args.first, args.last, datetime.now(UTC).date(), ["log"], backfill=True)
+        last = check(
+            conn, org, args.first, args.last, datetime.now(UTC).date(), Routing(default=("log",)), backfill=True
+        )
         work_s = time.perf_counter() - started
         conn.rollback()
     report(work_s=work_s, periods=len(last.periods))
