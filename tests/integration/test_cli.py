@@ -73,7 +73,7 @@ def test_report_prints_the_stored_usage(history, schema, warehouse_url, capsys):
     history.limit("acme", date(2026, 3, 1), 10_000)
     done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme", "--as-of", "2026-03-05")
     assert done.returncode == 0, done.stderr
-    assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
+    assert "2026-01-01 to 2026-03-05: 5,000 requests stored" in done.stdout
     assert "Bill:" not in done.stdout  # acme is not a configured organisation: its plan is unknown
 
 
@@ -113,7 +113,7 @@ def test_report_defaults_to_the_newest_stored_day_and_never_suggests_a_migration
     history.limit("acme", date(2026, 3, 1), 10_000)
     done = run(capsys, "report", "--url", warehouse_url, "--schema", schema, "--org", "acme")
     assert done.returncode == 0, done.stderr
-    assert "2026 to 2026-03-05: 5,000 requests stored" in done.stdout
+    assert "2026-01-01 to 2026-03-05: 5,000 requests stored" in done.stdout
     wrong = warehouse_url.rsplit("/", 1)[0] + "/postgres"  # the natural guess: the server's default database
     done = run(capsys, "report", "--url", wrong, "--schema", schema, "--org", "acme")
     assert done.returncode == 1

@@ -47,7 +47,8 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
     pct = percent_of(year_total, yearly)
     lines += [
         "",
-        f"{as_of.year} to {as_of}: {year_total:,} requests stored, {pct if pct is not None else '?'}% of the limit",
+        f"{as_of.year}-01-01 to {as_of}: {year_total:,} requests stored, "
+        f"{pct if pct is not None else '?'}% of the limit",
     ]
     recorded = alerts.history(conn, org)
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]

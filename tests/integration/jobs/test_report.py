@@ -19,7 +19,7 @@ def test_report_per_month_with_percent_and_alerts(history, engine, schema):
     assert lines[0] == "Storyblok traffic for acme (yearly limit: 1,200 requests)"
     assert any(line.startswith("2026-05") and "300" in line and "25.0%" in line for line in lines)
     assert any(line.startswith("2026-06") and "400" in line and "33.3%" in line for line in lines)
-    assert "2026 to 2026-06-01: 700 requests stored, 58.33% of the limit" in text
+    assert "2026-01-01 to 2026-06-01: 700 requests stored, 58.33% of the limit" in text
     assert "  year from 2026-01-01, API requests: 50% crossed on 2026-06-01 (pending)" in lines
     assert "  no data after 2026-06-01" not in text
 
