@@ -410,7 +410,11 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
         for i, route in enumerate(self.routes, 1):
             where = f"route {i}"
             unknown = sorted(set(route.channels) - set(names))
-            _check(not unknown, f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)}")
+            _check(
+                not unknown,
+                f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)} "
+                "(a route sends to channels defined under channels:)",
+            )
             strangers = sorted(route.match.values().get("org", frozenset()) - set(orgs))
             _check(
                 not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}"

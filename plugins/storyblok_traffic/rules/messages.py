@@ -174,15 +174,15 @@ def _rounds(alerts: Sequence[Alert]) -> dict[tuple[Any, ...], int]:
 def configuration_message(error: str, valid_again: bool = False) -> Message:
     """The watchdog's notice of a configuration that does not load (every DAG is gone but the watchdog),
     and of its return; ``error``: the configuration error as told (its file and setting)."""
+    # The error as a sentence of its own: "did you mean monthly_thresholds?" takes no full stop after it.
+    said = error if error.endswith((".", "?", "!")) else f"{error}."
     if valid_again:
         subject = "Storyblok traffic: the monitor's configuration loads again"
-        text = (
-            f"The configuration loads again; the usage checks resume with the next daily runs. It had failed: {error}"
-        )
+        text = f"The configuration loads again; the usage checks resume with the next daily runs. It had failed: {said}"
     else:
         subject = "URGENT Storyblok traffic: the monitor's configuration does not load: no usage is checked"
         text = (
-            f"The monitor's DAGs cannot load: {error}. No usage is checked and no usage notice is sent until "
+            f"The monitor's DAGs cannot load: {said} No usage is checked and no usage notice is sent until "
             "it is fixed; this watchdog tells you once it loads again."
         )
     event = "configuration_valid" if valid_again else "configuration_invalid"

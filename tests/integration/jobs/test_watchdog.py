@@ -129,7 +129,7 @@ def test_a_configuration_that_does_not_load_is_told_once_and_its_return_once(
     assert broken.startswith(
         "URGENT Storyblok traffic: the monitor's configuration does not load: no usage is checked\n"
     )
-    assert "unknown setting monthy_thresholds: did you mean monthly_thresholds?" in broken
+    assert "unknown setting monthy_thresholds: did you mean monthly_thresholds? No usage is checked" in broken
     assert str(config) in broken
 
     config.write_text(good)
@@ -137,3 +137,4 @@ def test_a_configuration_that_does_not_load_is_told_once_and_its_return_once(
     assert str(load_dags()["storyblok_traffic_watchdog"].test().state) == "success"
     [back] = receiver.texts()[1:]  # once
     assert back.startswith("Storyblok traffic: the monitor's configuration loads again\n")
+    assert back.endswith("did you mean monthly_thresholds?")  # its own words, with no stop added after them
