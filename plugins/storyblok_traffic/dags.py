@@ -15,7 +15,8 @@ depends on the clock, a connection or the warehouse: it runs at every parse.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, CronTriggerTimetable, Param
@@ -249,12 +250,8 @@ def watchdog_dag(config: MonitorConfig | None = None) -> DAG:
         except ConfigError as err:
             return _unusable_configuration_watchdog(str(err))
     with DAG(
-        dag_id=WATCHDOG_DAG_ID,
-        schedule=CronTriggerTimetable("17 * * * *", timezone="UTC"),
-        start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
-        catchup=False,
-        max_active_runs=1,
-        tags=["storyblok", "traffic", "watchdog"],
+        schedule=_watchdog_timetable(),
+        **_watchdog_args(config.start_date),
         doc_md=WATCHDOG_DOC.format(schema=config.warehouse_schema),
         default_args=_default_args(config, timedelta(minutes=2)),
         on_failure_callback=PipelineFailureNotifier(
@@ -281,13 +278,25 @@ def _unusable_configuration_watchdog(error: str) -> DAG:
     from storyblok_traffic.operators.watchdog import UnusableConfigurationOperator
 
     with DAG(
-        dag_id=WATCHDOG_DAG_ID,
-        schedule=CronTriggerTimetable("17 * * * *", timezone="UTC"),
-        start_date=datetime.combine(MonitorConfig().start_date, datetime.min.time(), tzinfo=UTC),
-        catchup=False,
-        max_active_runs=1,
-        tags=["storyblok", "traffic", "watchdog"],
+        schedule=_watchdog_timetable(),
+        **_watchdog_args(MonitorConfig().start_date),
         doc_md=UNUSABLE_DOC.format(error=error),
     ) as dag:
         UnusableConfigurationOperator(task_id="tell_unusable_configuration", error=error, retries=0)
     return dag
+
+
+def _watchdog_timetable() -> CronTriggerTimetable:
+    return CronTriggerTimetable("17 * * * *", timezone="UTC")  # hourly, apart from the daily runs
+
+
+def _watchdog_args(start: date) -> dict[str, Any]:
+    """The watchdog DAG's id, start and tags: the same whether the configuration loads or not (one DAG in
+    Airflow, whichever of the two the file builds)."""
+    return {
+        "dag_id": WATCHDOG_DAG_ID,
+        "start_date": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+        "catchup": False,
+        "max_active_runs": 1,
+        "tags": ["storyblok", "traffic", "watchdog"],
+    }

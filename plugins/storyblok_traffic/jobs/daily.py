@@ -102,6 +102,7 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
     """
     from storyblok_traffic.notifications.delivery import deliver_pending
     from storyblok_traffic.notifications.incidents import deliver_incidents
+    from storyblok_traffic.notifications.senders import refusals
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     with warehouse_transaction(config.warehouse) as conn:
@@ -110,6 +111,6 @@ def notify_due(org: OrgConfig, config: MonitorConfig) -> dict[str, list[str]]:
         )  # takes the org's lock
         delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
     if delivery.failures:
-        detail = "; ".join(f"{name}: {error}" for name, error in delivery.failures.items())
+        detail = refusals(delivery.failures)
         raise NotificationError(f"notices for {org.org} not delivered to {len(delivery.failures)} channel(s): {detail}")
     return delivery.sent

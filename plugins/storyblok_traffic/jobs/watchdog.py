@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -17,9 +16,6 @@ from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.warehouse import alerts, marks
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +75,7 @@ def remember_channels(config: MonitorConfig) -> None:
     import msgspec
     from airflow.sdk import Variable
 
-    from storyblok_traffic.notifications.senders import send_to_all
+    from storyblok_traffic.notifications.senders import refusals, send_to_all
     from storyblok_traffic.rules.messages import configuration_message
 
     Variable.set(CHANNELS_VARIABLE, msgspec.json.encode(config.channels).decode())
@@ -87,7 +83,7 @@ def remember_channels(config: MonitorConfig) -> None:
     if told is not None:
         failures = send_to_all(config.channels, configuration_message(told, valid_again=True))
         if failures:
-            raise NotificationError(f"the configuration's return not delivered: {_said(failures)}")
+            raise NotificationError(f"the configuration's return not delivered: {refusals(failures)}")
         Variable.delete(UNUSABLE_VARIABLE)
 
 
@@ -98,7 +94,7 @@ def tell_unusable_configuration(error: str) -> None:
     from airflow.sdk import Variable
 
     from storyblok_traffic.errors import ConfigurationUnusable
-    from storyblok_traffic.notifications.senders import send_to_all
+    from storyblok_traffic.notifications.senders import refusals, send_to_all
     from storyblok_traffic.rules.messages import configuration_message
 
     known = Variable.get(CHANNELS_VARIABLE, default=None)
@@ -108,10 +104,6 @@ def tell_unusable_configuration(error: str) -> None:
         channels = msgspec.json.decode(known, type=tuple[ChannelConfig, ...])
         failures = send_to_all(channels, configuration_message(error))
         if failures:
-            raise NotificationError(f"the unusable configuration not told: {_said(failures)}")
+            raise NotificationError(f"the unusable configuration not told: {refusals(failures)}")
         Variable.set(UNUSABLE_VARIABLE, error)
     raise ConfigurationUnusable(f"no usage is checked: {error}")
-
-
-def _said(failures: dict[str, str]) -> str:
-    return "; ".join(f"{channel}: {error}" for channel, error in failures.items())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig
-from storyblok_traffic.notifications.senders import sender_for
+from storyblok_traffic.notifications.senders import send_to_all
 from storyblok_traffic.rules.incidents import as_told, message
 from storyblok_traffic.warehouse import incidents
 
@@ -26,13 +26,10 @@ def deliver_incidents(conn: Connection, org: str, channels: Sequence[ChannelConf
     failures: dict[str, str] = {}
     for incident, lacking in incidents.untold(conn, org, list(by_name)):
         told = message(as_told(incident, incident.notice))  # as it was when it became due
+        refused = send_to_all([by_name[name] for name in lacking], told)
         for name in lacking:
-            try:
-                sender_for(by_name[name]).send(told)
-            except Exception as err:  # one channel's failure must not stop the others
-                log.error("Channel %s did not take the incident notice %r: %s", name, told.subject, err)
-                failures[name] = str(err) or type(err).__name__
-                continue
-            incidents.record_delivery(conn, incident, name, datetime.now(UTC))
-            log.info("Told channel %s: %s", name, told.subject)
+            if name not in refused:
+                incidents.record_delivery(conn, incident, name, datetime.now(UTC))
+                log.info("Told channel %s: %s", name, told.subject)
+        failures |= refused
     return failures

@@ -9,7 +9,7 @@ hooks, raising when the receiver refuses one; what to send, and to whom, is deci
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,11 @@ def send_to_all(channels: Sequence[ChannelConfig], message: Message) -> dict[str
             log.exception("Channel %s did not take %r", channel.name, message.subject)
             failures[channel.name] = str(err) or type(err).__name__
     return failures
+
+
+def refusals(failures: Mapping[str, str]) -> str:
+    """``slack: 500 Server Error; email: ...``: the channels that refused, each with why (for an error)."""
+    return "; ".join(f"{channel}: {error}" for channel, error in failures.items())
 
 
 def sender_for(channel: ChannelConfig) -> ChannelNotifier:

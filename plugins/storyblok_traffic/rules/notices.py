@@ -113,12 +113,17 @@ def lacking(notices: Iterable[Alert], channel: str, received: Received, recipien
     """The notices ``channel`` must still receive: routed to it (``recipients``: ``rules.routes.Routing``),
     and not received. The one rule of who gets a notice, for delivery and for a check settling what was
     sent before (``received_everywhere``)."""
-    return [a for a in notices if channel in recipients(a) and (a.notice_id, channel) not in received]
+    return [a for a in notices if channel in recipients(a) and not _has(a, channel, received)]
 
 
 def received_everywhere(notices: Iterable[Alert], recipients: Recipients, received: Received) -> list[Alert]:
     """The notices no channel they are routed to lacks: they are told (routed nowhere, every notice is)."""
-    return [a for a in notices if not any(lacking([a], c, received, recipients) for c in recipients(a))]
+    return [a for a in notices if all(_has(a, c, received) for c in recipients(a))]
+
+
+def _has(notice: Alert, channel: str, received: Received) -> bool:
+    """``channel`` has the notice's current notice (an older one of its row does not count)."""
+    return (notice.notice_id, channel) in received
 
 
 def still_open(alert: Alert, as_of: date, newest: date | None) -> bool:
