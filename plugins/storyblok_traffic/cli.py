@@ -3,7 +3,8 @@
 ``db migrate`` brings the warehouse schema to this package's newest revision (run it as a role that
 may change the schema, for example before starting Airflow, so that the tasks' role needs only DML
 rights); ``db current`` prints the schema's revision; ``replay`` rebuilds the day tables of a range
-from the stored answers (no API call); ``report`` prints what the warehouse holds.
+from the stored answers (no API call); ``report`` prints what the warehouse holds;
+``silence add|list|expire`` mutes notices for a known cause.
 The warehouse comes from the monitor configuration (``STORYBLOK_TRAFFIC_CONFIG``) and its Airflow
 connection, or from ``--url``.
 """
@@ -11,17 +12,21 @@ connection, or from ``--url``.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
+from typing import Any, get_args
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, load_config
+from storyblok_traffic.config import CONFIG_ENV, ConfigError, KindName, MonitorConfig, SeverityName, load_config
+from storyblok_traffic.rules.meters import Meter
 from storyblok_traffic.rules.usage import counted
 
 
@@ -83,7 +88,40 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--org", help="the organisation (default: the first configured)")
     report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the newest stored day)")
     report.set_defaults(run=_report)
+    _silence_parser(commands, where)
     return parser
+
+
+def _silence_parser(commands: Any, where: argparse.ArgumentParser) -> None:
+    silence = commands.add_parser("silence", help="mute notices for a known cause, for a while")
+    actions = silence.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[where], help="make a silence: the notices it matches go nowhere")
+    add.add_argument("--org", help="the organisation (default: the only one configured)")
+    choices = {"kind": get_args(KindName), "meter": get_args(Meter), "severity": get_args(SeverityName)}
+    for name, what in (
+        ("kind", "a kind"),
+        ("meter", "a meter"),
+        ("severity", "a severity"),
+        ("space", "a space id"),
+        ("period", "a period: year, month, or a spike's series"),
+    ):
+        add.add_argument(
+            f"--{name}", action="append", default=[], choices=choices.get(name), help=f"match only {what}; repeatable"
+        )
+    span = add.add_mutually_exclusive_group(required=True)
+    span.add_argument("--for", dest="span", help="how long from now: 4h, 3d, 2w")
+    span.add_argument("--until", type=_moment, help="when it ends: 2026-12-24T18:00Z")
+    add.add_argument("--reason", required=True, help="why (told when it ends while a notice it held is open)")
+    add.add_argument("--by", default=getpass.getuser(), help="who makes it (default: your user name)")
+    add.set_defaults(run=_silence_add)
+    show = actions.add_parser("list", parents=[where], help="the silences that hold or will, with their changes")
+    show.add_argument("--org", help="only this organisation")
+    show.add_argument("--all", action="store_true", help="those that ended too")
+    show.set_defaults(run=_silence_list)
+    end = actions.add_parser("expire", parents=[where], help="end a silence now")
+    end.add_argument("id", help="the silence's id (silence list shows it)")
+    end.add_argument("--by", default=getpass.getuser(), help="who ends it (default: your user name)")
+    end.set_defaults(run=_silence_expire)
 
 
 def _day(text: str) -> date:
@@ -91,6 +129,16 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (2026-12-24T18:00Z)") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add Z (UTC) or +01:00")
+    return moment
 
 
 def _engine(url: str | None, conn_id: str) -> Engine:
@@ -165,6 +213,57 @@ def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
         configured = next((o for o in config.organisations if o.org == org), None)
         print("" if configured is None else "\n" + bill_report(conn, configured, as_of))
     return 0
+
+
+def _silence_add(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.errors import SilenceError
+    from storyblok_traffic.jobs.silencing import make, span
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = [o.org for o in config.organisations]
+    org = args.org or (names[0] if len(names) == 1 else None)
+    if org not in names:
+        return _fail(
+            f"--org {args.org or ''}: {'required, ' if org is None else 'not monitored; '}one of {', '.join(names)}"
+        )
+    match = {name: getattr(args, name) for name in ("kind", "meter", "period", "severity", "space")}
+    try:
+        until = args.until or now + span(args.span)
+        with _transaction(engine, schema, config) as conn:
+            made = make(conn, org, match, until, args.reason, args.by, now)
+    except SilenceError as err:
+        return _fail(f"silence not made: {err}")
+    print(f"silence {made.id} made for {org}: {made.describe()} until {made.ends_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _silence_list(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.jobs.silencing import listing
+
+    with _transaction(engine, schema, config) as conn:
+        print(listing(conn, args.org, datetime.now(UTC), args.all))
+    return 0
+
+
+def _silence_expire(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from storyblok_traffic.errors import SilenceError
+    from storyblok_traffic.warehouse import silences
+
+    try:
+        with _transaction(engine, schema, config) as conn:
+            ended = silences.expire(conn, None, args.id, args.by, datetime.now(UTC).replace(microsecond=0))
+    except SilenceError as err:
+        return _fail(str(err))
+    print(f"silence {ended.id} of {ended.org} expired: its notices go out again")
+    return 0
+
+
+def _transaction(engine: Engine, schema: str, config: MonitorConfig) -> AbstractContextManager[Connection]:
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.migrations import ensure_current
+
+    ensure_current(engine, schema, config.auto_migrate, dict(config.warehouse.limit_meters))
+    return begin(engine, schema)
 
 
 if __name__ == "__main__":

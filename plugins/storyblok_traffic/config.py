@@ -11,7 +11,7 @@ most of a one-task DAG's whole parse), a struct is built in C.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
@@ -28,6 +28,10 @@ from storyblok_traffic.rules.meters import Billing, Meter  # noqa: E402 (names o
 
 if TYPE_CHECKING:
     from storyblok_traffic.rules.routes import Routing
+    from storyblok_traffic.rules.silences import Silence
+
+# The start of a configured silence without one: it holds from the first check that reads it.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 LimitMeter = Meter  # the meter compared with Storyblok's limits
 LIMIT_METERS: tuple[str, ...] = get_args(LimitMeter)
@@ -197,6 +201,7 @@ KindName = Literal[
 ]
 SeverityName = Literal["critical", "warning", "info"]
 Text = Annotated[str, Meta(min_length=1)]
+Moment = Annotated[datetime, Meta(tz=True)]  # a time with its zone: 2026-12-24T18:00:00Z
 
 
 class RouteMatch(Struct, frozen=True, forbid_unknown_fields=True):
@@ -226,6 +231,17 @@ class RouteConfig(Struct, frozen=True, forbid_unknown_fields=True):
     channels: Annotated[tuple[str, ...], Meta(min_length=1)]
     match: RouteMatch = RouteMatch()
     go_on: bool = field(default=False, name="continue")
+
+
+class SilenceConfig(Struct, frozen=True, forbid_unknown_fields=True):
+    """A silence kept in the configuration (``rules.silences``): the notices it matches go nowhere until
+    ``ends``. ``match.org`` names its organisations (none: every one)."""
+
+    ends: Moment
+    reason: Text
+    match: RouteMatch = RouteMatch()
+    starts: Moment | None = None  # none: from the first check that reads it
+    created_by: Text = "configuration"
 
 
 class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
@@ -377,6 +393,8 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
     # Which channels each notice goes to (docs/alerts.md, "Routes"); none: an organisation's to its channels.
     routes: tuple[RouteConfig, ...] = ()
+    # Notices muted until a time, for a known cause (docs/alerts.md, "Silences"); also made in the dashboard.
+    silences: tuple[SilenceConfig, ...] = ()
     # The Airflow UI's address as your users open it: each notice then links to its dashboard view.
     dashboard_url: str | None = None
     organisations: Annotated[tuple[OrgConfig, ...], Meta(min_length=1)] = field(default_factory=lambda: (OrgConfig(),))
@@ -420,6 +438,17 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
                 not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}"
             )
 
+        for i, silence in enumerate(self.silences, 1):
+            strangers = sorted(silence.match.values().get("org", frozenset()) - set(orgs))
+            _check(
+                not strangers,
+                f"silence {i}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}",
+            )
+            _check(
+                silence.starts is None or silence.starts < silence.ends,
+                f"silence {i}: starts ({silence.starts}) must be before ends ({silence.ends})",
+            )
+
     @property
     def warehouse(self) -> Warehouse:
         limit_meters = tuple((o.org, o.limit_meter) for o in self.organisations)
@@ -438,6 +467,20 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
 
         routes = tuple(Route(r.channels, r.match.values(), r.go_on) for r in self.routes)
         return Routing(routes, tuple(c.name for c in self.channels_for(org)))
+
+    def silences_for(self, org: OrgConfig) -> tuple[Silence, ...]:
+        """The configuration's silences of ``org`` (those whose ``match.org`` names it, or names none)."""
+        from storyblok_traffic.rules.silences import CONFIGURATION, Silence, configured_id
+
+        found = []
+        for s in self.silences:
+            match = s.match.values()
+            if org.org not in match.pop("org", frozenset({org.org})):
+                continue
+            starts = s.starts or EARLIEST
+            made = configured_id(org.org, match, starts, s.ends, s.reason)
+            found.append(Silence(made, org.org, match, starts, s.ends, s.reason, s.created_by, CONFIGURATION))
+        return tuple(found)
 
     def channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
         """The channels an organisation notifies, in configuration order."""

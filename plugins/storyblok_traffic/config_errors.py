@@ -116,6 +116,8 @@ def _wrong_value(what: str, place: _Place) -> str:
         return f"{name} {value!r} is not one of {', '.join(map(str, _choices(place, kind)))}"
     if isinstance(kind, inspect.DateType):
         return f"{name} {value!r} is not YYYY-MM-DD"
+    if isinstance(kind, inspect.DateTimeType):
+        return f"{name} {str(value)!r} must be a time with its zone, such as 2026-12-24T18:00:00Z"
     if isinstance(kind, inspect.StrType):
         return f"{name} must be text, got {value!r}"
     if _member(kind, inspect.VarTupleType, None) is not None:
@@ -155,8 +157,13 @@ def _choices(place: _Place, kind: inspect.LiteralType) -> tuple[Any, ...]:
     return kind.values
 
 
-# What each list of the configuration holds, and the setting that names an item (routes have none).
-_ITEMS = {"channels": ("channel", "name"), "routes": ("route", ""), "organisations": ("organisation", "conn_id")}
+# What each list of the configuration holds, and the setting that names an item (routes, silences: none).
+_ITEMS = {
+    "channels": ("channel", "name"),
+    "routes": ("route", ""),
+    "silences": ("silence", ""),
+    "organisations": ("organisation", "conn_id"),
+}
 
 
 def _scope(listed_in: str, index: int, item: dict[str, Any]) -> str:
@@ -166,9 +173,8 @@ def _scope(listed_in: str, index: int, item: dict[str, Any]) -> str:
 
 
 def _each(place: _Place) -> str:
-    return {"organisations": "each organisation", "channels": "each channel", "routes": "each route"}.get(
-        place.name, place.name or "the configuration"
-    )
+    each = {"organisations": "each organisation", "channels": "each channel", "routes": "each route"}
+    return {**each, "silences": "each silence"}.get(place.name, place.name or "the configuration")
 
 
 def _quoted(what: str) -> str:

@@ -62,3 +62,11 @@ class WarehouseWaitTimeout(RuntimeError):
 class ConfigurationUnusable(RuntimeError):
     """The monitor configuration does not load: no usage is checked until it is fixed. The watchdog
     fails with it every hour (the run is red), after telling the channels once per error."""
+
+
+class SilenceError(ValueError):
+    """A silence that cannot be made or expired as asked: the message says why; ``missing``: there is none."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing

@@ -139,3 +139,54 @@ def test_a_missing_airflow_connection_is_named(monkeypatch, capsys):
     assert "cannot use the warehouse connection 'no_such_warehouse'" in done.stderr
     assert "or name the database with --url postgresql://" in done.stderr  # what to do instead
     assert "Traceback" not in done.stderr
+
+
+def test_silence_add_list_and_expire(engine, schema, warehouse_url, tmp_path, monkeypatch, capsys):
+    """Issue 38: a silence made from a shell, listed with its changes, expired; a mistake is one line
+    naming it, and nothing is written for it."""
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"warehouse_schema: {schema}\norganisations: [{{conn_id: sb, org: acme}}]\n")
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    where = ("--url", warehouse_url)
+    made = run(
+        capsys,
+        "silence",
+        "add",
+        *where,
+        "--kind",
+        "spike",
+        "--space",
+        "100021",
+        "--for",
+        "3d",
+        "--reason",
+        "CDN migration",
+        "--by",
+        "alice",
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("silence 1 made for acme: kind=spike, space=100021 until ")
+
+    wrong = run(capsys, "silence", "add", *where, "--for", "3 days", "--reason", "x")
+    assert (wrong.returncode, wrong.stderr.strip()) == (
+        1,
+        "storyblok-traffic: silence not made: --for '3 days': give hours, days or weeks, such as 4h, 3d or 2w",
+    )
+    stranger = run(capsys, "silence", "add", *where, "--org", "globex", "--for", "4h", "--reason", "x")
+    assert "--org globex: not monitored; one of acme" in stranger.stderr
+
+    listed = run(capsys, "silence", "list", *where)
+    first, change = listed.stdout.splitlines()
+    assert first.startswith("1  acme  active  kind=spike, space=100021  until ")
+    assert first.endswith("by alice (cli): CDN migration")
+    assert change.split("UTC  ", 1)[1].startswith("alice: made (cli): kind=spike, space=100021 until ")
+
+    ended = run(capsys, "silence", "expire", *where, "1", "--by", "bob")
+    assert ended.stdout.strip() == "silence 1 of acme expired: its notices go out again"
+    assert run(capsys, "silence", "list", *where).stdout.strip().startswith("no silences holding or to come")
+    everything = run(capsys, "silence", "list", *where, "--all").stdout.splitlines()
+    assert everything[0].startswith("1  acme  ended  ")
+    assert everything[-1].endswith("bob: expired")
+    again = run(capsys, "silence", "expire", *where, "1")
+    assert again.returncode == 1
+    assert "silence 1 ended already" in again.stderr

@@ -20,7 +20,7 @@ from storyblok_traffic.evaluation.result import Evaluation
 from storyblok_traffic.rules.notices import Recipients
 from storyblok_traffic.rules.ordering import Plan, is_quiet, plan
 from storyblok_traffic.rules.usage import Limits
-from storyblok_traffic.warehouse import alerts, marks, reads
+from storyblok_traffic.warehouse import alerts, marks, reads, silences
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,9 @@ def check(
         result = None
     if result is None:  # checked before and still current: report as of it, change nothing
         result = evaluate(conn, org, last, known.get(last, requested[last]), fetched_day)
-    marks.evaluated(conn, org.org, None if backfill else datetime.now(UTC))
+    now = datetime.now(UTC)
+    marks.evaluated(conn, org.org, None if backfill else now)
+    silences.apply(conn, org.org, now)  # what a silence holds is not due: the notify branch is not taken for it
     return replace(result, pending_notices=alerts.count_pending(conn, org.org))
 
 

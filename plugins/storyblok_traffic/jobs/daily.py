@@ -75,13 +75,15 @@ def check_usage(
     """
     from storyblok_traffic.evaluation.check import check
     from storyblok_traffic.rules.incidents import summary
-    from storyblok_traffic.warehouse import incidents
+    from storyblok_traffic.warehouse import alerts, incidents, silences
     from storyblok_traffic.warehouse.engine import warehouse_transaction
 
     today = today or datetime.now(UTC).date()
     channels = [c.name for c in config.channels_for(org)]
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = check(conn, org, day, day, today, config.routing(org), fetched_day)  # holds the org's lock
+        alerts.lock_org(conn, org.org)
+        silences.sync_configured(conn, org.org, config.silences_for(org), datetime.now(UTC))
+        evaluation = check(conn, org, day, day, today, config.routing(org), fetched_day)
         # A completed check is the pipeline working again: its open incidents end, each with one notice.
         resolved = incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
         untold = len(incidents.untold(conn, org.org, channels))

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.rules import alert_state as st
-from storyblok_traffic.warehouse import alerts, marks
+from storyblok_traffic.warehouse import alerts, marks, silences
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def watch(conn: Connection, org: OrgConfig, now: datetime) -> bool:
     alerts.lock_org(conn, org.org)
     since = marks.silent_since(conn, org.org, now)
     hours = int((now - since).total_seconds() // 3600)
-    seen = st.silence(org.org, since.date(), hours, org.silence_after_hours)
+    seen = st.monitor_silent(org.org, since.date(), hours, org.silence_after_hours)
     silent = seen.in_alarm
     known = alerts.load(conn, org.org, [(st.MONITOR_PERIOD, st.NEVER)])
     changed = st.next_state(known.get(seen.key), seen, now.date(), quiet=False)
@@ -51,6 +51,7 @@ def watch_checks(config: MonitorConfig, now: datetime | None = None) -> dict[str
     for org in config.organisations:
         with warehouse_transaction(config.warehouse) as conn:
             silent[org.org] = watch(conn, org, now)
+            silences.sync_configured(conn, org.org, config.silences_for(org), now)  # a silence may end hourly
             delivery = deliver_pending(conn, org, config.channels, config.routing(org), config.dashboard_url)
             delivery.failures.update(deliver_incidents(conn, org.org, config.channels_for(org)))
         failures += [f"{org.org} via {name}: {error}" for name, error in delivery.failures.items()]

@@ -21,7 +21,7 @@ from storyblok_traffic.rules.messages import Message, notice_message
 from storyblok_traffic.rules.notices import lacking, received_everywhere
 from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.warehouse import alerts
+from storyblok_traffic.warehouse import alerts, silences
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,11 @@ def deliver_pending(
     each message links to its view there.
 
     A superseded notice (its row moved on before every channel had it) goes first, in the same
-    message as its successor, to each channel that lacks it.
+    message as its successor, to each channel that lacks it. A notice a silence holds goes nowhere
+    (``warehouse.silences.apply``).
     """
     alerts.lock_org(conn, org.org)
+    silences.apply(conn, org.org, datetime.now(UTC))  # a silence made or ended since the check counts now
     held, pending = alerts.superseded(conn, org.org), alerts.pending(conn, org.org)
     waiting = held + pending
     delivery = Delivery()

@@ -38,6 +38,8 @@ ACTUAL, FORECAST, NO_DATA, SILENT, DISAGREE, SPIKE = "actual", "forecast", "no_d
 OVERAGE, MAXIMUM, PLAN, CHEAPER = "overage", "maximum", "plan", "cheaper"
 PLAN_PERIOD = "plan"  # the pseudo-period of a plan disagreement; its start: the day the reported limit took force
 PENDING, SENT, SUPPRESSED, CLEARED = "pending", "sent", "suppressed", "cleared"
+# Due while a silence held it (``rules.silences``): sent nowhere, and handled as told (its end is a notice).
+SILENCED = "silenced"
 ALARM, CLEAR = "alarm", "clear"
 DATA_PERIOD = "data"  # the pseudo-period of no-data alarms; its start is the newest stored day
 MONITOR_PERIOD = "monitor"  # the pseudo-period of the watchdog's alarm; its start is NEVER
@@ -112,6 +114,7 @@ class Alert:
     space_id: str | None = None  # a space's spike (or new space): its space, a column of its own
     # What its notice tells beyond the row, stored when it became due (``rules.told``); None while quiet.
     figures: Mapping[str, Any] | None = field(default=None, compare=False)
+    silence_id: str | None = None  # silenced: the silence that held its current notice
 
     @property
     def key(self) -> tuple[str, str, date, str, float, str]:
@@ -160,7 +163,7 @@ def no_data(org: str, since: date, day: date, in_alarm: bool, detail: str | None
     return Observation(org, DATA_PERIOD, since, None, NO_DATA, 0.0, in_alarm, crossed_on=day, detail=detail)
 
 
-def silence(org: str, since: date, hours: int, allowed_hours: int) -> Observation:
+def monitor_silent(org: str, since: date, hours: int, allowed_hours: int) -> Observation:
     """The organisation's checks, last completed ``hours`` ago on ``since``; an alarm from ``allowed_hours``."""
     return Observation(
         org, MONITOR_PERIOD, NEVER, None, SILENT, 0.0, hours >= allowed_hours, since, hours, allowed_hours
@@ -224,7 +227,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
         return None
     if seen.in_alarm:
         # Back in alarm after a clear, told or not: a new notice (an untold clear goes out with it).
-        if row.status == CLEARED or (row.status == PENDING and row.notice == CLEAR):
+        if row.status == CLEARED or (row.status in (PENDING, SILENCED) and row.notice == CLEAR):
             return _raised(seen, day, quiet, seq=row.notice_seq + 1)
         return None
     if row.notice == CLEAR:
@@ -234,7 +237,8 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
     untold = row.status == PENDING
     if untold and not seen.announce_clear:
         return None  # the start goes out first; a later day ends it quietly
-    if (row.status == SENT or untold) and seen.announce_clear:
+    # A silenced alarm counts as told: its end is due (and silenced too while the silence holds).
+    if (row.status in (SENT, SILENCED) or untold) and seen.announce_clear:
         return replace(
             row,
             status=CLEARED if quiet else PENDING,
@@ -244,6 +248,7 @@ def next_state(row: Alert | None, seen: Observation, day: date, quiet: bool) -> 
             usage=seen.usage,
             usage_limit=seen.usage_limit,
             evaluated_on=day,
+            silence_id=None,
         )
     # Recorded quietly (suppressed), or its end is not to be told: it ends quietly.
     return replace(row, status=CLEARED, notice=CLEAR, evaluated_on=day)

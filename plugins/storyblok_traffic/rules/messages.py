@@ -118,6 +118,7 @@ def alert_message(
             f"Where {org} stands as of {max(a.as_of for a in ordered)} (monitoring started on {live_since}: what "
             "was reached before then is told once now, marked so).",
         )
+    lines[:0] = told.silences_ended(ordered)
     if closed is not None and any(a.as_of > closed.last for a in ordered):
         lines.append(told.closed_line(closed))
     # The bill once, after the notices: as the newest crossing or forecast of the message found it; an

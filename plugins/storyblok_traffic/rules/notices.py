@@ -29,6 +29,7 @@ from storyblok_traffic.rules.alert_state import (
     PENDING,
     PLAN,
     SENT,
+    SILENCED,
     SILENT,
     SPIKE,
     Alert,
@@ -97,12 +98,13 @@ def rank(alert: Alert) -> tuple[int, int, int, int, float]:
 
 
 def lifecycle(alert: Alert, as_of: date, newest: date | None, delivered: bool) -> Lifecycle:
-    """Where the notice stands on ``as_of``: open (due, or in alarm and told), resolved (told, and over:
-    cleared, or its period ended, or data came back), or quiet (recorded, never told).
+    """Where the notice stands on ``as_of``: open (due, or in alarm and told or silenced), resolved (told
+    or silenced, and over: cleared, or its period ended, or data came back), or quiet (recorded, never told).
 
     ``newest``: the newest stored day; ``delivered``: some channel has the row's notice.
     """
-    if alert.status == PENDING or (alert.notice == ALARM and alert.status == SENT and still_open(alert, as_of, newest)):
+    told = alert.status in (SENT, SILENCED)
+    if alert.status == PENDING or (alert.notice == ALARM and told and still_open(alert, as_of, newest)):
         return OPEN
     if recorded_quietly(alert, delivered):
         return QUIET

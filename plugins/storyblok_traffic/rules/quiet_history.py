@@ -47,8 +47,9 @@ _METER_RANK: dict[str, int] = {meter: i for i, meter in enumerate(METERS)}
 
 
 def recorded_quietly(alert: Alert, delivered: bool) -> bool:
-    """Recorded and never told: suppressed, or cleared while no channel had its notice (``delivered``)."""
-    return alert.status == SUPPRESSED or (alert.status == CLEARED and not delivered)
+    """Recorded and never told: suppressed, or cleared while no channel had its notice (``delivered``) and
+    no silence held it (a silenced notice was due: it is shown with its silence)."""
+    return alert.status == SUPPRESSED or (alert.status == CLEARED and not delivered and alert.silence_id is None)
 
 
 def shown_start(alert: Alert) -> date | None:

@@ -36,6 +36,14 @@ class Closed(msgspec.Struct, frozen=True):
     bill: Bill | None = None  # None without a known plan
 
 
+class AfterSilence(msgspec.Struct, frozen=True):
+    """An alarm told again because the silence that held it ended while it was still open."""
+
+    id: str
+    reason: str
+    ended_at: str  # ISO 8601, UTC
+
+
 class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     """A notice's figures as of its day."""
 
@@ -46,6 +54,7 @@ class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     bytes_not_in: int = 0  # days of its period whose bandwidth is not reported yet (a bandwidth notice)
     bill: dict[str, Any] | None = None  # the billing period as /api/usage's ``bill`` (the JSON webhook's)
     closed: Closed | None = None  # the period that closed meanwhile, when nothing was told since its end
+    after_silence: AfterSilence | None = None  # due again: the silence that held it ended while it was open
 
 
 NONE = Figures()
@@ -90,6 +99,15 @@ def unknown_before(alerts: Sequence[Alert]) -> Mapping[tuple[Any, ...], int]:
 
 def bytes_not_in(alerts: Sequence[Alert]) -> Mapping[tuple[Any, ...], int]:
     return {a.key: days for a in alerts if (days := of(a).bytes_not_in)}
+
+
+def silences_ended(alerts: Sequence[Alert]) -> list[str]:
+    """One line per silence whose end made notices of the batch due again (``warehouse.silences``)."""
+    ended = {f.id: f for a in alerts if (f := of(a).after_silence) is not None}
+    return [
+        f"Silence {x.id} ({x.reason}) ended at {x.ended_at[:16].replace('T', ' ')} UTC; what it held is still open:"
+        for x in sorted(ended.values(), key=lambda x: (x.ended_at, x.id))
+    ]
 
 
 def closed_line(closed: Closed) -> str:

@@ -18,19 +18,30 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from html import escape
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from airflow.api_fastapi.core_api.security import GetUserDep
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.ui.models import DailyRow, Error, LastFailure, NotFound, Overview, Usage
+from storyblok_traffic.ui.models import (
+    DailyRow,
+    Error,
+    LastFailure,
+    NewSilence,
+    NotFound,
+    Overview,
+    Silences,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from storyblok_traffic.rules.silences import Silence
 
 log = logging.getLogger(__name__)
 # ASGI's types, as Starlette spells them (Starlette itself is FastAPI's, not a dependency of ours).
@@ -38,7 +49,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-PAGE = Path(__file__).with_name("page.html")
+PAGE = FilePath(__file__).with_name("page.html")
 # Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits), and a day
 # the calendar has (``format: date``): a day a month lacks is a 422 naming the parameter.
 DAY = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -258,6 +269,91 @@ def usage_csv(
     )
 
 
+SILENCE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: {"model": Error, "description": "no access to the organisation's DAG (making or expiring: edit access)"},
+    404: {"model": Error, "description": "the organisation is not monitored, or has no such silence"},
+    409: {"model": Error, "description": "the silence has ended already, or is kept in the configuration file"},
+}
+
+
+@app.get(
+    "/api/silences",
+    summary="An organisation's silences, with every change to each",
+    response_model=Silences,
+    responses=SILENCE_ERRORS,
+)
+def silence_list(user: GetUserDep, org: Annotated[str | None, Query(description=ORG_QUERY)] = None) -> Silences:
+    from storyblok_traffic.warehouse import silences
+
+    organisation, config = _readable(user, org)
+    with _warehouse(config) as conn:
+        found = silences.load(conn, organisation.org)
+        return _silences(conn, organisation, _may_edit(user, organisation), found)
+
+
+@app.post(
+    "/api/silences",
+    summary="Make a silence: the notices it matches go nowhere for the hours given",
+    response_model=Silences,
+    status_code=201,
+    responses={**SILENCE_ERRORS, 400: {"model": Error, "description": "the body is not JSON"}},
+)
+def silence_add(user: GetUserDep, new: NewSilence) -> Silences:
+    from storyblok_traffic.rules.silences import DASHBOARD, Silence
+    from storyblok_traffic.warehouse import silences
+
+    organisation, config = _editable(user, new.org)
+    now = datetime.now(UTC).replace(microsecond=0)
+    match = {f: frozenset(getattr(new, f)) for f in ("kind", "meter", "period", "severity", "space") if getattr(new, f)}
+    made = Silence(
+        "",
+        organisation.org,
+        match,
+        now,
+        now + timedelta(hours=new.hours),
+        new.reason.strip(),
+        user.get_name(),
+        DASHBOARD,
+    )
+    with _warehouse(config) as conn:
+        silences.add(conn, made, now)
+        return _silences(conn, organisation, True, silences.load(conn, organisation.org))
+
+
+@app.post(
+    "/api/silences/{silence_id}/expire",
+    summary="End a silence now",
+    response_model=Silences,
+    responses=SILENCE_ERRORS,
+)
+def silence_expire(
+    user: GetUserDep,
+    silence_id: Annotated[str, Path(max_length=40)],
+    org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
+) -> Silences:
+    from storyblok_traffic.errors import SilenceError
+    from storyblok_traffic.warehouse import silences
+
+    organisation, config = _editable(user, org)
+    with _warehouse(config) as conn:
+        try:
+            silences.expire(
+                conn, organisation.org, silence_id, user.get_name(), datetime.now(UTC).replace(microsecond=0)
+            )
+        except SilenceError as err:
+            raise HTTPException(404 if err.missing else 409, str(err)) from None
+        return _silences(conn, organisation, True, silences.load(conn, organisation.org))
+
+
+def _silences(conn: Connection, org: OrgConfig, may_edit: bool, found: list[Silence]) -> Silences:
+    from storyblok_traffic.ui.figures import silence_rows
+    from storyblok_traffic.warehouse import silences
+
+    changes = silences.changes(conn, [s.id for s in found])
+    return Silences(org=org.org, may_edit=may_edit, silences=silence_rows(found, changes, datetime.now(UTC)))
+
+
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request, user: GetUserDep) -> HTMLResponse:
     """The dashboard, for the first organisation the user may read (the nav entry)."""
@@ -275,7 +371,7 @@ def plotly_js(user: GetUserDep) -> FileResponse:
     """The charting library, from the installed plotly package: never a CDN."""
     import plotly
 
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    path = FilePath(plotly.__file__).parent / "package_data" / "plotly.min.js"
     return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
@@ -367,6 +463,25 @@ def _may_read(user: Any, org: OrgConfig) -> bool:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
     return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=org.dag_id), user=user)
+
+
+def _may_edit(user: Any, org: OrgConfig) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    return get_auth_manager().is_authorized_dag(method="PUT", details=DagDetails(id=org.dag_id), user=user)
+
+
+def _editable(user: Any, org: str | None) -> tuple[OrgConfig, MonitorConfig]:
+    """The configured organisation, when the user may edit its DAG (make and expire its silences)."""
+    organisation, config = _readable(user, org)
+    if not _may_edit(user, organisation):
+        raise HTTPException(
+            403,
+            f"no edit access to the DAG {organisation.dag_id} of org {organisation.org!r}: silences are "
+            "made and expired by its editors",
+        )
+    return organisation, config
 
 
 def _readable(user: Any, org: str | None) -> tuple[OrgConfig, MonitorConfig]:

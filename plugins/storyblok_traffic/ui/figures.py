@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from sqlalchemy import Connection
@@ -35,10 +35,12 @@ from storyblok_traffic.rules.notices import (
 from storyblok_traffic.rules.ordering import is_quiet
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
+from storyblok_traffic.rules.silences import Silence
 from storyblok_traffic.rules.usage import alarms
 from storyblok_traffic.rules.wording import WORDING
 from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
+from storyblok_traffic.warehouse.silences import Change
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 DAILY_DAYS = 90
@@ -281,6 +283,7 @@ def _alert(a: Alert, channels: list[str], group: Lifecycle, routing: Recipients)
         space_id=a.space_id,
         line=WORDING[a.kind].report_line(a),
         routed_to=list(routing(a)),
+        silence_id=a.silence_id,
         channels_delivered=channels,
         group=group,
         severity=severity(a),
@@ -289,3 +292,31 @@ def _alert(a: Alert, channels: list[str], group: Lifecycle, routing: Recipients)
 
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def silence_rows(found: Sequence[Silence], changes: Sequence[Change], now: datetime) -> list[m.SilenceRow]:
+    """The silences as served, each with its changes; ``now`` decides which are active."""
+    said: dict[str, list[m.SilenceChange]] = {}
+    for c in changes:
+        said.setdefault(c.silence_id, []).append(m.SilenceChange(at=_utc(c.at), who=c.who, what=c.what))
+    return [
+        m.SilenceRow(
+            id=s.id,
+            org=s.org,
+            match={name: sorted(values) for name, values in s.match.items()},
+            matches=s.describe(),
+            starts_at=_utc(s.starts_at),
+            ends_at=_utc(s.ends_at),
+            ended_at=_utc(s.ended_at),
+            state="active" if s.holds(now) else "scheduled" if now < s.starts_at else "ended",
+            reason=s.reason,
+            created_by=s.created_by,
+            source=s.source,  # type: ignore[arg-type]
+            changes=said.get(s.id, []),
+        )
+        for s in found
+    ]
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()

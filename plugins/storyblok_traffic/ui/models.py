@@ -5,11 +5,12 @@ Dates are ISO strings (``YYYY-MM-DD``) as served; ``None`` where a figure is unk
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from storyblok_traffic.bill_document import Bill, Document, MeterBill, WhatIf
+from storyblok_traffic.config import KindName, SeverityName
 
 __all__ = ["Bill", "MeterBill", "WhatIf"]  # the bill's documents are the API's too
 
@@ -128,7 +129,9 @@ class AlertRow(_Model):
     period_start: str | None = Field(description="the period's first day; a spike's: the episode's first day")
     kind: str
     threshold: float
-    status: Literal["pending", "sent", "suppressed", "cleared"]
+    status: Literal["pending", "sent", "suppressed", "cleared", "silenced"] = Field(
+        description="silenced: due while a silence held it, sent nowhere (``silence_id`` names the silence)"
+    )
     crossed_on: str
     projected_on: str | None
     as_of: str = Field(description="the day whose figures the current notice tells")
@@ -137,6 +140,7 @@ class AlertRow(_Model):
     space_id: str | None = Field(description="a space's spike or a new space: its space")
     line: str = Field(description="the notice in the words `storyblok-traffic report` prints")
     routed_to: list[str] = Field(description="the channels the notice goes to (the routes, or the organisation's)")
+    silence_id: str | None = Field(description="the silence that held its current notice; null: none did")
     channels_delivered: list[str] = Field(description="the channels that have its current notice")
     group: Literal["open", "resolved", "quiet"] = Field(
         description="where the notice stands: open (in alarm now, or waiting to be sent); resolved (told, and "
@@ -225,3 +229,56 @@ class Overview(_Model):
     past a limit, then the most alerts open, then the highest percent."""
 
     organisations: list[OverviewRow]
+
+
+class SilenceChange(_Model):
+    """One change to a silence."""
+
+    at: str = Field(description="when, ISO 8601 in UTC")
+    who: str
+    what: str
+
+
+class SilenceRow(_Model):
+    """A silence: the organisation's notices it matches go nowhere from ``starts_at`` until ``ended_at``."""
+
+    id: str
+    org: str
+    match: dict[str, list[str]] = Field(
+        description="field (kind, meter, period, severity, space) -> the values it accepts; a field not named "
+        "matches anything"
+    )
+    matches: str = Field(description="the match as a person types it: 'kind=spike, space=100021', or 'everything'")
+    starts_at: str = Field(description="ISO 8601 in UTC")
+    ends_at: str = Field(description="the end it was made with, ISO 8601 in UTC")
+    ended_at: str = Field(description="when it stops (or stopped) holding: its end, or when it was expired")
+    state: Literal["active", "scheduled", "ended"]
+    reason: str
+    created_by: str
+    source: Literal["dashboard", "cli", "configuration"]
+    changes: list[SilenceChange] = Field(description="every change to it, oldest first")
+
+
+class Silences(_Model):
+    """An organisation's silences, the newest first, and whether the user may make or expire one."""
+
+    org: str
+    may_edit: bool = Field(description="the user may edit the organisation's DAG: make and expire silences")
+    silences: list[SilenceRow]
+
+
+class NewSilence(_Model):
+    """A silence to make: what it matches (each field a list; none given: every notice), for how long, why."""
+
+    org: str | None = Field(default=None, description="required when more than one organisation is monitored")
+    kind: list[KindName] = []
+    meter: list[Literal["requests", "bytes"]] = []
+    period: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default=[], description="year, month, or a spike's series (organisation, space 100021)", max_length=20
+    )
+    severity: list[SeverityName] = []
+    space: list[Annotated[str, StringConstraints(pattern="^[0-9]{1,20}$")]] = Field(default=[], max_length=50)
+    hours: int = Field(ge=1, le=24 * 92, description="how long it holds from now, in hours (up to 92 days)")
+    reason: str = Field(
+        min_length=1, max_length=500, pattern=r"\S", description="why: told when it ends while a notice it held is open"
+    )

@@ -90,7 +90,7 @@ def load(conn: Connection, org: str, periods: Iterable[tuple[str, date]]) -> dic
         return {}
     a = usage_alerts.c
     rows = conn.execute(select(usage_alerts).where(a.org == org, tuple_(a.period, a.period_start).in_(wanted)))
-    found = (_alert(row) for row in rows.mappings())
+    found = (alert_of(row) for row in rows.mappings())
     return {alert.key: alert for alert in found}
 
 
@@ -103,7 +103,7 @@ class AlertRows:
 
     def __init__(self, conn: Connection, org: str) -> None:
         rows = conn.execute(select(usage_alerts).where(usage_alerts.c.org == org))
-        self.by_key = {alert.key: alert for alert in (_alert(row) for row in rows.mappings())}
+        self.by_key = {alert.key: alert for alert in (alert_of(row) for row in rows.mappings())}
 
     def load(self, periods: Iterable[tuple[str, date]]) -> dict[tuple[Any, ...], Alert]:
         wanted = set(periods)
@@ -160,9 +160,9 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     Deliveries stay: a notice that went out was sent, and ``settle`` recognises it when it is due again.
     """
     v, s = usage_alert_versions.c, superseded_notices.c
-    key = _key_of(v)
+    key = key_of(v)
     touched = select(*key).where(v.org == org, v.day >= first).distinct()
-    conn.execute(delete(usage_alerts).where(tuple_(*_key_of(usage_alerts.c)).in_(touched)))
+    conn.execute(delete(usage_alerts).where(tuple_(*key_of(usage_alerts.c)).in_(touched)))
     columns = [c.name for c in usage_alerts.columns]
     before = (
         select(*(v[name] for name in columns))
@@ -175,7 +175,7 @@ def rewind(conn: Connection, org: str, first: date) -> int:
     )
     # A notice superseded from ``first`` on is pending in its restored row again (``touched`` reads the
     # journal: this goes before the journal's rows do).
-    conn.execute(delete(superseded_notices).where(s.org == org, s.day >= first, tuple_(*_key_of(s)).in_(touched)))
+    conn.execute(delete(superseded_notices).where(s.org == org, s.day >= first, tuple_(*key_of(s)).in_(touched)))
     conn.execute(delete(usage_alert_versions).where(v.org == org, v.day >= first))
     return int(restored.rowcount)
 
@@ -191,7 +191,7 @@ def settle(conn: Connection, org: str, routing: Recipients, quiet: bool = True) 
     a = usage_alerts.c
     waiting_statuses = (PENDING, SUPPRESSED) if quiet else (PENDING,)
     rows = conn.execute(select(usage_alerts).where(a.org == org, a.status.in_(waiting_statuses)))
-    waiting = [_alert(row) for row in rows.mappings()]
+    waiting = [alert_of(row) for row in rows.mappings()]
     done = delivered(conn, waiting)
     # Sent before: some channel has it (a notice no channel had is not settled, even with no channel).
     sent_somewhere = {notice for notice, _ in done}
@@ -223,7 +223,7 @@ def history(conn: Connection, org: str) -> list[Alert]:
     a = usage_alerts.c
     order = (a.period_start, a.period, a.meter, a.kind, a.threshold_pct)
     rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(*order))
-    return [_alert(row) for row in rows.mappings()]
+    return [alert_of(row) for row in rows.mappings()]
 
 
 def told_through(conn: Connection, org: str) -> date | None:
@@ -247,7 +247,7 @@ def pending(conn: Connection, org: str) -> list[Alert]:
         .where(a.org == org, a.status == PENDING)
         .order_by(a.period_start, a.period, a.kind, a.threshold_pct)
     )
-    return [_alert(row) for row in rows.mappings()]
+    return [alert_of(row) for row in rows.mappings()]
 
 
 def superseded(conn: Connection, org: str) -> list[Alert]:
@@ -258,15 +258,15 @@ def superseded(conn: Connection, org: str) -> list[Alert]:
         .where(s.org == org)
         .order_by(s.period_start, s.period, s.kind, s.threshold_pct, s.meter, s.notice_seq)
     )
-    return [_alert(row) for row in rows.mappings()]
+    return [alert_of(row) for row in rows.mappings()]
 
 
 def drop_superseded(conn: Connection, notices: Sequence[Alert]) -> None:
     """Every channel has these superseded notices: they are done."""
     s = superseded_notices.c
-    keys = [(*_db_key(x), x.notice_seq) for x in notices]
+    keys = [(*db_key(x), x.notice_seq) for x in notices]
     if keys:
-        conn.execute(delete(superseded_notices).where(tuple_(*_key_of(s), s.notice_seq).in_(keys)))
+        conn.execute(delete(superseded_notices).where(tuple_(*key_of(s), s.notice_seq).in_(keys)))
 
 
 NoticeId = tuple[tuple[Any, ...], int]  # (alert key, notice_seq): one notice of one row
@@ -277,8 +277,8 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, 
     if not alerts:
         return set()
     d = alert_deliveries.c
-    wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
-    columns = (*_key_of(d), d.notice_seq)
+    wanted = [(*db_key(x), x.notice_seq) for x in alerts]
+    columns = (*key_of(d), d.notice_seq)
     rows = conn.execute(select(*columns, d.channel).where(tuple_(*columns).in_(wanted)))
     return {
         (((org, period, start, kind, float(pct), meter), seq), channel)
@@ -289,7 +289,7 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, 
 def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, when: datetime) -> None:
     """``channel`` got these notices in one message at ``when``; each is kept as it was sent."""
     rows = [
-        dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), _db_key(x), strict=True))
+        dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), db_key(x), strict=True))
         | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when, "as_sent": _snapshot(x)}
         for x in alerts
     ]
@@ -318,8 +318,8 @@ def _told_as_sent(conn: Connection, alerts: Sequence[Alert]) -> list[Alert]:
     if not alerts:
         return []
     d = alert_deliveries.c
-    columns = (*_key_of(d), d.notice_seq)
-    wanted = [(*_db_key(x), x.notice_seq) for x in alerts]
+    columns = (*key_of(d), d.notice_seq)
+    wanted = [(*db_key(x), x.notice_seq) for x in alerts]
     rows = conn.execute(
         select(d.as_sent).where(tuple_(*columns).in_(wanted), d.as_sent.is_not(None)).order_by(d.delivered_at.desc())
     )
@@ -353,19 +353,20 @@ def finish(conn: Connection, alerts: Sequence[Alert], when: datetime) -> None:
     """Every channel has these notices: alarms become sent, clears become cleared."""
     a = usage_alerts.c
     for notice, status in (("alarm", SENT), (CLEAR, CLEARED)):
-        keys = [_db_key(x) for x in alerts if x.notice == notice]
+        keys = [db_key(x) for x in alerts if x.notice == notice]
         if keys:
             conn.execute(
-                update(usage_alerts).where(tuple_(*_key_of(a)).in_(keys)).values(status=status, notified_at=when)
+                update(usage_alerts).where(tuple_(*key_of(a)).in_(keys)).values(status=status, notified_at=when)
             )
 
 
-def _key_of(c: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+def key_of(c: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
     """The alert key's columns of a table that has them (``table.c``), in ``Alert.key``'s order."""
     return (c.org, c.period, c.period_start, c.kind, c.threshold_pct, c.meter)
 
 
-def _db_key(alert: Alert) -> tuple[str, str, date, str, Decimal, str]:
+def db_key(alert: Alert) -> tuple[str, str, date, str, Decimal, str]:
+    """The alert's key as its table's columns hold it (the threshold a Decimal)."""
     return (alert.org, alert.period, alert.period_start, alert.kind, Decimal(str(alert.threshold_pct)), alert.meter)
 
 
@@ -375,7 +376,8 @@ def _row(alert: Alert) -> dict[str, Any]:
     return row
 
 
-def _alert(row: Any) -> Alert:
+def alert_of(row: Any) -> Alert:
+    """An alert row read with ``select(usage_alerts)`` (or its columns) as an ``Alert``."""
     values = dict(row)
     values["threshold_pct"] = float(values["threshold_pct"])
     values["usage"] = int(values["usage"])

@@ -85,6 +85,7 @@ usage_alerts = Table(
     # rendered from the row and these, never from figures read at sending time. Null for quiet rows.
     Column("figures", JSON),
     Column("space_id", Text),  # a space's spike or new space: its space; null for the organisation and other kinds
+    Column("silence_id", Text),  # status 'silenced': the silence that held its current notice (``silences``)
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter"),
 )
 
@@ -209,4 +210,32 @@ incident_deliveries = Table(
     Column("channel", Text, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("org", "cause", "opened_at", "notice", "channel"),
+)
+
+
+# Silences (``rules.silences``): a matcher, a time span, a reason and who made it; one organisation each.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Text, primary_key=True),  # a number (dashboard, CLI) or 'config-<hash>' (the configuration)
+    Column("org", Text, nullable=False),
+    Column("matchers", JSON, nullable=False),  # field -> [values], the fields beyond the organisation
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("source", Text, nullable=False),  # dashboard, cli or configuration
+    Column("expired_at", DateTime(timezone=True)),  # expired before its end
+    Column("expired_by", Text),
+)
+
+# Every change to a silence: who did what, when (made, expired, gone from the configuration).
+silence_changes = Table(
+    "silence_changes",
+    metadata,
+    Column("silence_id", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("who", Text, nullable=False),
+    Column("what", Text, nullable=False),
+    PrimaryKeyConstraint("silence_id", "at", "what"),
 )

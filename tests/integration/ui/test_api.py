@@ -194,13 +194,23 @@ def test_the_api_is_documented_to_a_user_only(api):
     assert client.get("/docs").status_code == 404  # FastAPI's page loads its assets from a CDN: not served
     document = client.get("/openapi.json", headers=token("viewer")).json()
     paths = document["paths"]
-    assert set(paths) == {"/api/usage", "/api/usage.csv", "/api/overview"}
-    for name, path in paths.items():
+    assert set(paths) == {
+        "/api/usage",
+        "/api/usage.csv",
+        "/api/overview",
+        "/api/silences",
+        "/api/silences/{silence_id}/expire",
+    }
+    operations = [(f"{method} {name}", op) for name, path in paths.items() for method, op in path.items()]
+    for name, operation in operations:
         # The overview takes no parameter and lists only what the user may read: no 403, 404 or 422.
-        said = {"200", "401"} if name == "/api/overview" else {"200", "401", "403", "404", "422"}
+        said = {"200", "401"} if name == "get /api/overview" else {"200", "401", "403", "404", "422"}
+        if "silences" in name:  # refused as ended or kept in the configuration (409); a new one is a 201
+            said = said - ({"200"} if name == "post /api/silences" else set()) | {"409"}
+            said |= {"201", "400"} if name == "post /api/silences" else set()  # 400: a body that is not JSON
         # Every route reads the configuration (503 when it is invalid), and nothing unforeseen is a bare 500.
-        assert set(path["get"]["responses"]) == said | {"500", "503"}, name
-        for parameter in path["get"].get("parameters", []):
+        assert set(operation["responses"]) == said | {"500", "503"}, name
+        for parameter in operation.get("parameters", []):
             if parameter["name"] in ("as_of", "from", "to"):  # a day the calendar has, said to any client
                 assert parameter["schema"].get("format") or parameter["schema"]["anyOf"][0]["format"] == "date"
     assert "HTTPValidationError" not in document["components"]["schemas"]  # 422 is the one Error body
@@ -224,7 +234,13 @@ def test_the_api_serves_what_its_document_says(api, mode):
     viewer = token("viewer")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=viewer)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert {op.path for op in operations} == {"/api/usage", "/api/usage.csv", "/api/overview"}
+    assert {op.path for op in operations} == {
+        "/api/usage",
+        "/api/usage.csv",
+        "/api/overview",
+        "/api/silences",
+        "/api/silences/{silence_id}/expire",
+    }
     for operation in operations:
         # Half the cases name the monitored organisation: a random one is a 404 before any day is read.
         cases = operation.as_strategy(GenerationMode(mode)) | operation.as_strategy(GenerationMode(mode), query=ORG)
@@ -459,3 +475,46 @@ def test_an_unforeseen_error_on_the_page_is_told_in_its_layout(caplog):
     assert "pw-s3cret-42" not in answer.text
     [logged] = [r for r in caplog.records if r.exc_info]
     assert "pw-s3cret-42" in str(logged.exc_info[1])  # the log has it all (a user is not shown it)
+
+
+def test_silences_are_read_by_viewers_and_made_and_expired_by_editors_only(api):
+    """Issue 38: a viewer sees the silences and no right to make one (403 on every change); an editor of
+    the organisation's DAG makes one, expires it, and every change is listed with who made it."""
+    client, _ = api
+    viewer, editor = token("viewer"), token("user")
+    seen = client.get("/api/silences", params=ORG, headers=viewer)
+    assert seen.status_code == 200
+    assert seen.json()["may_edit"] is False
+    new = {"org": "storyblok_default", "kind": ["cheaper"], "hours": 2, "reason": "plan review"}
+    refused = client.post("/api/silences", json=new, headers=viewer)
+    assert refused.status_code == 403
+    assert "no edit access to the DAG storyblok_traffic" in refused.json()["detail"]
+    assert client.post("/api/silences", json=new).status_code == 401
+
+    made = client.post("/api/silences", json=new, headers=editor)
+    assert made.status_code == 201
+    assert made.json()["may_edit"] is True
+    [row] = [s for s in made.json()["silences"] if s["reason"] == "plan review"]
+    assert (row["matches"], row["state"], row["created_by"], row["source"]) == (
+        "kind=cheaper",
+        "active",
+        "u-user",
+        "dashboard",
+    )
+    expire = f"/api/silences/{row['id']}/expire"
+    assert client.post(expire, params=ORG, headers=viewer).status_code == 403
+    ended = client.post(expire, params=ORG, headers=editor)
+    assert ended.status_code == 200
+    [after] = [s for s in ended.json()["silences"] if s["id"] == row["id"]]
+    assert after["state"] == "ended"
+    assert [(c["who"], c["what"].split(":")[0]) for c in after["changes"]] == [
+        ("u-user", "made (dashboard)"),
+        ("u-user", "expired"),
+    ]
+    again = client.post(expire, params=ORG, headers=editor)
+    assert again.status_code == 409
+    assert "ended already" in again.json()["detail"]
+    assert client.post("/api/silences/999999/expire", params=ORG, headers=editor).status_code == 404
+    blank = client.post("/api/silences", json={**new, "reason": "   "}, headers=editor)
+    assert blank.status_code == 422
+    assert "reason" in blank.json()["detail"]

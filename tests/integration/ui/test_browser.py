@@ -232,15 +232,16 @@ def _usage_frame(page: Page) -> Frame:
 
 
 @contextmanager
-def _usage_page(api_server: str, width: int) -> Iterator[tuple[Page, Frame]]:
-    """The usage page inside the UI, logged in as the viewer alice, in a window ``width`` px wide (light)."""
+def _usage_page(api_server: str, width: int, user: str = "alice") -> Iterator[tuple[Page, Frame]]:
+    """The usage page inside the UI, logged in as ``user`` (the viewer alice, or root, an admin), in a
+    window ``width`` px wide (light)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme="light")
-            _log_in(page, api_server, "alice", "alice-password")
+            _log_in(page, api_server, user, f"{user}-password")
             page.goto(f"{api_server}/plugin/storyblok-usage")
             page.frame_locator("iframe").locator("body[data-loaded=true]").wait_for(timeout=60_000)
             frame = _usage_frame(page)
@@ -605,3 +606,43 @@ def test_a_failing_organisation_s_page_names_its_failed_run(api_server, server_c
     assert behind_run == behind.run_id
     assert "The newest run of storyblok_traffic failed" in behind_text
     assert "The figures below are those stored before it: they may be behind." in behind_text
+
+
+def test_a_silence_is_made_and_expired_in_the_dashboard_by_an_editor_and_refused_to_a_viewer(api_server):
+    """Issue 38: the viewer alice sees the silences but no form, and the API refuses her a silence (403)
+    even when her browser asks for one; root, an admin, makes one with the form, sees it hold with who
+    made it, and expires it. The page keeps WCAG AA with the form shown."""
+    with _usage_page(api_server, 1280) as (_, frame):
+        assert frame.locator("#silences-section h2").inner_text() == "Silences"
+        assert frame.locator("#silence-form").is_hidden()
+        asked = frame.evaluate(
+            """async () => {
+                 const answer = await fetch(`${ROOT}/api/silences`, {method: "POST", credentials: "same-origin",
+                   headers: {"Content-Type": "application/json"},
+                   body: JSON.stringify({org: "storyblok_default", kind: ["spike"], hours: 4, reason: "mine"})});
+                 return [answer.status, (await answer.json()).detail];
+               }"""
+        )
+    assert asked[0] == 403, asked
+    assert "no edit access to the DAG storyblok_traffic" in asked[1]
+
+    with _usage_page(api_server, 1280, user="root") as (_, frame):
+        form = frame.locator("#silence-form")
+        form.locator("select[name=kind]").select_option("spike")
+        form.locator("input[name=space]").fill("100021")
+        form.locator("select[name=hours]").select_option("24")
+        form.locator("input[name=reason]").fill("CDN migration")
+        form.get_by_role("button", name="Silence").click()
+        row = frame.locator("#silences tr[data-state=active]", has_text="CDN migration")
+        row.wait_for(timeout=30_000)
+        cells = row.locator("td").all_inner_texts()
+        accessible = _axe(frame)
+        row.get_by_role("button", name="Expire").click()
+        frame.locator(f"#silences tr[data-silence='{cells[0]}'][data-state=ended]").wait_for(timeout=30_000)
+        changes = frame.locator(f"#silences tr[data-silence='{cells[0]}'] details li").all_text_contents()
+    assert cells[1:4] == ["kind=spike, space=100021", "active", cells[3]]
+    assert cells[3].endswith(" UTC")
+    assert cells[5] == "root (dashboard)"
+    assert [c.split(" UTC ", 1)[1].split(":")[0] for c in changes] == ["root", "root"]
+    assert "expired" in changes[1]
+    assert accessible["serious"] == [], accessible

@@ -215,7 +215,7 @@ def test_each_kind_without_a_threshold_has_its_own_row_key():
     day, since = date(2026, 3, 10), date(2026, 3, 7)
     seen = [
         st.no_data("acme", since, day, in_alarm=True),
-        st.silence("acme", since, 36, 36),
+        st.monitor_silent("acme", since, 36, 36),
         st.disagreement("acme", date(2026, 1, 1), day, 900, 800, "set year_start_month: 4"),
         st.spike("acme", "space 7", st.NEVER, day, True, 5_000, 1_000, meter="requests"),
     ]
@@ -237,8 +237,8 @@ def test_each_kind_without_a_threshold_has_its_own_row_key():
 
 def test_checks_are_silent_from_the_allowed_hours_on():
     since = date(2026, 3, 7)
-    assert not st.silence("acme", since, 35, 36).in_alarm
-    assert st.silence("acme", since, 36, 36).in_alarm
+    assert not st.monitor_silent("acme", since, 35, 36).in_alarm
+    assert st.monitor_silent("acme", since, 36, 36).in_alarm
 
 
 @pytest.mark.parametrize(
