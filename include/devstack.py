@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
+from include.incident_receiver import IncidentReceiver
 from include.net import port_taken
 from include.smtp_receiver import SmtpReceiver
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
@@ -111,10 +112,7 @@ def services(env: dict[str, str]) -> Iterator[None]:
             use_databases(pg.url, env)
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
             # One mid-sized space runs away for three days, as a misconfigured client would.
-            demo = SimulatorSettings(
-                monthly_limit=DEMO_MONTHLY_LIMIT, spike_space=3, bytes_per_request=DEMO_BYTES_PER_REQUEST
-            )
-            sim = StoryblokSimulator(demo).start()
+            sim = StoryblokSimulator(demo_simulation()).start()
             stack.callback(sim.stop)
             # STORYBLOK_DEMO_TOKEN: the connection holds another token, which the simulator rejects (401),
             # to see what a wrong token does; the simulator's own is the default.
@@ -140,25 +138,57 @@ def services(env: dict[str, str]) -> Iterator[None]:
             env["AIRFLOW_CONN_SMTP_DEVSTACK"] = json.dumps(
                 {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
             )
+            STATE.mkdir(exist_ok=True)
+            pager = IncidentReceiver(echo=True, tls=STATE).start()  # PagerDuty's client takes https:// only
+            stack.callback(pager.stop)
+            env["AIRFLOW_CONN_PAGERDUTY_DEVSTACK"] = json.dumps(
+                {
+                    "conn_type": "pagerduty_events",
+                    "host": pager.url,
+                    "password": "devstack-routing-key",
+                    "extra": {"ca_bundle": str(pager.ca_file)},
+                }
+            )
             env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config())
             say(f"alert emails go to a local SMTP server on {mail.host}:{mail.port}; their subjects are printed here")
+            say(
+                f"the hard cap pages a local PagerDuty Events API on {pager.url}; its triggers and resolves are printed"
+            )
         yield
 
 
+def demo_simulation(today: date | None = None) -> SimulatorSettings:
+    """The organisation ``make run`` simulates (``benchmarks/routed_year.py`` replays its year)."""
+    return SimulatorSettings(
+        today=today, monthly_limit=DEMO_MONTHLY_LIMIT, spike_space=3, bytes_per_request=DEMO_BYTES_PER_REQUEST
+    )
+
+
 def _demo_config() -> Path:
-    """Slack-style webhook and email, the plan Growth; the default lookback, so the 30 days' catch-up tells
-    the present once; notices link to this stack's dashboard."""
+    """The demo's configuration (``demo_settings``) in the stack's state folder."""
     STATE.mkdir(exist_ok=True)
     path = STATE / "monitor.yaml"
-    path.write_text(
-        f"dashboard_url: {UI}\n"
+    path.write_text(demo_settings(UI))
+    return path
+
+
+def demo_settings(ui: str) -> str:
+    """Slack-style webhook, email and PagerDuty, routed (docs/alerts.md, "Routes"); the plan Growth; the
+    default lookback, so the 30 days' catch-up tells the present once; notices link to the dashboard at
+    ``ui``. (``benchmarks/routed_year.py`` counts what each channel gets with these routes and without.)"""
+    return (
+        f"dashboard_url: {ui}\n"
         "channels:\n"
         "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
         "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"
+        "  - {name: pager, type: pagerduty, conn_id: pagerduty_devstack}\n"
+        "routes:\n"
+        "  - {match: {severity: critical}, channels: [pager], continue: true}  # a limit reached, a hard cap: paged\n"
+        "  - {match: {kind: spike}, channels: [slack]}  # spikes to the team's chat\n"
+        "  - {match: {kind: [actual, forecast, overage, maximum]}, channels: [email]}  # crossings and the bill\n"
         "organisations:\n"
         "  - conn_id: storyblok_default\n    plan: growth\n"
     )
-    return path
 
 
 def use_databases(url: str, env: dict[str, str]) -> None:

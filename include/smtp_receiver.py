@@ -65,9 +65,9 @@ def _parse(envelope: Envelope) -> Email:
     message = message_from_bytes(content if isinstance(content, bytes) else content.encode(), policy=policy.default)
     assert isinstance(message, EmailMessage)
     part = message.get_body(preferencelist=("html", "plain"))
+    # The body's line ends as a mail client reads them: quoted-printable (which Apprise makes Python's
+    # email package use for UTF-8, once imported in the process) keeps the wire's CRLF, base64 does not.
+    body = part.get_content().replace("\r\n", "\n") if part is not None else ""
     return Email(
-        sender=str(envelope.mail_from),
-        recipients=tuple(envelope.rcpt_tos),
-        subject=str(message["Subject"]),
-        body=part.get_content() if part is not None else "",
+        sender=str(envelope.mail_from), recipients=tuple(envelope.rcpt_tos), subject=str(message["Subject"]), body=body
     )

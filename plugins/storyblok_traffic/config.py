@@ -37,7 +37,7 @@ LimitMeter = Meter  # the meter compared with Storyblok's limits
 LIMIT_METERS: tuple[str, ...] = get_args(LimitMeter)
 PlanName = Literal["starter", "growth", "growth_plus", "custom"]
 PLAN_NAMES: tuple[str, ...] = get_args(PlanName)
-ChannelType = Literal["slack", "email", "webhook"]
+ChannelType = Literal["slack", "email", "webhook", "pagerduty", "opsgenie", "teams", "apprise"]
 CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
 
 # Airflow connection ids and Postgres identifiers we accept: no quoting surprises anywhere.
@@ -158,10 +158,13 @@ class ThresholdsByMeter(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
-    """Where notifications go: a Slack-compatible webhook, email over SMTP, or a generic JSON webhook.
+    """Where notifications go: a Slack-compatible webhook, email over SMTP, a generic JSON webhook, an
+    incident service (PagerDuty, Opsgenie: an incident per alert, resolved by its end), a Microsoft Teams
+    Workflows webhook, or any service Apprise knows.
 
-    ``conn_id`` is an HTTP connection whose host is the webhook URL (slack, webhook) or an SMTP
-    connection (email, which also needs ``to``).
+    ``conn_id`` is an HTTP connection whose host is the webhook URL (slack, webhook, teams), an SMTP
+    connection (email, which also needs ``to``), or the provider's own connection (a
+    ``pagerduty_events``, ``opsgenie`` or ``apprise`` connection).
     """
 
     name: str

@@ -73,5 +73,9 @@ def get_provider_info() -> dict[str, Any]:
             "storyblok_traffic.notifications.senders.SlackChannelNotifier",
             "storyblok_traffic.notifications.senders.WebhookChannelNotifier",
             "storyblok_traffic.notifications.senders.EmailChannelNotifier",
+            "storyblok_traffic.notifications.senders.PagerDutyChannelNotifier",
+            "storyblok_traffic.notifications.senders.OpsgenieChannelNotifier",
+            "storyblok_traffic.notifications.senders.TeamsChannelNotifier",
+            "storyblok_traffic.notifications.senders.AppriseChannelNotifier",
         ],
     }

@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from storyblok_traffic.config import ChannelConfig, OrgConfig
-from storyblok_traffic.notifications.senders import sender_for
-from storyblok_traffic.rules.messages import Message, notice_message
-from storyblok_traffic.rules.notices import lacking, received_everywhere
+from storyblok_traffic.notifications.senders import INCIDENT_TYPES, sender_for
+from storyblok_traffic.rules.alert_state import Alert
+from storyblok_traffic.rules.messages import Message, ended_message, incident_messages, notice_message
+from storyblok_traffic.rules.notices import lacking, received_everywhere, still_open
 from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.warehouse import alerts, silences
+from storyblok_traffic.warehouse import alerts, reads, silences
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +57,25 @@ def deliver_pending(
     delivery = Delivery()
     if not waiting:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
+        for channel in channels:
+            if channel.type in INCIDENT_TYPES:
+                _resolve_ended(conn, org, channel, delivery, dashboard_url)
         return delivery
     done = alerts.delivered(conn, waiting)
     for channel in channels:
         todo = lacking(waiting, channel.name, done, routing)
         if not todo:
             continue
-        message = notice_message(org.org, org.limit_meter, todo, dashboard_url)
-        if _send(channel, message, delivery, org.org, len(todo)):
-            alerts.record_delivery(conn, todo, channel.name, datetime.now(UTC))
-            done |= {(a.notice_id, channel.name) for a in todo}
-            delivery.sent[channel.name] = [WORDING[a.kind].label(a) for a in todo]
+        for batch, message in _messages(org, channel, todo, dashboard_url):
+            if not _send(channel, message, delivery, org.org, len(batch)):
+                break  # the rest on the retry: an incident's trigger never goes after its own resolve
+            alerts.record_delivery(conn, batch, channel.name, datetime.now(UTC))
+            done |= {(a.notice_id, channel.name) for a in batch}
+            delivery.sent.setdefault(channel.name, []).extend(WORDING[a.kind].label(a) for a in batch)
 
+    for channel in channels:
+        if channel.type in INCIDENT_TYPES:
+            _resolve_ended(conn, org, channel, delivery, dashboard_url)
     alerts.drop_superseded(conn, received_everywhere(held, routing, done))
     alerts.finish(conn, received_everywhere(pending, routing, done), datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
@@ -82,6 +90,33 @@ def rendered_again(
     (deliveries before revision 0008, stored without their notice, are left out)."""
     batches = alerts.sent_batches(conn, org)
     return [(c, when, notice_message(org, limit_meter, batch, dashboard_url)) for c, when, batch in batches]
+
+
+def _resolve_ended(
+    conn: Connection, org: OrgConfig, channel: ChannelConfig, delivery: Delivery, dashboard_url: str | None
+) -> None:
+    """An incident service's incidents whose alarm is over without a notice (its period ended as of the
+    newest stored day, its data came back): each resolved there, once."""
+    newest = reads.newest_day(conn, org.org, datetime.now(UTC).date())
+    if newest is None:
+        return
+    found = alerts.ended_untold(conn, org.org, channel.name)
+    over = [a for a, quietly in found if quietly or not still_open(a, newest, newest)]
+    for alarm in over:
+        message = ended_message(org.org, org.limit_meter, alarm, newest, dashboard_url)
+        if not _send(channel, message, delivery, org.org, 1):
+            return
+        alerts.record_ended(conn, [alarm], channel.name, datetime.now(UTC))
+        delivery.sent.setdefault(channel.name, []).append(f"{WORDING[alarm.kind].label(alarm)} over")
+
+
+def _messages(
+    org: OrgConfig, channel: ChannelConfig, todo: Sequence[Alert], dashboard_url: str | None
+) -> list[tuple[list[Alert], Message]]:
+    """What ``channel`` gets: one message for the batch, or, for an incident service, one per notice."""
+    if channel.type in INCIDENT_TYPES:
+        return [([a], m) for a, m in incident_messages(org.org, org.limit_meter, todo, dashboard_url)]
+    return [(list(todo), notice_message(org.org, org.limit_meter, todo, dashboard_url))]
 
 
 def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:

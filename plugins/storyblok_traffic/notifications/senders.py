@@ -8,6 +8,7 @@ hooks, raising when the receiver refuses one; what to send, and to whom, is deci
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -17,7 +18,7 @@ from airflow.sdk import BaseNotifier
 
 if TYPE_CHECKING:
     from storyblok_traffic.config import ChannelConfig
-    from storyblok_traffic.rules.messages import Message
+    from storyblok_traffic.rules.messages import IncidentEvent, Message
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,120 @@ class EmailChannelNotifier(ChannelNotifier):
         log.info("Sent an email to %d recipient(s) through connection %s", len(self.to), self.conn_id)
 
 
+class PagerDutyChannelNotifier(ChannelNotifier):
+    """PagerDuty's Events API v2 through the pagerduty provider: an alarm triggers (or updates) the incident
+    of its alert row, its clear resolves it (one ``dedup_key`` per row); the connection's password is the
+    integration (routing) key, its host, when set, the Events API's https:// address (another region, a
+    proxy), and its extra ``ca_bundle`` the CA certificate to trust there (a proxy's own)."""
+
+    def __init__(self, *, conn_id: str = "pagerduty_events_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+
+    def send(self, message: Message) -> None:
+        import pagerduty
+        from airflow.providers.pagerduty.hooks.pagerduty_events import PagerdutyEventsHook, prepare_event_data
+
+        event = incident_of(message)
+        hook = PagerdutyEventsHook(pagerduty_events_conn_id=self.conn_id)
+        data = prepare_event_data(
+            summary=message.subject[:1024],  # the Events API's limit
+            severity=event.severity,
+            source=SOURCE,
+            custom_details={"text": message.text, **message.data},
+            action="resolve" if event.resolve else "trigger",
+            dedup_key=event.key,
+            links=[{"href": message.link, "text": "Open the dashboard"}] if message.link else None,
+        )
+        # The hook's send_event builds the client without the connection's host: built here with it.
+        conn = hook.get_connection(self.conn_id)
+        verify = conn.extra_dejson.get("ca_bundle") or True
+        client = pagerduty.EventsApiV2Client(hook.integration_key, base_url=conn.host or None, verify=verify)
+        client.send_event(**data)
+        log.info("Sent a PagerDuty %s for %s through connection %s", data["action"], event.key, self.conn_id)
+
+
+class OpsgenieChannelNotifier(ChannelNotifier):
+    """Opsgenie alerts through the opsgenie provider: an alarm creates the alert of its row (its alias: one
+    per row, so a repeat is deduplicated), its clear closes it by that alias. The connection's password
+    is the API key, its host the API's address (default https://api.opsgenie.com; EU: api.eu.opsgenie.com)."""
+
+    def __init__(self, *, conn_id: str = "opsgenie_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+
+    def send(self, message: Message) -> None:
+        from airflow.providers.opsgenie.hooks.opsgenie import OpsgenieAlertHook
+
+        event, hook = incident_of(message), OpsgenieAlertHook(opsgenie_conn_id=self.conn_id)
+        if event.resolve:
+            hook.close_alert(event.key, identifier_type="alias", payload={"source": SOURCE, "note": message.text})
+        else:
+            hook.create_alert(
+                {
+                    "message": message.subject[:130],  # Opsgenie's limits: 130 and 15,000 characters
+                    "alias": event.key,
+                    "description": message.text[:15000],
+                    "priority": OPSGENIE_PRIORITY[event.severity],
+                    "source": SOURCE,
+                    "tags": [SOURCE],
+                    "details": {"url": message.link} if message.link else {},
+                }
+            )
+        log.info("Sent an Opsgenie %s for %s", "close" if event.resolve else "alert", event.key)
+
+
+class TeamsChannelNotifier(ChannelNotifier):
+    """An Adaptive Card (``teams_card``) to a Microsoft Teams Workflows webhook: the URL in an HTTP
+    connection's host. (Teams' Office 365 connectors are retired; Teams has no Airflow provider.)"""
+
+    def __init__(self, *, conn_id: str, timeout: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id, self.timeout = conn_id, timeout
+
+    def send(self, message: Message) -> None:
+        post_json(self.conn_id, teams_card(message), self.timeout)
+        log.info("Sent a Teams card through connection %s", self.conn_id)
+
+
+class AppriseChannelNotifier(ChannelNotifier):
+    """Any service Apprise knows (its URLs in an Apprise connection's ``config``), through the apprise
+    provider's connection."""
+
+    def __init__(self, *, conn_id: str = "apprise_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+
+    def send(self, message: Message) -> None:
+        import apprise
+        from airflow.providers.apprise.hooks.apprise import AppriseHook
+
+        hook = AppriseHook(apprise_conn_id=self.conn_id)
+        services = apprise.Apprise()
+        hook.set_config_from_conn(hook.get_connection(self.conn_id), services)
+        # The hook's notify drops Apprise's answer: a refused notice would count as delivered. Asked here.
+        kind = apprise.NotifyType.FAILURE if incident_of(message).severity == "critical" else apprise.NotifyType.INFO
+        if not services.notify(body=message.text, title=message.subject, notify_type=kind):
+            raise RuntimeError(f"Apprise did not deliver through connection {self.conn_id} (see its log above)")
+        log.info("Sent an Apprise notification through connection %s", self.conn_id)
+
+
+SOURCE = "storyblok-traffic"
+OPSGENIE_PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
+# Channel types that take one message per notice (an incident per alert row), not one per batch.
+INCIDENT_TYPES = ("pagerduty", "opsgenie")
+
+
+def incident_of(message: Message) -> IncidentEvent:
+    """The message's incident; a message of your own DAG has none: one incident per subject, critical."""
+    from storyblok_traffic.rules.messages import IncidentEvent
+
+    if message.incident is not None:
+        return message.incident
+    digest = hashlib.sha256(message.subject.encode()).hexdigest()[:16]
+    return IncidentEvent(f"{SOURCE}/message/{digest}", resolve=False, severity="critical")
+
+
 def send_to_all(channels: Sequence[ChannelConfig], message: Message) -> dict[str, str]:
     """``message`` to every channel; each one that refused, with why (one's failure stops no other)."""
     failures = {}
@@ -122,6 +237,14 @@ def sender_for(channel: ChannelConfig) -> ChannelNotifier:
         return WebhookChannelNotifier(conn_id=channel.conn_id)
     if channel.type == "slack":
         return SlackChannelNotifier(conn_id=channel.conn_id)
+    if channel.type == "pagerduty":
+        return PagerDutyChannelNotifier(conn_id=channel.conn_id)
+    if channel.type == "opsgenie":
+        return OpsgenieChannelNotifier(conn_id=channel.conn_id)
+    if channel.type == "teams":
+        return TeamsChannelNotifier(conn_id=channel.conn_id)
+    if channel.type == "apprise":
+        return AppriseChannelNotifier(conn_id=channel.conn_id)
     raise ValueError(f"channel {channel.name!r}: no sender for type {channel.type!r}")
 
 
@@ -163,6 +286,29 @@ def slack_payload(message: Message) -> dict[str, Any]:
     button = {"type": "button", "text": {"type": "plain_text", "text": "Open the dashboard"}, "url": message.link}
     blocks = [{"type": "section", "text": {"type": "plain_text", "text": part}} for part in sections]
     return {"text": message.text, "blocks": [*blocks, {"type": "actions", "elements": [button]}]}
+
+
+def teams_card(message: Message) -> dict[str, Any]:
+    """The Workflows webhook's message: one Adaptive Card (1.4), the subject in bold, a text block per
+    line, the link as an Action.OpenUrl button."""
+    body = message.text.removesuffix(f"\nDashboard: {message.link}") if message.link else message.text
+    head, *lines = body.split("\n")
+    blocks = [{"type": "TextBlock", "text": head, "weight": "Bolder", "size": "Medium", "wrap": True}]
+    blocks += [{"type": "TextBlock", "text": line, "wrap": True} for line in lines if line]
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": blocks,
+    }
+    if message.link:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the dashboard", "url": message.link}]
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
 
 
 def to_html(text: str) -> str:

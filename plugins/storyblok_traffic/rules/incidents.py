@@ -190,7 +190,12 @@ def message(incident: Incident) -> Message:
             f"first {incident.first_run}, the last {incident.last_run}. "
             "Days those runs missed are fetched by the next runs (or clear the failed runs).",
         ]
-    return Message(subject=head, text="\n".join([head, *lines]), data=fields(incident))
+    from storyblok_traffic.rules.messages import IncidentEvent
+
+    # One incident per failing cause in an incident service: opened by the first failure, resolved after.
+    key = f"storyblok-traffic/{incident.org or 'watchdog'}/pipeline/{incident.cause}/{incident.opened_at.isoformat()}"
+    told = IncidentEvent(key, resolve=not incident.is_open, severity="critical")
+    return Message(subject=head, text="\n".join([head, *lines]), data=fields(incident), incident=told)
 
 
 def fields(incident: Incident) -> dict[str, Any]:

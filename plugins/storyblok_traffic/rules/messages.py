@@ -13,6 +13,7 @@ from storyblok_traffic.rules import bill_lines, spike_lines, told
 from storyblok_traffic.rules.alert_state import (
     ACTUAL,
     ALARM,
+    CLEAR,
     FORECAST,
     NEVER,
     OVERAGE,
@@ -20,7 +21,7 @@ from storyblok_traffic.rules.alert_state import (
     Alert,
 )
 from storyblok_traffic.rules.meters import METER_NAMES
-from storyblok_traffic.rules.notices import notice_key, rank
+from storyblok_traffic.rules.notices import notice_key, rank, severity
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, before_monitoring
 
@@ -29,11 +30,22 @@ TopSpaces = Mapping[tuple[str, str, date], Sequence[tuple[str, int]]]
 
 
 @dataclass(frozen=True)
+class IncidentEvent:
+    """What an incident service (PagerDuty, Opsgenie) needs beyond the text: the key that makes a repeat
+    update one incident (its ``dedup_key``, its alias), whether the message ends it, how urgent it is."""
+
+    key: str
+    resolve: bool
+    severity: str  # critical, warning or info (``rules.notices.severity``)
+
+
+@dataclass(frozen=True)
 class Message:
     subject: str
     text: str  # the subject, then one line per notice
     data: dict[str, Any] = field(default_factory=dict)  # structured fields for JSON webhooks
     link: str | None = None  # the dashboard view that explains it (its last line too); None: no dashboard_url
+    incident: IncidentEvent | None = None  # for incident services: one message per notice (``incident_messages``)
 
 
 def _within(alert: Alert) -> tuple[float, ...]:
@@ -72,6 +84,36 @@ def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert], dashboar
         return message
     link = dashboard_link(dashboard_url, org, max(a.as_of for a in alerts))
     return replace(message, text=f"{message.text}\nDashboard: {link}", data={**message.data, "url": link}, link=link)
+
+
+def incident_messages(
+    org: str, limit_meter: str, alerts: Sequence[Alert], dashboard_url: str | None = None
+) -> list[tuple[Alert, Message]]:
+    """For an incident service: each notice its own message, an alarm opening (or updating) the
+    incident of its alert row, a clear resolving it; a row's older notice first."""
+    ordered = sorted(alerts, key=lambda a: (notice_key(a), a.notice_seq))
+    return [
+        (
+            a,
+            replace(
+                notice_message(org, limit_meter, [a], dashboard_url),
+                incident=IncidentEvent(f"storyblok-traffic/{org}/{notice_key(a)}", a.notice == CLEAR, severity(a)),
+            ),
+        )
+        for a in ordered
+    ]
+
+
+def ended_message(org: str, limit_meter: str, alarm: Alert, newest: date, dashboard_url: str | None = None) -> Message:
+    """For an incident service: the alarm's incident resolved, its alarm over without a notice of its own
+    (its period ended by ``newest``, the newest stored day; or no longer seen); the text is the alarm's,
+    as told, under a subject that says so."""
+    told = notice_message(org, limit_meter, [alarm], dashboard_url)
+    ended = alarm.period_end is not None and alarm.period_end < newest
+    over = f"its {alarm.period} ended on {alarm.period_end}" if ended else f"no longer seen as of {newest}"
+    subject = f"{told.subject.removeprefix('URGENT ')}: over ({over})"  # urgent no longer
+    event = IncidentEvent(f"storyblok-traffic/{org}/{notice_key(alarm)}", resolve=True, severity=severity(alarm))
+    return replace(told, subject=subject, text=subject + told.text.removeprefix(told.subject), incident=event)
 
 
 def dashboard_link(dashboard_url: str, org: str, day: date) -> str:
@@ -187,7 +229,8 @@ def configuration_message(error: str, valid_again: bool = False) -> Message:
             "it is fixed; this watchdog tells you once it loads again."
         )
     event = "configuration_valid" if valid_again else "configuration_invalid"
-    return Message(subject=subject, text=f"{subject}\n{text}", data={"event": event, "error": error})
+    event_ = IncidentEvent("storyblok-traffic/configuration", resolve=valid_again, severity="critical")
+    return Message(subject=subject, text=f"{subject}\n{text}", data={"event": event, "error": error}, incident=event_)
 
 
 def failure_message(text: str) -> Message:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, delete, func, select, text, tuple_, update
+from sqlalchemy import Connection, Table, and_, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
@@ -35,7 +35,13 @@ from storyblok_traffic.rules.alert_state import (
 )
 from storyblok_traffic.rules.alert_state import superseded as superseded_by
 from storyblok_traffic.rules.notices import Recipients, received_everywhere
-from storyblok_traffic.warehouse.tables import alert_deliveries, superseded_notices, usage_alert_versions, usage_alerts
+from storyblok_traffic.warehouse.tables import (
+    alert_deliveries,
+    incident_ends,
+    superseded_notices,
+    usage_alert_versions,
+    usage_alerts,
+)
 from storyblok_traffic.warehouse.waits import LOCK_NOT_AVAILABLE
 
 # First half of the two-int advisory lock key; the second is the organisation's hash.
@@ -295,6 +301,38 @@ def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, whe
     ]
     if rows:
         conn.execute(pg_insert(alert_deliveries).values(rows).on_conflict_do_nothing())
+
+
+def ended_untold(conn: Connection, org: str, channel: str) -> list[tuple[Alert, bool]]:
+    """Alarms whose notice ``channel`` has (the row's current one) and whose end it was never told, as they
+    were told, each with whether it ended quietly (a forecast that fell back): the caller keeps those
+    over, for an incident service to resolve (an end told by a notice of its own is a newer notice)."""
+    a, d, e = usage_alerts.c, alert_deliveries.c, incident_ends.c
+
+    def of_this_notice(c: Any) -> Any:  # the row's current notice, in a table keyed by notice and channel
+        pairs = zip((*key_of(c), c.notice_seq), (*key_of(a), a.notice_seq), strict=True)
+        return and_(*(x == y for x, y in pairs), c.channel == channel)
+
+    rows = conn.execute(
+        select(usage_alerts)
+        .where(a.org == org, ((a.notice == ALARM) & (a.status == SENT)) | (a.status == CLEARED))
+        .where(select(d.channel).where(of_this_notice(d)).exists())
+        .where(~select(e.channel).where(of_this_notice(e)).exists())
+    )
+    found = [alert_of(row) for row in rows.mappings()]
+    quietly = {x.notice_id for x in found if x.status == CLEARED}
+    return [(x, x.notice_id in quietly) for x in _told_as_sent(conn, found)]
+
+
+def record_ended(conn: Connection, notices: Sequence[Alert], channel: str, when: datetime) -> None:
+    """``channel`` was told these alarms are over (an incident service resolved them)."""
+    names = ("org", "period", "period_start", "kind", "threshold_pct", "meter")
+    rows = [
+        dict(zip(names, db_key(x), strict=True)) | {"notice_seq": x.notice_seq, "channel": channel, "ended_at": when}
+        for x in notices
+    ]
+    if rows:
+        conn.execute(pg_insert(incident_ends).values(rows).on_conflict_do_nothing())
 
 
 def sent_batches(conn: Connection, org: str) -> list[tuple[str, datetime, list[Alert]]]:

@@ -107,6 +107,23 @@ alert_deliveries = Table(
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel"),
 )
 
+# An incident service's incident whose alarm ended without a notice of its own (its period ended, data came
+# back): resolved there once (``notifications.delivery``), per channel and notice.
+incident_ends = Table(
+    "incident_ends",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("threshold_pct", Numeric(7, 2), nullable=False),
+    Column("meter", Text, nullable=False),
+    Column("notice_seq", Integer, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel"),
+)
+
 raw_responses = Table(
     "raw_responses",
     metadata,

@@ -1,6 +1,7 @@
 """Silences: a matcher, a time span, a reason and its maker (``silences``), every change to one
 (``silence_changes``), and the silence that held a silenced notice (``silence_id`` on the alert rows,
-their journal and the superseded notices). Nothing before the upgrade was silenced.
+their journal and the superseded notices). Nothing before the upgrade was silenced. And the incidents
+an incident service resolved because their alarm ended without a notice (``incident_ends``).
 
 Revision ID: 0009
 Revises: 0008
@@ -43,9 +44,24 @@ def upgrade() -> None:
         sa.Column("what", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("silence_id", "at", "what"),
     )
+    keys = ("org", "period", "period_start", "kind", "threshold_pct", "meter", "notice_seq", "channel")
+    op.create_table(
+        "incident_ends",
+        sa.Column("org", sa.Text, nullable=False),
+        sa.Column("period", sa.Text, nullable=False),
+        sa.Column("period_start", sa.Date, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("threshold_pct", sa.Numeric(7, 2), nullable=False),
+        sa.Column("meter", sa.Text, nullable=False),
+        sa.Column("notice_seq", sa.Integer, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(*keys),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("incident_ends")
     op.drop_table("silence_changes")
     op.drop_table("silences")
     for table in ALERT_TABLES:
