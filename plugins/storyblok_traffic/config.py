@@ -185,6 +185,12 @@ class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
         force_setattr(self, "to", to)
         for address in (*to, *([self.from_email] if self.from_email else [])):
             _check(_is_email(address), f"{where}: {address!r} is not an email")
+        provider = PROVIDER_OF.get(self.type)
+        _check(
+            provider is None or _installed(f"airflow.providers.{provider}"),
+            f"{where}: type {self.type} needs apache-airflow-providers-{provider}, which is not installed "
+            f"(pip install 'storyblok-traffic-monitor[{provider}]')",
+        )
         if self.type == "email":
             _check(len(to) > 0, f"{where}: an email channel needs 'to' (one or more addresses)")
         else:
@@ -194,6 +200,20 @@ class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
     def recipients(self) -> tuple[str, ...]:
         """``to`` as a tuple (``__post_init__`` makes one of a single address)."""
         return (self.to,) if isinstance(self.to, str) else self.to
+
+
+# The channel types that send through a provider of their own (an extra of this package).
+PROVIDER_OF = {"pagerduty": "pagerduty", "opsgenie": "opsgenie", "apprise": "apprise"}
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported here (found, not imported)."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent missing, or an import blocked
+        return False
 
 
 DEFAULT_CHANNELS = (ChannelConfig(name="slack", type="slack", conn_id="storyblok_alerts_webhook"),)

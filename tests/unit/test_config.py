@@ -282,3 +282,20 @@ def test_a_dashboard_url_must_be_an_http_address(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text("dashboard_url: https://airflow.example.com/\n")
     assert load_config(path).dashboard_url == "https://airflow.example.com/"
+
+
+def test_a_channel_whose_provider_is_not_installed_is_refused_naming_the_extra(monkeypatch):
+    """Issue 38: a pagerduty channel without apache-airflow-providers-pagerduty fails at import, not at
+    its first notice."""
+    import sys
+
+    from storyblok_traffic.config import ChannelConfig, ConfigError, MonitorConfig
+
+    assert ChannelConfig(name="pager", type="pagerduty", conn_id="pd").type == "pagerduty"  # installed here
+    monkeypatch.setitem(sys.modules, "airflow.providers.pagerduty", None)  # as if it were not
+    with pytest.raises(ConfigError) as err:
+        MonitorConfig.from_dict({"channels": [{"name": "pager", "type": "pagerduty", "conn_id": "pd"}]})
+    assert "channel 'pager': type pagerduty needs apache-airflow-providers-pagerduty, which is not installed" in str(
+        err.value
+    )
+    assert "pip install 'storyblok-traffic-monitor[pagerduty]'" in str(err.value)

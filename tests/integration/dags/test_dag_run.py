@@ -235,3 +235,55 @@ def test_a_run_before_the_start_date_stalls_no_later_check(traffic_dag, schema, 
     # Its check ran and recorded the day, and the days its fetch asked again (refetch_days: 3), stored and
     # never checked before: a check takes those first, in date order.
     assert sorted(checked) == [TODAY - timedelta(days=d) for d in (4, 3, 2, 1)]
+
+
+def test_pagerduty_gets_a_failing_pipeline_as_one_incident_resolved_by_the_next_run(
+    airflow_db, storyblok_conn, warehouse_conn, receiver, schema, simulator, monkeypatch, tmp_path
+):
+    """Issue 38: through whole daily DAG runs, a channel of type pagerduty: the failed run triggers the
+    pipeline's incident, the next run that completes resolves it with the same dedup_key; its usage
+    notices trigger incidents of their own (one per alert row)."""
+    import json
+
+    from include.incident_receiver import IncidentReceiver
+
+    pager = IncidentReceiver(tls=tmp_path).start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PD_EVENTS",
+        json.dumps(
+            {
+                "conn_type": "pagerduty_events",
+                "host": pager.url,
+                "password": "k",
+                "extra": {"ca_bundle": str(pager.ca_file)},
+            }
+        ),
+    )
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n"
+        "channels:\n  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
+        "  - {name: pager, type: pagerduty, conn_id: pd_events}\n"
+        "organisations:\n  - conn_id: storyblok_default\n    alert_lookback_days: 2\n"
+    )
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    from tests.dag_loading import load_dags
+
+    dag = load_dags()["storyblok_traffic"]
+    token, simulator.settings.token = simulator.settings.token, "rotated"
+    failed = _run(dag, DAY - timedelta(days=1))
+    simulator.settings.token = token
+    done = _run(dag, DAY)
+    pager.stop()
+    assert (str(failed.state), str(done.state)) == ("failed", "success")
+    events = pager.of("pagerduty")
+    pipeline = [e for e in events if "/pipeline/" in e["dedup_key"]]
+    assert [e["event_action"] for e in pipeline] == ["trigger", "resolve"]
+    assert pipeline[0]["dedup_key"] == pipeline[1]["dedup_key"]
+    assert pipeline[0]["dedup_key"].startswith("storyblok-traffic/storyblok_default/pipeline/")
+    assert pipeline[0]["payload"]["summary"].startswith("Storyblok traffic: storyblok_default is failing")
+    usage = [e for e in events if "/pipeline/" not in e["dedup_key"]]
+    assert usage
+    assert {e["event_action"] for e in usage} == {"trigger"}
+    assert len({e["dedup_key"] for e in usage}) == len(usage)  # one incident per alert row
+    assert pager.refused == []
