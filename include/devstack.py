@@ -151,9 +151,7 @@ def services(env: dict[str, str]) -> Iterator[None]:
             )
             env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config())
             say(f"alert emails go to a local SMTP server on {mail.host}:{mail.port}; their subjects are printed here")
-            say(
-                f"the hard cap pages a local PagerDuty Events API on {pager.url}; its triggers and resolves are printed"
-            )
+            say(f"a limit reached pages a local PagerDuty Events API on {pager.url}; triggers and resolves are printed")
         yield
 
 
@@ -184,8 +182,8 @@ def demo_settings(ui: str) -> str:
         "  - {name: pager, type: pagerduty, conn_id: pagerduty_devstack}\n"
         "routes:\n"
         "  - {match: {severity: critical}, channels: [pager], continue: true}  # a limit reached, a hard cap: paged\n"
-        "  - {match: {kind: spike}, channels: [slack]}  # spikes to the team's chat\n"
-        "  - {match: {kind: [actual, forecast, overage, maximum]}, channels: [email]}  # crossings and the bill\n"
+        "  - {match: {kind: spike}, channels: [email]}  # spikes to the content team\n"
+        "  - {match: {kind: [actual, forecast, overage, maximum]}, channels: [slack]}  # crossings and the bill\n"
         "organisations:\n"
         "  - conn_id: storyblok_default\n    plan: growth\n"
     )

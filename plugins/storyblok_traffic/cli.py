@@ -240,6 +240,9 @@ def _silence_add(args: argparse.Namespace, config: MonitorConfig, engine: Engine
 def _silence_list(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
     from storyblok_traffic.jobs.silencing import listing
 
+    names = [o.org for o in config.organisations]
+    if args.org is not None and args.org not in names:
+        return _fail(f"--org {args.org}: not monitored; one of {', '.join(names)}")
     with _transaction(engine, schema, config) as conn:
         print(listing(conn, args.org, datetime.now(UTC), args.all))
     return 0
@@ -247,11 +250,12 @@ def _silence_list(args: argparse.Namespace, config: MonitorConfig, engine: Engin
 
 def _silence_expire(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
     from storyblok_traffic.errors import SilenceError
+    from storyblok_traffic.rules.silences import CLI
     from storyblok_traffic.warehouse import silences
 
     try:
         with _transaction(engine, schema, config) as conn:
-            ended = silences.expire(conn, None, args.id, args.by, datetime.now(UTC).replace(microsecond=0))
+            ended = silences.expire(conn, None, args.id, args.by, datetime.now(UTC).replace(microsecond=0), CLI)
     except SilenceError as err:
         return _fail(str(err))
     print(f"silence {ended.id} of {ended.org} expired: its notices go out again")

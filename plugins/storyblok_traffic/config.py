@@ -461,12 +461,18 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
                 not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}"
             )
 
+        from storyblok_traffic.rules.silences import matcher
+
         for i, silence in enumerate(self.silences, 1):
             strangers = sorted(silence.match.values().get("org", frozenset()) - set(orgs))
             _check(
                 not strangers,
                 f"silence {i}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}",
             )
+            try:
+                matcher({name: values for name, values in silence.match.values().items() if name != "org"})
+            except ValueError as err:
+                raise ConfigError(f"silence {i}: {err}") from None
             _check(
                 silence.starts is None or silence.starts < silence.ends,
                 f"silence {i}: starts ({silence.starts}) must be before ends ({silence.ends})",

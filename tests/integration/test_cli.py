@@ -174,6 +174,14 @@ def test_silence_add_list_and_expire(engine, schema, warehouse_url, tmp_path, mo
     )
     stranger = run(capsys, "silence", "add", *where, "--org", "globex", "--for", "4h", "--reason", "x")
     assert "--org globex: not monitored; one of acme" in stranger.stderr
+    refused = {
+        ("--kind", "spike", "--for", "0h"): "a silence holds an hour at least (1h)",
+        ("--space", "abc", "--for", "4h"): "space 'abc' is not a space id (digits)",
+        ("--for", "4h"): "name at least one of kind, meter, period, severity or space",
+    }
+    for args, said in refused.items():
+        assert said in run(capsys, "silence", "add", *where, *args, "--reason", "x").stderr
+    assert "--org nope: not monitored" in run(capsys, "silence", "list", *where, "--org", "nope").stderr
 
     listed = run(capsys, "silence", "list", *where)
     first, change = listed.stdout.splitlines()
@@ -186,7 +194,7 @@ def test_silence_add_list_and_expire(engine, schema, warehouse_url, tmp_path, mo
     assert run(capsys, "silence", "list", *where).stdout.strip().startswith("no silences holding or to come")
     everything = run(capsys, "silence", "list", *where, "--all").stdout.splitlines()
     assert everything[0].startswith("1  acme  ended  ")
-    assert everything[-1].endswith("bob: expired")
+    assert everything[-1].endswith("bob: expired (cli)")
     again = run(capsys, "silence", "expire", *where, "1")
     assert again.returncode == 1
     assert "silence 1 ended already" in again.stderr

@@ -23,6 +23,8 @@ LONGEST = timedelta(days=92)  # as the dashboard's: a silence is for a known cau
 def span(text: str) -> timedelta:
     """``4h``, ``3d``, ``2w`` as a time span; anything else refused, naming the forms."""
     found = _SPAN.match(text.strip())
+    if re.fullmatch(r"0+[hdw]", text.strip()):
+        raise SilenceError(f"--for {text!r}: a silence holds an hour at least (1h)")
     if found is None:
         raise SilenceError(f"--for {text!r}: give hours, days or weeks, such as 4h, 3d or 2w")
     return timedelta(hours=int(found[1]) * _UNIT_HOURS[found[2]])

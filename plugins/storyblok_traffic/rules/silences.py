@@ -55,7 +55,7 @@ class Silence:
         return self._route.matches(labels(notice))
 
     def describe(self) -> str:
-        """``kind=spike, space=100021``: what it matches, as a person types it (everything: ``everything``)."""
+        """``kind=spike, space=100021``: what it matches, as a person types it (nothing named: ``everything``)."""
         said = [f"{name}={','.join(sorted(self.match[name]))}" for name in MATCHED if name in self.match]
         return ", ".join(said) or "everything"
 
@@ -76,9 +76,25 @@ def configured_id(
     return f"config-{hashlib.sha256(said.encode()).hexdigest()[:8]}"
 
 
+# As Alertmanager's: a silence names what it mutes (one of everything would mute the pager too).
+EVERYTHING = "name at least one of kind, meter, period, severity or space (a silence of everything mutes the pager too)"
+SPIKE_SERIES = ("space ", "new space ")
+
+
 def matcher(values: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
-    """A matcher from field -> values; a field beyond ``MATCHED`` is refused, naming the known ones."""
+    """A matcher from field -> values; a field beyond ``MATCHED``, a value no notice has (a space that
+    is not an id, a period that is none), or nothing at all is refused, saying why."""
     unknown = sorted(set(values) - set(MATCHED))
     if unknown:
         raise ValueError(f"cannot match on {', '.join(unknown)}; a silence matches {', '.join(MATCHED)}")
-    return {name: frozenset(str(v) for v in vals) for name, vals in values.items() if vals}
+    found = {name: frozenset(str(v) for v in vals) for name, vals in values.items() if vals}
+    if not found:
+        raise ValueError(EVERYTHING)
+    for space in found.get("space", ()):
+        if not space.isdigit():
+            raise ValueError(f"space {space!r} is not a space id (digits)")
+    for period in found.get("period", ()):
+        series = period.startswith(SPIKE_SERIES) and period.rsplit(" ", 1)[-1].isdigit()
+        if period not in ("year", "month", "organisation") and not series:
+            raise ValueError(f"period {period!r} is not year, month, organisation or a space's series (space 100021)")
+    return found

@@ -138,14 +138,18 @@ def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
     said = []
     for e in error.errors():
         where = ".".join(str(part) for part in e.get("loc", ())[1:]) or "request"
-        # The only pattern is a day's (``DAY``): said in words, not as the regular expression.
-        wrong_day = e.get("type") == "string_pattern_mismatch"
-        said.append(
-            f"{where}: {e.get('input')!r} is not a day YYYY-MM-DD from 2000 to 2099"
-            if wrong_day
-            else f"{where}: {e.get('msg', 'invalid')}"
-        )
+        # Patterns said in words, not as regular expressions: a day's (``DAY``), a silence's fields'.
+        mismatch = e.get("type") == "string_pattern_mismatch"
+        said.append(f"{where}: {_mismatch(where, e.get('input')) if mismatch else e.get('msg', 'invalid')}")
     return JSONResponse({"detail": "; ".join(said)}, status_code=422)
+
+
+def _mismatch(where: str, value: object) -> str:
+    if where == "reason":
+        return "say why (not only spaces)"
+    if where.startswith("space"):
+        return f"{value!r} is not a space id (digits)"
+    return f"{value!r} is not a day YYYY-MM-DD from 2000 to 2099"
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -300,12 +304,14 @@ def silence_list(user: GetUserDep, org: Annotated[str | None, Query(description=
     responses={**SILENCE_ERRORS, 400: {"model": Error, "description": "the body is not JSON"}},
 )
 def silence_add(user: GetUserDep, new: NewSilence) -> Silences:
-    from storyblok_traffic.rules.silences import DASHBOARD, Silence
+    from storyblok_traffic.rules.silences import DASHBOARD, EVERYTHING, Silence
     from storyblok_traffic.warehouse import silences
 
     organisation, config = _editable(user, new.org)
     now = datetime.now(UTC).replace(microsecond=0)
     match = {f: frozenset(getattr(new, f)) for f in ("kind", "meter", "period", "severity", "space") if getattr(new, f)}
+    if not match:
+        raise HTTPException(422, f"match: {EVERYTHING}")
     made = Silence(
         "",
         organisation.org,
@@ -333,14 +339,14 @@ def silence_expire(
     org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
 ) -> Silences:
     from storyblok_traffic.errors import SilenceError
+    from storyblok_traffic.rules.silences import DASHBOARD
     from storyblok_traffic.warehouse import silences
 
     organisation, config = _editable(user, org)
     with _warehouse(config) as conn:
         try:
-            silences.expire(
-                conn, organisation.org, silence_id, user.get_name(), datetime.now(UTC).replace(microsecond=0)
-            )
+            now = datetime.now(UTC).replace(microsecond=0)
+            silences.expire(conn, organisation.org, silence_id, user.get_name(), now, DASHBOARD)
         except SilenceError as err:
             raise HTTPException(404 if err.missing else 409, str(err)) from None
         return _silences(conn, organisation, True, silences.load(conn, organisation.org))

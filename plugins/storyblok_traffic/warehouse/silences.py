@@ -45,7 +45,7 @@ def add(conn: Connection, silence: Silence, now: datetime) -> Silence:
     return made
 
 
-def expire(conn: Connection, org: str | None, silence_id: str, who: str, now: datetime) -> Silence:
+def expire(conn: Connection, org: str | None, silence_id: str, who: str, now: datetime, source: str) -> Silence:
     """End a silence now; refused (naming why) when there is none of that id, or it has ended already."""
     found = load(conn, org, ids=[silence_id])
     if not found:
@@ -60,7 +60,7 @@ def expire(conn: Connection, org: str | None, silence_id: str, who: str, now: da
         raise SilenceError(f"silence {silence_id} ended already, at {_when(silence.ended_at)}")
     s = silences.c
     conn.execute(update(silences).where(s.id == silence_id).values(expired_at=now, expired_by=who))
-    _change(conn, silence_id, now, who, "expired")
+    _change(conn, silence_id, now, who, f"expired ({source})")
     return replace(silence, expired_at=now, expired_by=who)
 
 

@@ -80,7 +80,7 @@ def test_a_silence_that_ends_while_its_notice_is_open_tells_so_once(engine, sche
     deliver(engine, schema, config)
     assert receiver.texts() == []
     with begin(engine, schema) as conn:
-        silences.expire(conn, "acme", made.id, "bob", datetime.now(UTC))
+        silences.expire(conn, "acme", made.id, "bob", datetime.now(UTC), CLI)
     deliver(engine, schema, config)
     deliver(engine, schema, config)  # and again: nothing twice
     [text] = receiver.texts()
@@ -92,7 +92,10 @@ def test_a_silence_that_ends_while_its_notice_is_open_tells_so_once(engine, sche
     assert (year.status, year.silence_id, year.notice_seq) == (st.SENT, None, OPEN_YEAR.notice_seq + 1)
     with begin(engine, schema) as conn:
         said = [(c.who, c.what) for c in silences.changes(conn, [made.id])]
-    assert said == [("alice", f"made (cli): kind=actual until {made.ends_at:%Y-%m-%d %H:%M} UTC"), ("bob", "expired")]
+    assert said == [
+        ("alice", f"made (cli): kind=actual until {made.ends_at:%Y-%m-%d %H:%M} UTC"),
+        ("bob", "expired (cli)"),
+    ]
 
 
 def test_a_configured_silence_is_stored_once_and_expired_when_it_leaves_the_file(engine, schema):
@@ -107,7 +110,7 @@ def test_a_configured_silence_is_stored_once_and_expired_when_it_leaves_the_file
         silences.sync_configured(conn, "acme", config.silences_for(ORG), now + timedelta(minutes=1))
         assert [s.id for s in silences.load(conn, "acme")] == [configured.id]
         with pytest.raises(SilenceError, match="kept in the configuration file"):
-            silences.expire(conn, "acme", configured.id, "bob", now)
+            silences.expire(conn, "acme", configured.id, "bob", now, CLI)
         silences.sync_configured(conn, "acme", (), now + timedelta(minutes=2))
         [gone] = silences.load(conn, "acme")
         said = [c.what for c in silences.changes(conn, [configured.id])]

@@ -509,7 +509,7 @@ def test_silences_are_read_by_viewers_and_made_and_expired_by_editors_only(api):
     assert after["state"] == "ended"
     assert [(c["who"], c["what"].split(":")[0]) for c in after["changes"]] == [
         ("u-user", "made (dashboard)"),
-        ("u-user", "expired"),
+        ("u-user", "expired (dashboard)"),
     ]
     again = client.post(expire, params=ORG, headers=editor)
     assert again.status_code == 409
@@ -517,4 +517,7 @@ def test_silences_are_read_by_viewers_and_made_and_expired_by_editors_only(api):
     assert client.post("/api/silences/999999/expire", params=ORG, headers=editor).status_code == 404
     blank = client.post("/api/silences", json={**new, "reason": "   "}, headers=editor)
     assert blank.status_code == 422
-    assert "reason" in blank.json()["detail"]
+    assert blank.json()["detail"] == "reason: say why (not only spaces)"
+    everything = client.post("/api/silences", json={**new, "kind": []}, headers=editor)
+    assert everything.status_code == 422
+    assert everything.json()["detail"].startswith("match: name at least one of kind, meter, period, severity or space")

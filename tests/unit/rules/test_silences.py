@@ -60,6 +60,11 @@ def test_a_matcher_refuses_a_field_a_silence_cannot_match():
     }
     with pytest.raises(ValueError, match="cannot match on org, threshold; a silence matches kind, meter"):
         matcher({"threshold": ["80"], "org": ["acme"]})
+    with pytest.raises(ValueError, match="name at least one of kind, meter, period, severity or space"):
+        matcher({"kind": [], "space": []})
+    with pytest.raises(ValueError, match="period 'quarter' is not year, month, organisation or a space's series"):
+        matcher({"period": ["quarter"]})
+    assert matcher({"period": ["space 7", "new space 8", "month"]})["period"] == {"space 7", "new space 8", "month"}
 
 
 def test_a_configured_silence_keeps_its_id_and_a_changed_one_gets_another():
@@ -99,11 +104,16 @@ def test_configured_silences_belong_to_the_organisations_they_name(tmp_path):
         "  - conn_id: sb2\n    org: globex\n"
         "silences:\n"
         "  - {match: {org: globex, kind: spike, space: 7}, ends: 2026-12-24T18:00:00Z, reason: CDN migration}\n"
-        "  - {ends: 2026-12-24T18:00:00+01:00, starts: 2026-12-20T00:00:00Z, reason: freeze, created_by: ops}\n",
+        "  - {match: {severity: info}, ends: 2026-12-24T18:00:00+01:00, starts: 2026-12-20T00:00:00Z, reason: freeze,"
+        " created_by: ops}\n",
     )
     acme, globex = config.organisations
     [everything] = config.silences_for(acme)
-    assert (everything.match, everything.created_by, everything.source) == ({}, "ops", "configuration")
+    assert (everything.match, everything.created_by, everything.source) == (
+        {"severity": frozenset({"info"})},
+        "ops",
+        "configuration",
+    )
     assert everything.ends_at == datetime(2026, 12, 24, 17, tzinfo=UTC)
     spike, _ = config.silences_for(globex)
     assert (spike.org, spike.match) == ("globex", {"kind": frozenset({"spike"}), "space": frozenset({"7"})})
@@ -118,8 +128,13 @@ def test_configured_silences_belong_to_the_organisations_they_name(tmp_path):
         ("{ends: 2026-12-24T18:00:00Z}", "silence 1: missing reason"),
         ("{match: {org: acne}, ends: 2026-12-24T18:00:00Z, reason: x}", "silence 1: match org acne is not monitored"),
         ("{match: {kind: spikes}, ends: 2026-12-24T18:00:00Z, reason: x}", "'spikes'"),
-        ("{ends: 2026-12-24T18:00:00Z, starts: 2026-12-25T00:00:00Z, reason: x}", "silence 1: starts (2026-12-25"),
+        (
+            "{match: {kind: spike}, ends: 2026-12-24T18:00:00Z, starts: 2026-12-25T00:00:00Z, reason: x}",
+            "silence 1: starts (2026-12-25",
+        ),
         ("{until: 2026-12-24T18:00:00Z, reason: x}", "silence 1: unknown setting until"),
+        ("{ends: 2026-12-24T18:00:00Z, reason: x}", "silence 1: name at least one of kind, meter, period, severity"),
+        ("{match: {space: abc}, ends: 2026-12-24T18:00:00Z, reason: x}", "silence 1: space 'abc' is not a space id"),
     ],
 )
 def test_a_wrong_silence_is_refused_at_load_naming_it(tmp_path, silence, told):
