@@ -57,9 +57,7 @@ def deliver_pending(
     delivery = Delivery()
     if not waiting:
         log.info("Nothing to notify for %s: the notices were already sent", org.org)
-        for channel in channels:
-            if channel.type in INCIDENT_TYPES:
-                _resolve_ended(conn, org, channel, delivery, dashboard_url)
+        _resolve_ended(conn, org, channels, delivery, dashboard_url)
         return delivery
     done = alerts.delivered(conn, waiting)
     for channel in channels:
@@ -73,9 +71,7 @@ def deliver_pending(
             done |= {(a.notice_id, channel.name) for a in batch}
             delivery.sent.setdefault(channel.name, []).extend(WORDING[a.kind].label(a) for a in batch)
 
-    for channel in channels:
-        if channel.type in INCIDENT_TYPES:
-            _resolve_ended(conn, org, channel, delivery, dashboard_url)
+    _resolve_ended(conn, org, channels, delivery, dashboard_url)
     alerts.drop_superseded(conn, received_everywhere(held, routing, done))
     alerts.finish(conn, received_everywhere(pending, routing, done), datetime.now(UTC))
     log.info("Notices for %s: %s", org.org, delivery.sent or "none sent")
@@ -93,21 +89,22 @@ def rendered_again(
 
 
 def _resolve_ended(
-    conn: Connection, org: OrgConfig, channel: ChannelConfig, delivery: Delivery, dashboard_url: str | None
+    conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig], delivery: Delivery, dashboard_url: str | None
 ) -> None:
-    """An incident service's incidents whose alarm is over without a notice (its period ended as of the
-    newest stored day, its data came back): each resolved there, once."""
-    newest = reads.newest_day(conn, org.org, datetime.now(UTC).date())
+    """The incident services' incidents whose alarm is over without a notice (its period ended as of the
+    newest stored day, it ended quietly, its data came back): each resolved there, once."""
+    services = [c for c in channels if c.type in INCIDENT_TYPES]
+    newest = reads.newest_day(conn, org.org, datetime.now(UTC).date()) if services else None
     if newest is None:
         return
-    found = alerts.ended_untold(conn, org.org, channel.name)
-    over = [a for a, quietly in found if quietly or not still_open(a, newest, newest)]
-    for alarm in over:
-        message = ended_message(org.org, org.limit_meter, alarm, newest, dashboard_url)
-        if not _send(channel, message, delivery, org.org, 1):
-            return
-        alerts.record_ended(conn, [alarm], channel.name, datetime.now(UTC))
-        delivery.sent.setdefault(channel.name, []).append(f"{WORDING[alarm.kind].label(alarm)} over")
+    for channel in services:
+        found = alerts.ended_untold(conn, org.org, channel.name)
+        for alarm in [a for a, quietly in found if quietly or not still_open(a, newest, newest)]:
+            message = ended_message(org.org, org.limit_meter, alarm, newest, dashboard_url)
+            if not _send(channel, message, delivery, org.org, 1):
+                break  # the rest on the retry
+            alerts.record_ended(conn, [alarm], channel.name, datetime.now(UTC))
+            delivery.sent.setdefault(channel.name, []).append(f"{WORDING[alarm.kind].label(alarm)} over")
 
 
 def _messages(

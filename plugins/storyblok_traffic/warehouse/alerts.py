@@ -321,7 +321,9 @@ def ended_untold(conn: Connection, org: str, channel: str) -> list[tuple[Alert, 
     )
     found = [alert_of(row) for row in rows.mappings()]
     quietly = {x.notice_id for x in found if x.status == CLEARED}
-    return [(x, x.notice_id in quietly) for x in _told_as_sent(conn, found)]
+    # A cleared row whose current notice the channel has is over: quietly when that notice was its alarm
+    # (a forecast that fell back keeps it), told when it was its clear (that resolved it already).
+    return [(x, x.notice_id in quietly) for x in _told_as_sent(conn, found) if x.notice == ALARM]
 
 
 def record_ended(conn: Connection, notices: Sequence[Alert], channel: str, when: datetime) -> None:

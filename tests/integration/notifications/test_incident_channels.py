@@ -23,7 +23,7 @@ from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import History
 from tests.integration.evaluation.test_spikes import ORG, SPIKE_DAY, START, check_days, steady, write
 from tests.integration.pipeline import SLACK, run
-from tests.unit.rules.test_message_batch import MONTH, SPACE_SPIKE, YEAR80
+from tests.unit.rules.test_message_batch import FORECAST, MONTH, SPACE_SPIKE, YEAR80
 
 PAGER = ChannelConfig(name="pager", type="pagerduty", conn_id="pd_events")
 OPSGENIE = ChannelConfig(name="ops", type="opsgenie", conn_id="ops_alerts")
@@ -78,6 +78,8 @@ def test_pagerduty_triggers_a_spikes_incident_and_resolves_it_with_the_same_key(
     )
     for day in (SPIKE_DAY, SPIKE_DAY + timedelta(days=1), after):
         run(day, ORG, config)
+    with begin(engine, schema) as conn:  # a later delivery (the watchdog's) resolves nothing twice
+        deliver_pending(conn, ORG, config.channels, config.routing(ORG))
     events = services.of("pagerduty")
     assert [e["event_action"] for e in events] == ["trigger", "resolve"]
     trigger, resolve = events
@@ -116,6 +118,25 @@ def test_a_hard_cap_whose_month_ends_is_resolved_once_the_next_month_is_stored(e
         resolve["payload"]["summary"]
         == trigger["payload"]["summary"].removeprefix("URGENT ") + ": over (its month ended on 2026-11-30)"
     )
+
+
+def test_a_forecast_that_falls_back_quietly_is_resolved_once(engine, schema, services):
+    """A forecast ends without a notice of its own (its projection fell back): its incident is resolved
+    by the next delivery, once; a clear that was told resolves nothing twice."""
+    History(engine, schema).days("acme", {DAY: 1_000})
+    org = OrgConfig(conn_id="sb", org="acme")
+    config = MonitorConfig(warehouse_schema=schema, channels=(PAGER,), organisations=(org,))
+    forecast = replace(FORECAST, status=st.PENDING)
+    with begin(engine, schema) as conn:
+        alerts.save(conn, [forecast], DAY, before={})
+        deliver_pending(conn, org, config.channels, config.routing(org))
+        [sent] = alerts.history(conn, "acme")
+        fell_back = replace(sent, status=st.CLEARED, notice=st.CLEAR)  # as rules.alert_state ends it
+        alerts.save(conn, [fell_back], DAY, before={sent.key: sent})
+        deliver_pending(conn, org, config.channels, config.routing(org))
+        deliver_pending(conn, org, config.channels, config.routing(org))
+    assert [e["event_action"] for e in services.of("pagerduty")] == ["trigger", "resolve"]
+    assert services.of("pagerduty")[1]["payload"]["summary"].endswith(f": over (no longer seen as of {DAY})")
 
 
 def test_opsgenie_creates_by_alias_and_closes_by_it(engine, schema, services, receiver):
