@@ -82,7 +82,9 @@ def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert], dashboar
     )
     if dashboard_url is None:
         return message
-    link = dashboard_link(dashboard_url, org, max(a.as_of for a in alerts))
+    named = {a.space_id for a in alerts if a.space_id is not None}
+    space = next(iter(named)) if len(named) == 1 else None  # the space the message names, when one
+    link = dashboard_link(dashboard_url, org, max(a.as_of for a in alerts), space)
     return replace(message, text=f"{message.text}\nDashboard: {link}", data={**message.data, "url": link}, link=link)
 
 
@@ -116,9 +118,11 @@ def ended_message(org: str, limit_meter: str, alarm: Alert, newest: date, dashbo
     return replace(told, subject=subject, text=subject + told.text.removeprefix(told.subject), incident=event)
 
 
-def dashboard_link(dashboard_url: str, org: str, day: date) -> str:
-    """The dashboard's view of ``org`` as of ``day`` in the Airflow UI at ``dashboard_url``."""
-    return f"{dashboard_url.rstrip('/')}/plugin/storyblok-usage?{urlencode({'org': org, 'as_of': day.isoformat()})}"
+def dashboard_link(dashboard_url: str, org: str, day: date, space: str | None = None) -> str:
+    """The dashboard's view of ``org`` as of ``day`` in the Airflow UI at ``dashboard_url``; with
+    ``space``, that space marked in it."""
+    query = {"org": org, "as_of": day.isoformat()} | ({"space": space} if space else {})
+    return f"{dashboard_url.rstrip('/')}/plugin/storyblok-usage?{urlencode(query)}"
 
 
 def alert_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from include.incident_receiver import IncidentReceiver
 from include.storyblok_simulator import SimulatorSettings
 
 # Alerts go out only for days within the lookback (2 days here; 1 by default), so this test lives in the present.
@@ -23,10 +25,22 @@ def sim_settings() -> SimulatorSettings:
 
 
 @pytest.fixture
-def traffic_dag(airflow_db, storyblok_conn, warehouse_conn, receiver, schema, monkeypatch, tmp_path):
+def pager(monkeypatch, tmp_path) -> Iterator[IncidentReceiver]:
+    """A PagerDuty Events API on this machine (over TLS: its client takes https:// only)."""
+    receiver = IncidentReceiver(tls=tmp_path).start()
+    conn = {"conn_type": "pagerduty_events", "host": receiver.url, "password": "k"}
+    monkeypatch.setenv("AIRFLOW_CONN_PD_EVENTS", json.dumps(conn | {"extra": {"ca_bundle": str(receiver.ca_file)}}))
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def traffic_dag(airflow_db, storyblok_conn, warehouse_conn, receiver, pager, schema, monkeypatch, tmp_path):
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n"
+        "channels:\n  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
+        "  - {name: pager, type: pagerduty, conn_id: pd_events}\n"
         "organisations:\n  - conn_id: storyblok_default\n    alert_lookback_days: 2\n"
     )
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
@@ -110,15 +124,32 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     assert simulator.settings.token not in message
 
 
-def test_a_failed_run_opens_an_incident_told_once_on_every_channel(traffic_dag, simulator, receiver):
-    simulator.settings.token = "rotated"  # the connection's token no longer works: 401, no retry helps
-    run = _run(traffic_dag, DAY)
+def test_a_failed_run_opens_an_incident_told_once_on_every_channel(traffic_dag, simulator, receiver, pager):
+    """And through whole DAG runs, the PagerDuty channel (issue 38): the failed run triggers the
+    pipeline's incident, the next run that completes resolves it with the same dedup_key; its usage
+    notices trigger incidents of their own, one per alert row."""
+    token, simulator.settings.token = simulator.settings.token, "rotated"  # 401: no retry helps
+    run = _run(traffic_dag, DAY - timedelta(days=1))
     assert str(run.state) == "failed", _states(run)
     assert _states(run)["fetch_traffic"] == "failed"
     [text] = receiver.texts()
     # dag.test runs the DAG's callback without XCom: the task's error and cause cannot be read there
     assert text.startswith("Storyblok traffic: storyblok_default is failing: a task failed\n"), text
     assert f"run {run.run_id} failed at task fetch_traffic on " in text
+
+    simulator.settings.token = token  # fixed: the next run completes
+    assert str(_run(traffic_dag, DAY).state) == "success"
+    events = pager.of("pagerduty")
+    pipeline = [e for e in events if "/pipeline/" in e["dedup_key"]]
+    assert [e["event_action"] for e in pipeline] == ["trigger", "resolve"]
+    assert pipeline[0]["dedup_key"] == pipeline[1]["dedup_key"]
+    assert pipeline[0]["dedup_key"].startswith("storyblok-traffic/storyblok_default/pipeline/")
+    assert pipeline[0]["payload"]["summary"].startswith("Storyblok traffic: storyblok_default is failing")
+    usage = [e for e in events if "/pipeline/" not in e["dedup_key"]]
+    assert usage
+    assert {e["event_action"] for e in usage} == {"trigger"}
+    assert len({e["dedup_key"] for e in usage}) == len(usage)  # one incident per alert row
+    assert pager.refused == []
 
 
 def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema, caplog, capfd):
@@ -235,55 +266,3 @@ def test_a_run_before_the_start_date_stalls_no_later_check(traffic_dag, schema, 
     # Its check ran and recorded the day, and the days its fetch asked again (refetch_days: 3), stored and
     # never checked before: a check takes those first, in date order.
     assert sorted(checked) == [TODAY - timedelta(days=d) for d in (4, 3, 2, 1)]
-
-
-def test_pagerduty_gets_a_failing_pipeline_as_one_incident_resolved_by_the_next_run(
-    airflow_db, storyblok_conn, warehouse_conn, receiver, schema, simulator, monkeypatch, tmp_path
-):
-    """Issue 38: through whole daily DAG runs, a channel of type pagerduty: the failed run triggers the
-    pipeline's incident, the next run that completes resolves it with the same dedup_key; its usage
-    notices trigger incidents of their own (one per alert row)."""
-    import json
-
-    from include.incident_receiver import IncidentReceiver
-
-    pager = IncidentReceiver(tls=tmp_path).start()
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_PD_EVENTS",
-        json.dumps(
-            {
-                "conn_type": "pagerduty_events",
-                "host": pager.url,
-                "password": "k",
-                "extra": {"ca_bundle": str(pager.ca_file)},
-            }
-        ),
-    )
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"warehouse_schema: {schema}\nstart_date: 2026-01-01\n"
-        "channels:\n  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
-        "  - {name: pager, type: pagerduty, conn_id: pd_events}\n"
-        "organisations:\n  - conn_id: storyblok_default\n    alert_lookback_days: 2\n"
-    )
-    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-    from tests.dag_loading import load_dags
-
-    dag = load_dags()["storyblok_traffic"]
-    token, simulator.settings.token = simulator.settings.token, "rotated"
-    failed = _run(dag, DAY - timedelta(days=1))
-    simulator.settings.token = token
-    done = _run(dag, DAY)
-    pager.stop()
-    assert (str(failed.state), str(done.state)) == ("failed", "success")
-    events = pager.of("pagerduty")
-    pipeline = [e for e in events if "/pipeline/" in e["dedup_key"]]
-    assert [e["event_action"] for e in pipeline] == ["trigger", "resolve"]
-    assert pipeline[0]["dedup_key"] == pipeline[1]["dedup_key"]
-    assert pipeline[0]["dedup_key"].startswith("storyblok-traffic/storyblok_default/pipeline/")
-    assert pipeline[0]["payload"]["summary"].startswith("Storyblok traffic: storyblok_default is failing")
-    usage = [e for e in events if "/pipeline/" not in e["dedup_key"]]
-    assert usage
-    assert {e["event_action"] for e in usage} == {"trigger"}
-    assert len({e["dedup_key"] for e in usage}) == len(usage)  # one incident per alert row
-    assert pager.refused == []

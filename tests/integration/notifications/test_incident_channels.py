@@ -187,7 +187,7 @@ def test_a_teams_card_and_an_apprise_notice_carry_what_their_services_require_an
     assert not any("Dashboard:" in block["text"] for block in content["body"])  # the link is the button
     [told] = services.of("apprise")
     assert told["title"] == "Storyblok traffic: traffic spike in space 12345 of acme on 2026-11-26"
-    assert told["message"].endswith("as_of=2026-11-26")
+    assert told["message"].endswith("as_of=2026-11-26&space=12345")  # the link marks the spike's space
 
 
 def test_the_receiver_refuses_what_the_services_refuse():

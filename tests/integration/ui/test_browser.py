@@ -646,6 +646,13 @@ def test_a_silence_is_made_and_expired_in_the_dashboard_by_an_editor(api_server)
         row.get_by_role("button", name="Expire").click()
         frame.locator(f"#silences tr[data-silence='{cells[0]}'][data-state=ended]").wait_for(timeout=30_000)
         changes = frame.locator(f"#silences tr[data-silence='{cells[0]}'] details li").all_text_contents()
+        # A notice's link that names a space opens the view with that space marked.
+        second = frame.locator("#spaces tr[data-space]").nth(1).get_attribute("data-space")
+        page.goto(f"{api_server}/plugin/storyblok-usage?org=storyblok_default&space={second}")
+        page.frame_locator("iframe").locator("body[data-loaded=true]").wait_for(timeout=60_000)
+        frame = _usage_frame(page)
+        marked = frame.locator("#spaces tr.focus").get_attribute("data-space")
+        focus = frame.locator("#space-focus").inner_text()
     assert cells[1:4] == ["kind=spike, space=100021", "active", cells[3]]
     assert cells[3].endswith(" UTC")
     assert cells[5] == "root (dashboard)"
@@ -653,3 +660,6 @@ def test_a_silence_is_made_and_expired_in_the_dashboard_by_an_editor(api_server)
     assert "expired" in changes[1]
     assert accessible["serious"] == [], accessible
     assert accessible_dark["serious"] == [], accessible_dark
+    assert marked == second
+    assert focus.startswith(f"The notice's space {second}: ")
+    assert focus.endswith("of the organisation's (marked below).")

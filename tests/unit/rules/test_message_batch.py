@@ -337,3 +337,16 @@ def test_with_a_dashboard_url_a_message_links_to_its_view_and_slack_gets_a_butto
     assert len(sections) == 3
     assert max(len(s) for s in sections) <= SLACK_SECTION_CHARS
     assert "\n".join(sections) == "\n".join(["x" * 100] * 70)
+
+
+def test_a_message_that_names_one_space_links_to_the_view_with_that_space_marked():
+    from storyblok_traffic.rules.messages import notice_message
+
+    url = "https://airflow.example.com"
+    spike_only = notice_message("acme", "requests", [SPACE_SPIKE], url)
+    assert spike_only.link == f"{url}/plugin/storyblok-usage?org=acme&as_of=2026-11-26&space=12345"
+    with_crossing = notice_message("acme", "requests", [SPACE_SPIKE, YEAR80], url)
+    assert with_crossing.link is not None
+    assert with_crossing.link.endswith("&space=12345")
+    two = notice_message("acme", "requests", [SPACE_SPIKE, SMALL_SPIKE], url)
+    assert two.link == f"{url}/plugin/storyblok-usage?org=acme&as_of=2026-11-26"  # two: none marked
