@@ -86,7 +86,8 @@ def test_every_kind_on_every_channel_renders_again_from_the_warehouse(
         "The month 2026-10-01 to 2026-10-31 closed at 900,000 of 1,000,000 requests (90.0%)" in got["slack"][0]["text"]
     )
 
-    link = f"{DASHBOARD}/plugin/storyblok-usage?org=acme&as_of=2026-11-26"
+    # The batch names one space (its space's spike): the view opens with that space marked.
+    link = f"{DASHBOARD}/plugin/storyblok-usage?org=acme&as_of=2026-11-26&space=12345"
     assert got["slack"][0]["text"].endswith(f"\nDashboard: {link}")  # every message links to its view
     assert got["slack"][0]["blocks"][-1]["elements"][0]["url"] == link  # Slack: a button too
     assert got["json"][0]["url"] == link
