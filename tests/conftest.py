@@ -29,26 +29,10 @@ import pytest  # noqa: E402
 TIERS = ("unit", "integration")
 
 
-# The longest files first (xdist hands out files in this order, ``--no-loadscope-reorder``): the short
-# soak, then the Airflow stacks, started last, decided when both workers were done.
-LONGEST_FIRST = (
-    "tests/integration/test_soak.py",
-    "tests/integration/dags/",
-    "tests/integration/test_clean_install.py",
-    "tests/integration/ui/test_browser.py",
-)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test carries its tier's marker (``pytest -m unit``), from the folder it lives in; the
-    longest files are collected first."""
+    """Each test carries its tier's marker (``pytest -m unit``), from the folder it lives in."""
     for item in items:
         tier = next((t for t in TIERS if f"/tests/{t}/" in str(item.path)), None)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: every test lives in tests/unit or tests/integration")
         item.add_marker(tier)
-
-    def rank(item: pytest.Item) -> int:
-        return next((i for i, path in enumerate(LONGEST_FIRST) if path in item.nodeid), len(LONGEST_FIRST))
-
-    items.sort(key=rank)  # stable: each file's tests keep their order
