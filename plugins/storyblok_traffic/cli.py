@@ -218,6 +218,7 @@ def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
 def _silence_add(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
     from storyblok_traffic.errors import SilenceError
     from storyblok_traffic.jobs.silencing import make, span
+    from storyblok_traffic.rules.silences import MATCHED
 
     now = datetime.now(UTC).replace(microsecond=0)
     names = [o.org for o in config.organisations]
@@ -226,7 +227,7 @@ def _silence_add(args: argparse.Namespace, config: MonitorConfig, engine: Engine
         return _fail(
             f"--org {args.org or ''}: {'required, ' if org is None else 'not monitored; '}one of {', '.join(names)}"
         )
-    match = {name: getattr(args, name) for name in ("kind", "meter", "period", "severity", "space")}
+    match = {name: getattr(args, name) for name in MATCHED}
     try:
         until = args.until or now + span(args.span)
         with _transaction(engine, schema, config) as conn:

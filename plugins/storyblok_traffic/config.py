@@ -456,19 +456,12 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
                 f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)} "
                 "(a route sends to channels defined under channels:)",
             )
-            strangers = sorted(route.match.values().get("org", frozenset()) - set(orgs))
-            _check(
-                not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}"
-            )
+            _check_monitored(where, route.match, orgs)
 
         for i, silence in enumerate(self.silences, 1):
             from storyblok_traffic.rules.silences import matcher  # only with silences: DAG parsing stays light
 
-            strangers = sorted(silence.match.values().get("org", frozenset()) - set(orgs))
-            _check(
-                not strangers,
-                f"silence {i}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}",
-            )
+            _check_monitored(f"silence {i}", silence.match, orgs)
             try:
                 matcher({name: values for name, values in silence.match.values().items() if name != "org"})
             except ValueError as err:
@@ -526,6 +519,12 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
             from storyblok_traffic.config_errors import explain
 
             raise ConfigError(explain(str(err), raw, cls)) from None
+
+
+def _check_monitored(where: str, match: RouteMatch, orgs: list[str]) -> None:
+    """A route's or a silence's ``match.org`` names monitored organisations only."""
+    strangers = sorted(match.values().get("org", frozenset()) - set(orgs))
+    _check(not strangers, f"{where}: match org {', '.join(strangers)} is not monitored; known: {', '.join(orgs)}")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> MonitorConfig:

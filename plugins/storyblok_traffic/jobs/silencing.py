@@ -57,9 +57,8 @@ def listing(conn: Connection, org: str | None, now: datetime, everything: bool =
     changes = silences.changes(conn, [s.id for s in found])
     lines = []
     for s in found:
-        state = "active" if s.holds(now) else "scheduled" if now < s.starts_at else "ended"
         lines.append(
-            f"{s.id}  {s.org}  {state}  {s.describe()}  until {_utc(s.ended_at)}  by {s.created_by} "
+            f"{s.id}  {s.org}  {s.state(now)}  {s.describe()}  until {_utc(s.ended_at)}  by {s.created_by} "
             f"({s.source}): {s.reason}"
         )
         lines += [f"    {_utc(c.at)}  {c.who}: {c.what}" for c in changes if c.silence_id == s.id]

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from storyblok_traffic.rules.messages import INCIDENT_SOURCE
+
 if TYPE_CHECKING:
     from storyblok_traffic.config import ChannelConfig
     from storyblok_traffic.rules.messages import IncidentEvent, Message
@@ -116,7 +118,7 @@ class PagerDutyChannelNotifier(ChannelNotifier):
         data = prepare_event_data(
             summary=message.subject[:1024],  # the Events API's limit
             severity=event.severity,
-            source=SOURCE,
+            source=INCIDENT_SOURCE,
             custom_details={"text": message.text, **message.data},
             action="resolve" if event.resolve else "trigger",
             dedup_key=event.key,
@@ -144,7 +146,9 @@ class OpsgenieChannelNotifier(ChannelNotifier):
 
         event, hook = incident_of(message), OpsgenieAlertHook(opsgenie_conn_id=self.conn_id)
         if event.resolve:
-            hook.close_alert(event.key, identifier_type="alias", payload={"source": SOURCE, "note": message.text})
+            hook.close_alert(
+                event.key, identifier_type="alias", payload={"source": INCIDENT_SOURCE, "note": message.text}
+            )
         else:
             hook.create_alert(
                 {
@@ -152,8 +156,8 @@ class OpsgenieChannelNotifier(ChannelNotifier):
                     "alias": event.key,
                     "description": message.text[:15000],
                     "priority": OPSGENIE_PRIORITY[event.severity],
-                    "source": SOURCE,
-                    "tags": [SOURCE],
+                    "source": INCIDENT_SOURCE,
+                    "tags": [INCIDENT_SOURCE],
                     "details": {"url": message.link} if message.link else {},
                 }
             )
@@ -195,7 +199,6 @@ class AppriseChannelNotifier(ChannelNotifier):
         log.info("Sent an Apprise notification through connection %s", self.conn_id)
 
 
-SOURCE = "storyblok-traffic"
 OPSGENIE_PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
 # Channel types that take one message per notice (an incident per alert row), not one per batch.
 INCIDENT_TYPES = ("pagerduty", "opsgenie")
@@ -208,7 +211,7 @@ def incident_of(message: Message) -> IncidentEvent:
     if message.incident is not None:
         return message.incident
     digest = hashlib.sha256(message.subject.encode()).hexdigest()[:16]
-    return IncidentEvent(f"{SOURCE}/message/{digest}", resolve=False, severity="critical")
+    return IncidentEvent.of(False, "critical", "message", digest)
 
 
 def send_to_all(channels: Sequence[ChannelConfig], message: Message) -> dict[str, str]:

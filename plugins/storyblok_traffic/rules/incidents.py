@@ -193,8 +193,8 @@ def message(incident: Incident) -> Message:
     from storyblok_traffic.rules.messages import IncidentEvent
 
     # One incident per failing cause in an incident service: opened by the first failure, resolved after.
-    key = f"storyblok-traffic/{incident.org or 'watchdog'}/pipeline/{incident.cause}/{incident.opened_at.isoformat()}"
-    told = IncidentEvent(key, resolve=not incident.is_open, severity="critical")
+    who, opened = incident.org or "watchdog", incident.opened_at.isoformat()
+    told = IncidentEvent.of(not incident.is_open, "critical", who, "pipeline", incident.cause, opened)
     return Message(subject=head, text="\n".join([head, *lines]), data=fields(incident), incident=told)
 
 

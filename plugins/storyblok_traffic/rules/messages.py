@@ -38,6 +38,21 @@ class IncidentEvent:
     resolve: bool
     severity: str  # critical, warning or info (``rules.notices.severity``)
 
+    @classmethod
+    def of(cls, resolve: bool, severity: str, *parts: str) -> IncidentEvent:
+        """The event of the incident named by ``parts`` (``acme``, a notice id; ``configuration``): its key
+        ``storyblok-traffic/acme/...``, the one spelling of every incident's key."""
+        return cls("/".join((INCIDENT_SOURCE, *parts)), resolve, severity)
+
+    @classmethod
+    def of_alert(cls, org: str, alert: Alert, resolve: bool) -> IncidentEvent:
+        """The incident of an alert row: one per row, whatever its notices."""
+        return cls.of(resolve, severity(alert), org, notice_key(alert))
+
+
+# What the incident services are told the events come from, and every incident key's first part.
+INCIDENT_SOURCE = "storyblok-traffic"
+
 
 @dataclass(frozen=True)
 class Message:
@@ -99,7 +114,7 @@ def incident_messages(
             a,
             replace(
                 notice_message(org, limit_meter, [a], dashboard_url),
-                incident=IncidentEvent(f"storyblok-traffic/{org}/{notice_key(a)}", a.notice == CLEAR, severity(a)),
+                incident=IncidentEvent.of_alert(org, a, resolve=a.notice == CLEAR),
             ),
         )
         for a in ordered
@@ -114,7 +129,7 @@ def ended_message(org: str, limit_meter: str, alarm: Alert, newest: date, dashbo
     ended = alarm.period_end is not None and alarm.period_end < newest
     over = f"its {alarm.period} ended on {alarm.period_end}" if ended else f"no longer seen as of {newest}"
     subject = f"{told.subject.removeprefix('URGENT ')}: over ({over})"  # urgent no longer
-    event = IncidentEvent(f"storyblok-traffic/{org}/{notice_key(alarm)}", resolve=True, severity=severity(alarm))
+    event = IncidentEvent.of_alert(org, alarm, resolve=True)
     return replace(told, subject=subject, text=subject + told.text.removeprefix(told.subject), incident=event)
 
 
@@ -233,7 +248,7 @@ def configuration_message(error: str, valid_again: bool = False) -> Message:
             "it is fixed; this watchdog tells you once it loads again."
         )
     event = "configuration_valid" if valid_again else "configuration_invalid"
-    event_ = IncidentEvent("storyblok-traffic/configuration", resolve=valid_again, severity="critical")
+    event_ = IncidentEvent.of(valid_again, "critical", "configuration")
     return Message(subject=subject, text=f"{subject}\n{text}", data={"event": event, "error": error}, incident=event_)
 
 

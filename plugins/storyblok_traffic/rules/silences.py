@@ -14,10 +14,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from storyblok_traffic.rules.alert_state import Alert
 from storyblok_traffic.rules.routes import FIELDS, Route, labels
 
+State = Literal["active", "scheduled", "ended"]
 # What a silence matches beyond its organisation (its own column).
 MATCHED = tuple(f for f in FIELDS if f != "org")
 # Where a silence came from: made in the dashboard, with the CLI, or kept in the configuration file.
@@ -50,6 +52,10 @@ class Silence:
 
     def holds(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ended_at
+
+    def state(self, now: datetime) -> State:
+        """``active`` (it holds), ``scheduled`` (it starts later) or ``ended``, at ``now``."""
+        return "active" if self.holds(now) else "scheduled" if now < self.starts_at else "ended"
 
     def matches(self, notice: Alert) -> bool:
         return self._route.matches(labels(notice))

@@ -149,6 +149,8 @@ def _mismatch(where: str, value: object) -> str:
         return "say why (not only spaces)"
     if where.startswith("space"):
         return f"{value!r} is not a space id (digits)"
+    if where.startswith("period"):
+        return f"{value!r} is not year, month, organisation or a space's series (space 100021)"
     return f"{value!r} is not a day YYYY-MM-DD from 2000 to 2099"
 
 
@@ -304,14 +306,15 @@ def silence_list(user: GetUserDep, org: Annotated[str | None, Query(description=
     responses={**SILENCE_ERRORS, 400: {"model": Error, "description": "the body is not JSON"}},
 )
 def silence_add(user: GetUserDep, new: NewSilence) -> Silences:
-    from storyblok_traffic.rules.silences import DASHBOARD, EVERYTHING, Silence
+    from storyblok_traffic.rules.silences import DASHBOARD, MATCHED, Silence, matcher
     from storyblok_traffic.warehouse import silences
 
     organisation, config = _editable(user, new.org)
     now = datetime.now(UTC).replace(microsecond=0)
-    match = {f: frozenset(getattr(new, f)) for f in ("kind", "meter", "period", "severity", "space") if getattr(new, f)}
-    if not match:
-        raise HTTPException(422, f"match: {EVERYTHING}")
+    try:  # the rules every silence is made by (the CLI's and the configuration's too)
+        match = matcher({name: getattr(new, name) for name in MATCHED})
+    except ValueError as err:
+        raise HTTPException(422, f"match: {err}") from None
     made = Silence(
         "",
         organisation.org,

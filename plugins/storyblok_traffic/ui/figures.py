@@ -308,7 +308,7 @@ def silence_rows(found: Sequence[Silence], changes: Sequence[Change], now: datet
             starts_at=_utc(s.starts_at),
             ends_at=_utc(s.ends_at),
             ended_at=_utc(s.ended_at),
-            state="active" if s.holds(now) else "scheduled" if now < s.starts_at else "ended",
+            state=s.state(now),
             reason=s.reason,
             created_by=s.created_by,
             source=s.source,  # type: ignore[arg-type]

@@ -273,8 +273,8 @@ class NewSilence(_Model):
     org: str | None = Field(default=None, description="required when more than one organisation is monitored")
     kind: list[KindName] = []
     meter: list[Literal["requests", "bytes"]] = []
-    period: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default=[], description="year, month, or a spike's series (organisation, space 100021)", max_length=20
+    period: list[Annotated[str, StringConstraints(pattern="^(year|month|organisation|(new )?space [0-9]{1,20})$")]] = (
+        Field(default=[], description="year, month, or a spike's series (organisation, space 100021)", max_length=20)
     )
     severity: list[SeverityName] = []
     space: list[Annotated[str, StringConstraints(pattern="^[0-9]{1,20}$")]] = Field(default=[], max_length=50)

@@ -294,11 +294,7 @@ def delivered(conn: Connection, alerts: Sequence[Alert]) -> set[tuple[NoticeId, 
 
 def record_delivery(conn: Connection, alerts: Sequence[Alert], channel: str, when: datetime) -> None:
     """``channel`` got these notices in one message at ``when``; each is kept as it was sent."""
-    rows = [
-        dict(zip(("org", "period", "period_start", "kind", "threshold_pct", "meter"), db_key(x), strict=True))
-        | {"notice_seq": x.notice_seq, "channel": channel, "delivered_at": when, "as_sent": _snapshot(x)}
-        for x in alerts
-    ]
+    rows = [_notice_row(x, channel) | {"delivered_at": when, "as_sent": _snapshot(x)} for x in alerts]
     if rows:
         conn.execute(pg_insert(alert_deliveries).values(rows).on_conflict_do_nothing())
 
@@ -328,11 +324,7 @@ def ended_untold(conn: Connection, org: str, channel: str) -> list[tuple[Alert, 
 
 def record_ended(conn: Connection, notices: Sequence[Alert], channel: str, when: datetime) -> None:
     """``channel`` was told these alarms are over (an incident service resolved them)."""
-    names = ("org", "period", "period_start", "kind", "threshold_pct", "meter")
-    rows = [
-        dict(zip(names, db_key(x), strict=True)) | {"notice_seq": x.notice_seq, "channel": channel, "ended_at": when}
-        for x in notices
-    ]
+    rows = [_notice_row(x, channel) | {"ended_at": when} for x in notices]
     if rows:
         conn.execute(pg_insert(incident_ends).values(rows).on_conflict_do_nothing())
 
@@ -408,6 +400,12 @@ def key_of(c: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
 def db_key(alert: Alert) -> tuple[str, str, date, str, Decimal, str]:
     """The alert's key as its table's columns hold it (the threshold a Decimal)."""
     return (alert.org, alert.period, alert.period_start, alert.kind, Decimal(str(alert.threshold_pct)), alert.meter)
+
+
+def _notice_row(alert: Alert, channel: str) -> dict[str, Any]:
+    """The columns that name one notice of one row for one channel (a delivery's, an incident's end)."""
+    names = ("org", "period", "period_start", "kind", "threshold_pct", "meter")
+    return dict(zip(names, db_key(alert), strict=True)) | {"notice_seq": alert.notice_seq, "channel": channel}
 
 
 def _row(alert: Alert) -> dict[str, Any]:

@@ -518,6 +518,12 @@ def test_silences_are_read_by_viewers_and_made_and_expired_by_editors_only(api):
     blank = client.post("/api/silences", json={**new, "reason": "   "}, headers=editor)
     assert blank.status_code == 422
     assert blank.json()["detail"] == "reason: say why (not only spaces)"
+    quarter = client.post("/api/silences", json={**new, "period": ["quarter"]}, headers=editor)
+    assert quarter.status_code == 422
+    assert (
+        quarter.json()["detail"]
+        == "period.0: 'quarter' is not year, month, organisation or a space's series (space 100021)"
+    )
     everything = client.post("/api/silences", json={**new, "kind": []}, headers=editor)
     assert everything.status_code == 422
     assert everything.json()["detail"].startswith("match: name at least one of kind, meter, period, severity or space")
