@@ -23,6 +23,8 @@ AIRFLOW = str(ROOT / ".venv" / "bin" / "airflow")
 # pathspec 1.0 (which mypy needs here): without this every task log starts with that warning.
 QUIET_PATHSPEC = "ignore:GitWildMatchPattern:DeprecationWarning"
 STOP_GRACE_SECONDS = 10
+# A stack stopped once its results are read (a test's, the soak's): nothing it runs needs a clean end.
+QUICK_STOP_SECONDS = 2
 
 
 def airflow_env(home: Path, metadata_url: str, port: int = 8080, parallelism: int = 8) -> dict[str, str]:
@@ -102,7 +104,8 @@ class AirflowStack:
                 time.sleep(2)
         raise RuntimeError(f"the Airflow API did not come up in {timeout:.0f} s; see {self.log_path}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """SIGINT, and SIGKILL for what is left after ``grace`` seconds."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
@@ -111,7 +114,7 @@ class AirflowStack:
         # scheduler waits for its idle LocalExecutor workers and standalone for it (seen here: each
         # stop took the whole 40 s this waited before).
         try:
-            proc.wait(timeout=STOP_GRACE_SECONDS)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

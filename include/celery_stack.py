@@ -154,15 +154,15 @@ class CeleryStack(AirflowStack):
         self._proc = self._procs["api-server"]
         super()._wait_for_api(timeout)
 
-    def stop(self) -> None:
-        self._stop(list(self._procs))
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        self._stop(list(self._procs), grace)
 
-    def _stop(self, names: list[str]) -> None:
+    def _stop(self, names: list[str], grace: float = STOP_GRACE_SECONDS) -> None:
         procs = [self._procs.pop(n) for n in names]
         for proc in procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        deadline = time.monotonic() + grace
         for proc in procs:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))

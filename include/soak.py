@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 
-from include.airflow_stack import airflow_env, finished
+from include.airflow_stack import QUICK_STOP_SECONDS, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
 from include.embedded_postgres import EmbeddedPostgres
 from include.net import free_port
@@ -392,7 +392,7 @@ def run_soak(settings: SoakSettings) -> SoakResult:
         result.task_retries = _retries(stack)
         result.kills, result.restarts = chaos.kills, dict(chaos.restarts)
         result.faults = {k: simulator.injected[k] for k in CHAOS_KINDS}
-        stack.stop()
+        stack.stop(QUICK_STOP_SECONDS)
         _compare(result, settings, sim_settings, soak_receivers, warehouse, first, last, today)
     return result
 

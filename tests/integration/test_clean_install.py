@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from include.airflow_stack import AirflowStack
+from include.airflow_stack import QUICK_STOP_SECONDS, AirflowStack
 from include.net import free_port
 from tests.integration.conftest import SIM_TODAY
 
@@ -141,7 +141,7 @@ def _with_a_scheduler(installed: Installed, env: dict[str, str]) -> None:
         states = stack.wait_for_runs("storyblok_traffic", DAY, DAY, timeout=300)
         assert states == {"success": 1}, stack.log_path.read_text()[-3000:]
     finally:
-        stack.stop()
+        stack.stop(QUICK_STOP_SECONDS)
 
 
 @pytest.fixture

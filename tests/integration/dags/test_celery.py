@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from include.airflow_stack import airflow_env
+from include.airflow_stack import QUICK_STOP_SECONDS, airflow_env
 from include.celery_stack import CeleryStack, celery_env
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
@@ -69,7 +69,7 @@ def celery(
     try:
         yield stack.start(pool_slots=16, migrate=False)
     finally:
-        stack.stop()
+        stack.stop(QUICK_STOP_SECONDS)
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {meta} WITH (FORCE)")
 
