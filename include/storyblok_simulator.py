@@ -1,4 +1,4 @@
-"""A Storyblok Management API stand-in that serves ``all_traffic`` the way Storyblok does.
+"""A Storyblok Management API stand-in that serves ``all_traffic`` and ``assets_traffic`` the way Storyblok does.
 
 Quirks kept: ``montly_traffic_limit`` (sic), ``traffic_top_spaces`` keyed by space id plus
 ``other_spaces``, null ``total_bytes`` for the most recent days, ``traffic_used_this_year`` as of
@@ -7,6 +7,12 @@ Storyblok way (personal token as it is, OAuth token as ``Bearer``).
 
 Data is deterministic: each (space, day) always has the same numbers, with a weekly pattern,
 growth over time and spaces created over time, so any split of a range gives the same rows.
+
+Assets: each space has a catalogue of files (images, PDFs, a few videos, some deleted or private),
+heavy-tailed: a few files carry most of its bytes. They serve ``ASSET_SHARE`` of the space's bytes;
+a file served less than once on a day is not listed that day, and days whose bytes are not in yet
+list none. ``assets_traffic`` pages (``page``, ``per_page``, ``Total`` and ``Per-Page``) only when
+``asset_page_size`` is set: whether Storyblok pages it is not documented, so both shapes are served.
 
 Run: ``python -m include.storyblok_simulator --port 8765`` (``--help`` for options).
 """
@@ -29,6 +35,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 ALL_TRAFFIC = "/v1/orgs/me/statistics/all_traffic"
+ASSETS_TRAFFIC = "/v1/orgs/me/statistics/assets_traffic"
+ASSET_SHARE = 0.7  # of a space's bytes, served as its files (the rest: API JSON, GraphQL, webhooks)
+# (content type, extension, size low, size high, share of a catalogue)
+ASSET_KINDS = (
+    ("image/jpeg", "jpg", 80_000, 900_000, 0.42),
+    ("image/png", "png", 40_000, 3_500_000, 0.2),
+    ("image/webp", "webp", 30_000, 400_000, 0.16),
+    ("image/svg+xml", "svg", 2_000, 40_000, 0.1),
+    ("application/pdf", "pdf", 200_000, 6_000_000, 0.08),
+    ("video/mp4", "mp4", 8_000_000, 120_000_000, 0.04),
+)
 EPOCH = date(2024, 1, 1)  # growth and space creation are measured from here
 MAX_BODIES = 256  # answers kept built; a year of 500 spaces is 12 of about 1.5 MB
 WEEKDAY_FACTOR = (1.0, 1.04, 1.02, 0.98, 0.9, 0.55, 0.45)  # Monday first
@@ -74,6 +91,8 @@ class SimulatorSettings:
     fault_rates: tuple[tuple[str, float], ...] = ()
     fault_seed: int = 0
     slow_seconds: float = 3.0  # how long a "slow" answer waits: longer than the client's read timeout
+    assets_per_space: int = 24  # each space's catalogue of files
+    asset_page_size: int | None = None  # assets_traffic pages by at most this many; None: never pages
 
     def tokens(self) -> list[str]:
         """The personal token of each organisation; Storyblok limits the rate of each on its own."""
@@ -102,6 +121,7 @@ class TrafficModel:
             for i in range(settings.spaces)
         ]
         self._day_rows = lru_cache(maxsize=4096)(self._compute_day)
+        self._catalogue: dict[int, list[tuple[dict[str, Any], float]]] = {}
 
     @property
     def today(self) -> date:
@@ -163,7 +183,8 @@ class TrafficModel:
             str(space_id): [_row(label, *per_space[space_id][label]) for label in sorted(per_space[space_id])]
             for space_id in ranked[:3]
         }
-        top["other_spaces"] = _sum_buckets([row for row in traffic if row["space_id"] in set(ranked[3:])])
+        others = set(ranked[3:])  # once: built per row, it made a fill of many spaces quadratic
+        top["other_spaces"] = _sum_buckets([row for row in traffic if row["space_id"] in others])
         today = self.today
         return {
             "montly_traffic_limit": self.s.monthly_limit,
@@ -178,6 +199,61 @@ class TrafficModel:
             "traffic_top_spaces": top,
             "traffic": traffic,
         }
+
+    def catalogue(self, space_id: int) -> list[tuple[dict[str, Any], float]]:
+        """The space's files (as ``assets_traffic`` lists them, without bytes), each with its share of
+        the space's asset bytes: Zipf-like, the first few carry most."""
+        found = self._catalogue.get(space_id)
+        if found is None:
+            count = self.s.assets_per_space
+            weights = [1.0 / (k + 1) ** 1.3 for k in range(count)]
+            total = sum(weights)
+            found = self._catalogue[space_id] = [
+                (_asset(self.s.seed, space_id, k), weights[k] / total) for k in range(count)
+            ]
+        return found
+
+    def assets_traffic(self, first: date, last: date) -> list[dict[str, Any]]:
+        """Every file that served bytes in ``first``..``last`` with its bytes summed, by id."""
+        served: dict[int, dict[str, Any]] = {}
+        for day in _days(first, last):
+            for space_id, _, size in self.day_rows(day):
+                if size is None:
+                    continue  # the day's bytes are not in yet: nor are its files'
+                for asset, share in self.catalogue(space_id):
+                    amount = int(size * ASSET_SHARE * share * (0.8 + 0.4 * _unit(self.s.seed, asset["id"], day)))
+                    if amount < asset["content_length"]:
+                        continue  # served less than once that day
+                    row = served.setdefault(asset["id"], asset | {"total_bytes": 0})
+                    row["total_bytes"] += amount
+        return [served[key] for key in sorted(served)]
+
+
+def _asset(seed: str, space_id: int, k: int) -> dict[str, Any]:
+    """The k-th file of a space: a type by the catalogue's mix, a size within the type's range."""
+    asset_id = space_id * 1000 + k
+    content_type, extension, low, high = _kind(_unit(seed, "kind", asset_id))
+    deleted = _unit(seed, "deleted", asset_id) < 0.03
+    return {
+        "id": asset_id,
+        "alt": None,
+        "asset_folder_id": None,
+        "content_length": int(low + (high - low) * _unit(seed, "length", asset_id)),
+        "content_type": content_type,
+        "deleted_at": "2025-11-03T09:12:44.000Z" if deleted else None,
+        "filename": f"https://a.storyblok.com/f/{space_id}/{k}x{asset_id % 97}/file-{k}.{extension}",
+        "is_private": _unit(seed, "private", asset_id) < 0.04,
+        "space_id": space_id,
+    }
+
+
+def _kind(draw: float) -> tuple[str, str, int, int]:
+    """The kind of ``ASSET_KINDS`` a draw in [0, 1) falls on, by their shares."""
+    for content_type, extension, low, high, share in ASSET_KINDS:
+        if draw < share:
+            return content_type, extension, low, high
+        draw -= share
+    return ASSET_KINDS[0][:4]
 
 
 def _chaos_fault(kind: str, settings: SimulatorSettings) -> Fault:
@@ -288,10 +364,10 @@ class StoryblokSimulator:
             rps = self.settings.requests_per_second
             headers = {"Retry-After": self.settings.retry_after} if self.settings.retry_after else {}
             return 429, {"error": f"Rate limit of {rps} request per second reached. Retry later."}, headers
-        if path != ALL_TRAFFIC:
+        if path not in (ALL_TRAFFIC, ASSETS_TRAFFIC):
             return 404, ["This record could not be found"], {}
         group_by = query.get("group_by", ["month"])[0]
-        if group_by not in ("day", "month", "year"):
+        if path == ALL_TRAFFIC and group_by not in ("day", "month", "year"):
             return 422, {"error": "group_by must be one of day, month, year"}, {}
         try:
             last = date.fromisoformat(query["end_date"][0]) if "end_date" in query else self.model.today
@@ -300,15 +376,39 @@ class StoryblokSimulator:
             return 422, {"start_date": ["must be YYYY-MM-DD"]}, {}
         if last < first:
             return 422, {"error": "end_date must not be before start_date"}, {}
+        if path == ASSETS_TRAFFIC:
+            return self._assets_page(first, last, query)
         return 200, self._body(first, last, group_by), {}
 
+    def _assets_page(self, first: date, last: date, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        """Every asset, or one page of them with the Management API's paging headers."""
+        size = self.settings.asset_page_size
+        if size is None:
+            return 200, self._body(first, last, "assets"), {}
+        try:
+            page = int(query.get("page", ["1"])[0])
+            per_page = min(int(query.get("per_page", ["25"])[0]), size)
+        except ValueError:
+            return 422, {"page": ["must be a number"]}, {}
+        if page < 1 or per_page < 1:
+            return 422, {"page": ["page and per_page must be 1 or more"]}, {}
+        assets = self.model.assets_traffic(first, last)
+        chosen = assets[(page - 1) * per_page : page * per_page]
+        return 200, {"assets": chosen}, {"Total": str(len(assets)), "Per-Page": str(per_page)}
+
     def _body(self, first: date, last: date, group_by: str) -> bytes:
-        """The answer's bytes, built once per question: the data is a function of it and of the settings."""
+        """The answer's bytes, built once per question: the data is a function of it and of the settings.
+
+        ``group_by`` "assets": the whole ``assets_traffic`` answer."""
         key = (first, last, group_by, self.model.today, astuple(self.settings))
         with self._lock:
             body = self._bodies.get(key)
         if body is None:
-            body = json.dumps(self.model.all_traffic(first, last, group_by)).encode()
+            if group_by == "assets":
+                answer: dict[str, Any] = {"assets": self.model.assets_traffic(first, last)}
+            else:
+                answer = self.model.all_traffic(first, last, group_by)
+            body = json.dumps(answer).encode()
             with self._lock:
                 if len(self._bodies) >= MAX_BODIES:
                     self._bodies.clear()

@@ -23,6 +23,11 @@ from msgspec.structs import force_setattr
 
 from storyblok_traffic.errors import StoryblokPayloadError
 
+# The statistics endpoints read, by the name the warehouse keeps their answers under (below /v1/orgs/me/statistics/).
+ALL_TRAFFIC = "all_traffic"
+ASSETS_TRAFFIC = "assets_traffic"
+ENDPOINTS = (ALL_TRAFFIC, ASSETS_TRAFFIC)
+
 # The warehouse keeps counts in bigint: a number past 64 bits is refused here, not at the write.
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
@@ -79,12 +84,12 @@ class DailyTraffic:
 def load_json(text: str | bytes) -> Any:
     """The body as JSON, or an error that says it is not."""
     try:
-        return msgspec.json.decode(_utf8(text))
+        return msgspec.json.decode(checked_utf8(text))
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise _not_json(text, err) from None
+        raise not_json(text, err) from None
 
 
-def _utf8(body: str | bytes) -> str | bytes:
+def checked_utf8(body: str | bytes) -> str | bytes:
     """``body``, checked to be UTF-8: the decoder skips the fields it does not read, bytes and all, and
     the answer is kept as text (an answer in another encoding would fail there, unexplained)."""
     if isinstance(body, bytes):
@@ -96,14 +101,14 @@ def parse_all_traffic(payload: Any) -> AllTraffic:
     """Validate the payload (the body's bytes or text, or its decoded JSON); a wrong field raises naming it."""
     try:
         if isinstance(payload, bytes | str):
-            report = msgspec.json.decode(_utf8(payload), type=AllTraffic, strict=False)
+            report = msgspec.json.decode(checked_utf8(payload), type=AllTraffic, strict=False)
         else:
             report = msgspec.convert(payload, AllTraffic, strict=False)
     except msgspec.ValidationError as err:
-        raise StoryblokPayloadError(_describe(err, payload)) from None
+        raise StoryblokPayloadError(describe_invalid(err, payload)) from None
     # RecursionError: nesting deeper than the decoder goes (a hostile answer), not a crash of the task
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise _not_json(payload, err) from None
+        raise not_json(payload, err) from None
     if report.montly_traffic_limit is None and report.corrected_monthly_traffic_limit is None:
         raise StoryblokPayloadError("Storyblok response is invalid: montly_traffic_limit: required field is missing")
     if isinstance(payload, bytes | str):
@@ -214,7 +219,7 @@ _TYPE_NAMES = {
 }
 
 
-def _describe(err: msgspec.ValidationError, payload: Any) -> str:
+def describe_invalid(err: msgspec.ValidationError, payload: Any) -> str:
     """msgspec's "Expected `int` >= 0 - at `$.traffic[0].api_requests`" as "traffic.0.api_requests: ... (got -5)"."""
     match = _AT.match(str(err))
     problem, path = (match["problem"], match["path"] or "") if match else (str(err), "")
@@ -255,7 +260,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _not_json(text: str | bytes, err: Exception) -> StoryblokPayloadError:
+def not_json(text: str | bytes, err: Exception) -> StoryblokPayloadError:
     snippet = (text[:80] if isinstance(text, str) else text[:80].decode("utf-8", "replace")).strip()
     what = "is nested too deeply to read" if isinstance(err, RecursionError) else "is not JSON"
     return StoryblokPayloadError(f"Storyblok response {what} ({err}); it starts with {snippet!r}")

@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 import msgspec
 
 from storyblok_traffic.errors import StoryblokPayloadError
-from storyblok_traffic.model import DailyTraffic, parse_daily
+from storyblok_traffic.model import ALL_TRAFFIC, DailyTraffic, parse_daily
 
 T = TypeVar("T")
 
@@ -56,6 +56,7 @@ class FetchedTraffic(_Payload, frozen=True):
     group_by: str
     fetched_at: datetime
     payload: str | dict[str, Any]
+    endpoint: str = ALL_TRAFFIC  # which statistics endpoint answered (an older version's XCom: this one)
 
     def daily(self) -> DailyTraffic:
         return parse_daily(self.payload, self.start_date, self.end_date)

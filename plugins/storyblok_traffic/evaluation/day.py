@@ -1,6 +1,6 @@
 """One organisation's usage as of one day, in three steps: ``observe`` (read what the day needs,
 once, and judge it with ``rules`` alone), ``record`` (move the alert rows, write once) and
-``summarise``. Read-only callers (the dashboard, the daily run's asset figures) skip ``record``.
+``summarise``. Read-only callers (the dashboard, the extra of the daily run's outlet event) skip ``record``.
 
 Days are recorded in date order by ``storyblok_traffic.evaluation.check``, which holds the
 organisation's lock and owns the transaction.

@@ -26,6 +26,7 @@ from storyblok_traffic.hooks.retry import RETRYABLE_STATUSES, RetryPolicy
 from storyblok_traffic.hooks.throttle import Throttle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
+ASSETS_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/assets_traffic"
 GROUP_BY = ("day", "month", "year")
 CONNECT_TIMEOUT = 5.0
 
@@ -96,6 +97,18 @@ class StoryblokClient:
             raise ValueError(f"end_date {end_date} is before start_date {start_date}")
         params = {"start_date": start_date.isoformat(), "end_date": end_date.isoformat(), "group_by": group_by}
         return self.run(ALL_TRAFFIC_ENDPOINT, params)
+
+    def get_assets_traffic(
+        self, start_date: date, end_date: date, page: int = 1, per_page: int = 1000
+    ) -> requests.Response:
+        """``GET /v1/orgs/me/statistics/assets_traffic``: the bytes each asset served in the inclusive range,
+        one page of them (a server that does not page answers every asset and ignores ``page``)."""
+        if end_date < start_date:
+            raise ValueError(f"end_date {end_date} is before start_date {start_date}")
+        if page < 1 or per_page < 1:
+            raise ValueError(f"page {page} and per_page {per_page} must be 1 or more")
+        params = {"start_date": start_date.isoformat(), "end_date": end_date.isoformat()}
+        return self.run(ASSETS_TRAFFIC_ENDPOINT, params | {"page": str(page), "per_page": str(per_page)})
 
     def run(self, endpoint: str, params: dict[str, str] | None = None) -> requests.Response:
         """GET ``endpoint`` (a path below the API root) with throttle and retries.

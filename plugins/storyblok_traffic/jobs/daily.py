@@ -1,4 +1,4 @@
-"""The daily DAG's work (upsert, check, notify, asset figures), callable and tested without Airflow's scheduler.
+"""The daily DAG's work (upsert, check, notify, its outlet event's extra), callable without Airflow's scheduler.
 
 Each function owns its transaction."""
 
@@ -38,9 +38,10 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
     )
 
 
-def asset_figures(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
-    """The newest day, the percent of each period's limit used per meter (``month_percent`` for the
-    limit meter, ``bytes_month_percent`` for the other) and the bill, for the asset event (read only)."""
+def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
+    """The extra of the Airflow asset event the upsert emits (read only): the newest day, the percent of
+    each period's limit used per meter (``month_percent`` for the limit meter, ``bytes_month_percent``
+    for the other) and the bill."""
     from storyblok_traffic.evaluation.day import evaluate
     from storyblok_traffic.evaluation.meters import bill_figures
     from storyblok_traffic.warehouse.engine import warehouse_transaction

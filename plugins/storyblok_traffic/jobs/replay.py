@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import Connection, select
 
 from storyblok_traffic.errors import StoryblokPayloadError
-from storyblok_traffic.model import DailyTraffic, parse_daily
+from storyblok_traffic.model import ALL_TRAFFIC, DailyTraffic, parse_daily
 from storyblok_traffic.warehouse.tables import raw_responses
 from storyblok_traffic.warehouse.writes import write_days
 
@@ -36,7 +36,8 @@ def replay(conn: Connection, org: str, first: date, last: date) -> Replayed:
     raw = raw_responses.c
     answers = conn.execute(
         select(raw.start_date, raw.end_date, raw.fetched_at, raw.payload)
-        .where(raw.org == org, raw.group_by == "day", raw.start_date <= last, raw.end_date >= first)
+        .where(raw.org == org, raw.endpoint == ALL_TRAFFIC, raw.group_by == "day")
+        .where(raw.start_date <= last, raw.end_date >= first)
         .order_by(raw.fetched_at, raw.start_date)
     ).all()
     org_days = space_days = 0

@@ -42,9 +42,9 @@ class TrafficUpsertOperator(BaseOperator):
         from storyblok_traffic.jobs import daily
 
         upserted = daily.upsert_traffic(self.fetched, self.config)
-        figures = daily.asset_figures(upserted, self.config)
-        for asset in self.outlets:  # the Assets view shows them on the event
-            context["outlet_events"][asset].extra = figures
+        figures = daily.outlet_extra(upserted, self.config)
+        for outlet in self.outlets:  # Airflow's Assets view shows them on the event
+            context["outlet_events"][outlet].extra = figures
         return upserted.to_xcom()
 
 

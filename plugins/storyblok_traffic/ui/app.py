@@ -3,7 +3,7 @@
 A plugin's app is not behind Airflow's authentication by itself: every route asks for Airflow's
 user (``GetUserDep``: a Bearer token or the UI's cookie, else 401) and for read access to the
 organisation's DAG (else 403); so does the OpenAPI document. FastAPI's docs page is off (it loads
-its assets from a CDN). Every error is ``{"detail": "<sentence>"}``, as the document declares: an
+its scripts and styles from a CDN). Every error is ``{"detail": "<sentence>"}``, as the document declares: an
 invalid configuration file is a 503 naming the file and the setting (the page shows it in its
 layout), and anything unforeseen a 500 that says it is logged, never a bare "Internal Server Error".
 """

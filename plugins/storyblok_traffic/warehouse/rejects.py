@@ -27,19 +27,22 @@ def quarantine(transaction: Callable[[], AbstractContextManager[Connection]], sc
     its engine's ``begin``.
     """
 
-    def keep(org: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
+    def keep(org: str, endpoint: str, first: date, last: date, error: str, body: bytes, received_at: datetime) -> str:
         with transaction() as conn:
-            _insert(conn, org, first, last, error, body, received_at)
+            _insert(conn, org, endpoint, first, last, error, body, received_at)
         return f"{schema}.rejected_responses"
 
     return keep
 
 
-def _insert(conn: Connection, org: str, first: date, last: date, error: str, body: bytes, at: datetime) -> None:
+def _insert(
+    conn: Connection, org: str, endpoint: str, first: date, last: date, error: str, body: bytes, at: datetime
+) -> None:
     """Store the body (decoded leniently, cut at a million characters) with its error.
 
     The caller blanks the token in both first (``storyblok_traffic.errors.body_without_secret``).
     """
     text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
     row = {"org": org, "received_at": at, "start_date": first, "end_date": last, "error": error, "body": text}
+    row["endpoint"] = endpoint
     conn.execute(insert(rejected_responses).values(row))

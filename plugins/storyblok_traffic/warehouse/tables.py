@@ -133,7 +133,8 @@ raw_responses = Table(
     Column("group_by", Text, nullable=False),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     Column("payload", JSON, nullable=False),  # the answer's text as received (token blanked), lz4 where possible
-    PrimaryKeyConstraint("org", "start_date", "end_date", "group_by"),
+    Column("endpoint", Text, nullable=False),  # the statistics endpoint that answered: ENDPOINTS' names
+    PrimaryKeyConstraint("org", "endpoint", "start_date", "end_date", "group_by"),
 )
 
 rejected_responses = Table(
@@ -145,6 +146,7 @@ rejected_responses = Table(
     Column("end_date", Date, nullable=False),
     Column("error", Text, nullable=False),
     Column("body", Text, nullable=False),  # as received (first MB), for diagnosis; never parsed into the tables
+    Column("endpoint", Text, nullable=False),
     PrimaryKeyConstraint("org", "received_at"),
 )
 

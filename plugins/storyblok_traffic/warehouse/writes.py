@@ -95,6 +95,7 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
         "group_by": fetched.group_by,
         "fetched_at": at,
         "payload": _as_json(fetched.payload),
+        "endpoint": fetched.endpoint,
     }
     return WriteCounts(
         org_days=org_days,

@@ -83,6 +83,18 @@ def test_a_newer_answer_wins_over_an_older_one(fetched, engine, schema):
     assert day_sums(engine, schema) == fetched
 
 
+def test_answers_of_another_endpoint_are_not_replayed_as_all_traffics(fetched, engine, schema):
+    """An assets_traffic answer kept for the same days is not read as all_traffic's (it would not parse)."""
+    with begin(engine, schema) as conn:
+        assets = {"org": ORG, "start_date": LAST, "end_date": LAST, "group_by": "day", "endpoint": "assets_traffic"}
+        conn.execute(insert(raw_responses).values(assets | {"fetched_at": datetime.now(UTC), "payload": []}))
+    empty_day_tables(engine, schema)
+    with begin(engine, schema) as conn:
+        done = replay(conn, ORG, FIRST - timedelta(days=3), LAST)
+    assert done.answers == (LAST - FIRST).days + 1
+    assert day_sums(engine, schema) == fetched
+
+
 def test_replay_writes_only_its_range(fetched, engine, schema):
     middle = (date(2026, 3, 1), date(2026, 3, 4))
     with begin(engine, schema) as conn:

@@ -157,3 +157,42 @@ def test_a_task_with_auto_migrate_off_fails_before_writing(engine, schema, wareh
     with pytest.raises(SchemaNotCurrent, match=MIGRATE_COMMAND):
         daily.check_usage(date(2026, 3, 9), OrgConfig(), config, today=date(2026, 3, 10))
     assert schema not in inspect(engine).get_schema_names()
+
+
+def test_revision_0010_keeps_every_stored_answer_as_all_traffics_and_makes_room_for_assets(engine, schema):
+    from alembic import command
+
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+        command.upgrade(alembic_config(conn, schema), "0009")
+        for first in ("2026-06-01", "2026-06-02"):
+            conn.execute(
+                text(
+                    "INSERT INTO raw_responses (org, start_date, end_date, group_by, fetched_at, payload) "
+                    f"VALUES ('acme', '{first}', '2026-06-02', 'day', now(), '{{\"traffic\": []}}')"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO rejected_responses (org, received_at, start_date, end_date, error, body) "
+                "VALUES ('acme', now(), '2026-06-01', '2026-06-02', 'bad', '<html>')"
+            )
+        )
+    assert migrate(engine, schema) == list(REVISIONS[REVISIONS.index("0010") :])
+    with engine.begin() as conn:
+        conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+        kept = conn.execute(text("SELECT start_date, endpoint, payload::text FROM raw_responses ORDER BY 1")).all()
+        assert kept == [
+            (date(2026, 6, 1), "all_traffic", '{"traffic": []}'),
+            (date(2026, 6, 2), "all_traffic", '{"traffic": []}'),
+        ]
+        assert conn.execute(text("SELECT endpoint FROM rejected_responses")).scalars().all() == ["all_traffic"]
+        # the same request's days answered by assets_traffic are kept beside, not over, all_traffic's
+        conn.execute(
+            text(
+                "INSERT INTO raw_responses (org, start_date, end_date, group_by, fetched_at, payload, endpoint) "
+                "VALUES ('acme', '2026-06-02', '2026-06-02', 'day', now(), '[]', 'assets_traffic')"
+            )
+        )
+        assert conn.execute(text("SELECT count(*) FROM raw_responses")).scalar() == 3
