@@ -206,7 +206,7 @@ class TrafficModel:
         found = self._catalogue.get(space_id)
         if found is None:
             count = self.s.assets_per_space
-            weights = [1.0 / (k + 1) ** 1.3 for k in range(count)]
+            weights = [1.0 / (k + 1) ** 1.6 for k in range(count)]
             total = sum(weights)
             found = self._catalogue[space_id] = [
                 (_asset(self.s.seed, space_id, k), weights[k] / total) for k in range(count)
@@ -501,6 +501,10 @@ def main(argv: list[str] | None = None) -> None:
         metavar=("LOW", "HIGH"),
         help="bytes served per API request, per space from LOW to HIGH (the bandwidth meter)",
     )
+    parser.add_argument("--assets-per-space", type=int, default=d.assets_per_space, help="files in each space")
+    parser.add_argument(
+        "--asset-page-size", type=int, default=None, help="page assets_traffic by at most this many (default: never)"
+    )
     args = parser.parse_args(argv)
     settings = SimulatorSettings(
         token=args.token,
@@ -512,6 +516,8 @@ def main(argv: list[str] | None = None) -> None:
         requests_per_second=args.requests_per_second,
         retry_after=args.retry_after,
         bytes_per_request=tuple(args.bytes_per_request),
+        assets_per_space=args.assets_per_space,
+        asset_page_size=args.asset_page_size,
     )
     sim = StoryblokSimulator(settings, host=args.host, port=args.port)
     print(f"Storyblok simulator on {sim.url} (token {settings.token!r}); Ctrl-C stops it", flush=True)

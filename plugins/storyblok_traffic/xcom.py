@@ -9,12 +9,15 @@ builtins (JSON) form by ``dump`` and validated back by ``load``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import msgspec
 
 from storyblok_traffic.errors import StoryblokPayloadError
 from storyblok_traffic.model import ALL_TRAFFIC, DailyTraffic, parse_daily
+
+if TYPE_CHECKING:
+    from storyblok_traffic.assets import AssetDay
 
 T = TypeVar("T")
 
@@ -60,6 +63,12 @@ class FetchedTraffic(_Payload, frozen=True):
 
     def daily(self) -> DailyTraffic:
         return parse_daily(self.payload, self.start_date, self.end_date)
+
+    def assets(self) -> AssetDay:
+        """An ``assets_traffic`` answer's pages, validated (the fetch asks one day: ``start_date``)."""
+        from storyblok_traffic.assets import parse_asset_day
+
+        return parse_asset_day(self.payload if isinstance(self.payload, str) else [self.payload], self.start_date)
 
 
 class Upserted(_Payload, frozen=True):

@@ -142,3 +142,17 @@ def test_faults_drawn_by_rate_are_served_and_counted_by_kind():
     assert seen == sim.injected
     assert all(15 <= seen[kind] <= 45 for kind, _ in rates)  # about 30 each in 300 requests
     assert seen["slow"] == 0
+
+
+def test_a_few_files_carry_most_of_the_bytes_and_each_listed_file_was_served_at_least_once():
+    files = TrafficModel(SimulatorSettings(today=date(2026, 3, 31), spaces=20))
+    month = files.assets_traffic(date(2026, 3, 1), date(2026, 3, 29))
+    sizes = sorted((a["total_bytes"] for a in month), reverse=True)
+    assert sum(sizes[: len(sizes) // 10]) > 0.5 * sum(sizes)  # the top tenth of the files: more than half the bytes
+    day = files.assets_traffic(date(2026, 3, 5), date(2026, 3, 5))
+    assert all(a["total_bytes"] >= a["content_length"] for a in day)
+    assert {a["content_type"] for a in month} >= {"video/mp4", "image/png", "application/pdf"}
+    assert any(a["deleted_at"] for a in month)
+    assert any(a["is_private"] for a in month)
+    # the files serve part of their spaces' bytes, never more
+    assert sum(a["total_bytes"] for a in day) < sum(size or 0 for _, _, size in files.day_rows(date(2026, 3, 5)))

@@ -38,6 +38,21 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
     )
 
 
+def upsert_assets(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[str, int]:
+    """Validate a day's ``assets_traffic`` pages again and write them, with the answer, in one transaction."""
+    from storyblok_traffic.warehouse.asset_writes import write_asset_day
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.writes import write_answer
+    from storyblok_traffic.xcom import FetchedTraffic
+
+    fetched = FetchedTraffic.from_xcom(fetched_xcom)
+    served = fetched.assets()  # before any write: an invalid body writes nothing
+    with warehouse_transaction(config.warehouse) as conn:
+        counts = write_asset_day(conn, fetched.org, served).as_dict() | {"raw_responses": write_answer(conn, fetched)}
+    log.info("Upserted %s for %s's assets of %s (%d served)", counts, fetched.org, served.day, len(served.assets))
+    return counts
+
+
 def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
     """The extra of the Airflow asset event the upsert emits (read only): the newest day, the percent of
     each period's limit used per meter (``month_percent`` for the limit meter, ``bytes_month_percent``

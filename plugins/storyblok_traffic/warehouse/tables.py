@@ -12,12 +12,14 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSON
 
@@ -45,6 +47,49 @@ space_traffic_daily = Table(
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     # Day before space: a new month appends at the index's edge, and one day's spaces (spike checks) is one range.
     PrimaryKeyConstraint("org", "day", "space_id"),
+)
+
+# Storyblok's assets (files: images, videos, documents) and the bytes each served a day (assets_traffic).
+assets = Table(
+    "assets",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("asset_id", BigInteger, nullable=False),
+    Column("space_id", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", Text),
+    Column("content_length", BigInteger),  # the file's size in bytes
+    Column("is_private", Boolean),
+    Column("deleted_at", DateTime(timezone=True)),  # deleted in Storyblok (and, if it has traffic, still linked)
+    Column("first_day", Date, nullable=False),  # the first and last day it served bytes, of the days fetched
+    Column("last_day", Date, nullable=False),
+    PrimaryKeyConstraint("org", "asset_id"),
+)
+
+# Only assets with traffic on the day: some 50,000 a day, 18 million rows a year, for a large organisation.
+asset_traffic_daily = Table(
+    "asset_traffic_daily",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("asset_id", BigInteger, nullable=False),
+    Column("total_bytes", BigInteger, nullable=False),
+    # Day first, as space_traffic_daily: a day's rows are one range (a check's top assets read 17 ms of them).
+    PrimaryKeyConstraint("org", "day", "asset_id"),
+)
+
+# Each asset's month, kept with every daily write: a month's top assets summed from the daily rows read
+# 1.5 million of them (1.1 s, measured over a year of 50,000 assets a day); from here, 20 index entries.
+asset_traffic_monthly = Table(
+    "asset_traffic_monthly",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("month", Date, nullable=False),  # its first day
+    Column("asset_id", BigInteger, nullable=False),
+    Column("total_bytes", BigInteger, nullable=False),
+    Column("days", Integer, nullable=False),  # days of the month it served bytes on
+    PrimaryKeyConstraint("org", "month", "asset_id"),
+    Index("ix_asset_traffic_monthly_top", "org", "month", text("total_bytes DESC"), "asset_id"),
 )
 
 usage_snapshots = Table(

@@ -22,6 +22,7 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -88,23 +89,28 @@ def write_fetch(conn: Connection, fetched: FetchedTraffic, daily: DailyTraffic) 
         "requests_used_last_7_days": report.cumulated_traffic.requests_used_last_days,
         "fetched_at": at,
     }
-    raw = {
-        "org": org,
-        "start_date": fetched.start_date,
-        "end_date": fetched.end_date,
-        "group_by": fetched.group_by,
-        "fetched_at": at,
-        "payload": _as_json(fetched.payload),
-        "endpoint": fetched.endpoint,
-    }
     return WriteCounts(
         org_days=org_days,
         space_days=space_days,
         # A snapshot is dated the day it is fetched, after every day a check can have evaluated: a new
         # limit never puts an evaluated day out of date, so it does not move the evaluation mark.
         snapshots=upsert(conn, usage_snapshots, [snapshot], keep_known=("requests_used_last_7_days",)),
-        raw_responses=upsert(conn, raw_responses, [raw]),
+        raw_responses=write_answer(conn, fetched),
     )
+
+
+def write_answer(conn: Connection, fetched: FetchedTraffic) -> int:
+    """Keep the answer as it came (``raw_responses``), under its endpoint and request; returns 1 if written."""
+    raw = {
+        "org": fetched.org,
+        "start_date": fetched.start_date,
+        "end_date": fetched.end_date,
+        "group_by": fetched.group_by,
+        "fetched_at": fetched.fetched_at,
+        "payload": _as_json(fetched.payload),
+        "endpoint": fetched.endpoint,
+    }
+    return upsert(conn, raw_responses, [raw])
 
 
 def write_days(conn: Connection, org: str, daily: DailyTraffic, at: datetime) -> tuple[int, int]:
@@ -144,7 +150,7 @@ def upsert_days(
     if not _any_stored(conn, table, org, first, last):
         try:
             with conn.begin_nested():
-                _copy(conn, qualified(conn, table.name), table, rows)
+                copy_rows(conn, qualified(conn, table.name), table, rows)
         except UniqueViolation:  # straight from the driver: COPY goes around SQLAlchemy
             pass
         else:
@@ -250,7 +256,7 @@ def _staged_upsert(
     target = qualified(conn, table.name)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage.name}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} (LIKE {target}) ON COMMIT DROP")
-    _copy(conn, f"pg_temp.{stage.name}", table, rows)
+    copy_rows(conn, f"pg_temp.{stage.name}", table, rows)
     keys = [col.name for col in table.primary_key.columns]
     stored: Any = stored_rows[0] if stored_rows else table.alias("stored")
     within = stored_rows[1] if stored_rows else None
@@ -262,7 +268,7 @@ def _staged_upsert(
     return _execute_merge(conn, table, stmt, keep_known, stamp, changed_days)
 
 
-def _copy(conn: Connection, target: str, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+def copy_rows(conn: Connection, target: str, table: Table, rows: Iterable[Sequence[Any]]) -> None:
     """Binary COPY of ``rows`` (in ``table``'s column order) into ``target``: about four times faster than text."""
     columns = ", ".join(c.name for c in table.columns)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -276,7 +282,13 @@ def _copy_type(column: Column[Any]) -> str:
     kind = column.type
     if isinstance(kind, DateTime):
         return "timestamptz" if kind.timezone else "timestamp"
-    for sql_type, name in ((BigInteger, "int8"), (Integer, "int4"), (Date, "date"), (Numeric, "numeric")):
+    for sql_type, name in (
+        (BigInteger, "int8"),
+        (Integer, "int4"),
+        (Date, "date"),
+        (Numeric, "numeric"),
+        (Boolean, "bool"),
+    ):
         if isinstance(kind, sql_type):
             return name
     return "text"

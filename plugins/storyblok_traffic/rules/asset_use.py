@@ -1,0 +1,87 @@
+"""Which files carry a period's bandwidth, and what to do about each, in words (pure).
+
+A bandwidth notice names the files behind most of its bytes: filename, space, type, size, bytes, the
+times served (bytes / the file's size) and the share of the period's bytes. Each hint is one rule:
+
+- an image over 1 MB served more than 1,000 times: serve it resized through Storyblok's Image Service;
+- a video: Storyblok's asset CDN serves it whole to every viewer;
+- a file deleted in Storyblok and still served: something still links it;
+- a private file: served through signed links only, so whoever fetches it holds one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storyblok_traffic.rules.plans import amount_text
+
+RESIZE_FROM_BYTES = 1_000_000  # an image larger than this ...
+RESIZE_FROM_TIMES = 1_000  # ... served more often than this in the period is worth resizing
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class AssetUse:
+    """One file's bytes in a period, with what the warehouse knows of it."""
+
+    asset_id: int
+    filename: str
+    space_id: str
+    content_type: str | None
+    content_length: int | None  # the file's size in bytes; None when Storyblok did not say
+    is_private: bool | None
+    deleted: bool
+    total_bytes: int
+
+    @property
+    def times_served(self) -> int | None:
+        """Bytes over the file's size: whole downloads, as if none was partial or resized."""
+        return self.total_bytes // self.content_length if self.content_length else None
+
+    @property
+    def name(self) -> str:
+        """The file's name without Storyblok's path (``hero.png``), else its id."""
+        return self.filename.rstrip("/").rsplit("/", 1)[-1] or f"asset {self.asset_id}"
+
+
+def hints(use: AssetUse) -> list[str]:
+    """What to do about the file, each rule's words; none for a file nothing is known to be wrong with."""
+    found = []
+    kind = use.content_type or ""
+    times = use.times_served
+    size = use.content_length or 0
+    if kind.startswith("image/") and size > RESIZE_FROM_BYTES and times is not None and times > RESIZE_FROM_TIMES:
+        found.append(
+            f"a {size / MB:.1f} MB image served about {times:,} times: serve it resized through Storyblok's "
+            "Image Service (its URL with /m/ and a width, e.g. /m/1200x0)"
+        )
+    if kind.startswith("video/"):
+        found.append("a video: every view downloads it from Storyblok; host it on a video service and embed that")
+    if use.deleted:
+        found.append("deleted in Storyblok and still served: a page, an app or a cache still links it")
+    if use.is_private:
+        found.append("private: served only through signed links, so whatever fetches it this often holds one")
+    return found
+
+
+def use_line(use: AssetUse, period_bytes: int) -> str:
+    """``hero.png (space 100007, image/png, 3.2 MB): 41.2 GB, served about 12,900 times, 38.1% of the
+    bandwidth; <hints>``."""
+    about = [f"space {use.space_id}"]
+    if use.content_type:
+        about.append(use.content_type)
+    if use.content_length:
+        about.append(f"{use.content_length / MB:,.1f} MB")
+    figures = [amount_text("bytes", use.total_bytes)]
+    if use.times_served is not None:
+        figures.append(f"served about {use.times_served:,} times")
+    if period_bytes > 0:
+        figures.append(f"{100 * use.total_bytes / period_bytes:.1f}% of the bandwidth")
+    line = f"{use.name} ({', '.join(about)}): {', '.join(figures)}"
+    told = hints(use)
+    return f"{line}; {'; '.join(told)}" if told else line
+
+
+def carrying(uses: list[AssetUse], count: int = 3) -> list[AssetUse]:
+    """The ``count`` files with the most bytes, largest first (ties by id): the ones a notice names."""
+    return sorted(uses, key=lambda u: (-u.total_bytes, u.asset_id))[:count]

@@ -1,0 +1,65 @@
+"""The files behind a period's bandwidth, in words: figures, share and each hint as its own rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from storyblok_traffic.rules.asset_use import AssetUse, carrying, hints, use_line
+
+GB = 1_000_000_000
+HERO = AssetUse(
+    asset_id=7,
+    filename="https://a.storyblok.com/f/100007/2400x1600/ab12/hero.png",
+    space_id="100007",
+    content_type="image/png",
+    content_length=3_200_000,
+    is_private=False,
+    deleted=False,
+    total_bytes=41 * GB,
+)
+
+
+def test_a_line_names_the_file_its_space_type_size_bytes_times_served_and_share():
+    assert use_line(replace(HERO, content_type="image/svg+xml", content_length=3_200), 100 * GB) == (
+        "hero.png (space 100007, image/svg+xml, 0.0 MB): 41.0 GB, served about 12,812,500 times, 41.0% of the bandwidth"
+    )
+
+
+def test_a_large_image_served_often_is_to_be_resized():
+    [hint] = hints(HERO)  # 3.2 MB, served 12,812 times
+    assert hint.startswith("a 3.2 MB image served about 12,812 times: serve it resized through Storyblok's Image")
+    assert "resized" in use_line(HERO, 100 * GB)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"content_length": 900_000},  # small enough
+        {"total_bytes": 3_200_000 * 1_000},  # served 1,000 times: not more
+        {"content_type": "application/pdf"},  # not an image
+        {"content_length": None},  # size unknown: times served unknown
+    ],
+)
+def test_an_image_is_not_told_to_be_resized_below_either_bound(changes):
+    assert hints(replace(HERO, **changes)) == []
+
+
+def test_a_video_a_deleted_file_and_a_private_file_each_have_their_hint():
+    video = hints(replace(HERO, content_type="video/mp4", content_length=80_000_000))
+    assert [h.split(":")[0] for h in video] == ["a video"]
+    assert [h.split(":")[0] for h in hints(replace(HERO, content_type=None, deleted=True))] == [
+        "deleted in Storyblok and still served"
+    ]
+    assert [h.split(":")[0] for h in hints(replace(HERO, content_type=None, is_private=True))] == ["private"]
+
+
+def test_the_files_named_are_the_largest_first_ties_by_id():
+    uses = [replace(HERO, asset_id=i, total_bytes=b) for i, b in ((1, 5), (2, 9), (3, 9), (4, 1))]
+    assert [u.asset_id for u in carrying(uses, count=3)] == [2, 3, 1]
+
+
+def test_a_file_without_a_name_or_size_is_still_told():
+    bare = replace(HERO, filename="", content_type=None, content_length=None)
+    assert use_line(bare, 0) == "asset 7 (space 100007): 41.0 GB"
