@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
 # The type check runs beside the tests: its half a minute on one core hides in their waits for Airflow.
 test: lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=line typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
