@@ -20,8 +20,9 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 # The type check runs beside the tests: its half a minute on one core hides in their waits for Airflow.
+# No output sync: make would hold all of pytest's output until it ends (mypy's is a line, or its errors).
 test: lint
-	$(MAKE) --no-print-directory -j2 --output-sync=line typecheck pytest
+	$(MAKE) --no-print-directory -j2 typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
