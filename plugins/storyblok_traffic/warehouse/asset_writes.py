@@ -3,8 +3,9 @@
 One transaction, under a lock per organisation (two days of one organisation never interleave their
 month sums or their files' first and last days). Only what changed is written: running a day again
 writes nothing. A file listed before for the day and missing from a newer answer loses its row, and
-its bytes leave the month. The month's rows move by the day's difference, so a month's top files are
-read from ``asset_traffic_monthly`` without summing its days.
+its bytes leave the month; an answer listing no file at all changes nothing stored. The month's rows
+move by the day's difference, so a month's top files are read from ``asset_traffic_monthly`` without
+summing its days.
 
 Rows go by binary COPY into temporary tables and are merged from there: a day's 50,000 files as
 array parameters cost more to quote on the client than to write (2.5 s against 0.1 for COPY, measured).
@@ -59,6 +60,10 @@ def write_asset_day(conn: Connection, org: str, answer: AssetDay) -> AssetWrites
     day, served = answer.day, {asset_id: asset.total_bytes for asset_id, asset in answer.assets.items()}
     t = asset_traffic_daily.c
     before = dict(conn.execute(select(t.asset_id, t.total_bytes).where(t.org == org, t.day == day)).all())
+    if before and not served:
+        # No file at all for a day that had some: Storyblok's bytes of the day not in (as all_traffic's null
+        # total_bytes), not every file gone; like a null byte count, it replaces nothing known.
+        return AssetWrites(assets=0, asset_days=0, asset_months=0)
     changed = sorted((asset_id, size) for asset_id, size in served.items() if before.get(asset_id) != size)
     gone = sorted(set(before) - set(served))
     if changed:

@@ -85,6 +85,14 @@ def test_a_refetched_day_moves_its_month_by_its_difference(engine, migrated):
     assert months == {1: 10_000, 3: 9_000}  # file 2's only day gone: so is its month
 
 
+def test_an_answer_listing_no_file_changes_nothing_stored(engine, migrated):
+    write(engine, migrated, served(MARCH, file(1, 5_000)))
+    assert write(engine, migrated, served(MARCH)).asset_days == 0  # the day's bytes not in: not every file gone
+    with begin(engine, migrated) as conn:
+        assert conn.execute(select(asset_traffic_daily.c.asset_id)).scalars().all() == [1]
+    months_equal_their_days(engine, migrated)
+
+
 def test_the_newest_days_description_stands_and_the_days_seen_widen(engine, migrated):
     write(engine, migrated, served(MARCH + timedelta(days=5), file(1, 5_000, filename="new.png")))
     deleted = datetime(2026, 3, 9, tzinfo=UTC)
