@@ -224,7 +224,9 @@ class TrafficModel:
                     amount = int(size * ASSET_SHARE * share * (0.8 + 0.4 * _unit(self.s.seed, asset["id"], day)))
                     if amount < asset["content_length"]:
                         continue  # served less than once that day
-                    row = served.setdefault(asset["id"], asset | {"total_bytes": 0})
+                    row = served.get(asset["id"])
+                    if row is None:  # the file's first day served in the range: its listing, bytes to come
+                        row = served[asset["id"]] = asset | {"total_bytes": 0}
                     row["total_bytes"] += amount
         return [served[key] for key in sorted(served)]
 
@@ -378,13 +380,13 @@ class StoryblokSimulator:
             return 422, {"error": "end_date must not be before start_date"}, {}
         if path == ASSETS_TRAFFIC:
             return self._assets_page(first, last, query)
-        return 200, self._body(first, last, group_by), {}
+        return 200, self._body(ALL_TRAFFIC, first, last, group_by), {}
 
     def _assets_page(self, first: date, last: date, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         """Every asset, or one page of them with the Management API's paging headers."""
         size = self.settings.asset_page_size
         if size is None:
-            return 200, self._body(first, last, "assets"), {}
+            return 200, self._body(ASSETS_TRAFFIC, first, last), {}
         try:
             page = int(query.get("page", ["1"])[0])
             per_page = min(int(query.get("per_page", ["25"])[0]), size)
@@ -396,15 +398,15 @@ class StoryblokSimulator:
         chosen = assets[(page - 1) * per_page : page * per_page]
         return 200, {"assets": chosen}, {"Total": str(len(assets)), "Per-Page": str(per_page)}
 
-    def _body(self, first: date, last: date, group_by: str) -> bytes:
+    def _body(self, path: str, first: date, last: date, group_by: str = "") -> bytes:
         """The answer's bytes, built once per question: the data is a function of it and of the settings.
 
-        ``group_by`` "assets": the whole ``assets_traffic`` answer."""
-        key = (first, last, group_by, self.model.today, astuple(self.settings))
+        ``path``'s whole answer: ``all_traffic``'s by ``group_by``, or every asset of ``assets_traffic``."""
+        key = (path, first, last, group_by, self.model.today, astuple(self.settings))
         with self._lock:
             body = self._bodies.get(key)
         if body is None:
-            if group_by == "assets":
+            if path == ASSETS_TRAFFIC:
                 answer: dict[str, Any] = {"assets": self.model.assets_traffic(first, last)}
             else:
                 answer = self.model.all_traffic(first, last, group_by)

@@ -17,15 +17,12 @@ import requests
 
 from storyblok_traffic.assets import AssetDay, pages_text, paging, parse_asset_day
 from storyblok_traffic.errors import StoryblokAnswerTooLarge, StoryblokPayloadError, body_without_secret
-from storyblok_traffic.hooks.client import StoryblokClient
+from storyblok_traffic.hooks.client import ASSETS_PER_PAGE, StoryblokClient
 from storyblok_traffic.model import ALL_TRAFFIC, ASSETS_TRAFFIC, DailyTraffic, parse_daily
 from storyblok_traffic.xcom import FetchedTraffic
 
 # Keeps an invalid answer for diagnosis: (org, endpoint, first, last, error, body, received at) -> where it is kept.
 Quarantine = Callable[[str, str, date, date, str, bytes, datetime], str]
-# Assets asked per page: the Management API's lists page by ``per_page``; a server that pages by fewer
-# says so in its Per-Page header, which the following pages follow.
-ASSETS_PER_PAGE = 1000
 T = TypeVar("T")
 
 

@@ -26,7 +26,6 @@ from storyblok_traffic.errors import StoryblokPayloadError
 # The statistics endpoints read, by the name the warehouse keeps their answers under (below /v1/orgs/me/statistics/).
 ALL_TRAFFIC = "all_traffic"
 ASSETS_TRAFFIC = "assets_traffic"
-ENDPOINTS = (ALL_TRAFFIC, ASSETS_TRAFFIC)
 
 # The warehouse keeps counts in bigint: a number past 64 bits is refused here, not at the write.
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]

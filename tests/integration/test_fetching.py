@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from include.storyblok_simulator import ASSETS_TRAFFIC, Fault
 from storyblok_traffic.errors import StoryblokPayloadError
-from storyblok_traffic.fetching import ASSETS_PER_PAGE, fetch_asset_day
-from storyblok_traffic.hooks.client import StoryblokClient
+from storyblok_traffic.fetching import fetch_asset_day
+from storyblok_traffic.hooks.client import ASSETS_PER_PAGE, StoryblokClient
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
 from storyblok_traffic.model import ASSETS_TRAFFIC as ENDPOINT
 from storyblok_traffic.warehouse.engine import begin

@@ -27,6 +27,9 @@ from storyblok_traffic.hooks.throttle import Throttle, shared_throttle
 
 ALL_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/all_traffic"
 ASSETS_TRAFFIC_ENDPOINT = "/v1/orgs/me/statistics/assets_traffic"
+# Assets asked per page: the Management API's lists page by ``per_page``; a server that pages by fewer
+# says so in its Per-Page header, which the following pages follow.
+ASSETS_PER_PAGE = 1000
 GROUP_BY = ("day", "month", "year")
 CONNECT_TIMEOUT = 5.0
 
@@ -99,7 +102,7 @@ class StoryblokClient:
         return self.run(ALL_TRAFFIC_ENDPOINT, params)
 
     def get_assets_traffic(
-        self, start_date: date, end_date: date, page: int = 1, per_page: int = 1000
+        self, start_date: date, end_date: date, page: int = 1, per_page: int = ASSETS_PER_PAGE
     ) -> requests.Response:
         """``GET /v1/orgs/me/statistics/assets_traffic``: the bytes each asset served in the inclusive range,
         one page of them (a server that does not page answers every asset and ignores ``page``)."""

@@ -16,7 +16,12 @@ import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from storyblok_traffic.hooks.client import ALL_TRAFFIC_ENDPOINT, ASSETS_TRAFFIC_ENDPOINT, StoryblokClient
+from storyblok_traffic.hooks.client import (
+    ALL_TRAFFIC_ENDPOINT,
+    ASSETS_PER_PAGE,
+    ASSETS_TRAFFIC_ENDPOINT,
+    StoryblokClient,
+)
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
 from storyblok_traffic.hooks.retry import RetryPolicy
 from storyblok_traffic.hooks.throttle import Throttle
@@ -85,7 +90,7 @@ class StoryblokHook(BaseHook):
         return self.client.get_all_traffic(start_date, end_date, group_by)
 
     def get_assets_traffic(
-        self, start_date: date, end_date: date, page: int = 1, per_page: int = 1000
+        self, start_date: date, end_date: date, page: int = 1, per_page: int = ASSETS_PER_PAGE
     ) -> requests.Response:
         """``GET /v1/orgs/me/statistics/assets_traffic``: one page of the bytes each asset served in the range."""
         return self.client.get_assets_traffic(start_date, end_date, page, per_page)

@@ -13,7 +13,6 @@ array parameters cost more to quote on the client than to write (2.5 s against 0
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,21 +24,12 @@ from sqlalchemy.types import BigInteger
 from storyblok_traffic.assets import AssetBytes, AssetDay
 from storyblok_traffic.warehouse.engine import qualified
 from storyblok_traffic.warehouse.tables import asset_traffic_daily, asset_traffic_monthly, assets
-from storyblok_traffic.warehouse.writes import copy_rows
+from storyblok_traffic.warehouse.writes import stage_rows
 
 # First half of the advisory lock key; the second is the organisation's hash.
 _LOCK_SPACE = 0x5B0B_A55E
-# What the warehouse keeps of a file, in ``assets``' column order after (org, asset_id).
-_COLUMNS = (
-    "space_id",
-    "filename",
-    "content_type",
-    "content_length",
-    "is_private",
-    "deleted_at",
-    "first_day",
-    "last_day",
-)
+# What the warehouse keeps of a file: ``assets``' columns after its key (org, asset_id).
+_COLUMNS = tuple(c.name for c in assets.columns if not c.primary_key)
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ def write_asset_day(conn: Connection, org: str, answer: AssetDay) -> AssetWrites
     changed = sorted((asset_id, size) for asset_id, size in served.items() if before.get(asset_id) != size)
     gone = sorted(set(before) - set(served))
     if changed:
-        staged = _stage(conn, asset_traffic_daily, [(org, day, asset_id, size) for asset_id, size in changed])
+        staged = stage_rows(conn, asset_traffic_daily, [(org, day, asset_id, size) for asset_id, size in changed])
         _merge(conn, asset_traffic_daily, staged, "total_bytes = EXCLUDED.total_bytes")
     if gone:
         listed = literal(gone, ARRAY(BigInteger))
@@ -75,15 +65,6 @@ def write_asset_day(conn: Connection, org: str, answer: AssetDay) -> AssetWrites
     months = _move_month(conn, org, day, before, served, [asset_id for asset_id, _ in changed] + gone)
     described = _describe(conn, org, day, list(answer.assets.values()))
     return AssetWrites(assets=described, asset_days=len(changed) + len(gone), asset_months=months)
-
-
-def _stage(conn: Connection, table: Table, rows: Sequence[Sequence[Any]], name: str = "") -> str:
-    """``rows`` (in ``table``'s column order) copied into a temporary table shaped like it; its name."""
-    stage = f"pg_temp.stage_{name or table.name}"
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.split('.')[1]} (LIKE {qualified(conn, table.name)}) ON COMMIT DROP")
-    copy_rows(conn, stage, table, rows)
-    return stage
 
 
 def _merge(conn: Connection, table: Table, stage: str, update: str) -> None:
@@ -103,7 +84,7 @@ def _move_month(
     rows = [
         (org, month, i, served.get(i, 0) - before.get(i, 0), int(i in served) - int(i in before)) for i in sorted(moved)
     ]
-    staged = _stage(conn, asset_traffic_monthly, rows)
+    staged = stage_rows(conn, asset_traffic_monthly, rows)
     added = "total_bytes = kept.total_bytes + EXCLUDED.total_bytes, days = kept.days + EXCLUDED.days"
     _merge(conn, asset_traffic_monthly, staged, added)
     m = asset_traffic_monthly.c
@@ -120,7 +101,7 @@ def _describe(conn: Connection, org: str, day: date, listed: list[AssetBytes]) -
     if not listed:
         return 0
     rows = {asset.id: (org, asset.id, *_described(asset), day, day) for asset in listed}
-    staged = _stage(conn, assets, list(rows.values()), "listed")
+    staged = stage_rows(conn, assets, list(rows.values()), "listed")
     columns = ", ".join(f"kept.{name}" for name in ("asset_id", *_COLUMNS))
     found = conn.exec_driver_sql(
         f"SELECT {columns} FROM {qualified(conn, assets.name)} kept JOIN {staged} listed USING (org, asset_id)"
@@ -133,7 +114,7 @@ def _describe(conn: Connection, org: str, day: date, listed: list[AssetBytes]) -
             rows[asset_id] = (org, asset_id, *merged)
     if rows:
         # None of them kept yet (a first load): the listed rows as staged are the rows to write.
-        changed = staged if not found else _stage(conn, assets, list(rows.values()))
+        changed = staged if not found else stage_rows(conn, assets, list(rows.values()))
         _merge(conn, assets, changed, ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS))
     return len(rows)
 

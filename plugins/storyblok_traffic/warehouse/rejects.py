@@ -43,6 +43,5 @@ def _insert(
     The caller blanks the token in both first (``storyblok_traffic.errors.body_without_secret``).
     """
     text = body.decode("utf-8", "replace")[:MAX_BODY_CHARS]
-    row = {"org": org, "received_at": at, "start_date": first, "end_date": last, "error": error, "body": text}
-    row["endpoint"] = endpoint
-    conn.execute(insert(rejected_responses).values(row))
+    row = {"org": org, "endpoint": endpoint, "received_at": at, "start_date": first, "end_date": last}
+    conn.execute(insert(rejected_responses).values(row | {"error": error, "body": text}))

@@ -178,7 +178,9 @@ raw_responses = Table(
     Column("group_by", Text, nullable=False),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     Column("payload", JSON, nullable=False),  # the answer's text as received (token blanked), lz4 where possible
-    Column("endpoint", Text, nullable=False),  # the statistics endpoint that answered: ENDPOINTS' names
+    Column(
+        "endpoint", Text, nullable=False
+    ),  # the statistics endpoint that answered: model.ALL_TRAFFIC or ASSETS_TRAFFIC
     PrimaryKeyConstraint("org", "endpoint", "start_date", "end_date", "group_by"),
 )
 

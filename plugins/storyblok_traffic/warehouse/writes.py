@@ -253,10 +253,7 @@ def _staged_upsert(
     narrows the stored rows worth comparing (without it, the join may read the whole table).
     """
     stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns), schema="pg_temp")
-    target = qualified(conn, table.name)
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage.name}")
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} (LIKE {target}) ON COMMIT DROP")
-    copy_rows(conn, f"pg_temp.{stage.name}", table, rows)
+    stage_rows(conn, table, rows)
     keys = [col.name for col in table.primary_key.columns]
     stored: Any = stored_rows[0] if stored_rows else table.alias("stored")
     within = stored_rows[1] if stored_rows else None
@@ -266,6 +263,16 @@ def _staged_upsert(
     rows_to_write = select(*stage.c).select_from(joined).where(new_or_changed).order_by(*(stage.c[k] for k in keys))
     stmt = pg_insert(table).from_select([c.name for c in table.columns], rows_to_write)
     return _execute_merge(conn, table, stmt, keep_known, stamp, changed_days)
+
+
+def stage_rows(conn: Connection, table: Table, rows: Iterable[Sequence[Any]], name: str = "") -> str:
+    """``rows`` (in ``table``'s column order) copied into a temporary table shaped like ``table``, dropped
+    at commit: ``pg_temp.stage_<name or table's name>``, which this returns."""
+    stage = f"stage_{name or table.name}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {qualified(conn, table.name)}) ON COMMIT DROP")
+    copy_rows(conn, f"pg_temp.{stage}", table, rows)
+    return f"pg_temp.{stage}"
 
 
 def copy_rows(conn: Connection, target: str, table: Table, rows: Iterable[Sequence[Any]]) -> None:
