@@ -151,7 +151,8 @@ def _top_month_ms(engine: Any, schema: str, month: date) -> float:
             start = time.perf_counter()
             found = top_assets_of_month(conn, "storyblok_default", month)
             times.append((time.perf_counter() - start) * 1000)
-    assert len(found) == 20, found  # every file of the month is described
+    assert len(found) == 20, found
+    assert all(use.filename for use in found), found  # every file of the month is described
     return round(statistics.median(times[1:]), 1)
 
 

@@ -62,6 +62,7 @@ class Fault:
     drop: bool = False  # close the connection without an answer
     chunked: bool = False  # no Content-Length: the body in chunks (its size known only by reading it)
     truncated: bool = False  # the real answer's length declared, half of it sent, the connection closed
+    path: str | None = None  # only for a request to this path (ALL_TRAFFIC, ASSETS_TRAFFIC); None: the next one
 
 
 # Faults drawn at random by rate (``SimulatorSettings.fault_rates``): what production sends together.
@@ -326,6 +327,15 @@ class StoryblokSimulator:
         with self._lock:
             return [r for r in self.requests if r["path"] == path]
 
+    def next_fault(self, path: str) -> Fault | None:
+        """The first scripted fault for ``path`` (taken from the queue), else one drawn by rate, else None."""
+        with self._lock:
+            for i, fault in enumerate(self.faults):
+                if fault.path in (None, path):
+                    del self.faults[i]
+                    return fault
+        return self.chaos()
+
     def chaos(self) -> Fault | None:
         """A fault drawn at the settings' rates, or None (the real answer)."""
         rates = dict(self.settings.fault_rates)
@@ -424,7 +434,7 @@ def _handler_for(sim: StoryblokSimulator) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlparse(self.path)
-            fault = sim.faults.popleft() if sim.faults else sim.chaos()
+            fault = sim.next_fault(url.path)
             if fault is None:
                 status, body, headers = sim.answer(url.path, parse_qs(url.query), self.headers.get("Authorization"))
                 self._send(status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers)

@@ -27,12 +27,26 @@ sys.path.insert(0, str(ROOT))
 import pytest  # noqa: E402
 
 TIERS = ("unit", "integration")
+# The files that take minutes, longest first: handed to the test processes before the rest (``--dist
+# loadfile`` hands files out in this order), so that none of them starts while the others sit idle at the end.
+LONGEST = (
+    "integration/ui/test_browser.py",
+    "integration/dags/test_celery.py",
+    "integration/dags/test_scheduler_backfill.py",
+    "integration/test_soak.py",
+    "integration/test_clean_install.py",
+    "integration/dags/test_dag_run.py",
+    "integration/dags/test_debug_logs.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test carries its tier's marker (``pytest -m unit``), from the folder it lives in."""
+    """Each test carries its tier's marker (``pytest -m unit``), from the folder it lives in; the longest
+    files come first."""
     for item in items:
         tier = next((t for t in TIERS if f"/tests/{t}/" in str(item.path)), None)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: every test lives in tests/unit or tests/integration")
         item.add_marker(tier)
+    rank = {name: i for i, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: rank.get(item.path.relative_to(ROOT / "tests").as_posix(), len(LONGEST)))

@@ -275,6 +275,8 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     limit_meter: LimitMeter = "requests"
     refetch_days: RefetchDays = 3  # each daily run asks again for this many days before its own (late bytes)
     max_gap_days: GapDays = 31  # and for days missed since the newest complete one, at most this many back
+    # Also load the bytes each file served per day (assets_traffic), and name the files in bandwidth notices.
+    asset_traffic: bool = True
     # Percent of each period's limit; [] turns the period (or the forecast) off.
     yearly_thresholds: Percents = (50.0, 75.0, 90.0, 100.0)
     monthly_thresholds: Percents = (80.0, 100.0)

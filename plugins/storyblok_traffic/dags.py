@@ -19,12 +19,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, CronTriggerTimetable, Param
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, CronTriggerTimetable, Param, TriggerRule
 
 from storyblok_traffic.config import ConfigError, MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.notifications.failure import PipelineFailureNotifier, record_failure
+from storyblok_traffic.operators.asset_days import StoryblokAssetTrafficOperator
 from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
 from storyblok_traffic.operators.pipeline import (
+    CHECK_AFTER_ASSETS,
     NOTIFY_TASK,
     WITHIN_LIMITS_TASK,
     TrafficUpsertOperator,
@@ -58,7 +60,7 @@ DAILY_DOC = """
 Each run covers one UTC day (its data interval): **fetch_traffic** asks Storyblok's Management API
 for the day's traffic, and again for the {refetch} days before it (late bytes) and for any day missed
 since the newest complete one (at most {max_gap} days back), in one request; **upsert_traffic**
-writes it to `{schema}` in `{warehouse}`;
+writes it to `{schema}` in `{warehouse}`{assets};
 **check_usage** compares the usage of the contract year ({yearly}%) and month ({monthly}%) with the
 limits in force (`limit_meter: {limit_meter}`), forecasts the period end ({forecast}%) and looks for missing
 data; **send_notices** then tells {channels} once per notice, or **usage_within_limits**
@@ -91,6 +93,9 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             lookback=org.alert_lookback_days,
             refetch=org.refetch_days,
             max_gap=org.max_gap_days,
+            assets=", and **load_assets** the bytes each file served on those days (a request per day)"
+            if org.asset_traffic
+            else "",
         ),
         default_args=_default_args(
             config, timedelta(seconds=30), retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=15)
@@ -125,6 +130,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             upserted=upsert_traffic.output,
             org=org,
             config=config,
+            trigger_rule=CHECK_AFTER_ASSETS if org.asset_traffic else TriggerRule.ALL_SUCCESS,
             doc_md="Usage per period against the limits in force, forecast and data freshness; records alerts.",
         )
         send_notices = UsageNotifyOperator(
@@ -136,6 +142,23 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
         usage_within_limits = EmptyOperator(task_id=WITHIN_LIMITS_TASK, doc_md="No new notice is due.")
 
         fetch_traffic >> upsert_traffic >> check_usage >> [send_notices, usage_within_limits]
+        if org.asset_traffic:
+            # After the traffic fetch (a rejected token is refused once), beside the upsert; the check runs
+            # whether it succeeded or not (its trigger rule) and says which days' files are missing.
+            load_assets = StoryblokAssetTrafficOperator(
+                task_id="load_assets",
+                org=org,
+                config=config,
+                pool=config.pool,
+                doc_md="Load the bytes each file served on the run's days from "
+                "`GET /v1/orgs/me/statistics/assets_traffic`, a request and a transaction per day.",
+            )
+            # A failed task that is no leaf does not fail the run (Airflow judges a run by its leaves): this
+            # leaf, upstream_failed then, fails it, so the failure is told as the pipeline's incident.
+            assets_loaded = EmptyOperator(
+                task_id="assets_loaded", doc_md="Fails the run when load_assets failed (after the check ran)."
+            )
+            fetch_traffic >> load_assets >> [check_usage, assets_loaded]
     return dag
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -244,6 +244,27 @@ class History:
             for (s, d), n in amounts.items()
         ]
         self._upsert("space_traffic_daily", rows)
+
+    def files(self, org: str, day: date, served: dict[int, tuple[str, str, int, int]]) -> None:
+        """A day of files' bytes as the file load writes it: asset id -> (filename, content type, size,
+        bytes), in space 100007, with its answer kept (the day counts as stored, even with no file)."""
+        from storyblok_traffic.assets import AssetBytes, AssetDay
+        from storyblok_traffic.model import ASSETS_TRAFFIC
+        from storyblok_traffic.warehouse.asset_writes import write_asset_day
+        from storyblok_traffic.warehouse.engine import begin
+        from storyblok_traffic.warehouse.writes import write_answer
+        from storyblok_traffic.xcom import FetchedTraffic
+
+        listed = {
+            i: AssetBytes(
+                id=i, filename=name, space_id="100007", total_bytes=size, content_type=kind, content_length=length
+            )
+            for i, (name, kind, length, size) in served.items()
+        }
+        fetched = FetchedTraffic(org, day, day, "day", datetime.now(UTC), "[]", ASSETS_TRAFFIC)
+        with begin(self.engine, self.schema) as conn:
+            write_asset_day(conn, org, AssetDay(day, listed))
+            write_answer(conn, fetched)
 
     def limit(self, org: str, as_of: date, monthly: int, used: int = 0) -> None:
         row = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from statistics import median
 
 import msgspec
 from sqlalchemy import Connection
@@ -18,13 +19,25 @@ from storyblok_traffic.bill_document import bill_document
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.meters import BillFigures, bill_figures
 from storyblok_traffic.rules import told
-from storyblok_traffic.rules.alert_state import ACTUAL, ALARM, DATA_PERIOD, FORECAST, MONITOR_PERIOD, PENDING, Alert
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    ALARM,
+    DATA_PERIOD,
+    FORECAST,
+    MONITOR_PERIOD,
+    OVERAGE,
+    PENDING,
+    SPIKE,
+    Alert,
+)
+from storyblok_traffic.rules.asset_use import AssetUse
 from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.usage import limit_in_force
 from storyblok_traffic.warehouse import alerts, marks, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 TOP_SPACES = 3
+TOP_ASSETS = 3
 
 
 def with_figures(
@@ -41,10 +54,10 @@ def with_figures(
         bill=_bill(billed),
         closed=_closed(conn, org, day, stored, billed, live_since),
     )
-    return [replace(a, figures=_own(conn, a, shared, stored)) if a.status == PENDING else a for a in changed]
+    return [replace(a, figures=_own(conn, org, a, shared, stored)) if a.status == PENDING else a for a in changed]
 
 
-def _own(conn: Connection, a: Alert, shared: told.Figures, stored: StoredDays) -> dict[str, object]:
+def _own(conn: Connection, org: OrgConfig, a: Alert, shared: told.Figures, stored: StoredDays) -> dict[str, object]:
     top: tuple[tuple[str, int], ...] = ()
     not_in = 0
     if a.kind in (ACTUAL, FORECAST) and a.period not in (DATA_PERIOD, MONITOR_PERIOD):
@@ -56,7 +69,42 @@ def _own(conn: Connection, a: Alert, shared: told.Figures, stored: StoredDays) -
     if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
         before = stored.days_stored(a.period_start, a.crossed_on - timedelta(days=1))
         unknown = (a.crossed_on - a.period_start).days - len(before)
-    return told.stored(msgspec.structs.replace(shared, top_spaces=top, unknown_before=unknown, bytes_not_in=not_in))
+    files, no_files = files_of(conn, org, a) if (a.meter or shared.limit_meter) == "bytes" else ((), 0)
+    found = msgspec.structs.replace(
+        shared,
+        top_spaces=top,
+        unknown_before=unknown,
+        bytes_not_in=not_in,
+        top_assets=files,
+        asset_days_missing=no_files,
+    )
+    return told.stored(found)
+
+
+def files_of(conn: Connection, org: OrgConfig, a: Alert) -> tuple[tuple[AssetUse, ...], int]:
+    """The files behind a bandwidth notice's bytes (its period's; a spike's day's, of its space if it names one),
+    and the days of that range whose files are not stored."""
+    if not org.asset_traffic or a.kind not in (ACTUAL, FORECAST, OVERAGE, SPIKE) or a.period == DATA_PERIOD:
+        return (), 0
+    first = a.as_of if a.kind == SPIKE else a.period_start
+    uses = reads.top_assets(conn, org.org, first, a.as_of, TOP_ASSETS, a.space_id if a.kind == SPIKE else None)
+    missing = (a.as_of - first).days + 1 - len(reads.asset_days_stored(conn, org.org, first, a.as_of))
+    if a.kind == SPIKE:
+        uses = _against_usual(conn, org, a.as_of, uses)
+    return tuple(uses), missing
+
+
+def _against_usual(conn: Connection, org: OrgConfig, day: date, uses: list[AssetUse]) -> list[AssetUse]:
+    """Each of a spike day's files with its own normal day, as a space's is judged: the median of the same
+    weekday over the spike window before it (0 where a stored day did not list it). None: no such day stored."""
+    weekdays = [day - timedelta(days=7 * n) for n in range(1, org.spike_window_days // 7 + 1)]
+    known = sorted(reads.asset_days_stored(conn, org.org, min(weekdays, default=day), day) & set(weekdays))
+    if not known:
+        return uses
+    served = reads.asset_bytes_on(conn, org.org, known, [u.asset_id for u in uses])
+    return [
+        msgspec.structs.replace(u, usual_bytes=int(median(served.get((u.asset_id, d), 0) for d in known))) for u in uses
+    ]
 
 
 def _bill(billed: BillFigures) -> dict[str, object] | None:

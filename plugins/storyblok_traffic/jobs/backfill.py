@@ -60,13 +60,9 @@ def _range(start: str | None, end: str | None, today: date) -> Range:
 
 def month_chunks(days: Range) -> list[Range]:
     """The range cut at calendar month boundaries: one request each."""
-    chunks, first = [], days.first
-    while first <= days.last:
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        last = min(days.last, following - timedelta(days=1))
-        chunks.append(Range(first, last))
-        first = last + timedelta(days=1)
-    return chunks
+    from storyblok_traffic.rules.periods import calendar_months
+
+    return [Range(first, last) for first, last in calendar_months(days.first, days.last)]
 
 
 def checked_source(source: str | None) -> str:

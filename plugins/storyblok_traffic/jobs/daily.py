@@ -7,12 +7,16 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
 from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.evaluation.result import Evaluation
 from storyblok_traffic.xcom import Upserted
+
+if TYPE_CHECKING:
+    from storyblok_traffic.hooks.client import StoryblokClient
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +42,18 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
     )
 
 
-def upsert_assets(fetched_xcom: dict[str, Any], config: MonitorConfig) -> dict[str, int]:
-    """Validate a day's ``assets_traffic`` pages again and write them, with the answer, in one transaction."""
-    from storyblok_traffic.warehouse.asset_writes import write_asset_day
+def load_assets(client: StoryblokClient, day: date, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
+    """The run's days of the bytes each file served (``asset_days.days_for_run``), a transaction per day; an
+    invalid answer is kept in ``rejected_responses``. Returns the days loaded and the rows written."""
+    from storyblok_traffic.jobs.asset_days import days_for_run, load_days
     from storyblok_traffic.warehouse.engine import warehouse_transaction
-    from storyblok_traffic.warehouse.writes import write_answer
-    from storyblok_traffic.xcom import FetchedTraffic
+    from storyblok_traffic.warehouse.rejects import quarantine
 
-    fetched = FetchedTraffic.from_xcom(fetched_xcom)
-    served = fetched.assets()  # before any write: an invalid body writes nothing
-    with warehouse_transaction(config.warehouse) as conn:
-        counts = write_asset_day(conn, fetched.org, served).as_dict() | {"raw_responses": write_answer(conn, fetched)}
-    log.info("Upserted %s for %s's assets of %s (%d served)", counts, fetched.org, served.day, len(served.assets))
-    return counts
+    warehouse = config.warehouse
+    with warehouse_transaction(warehouse) as conn:
+        days = days_for_run(conn, org, day)
+    transaction = partial(warehouse_transaction, warehouse)
+    return load_days(client, transaction, org.org, days, quarantine(transaction, warehouse.schema)).to_xcom()
 
 
 def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
@@ -93,6 +96,7 @@ def check_usage(
     from storyblok_traffic.rules.incidents import summary
     from storyblok_traffic.warehouse import alerts, incidents, silences
     from storyblok_traffic.warehouse.engine import warehouse_transaction
+    from storyblok_traffic.warehouse.reads import asset_days_stored
 
     today = today or datetime.now(UTC).date()
     channels = [c.name for c in config.channels_for(org)]
@@ -100,9 +104,19 @@ def check_usage(
         alerts.lock_org(conn, org.org)
         silences.sync_configured(conn, org.org, config.silences_for(org), datetime.now(UTC))
         evaluation = check(conn, org, day, day, today, config.routing(org), fetched_day)
-        # A completed check is the pipeline working again: its open incidents end, each with one notice.
-        resolved = incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
+        files_missing = org.asset_traffic and day not in asset_days_stored(conn, org.org, day, day)
+        # A completed check with the day's files in is the pipeline working again: its open incidents end,
+        # each with one notice (a run whose file load failed counts on its incident instead of flapping it).
+        resolved = (
+            [] if files_missing else incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
+        )
         untold = len(incidents.untold(conn, org.org, channels))
+    if files_missing:
+        note = (
+            f"the files served on {day} are not stored (load_assets did not complete): its bandwidth is checked, "
+            "and notices name the files of the days that are stored"
+        )
+        evaluation = replace(evaluation, notes=(*evaluation.notes, note))
     for incident in resolved:
         log.info("Working again: %s", summary(incident))
     if untold:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -158,17 +159,26 @@ def fetch_or_fail(
     warehouse.
     """
     from storyblok_traffic import fetching
-    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
-    from storyblok_traffic.notifications.failure import cause_of
-    from storyblok_traffic.rules.incidents import TOKEN_REJECTED
     from storyblok_traffic.warehouse.engine import warehouse_transaction
     from storyblok_traffic.warehouse.rejects import quarantine
 
-    try:
+    with failing_for_good(hook):
         keeper = quarantine(lambda: warehouse_transaction(keep_in), keep_in.schema) if keep_in else None
         return fetching.fetch_days(hook.client, org, first, last, keeper)
+
+
+@contextmanager
+def failing_for_good(hook: StoryblokHook) -> Iterator[None]:
+    """A Storyblok error that retrying cannot fix fails the task without retries, with its incident cause
+    (a rejected token with the token's fingerprint: the same token then fails fast a while)."""
+    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.notifications.failure import cause_of
+    from storyblok_traffic.rules.incidents import TOKEN_REJECTED
+
+    try:
+        yield
     except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
-        cause = cause_of(err)  # a rejected token keeps its fingerprint: the same one fails fast a while
+        cause = cause_of(err)
         raise FetchFailed(str(err), cause, hook.settings.fingerprint if cause == TOKEN_REJECTED else None) from None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, TriggerRule
 from airflow.sdk.bases.branch import BaseBranchOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 # The two branches of check_usage: the DAG names its tasks with these, the check returns one of them.
 NOTIFY_TASK = "send_notices"
 WITHIN_LIMITS_TASK = "usage_within_limits"
+# Airflow has no trigger rule per upstream: the check waits for the upsert and the file load to be done,
+# and skips itself when the upsert did not succeed (its XCom is missing), so a failed file load alone
+# does not stop the request meter's check.
+CHECK_AFTER_ASSETS = TriggerRule.ALL_DONE
 
 
 def branch_for(evaluation: Evaluation) -> str:
@@ -66,6 +70,10 @@ class UsageCheckOperator(BaseBranchOperator):
         from storyblok_traffic.jobs import daily
         from storyblok_traffic.xcom import Upserted
 
+        if self.upserted is None:  # upsert_traffic failed or was not run: nothing new to check
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("upsert_traffic did not succeed: no day to check")
         upserted = Upserted.from_xcom(self.upserted)
         evaluation = daily.check_usage(upserted.end_date, self.org, self.config, fetched_day=upserted.fetched_day)
         context["ti"].xcom_push(key="usage_summary", value=evaluation.to_xcom())

@@ -11,7 +11,7 @@ times served (bytes / the file's size) and the share of the period's bytes. Each
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from storyblok_traffic.rules.plans import amount_text
 
@@ -20,9 +20,8 @@ RESIZE_FROM_TIMES = 1_000  # ... served more often than this in the period is wo
 MB = 1_000_000
 
 
-@dataclass(frozen=True)
-class AssetUse:
-    """One file's bytes in a period, with what the warehouse knows of it."""
+class AssetUse(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One file's bytes in a period, with what the warehouse knows of it (kept with the notice that names it)."""
 
     asset_id: int
     filename: str
@@ -32,6 +31,8 @@ class AssetUse:
     is_private: bool | None
     deleted: bool
     total_bytes: int
+    # of a day's file: its normal day (the median of the same weekday before it), 0 when it served nothing then
+    usual_bytes: int | None = None
 
     @property
     def times_served(self) -> int | None:
@@ -66,7 +67,7 @@ def hints(use: AssetUse) -> list[str]:
 
 def use_line(use: AssetUse, period_bytes: int) -> str:
     """``hero.png (space 100007, image/png, 3.2 MB): 41.2 GB, served about 12,900 times, 38.1% of the
-    bandwidth; <hints>``."""
+    bandwidth, 6.3x its usual day; <hints>``."""
     about = [f"space {use.space_id}"]
     if use.content_type:
         about.append(use.content_type)
@@ -77,9 +78,18 @@ def use_line(use: AssetUse, period_bytes: int) -> str:
         figures.append(f"served about {use.times_served:,} times")
     if period_bytes > 0:
         figures.append(f"{100 * use.total_bytes / period_bytes:.1f}% of the bandwidth")
+    if use.usual_bytes is not None:
+        figures.append(usual_text(use))
     line = f"{use.name} ({', '.join(about)}): {', '.join(figures)}"
     told = hints(use)
     return f"{line}; {'; '.join(told)}" if told else line
+
+
+def usual_text(use: AssetUse) -> str:
+    """A day's file against its own normal day: how a spike is attributed to it."""
+    if not use.usual_bytes:
+        return "not served on its usual day"
+    return f"{use.total_bytes / use.usual_bytes:.1f}x its usual day ({amount_text('bytes', use.usual_bytes)})"
 
 
 def carrying(uses: list[AssetUse], count: int = 3) -> list[AssetUse]:

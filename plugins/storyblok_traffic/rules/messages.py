@@ -20,6 +20,7 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
+from storyblok_traffic.rules.asset_use import AssetUse, hints, use_line
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.notices import notice_key, rank, severity
 from storyblok_traffic.rules.usage import percent_of
@@ -27,6 +28,8 @@ from storyblok_traffic.rules.wording import WORDING, Context, UnknownBefore, bef
 
 # (meter, period, period start) -> [(space id, usage)], largest first
 TopSpaces = Mapping[tuple[str, str, date], Sequence[tuple[str, int]]]
+# a notice's key -> (the files behind its bytes, largest first; days of its range whose files are not stored)
+TopAssets = Mapping[tuple[Any, ...], tuple[Sequence[AssetUse], int]]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def notice_message(org: str, limit_meter: str, alerts: Sequence[Alert], dashboar
         newest.bill,
         newest.closed,
         told.bytes_not_in(alerts),
+        told.top_assets(alerts),
     )
     if dashboard_url is None:
         return message
@@ -150,6 +154,7 @@ def alert_message(
     bill: Mapping[str, Any] | None = None,
     closed: told.Closed | None = None,
     not_in: Mapping[tuple[Any, ...], int] | None = None,
+    files: TopAssets | None = None,
 ) -> Message:
     """One message for a batch of notices: each group (period, kind, notice) names its highest threshold.
 
@@ -158,8 +163,9 @@ def alert_message(
     ``bill``: the billing period's figures for the JSON webhook (``/api/usage``'s ``bill``), when a plan is known.
     ``closed``: a period that closed while the checks caught up, told by its closing figures.
     ``not_in``: per bandwidth notice, the days of its period whose bandwidth is not reported yet.
+    ``files``: per bandwidth notice, the files behind its bytes (``rules.asset_use``).
     """
-    unknown = unknown or {}
+    unknown, files = unknown or {}, files or {}
     rounds = _rounds(alerts)
     together: dict[tuple[Any, ...], list[Alert]] = defaultdict(list)
     for a in alerts:  # one group per (round, period, period start, meter, kind, notice)
@@ -200,6 +206,7 @@ def alert_message(
             which = f"in the {head.period} from {head.period_start}" if several else f"this {head.period}"
             by = f" by {METER_NAMES.get(head.meter, head.meter)}" if len(meters) > 1 else ""
             lines.append(f"Top spaces{by} {which}: " + _spaces(top[where], head.usage) + ".")
+    lines += _file_lines(groups, files)
     subject = WORDING[groups[0][0].kind].subject(org, groups[0][0])
     return Message(
         subject=subject,
@@ -210,6 +217,7 @@ def alert_message(
             "subject": subject,
             "alerts": [
                 _fields(a, top.get((a.meter, a.period, a.period_start), ()), unknown.get(a.key, 0), live_since)
+                | _file_fields(a, files.get(a.key))
                 for a in ordered
             ],
             "bill": None if bill is None else dict(bill),
@@ -250,6 +258,53 @@ def configuration_message(error: str, valid_again: bool = False) -> Message:
     event = "configuration_valid" if valid_again else "configuration_invalid"
     event_ = IncidentEvent.of(valid_again, "critical", "configuration")
     return Message(subject=subject, text=f"{subject}\n{text}", data={"event": event, "error": error}, incident=event_)
+
+
+def _file_lines(groups: Sequence[Sequence[Alert]], files: TopAssets) -> list[str]:
+    """The files behind each bandwidth notice's bytes, once per period (its newest notice's) and per spike."""
+    lines: list[str] = []
+    shown: set[tuple[Any, ...]] = set()
+    for group in groups:
+        head = max(group, key=lambda a: a.as_of)
+        found = files.get(head.key)
+        where = (head.period, head.period_start) if head.kind != SPIKE else head.key
+        if found is None or not found[0] or where in shown:  # no file stored for its range: nothing to name
+            continue
+        shown.add(where)
+        uses, missing = found
+        if head.kind == SPIKE:
+            which = f"on {head.as_of}" + ("" if head.space_id is None else f" in space {head.space_id}")
+        else:
+            which = f"in the {head.period} from {head.period_start} to {head.as_of}"
+        not_stored = f" ({missing} {'day' if missing == 1 else 'days'} of it with no file stored)" if missing else ""
+        lines.append(f"Files behind the most bandwidth {which}{not_stored}:")
+        lines += [f"- {use_line(use, head.usage)}" for use in uses]
+    return lines
+
+
+def _file_fields(alert: Alert, found: tuple[Sequence[AssetUse], int] | None) -> dict[str, Any]:
+    """A bandwidth notice's files for JSON webhooks (none for the others)."""
+    uses, missing = found or ((), 0)
+    return {
+        "top_assets": [
+            {
+                "asset_id": u.asset_id,
+                "filename": u.filename,
+                "space_id": u.space_id,
+                "content_type": u.content_type,
+                "content_length": u.content_length,
+                "deleted": u.deleted,
+                "is_private": u.is_private,
+                "bytes": u.total_bytes,
+                "times_served": u.times_served,
+                "share": round(u.total_bytes * 100 / alert.usage, 1) if alert.usage else None,
+                "usual_bytes": u.usual_bytes,
+                "hints": hints(u),
+            }
+            for u in uses
+        ],
+        "asset_days_missing": missing,
+    }
 
 
 def failure_message(text: str) -> Message:

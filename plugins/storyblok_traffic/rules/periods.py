@@ -67,3 +67,13 @@ def window_of(period: str, day: date, start: tuple[int, int] = (1, 1)) -> Window
     if period == "month":
         return month_of(day, start)
     raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def calendar_months(first: date, last: date) -> list[tuple[date, date]]:
+    """``first``..``last`` cut at calendar month boundaries, each piece (first, last)."""
+    pieces = []
+    while first <= last:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        pieces.append((first, min(last, following - timedelta(days=1))))
+        first = following
+    return pieces

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from storyblok_traffic.rules.alert_state import Alert
+from storyblok_traffic.rules.asset_use import AssetUse
 from storyblok_traffic.rules.bill_lines import bill_sentence
 from storyblok_traffic.rules.plans import Bill, used_text
 from storyblok_traffic.rules.usage import percent_of
@@ -55,6 +56,10 @@ class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     bill: dict[str, Any] | None = None  # the billing period as /api/usage's ``bill`` (the JSON webhook's)
     closed: Closed | None = None  # the period that closed meanwhile, when nothing was told since its end
     after_silence: AfterSilence | None = None  # due again: the silence that held it ended while it was open
+    # A bandwidth notice: the files that carry most of its period's bytes (a spike's: of its day), largest
+    # first, and the days of that range whose files are not stored (their bytes are in no file named).
+    top_assets: tuple[AssetUse, ...] = ()
+    asset_days_missing: int = 0
 
 
 NONE = Figures()
@@ -91,6 +96,16 @@ def top_spaces(alerts: Sequence[Alert]) -> dict[tuple[str, str, date], tuple[tup
         if spaces and (key not in found or found[key][0] < a.as_of):
             found[key] = (a.as_of, spaces)
     return {key: spaces for key, (_, spaces) in found.items()}
+
+
+def top_assets(alerts: Sequence[Alert]) -> dict[tuple[Any, ...], tuple[tuple[AssetUse, ...], int]]:
+    """Per row whose notice names files (its newest in the batch): its files and the days of its range whose
+    files are not stored."""
+    return {
+        a.key: (f.top_assets, f.asset_days_missing)
+        for a in sorted(alerts, key=lambda a: (a.as_of, a.notice_seq))
+        if (f := of(a)).top_assets or f.asset_days_missing
+    }
 
 
 def unknown_before(alerts: Sequence[Alert]) -> Mapping[tuple[Any, ...], int]:

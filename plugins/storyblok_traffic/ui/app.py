@@ -14,7 +14,7 @@ import csv
 import io
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -25,9 +25,11 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, OrgConfig, load_config
 from storyblok_traffic.ui.models import (
+    Assets,
     DailyRow,
     Error,
     LastFailure,
@@ -53,6 +55,7 @@ PAGE = FilePath(__file__).with_name("page.html")
 # Days are YYYY-MM-DD from 2000 to 2099 and nothing else (no timestamps, no other digits), and a day
 # the calendar has (``format: date``): a day a month lacks is a 422 naming the parameter.
 DAY = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+SPACE_ID = r"^[0-9]{1,20}$"  # Storyblok's space ids are numbers; the tables keep them as text
 # Declared on every route: the configuration is read per request, and nothing unforeseen is a bare 500.
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     500: {"model": Error, "description": "an unexpected error: logged in the API server's log under the id given"},
@@ -265,11 +268,80 @@ def usage_csv(
     if first <= last:
         with _warehouse(config) as conn:
             rows = daily_rows(conn, organisation.org, first, last)
+    return _csv(f"storyblok-usage-{organisation.org}-{first}-{last}.csv", ["day", "requests", "bytes"], rows)
+
+
+SPACE_QUERY = "only the files of this space (its id, as the traffic tables keep it)"
+ASSET_LIMIT = Query(description="how many files, the largest first", ge=1, le=1000)
+
+
+@app.get(
+    "/api/assets",
+    summary="The files that served most bytes over a range of days",
+    response_model=Assets,
+    responses=ERRORS,
+    description="From the bytes each file served per day (`assets_traffic`, loaded by the daily DAG's "
+    "load_assets): each file's bytes, times served, share of the range's bandwidth, change against as many "
+    "days just before the range, and what to do about it.",
+)
+def asset_list(
+    user: GetUserDep,
+    from_: Annotated[str, _day_query("first day", alias="from")],
+    to: Annotated[str, _day_query("last day; a day before `from` is an empty range")],
+    org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
+    space: Annotated[str | None, Query(description=SPACE_QUERY, pattern=SPACE_ID, max_length=20)] = None,
+    limit: Annotated[int, ASSET_LIMIT] = 20,
+) -> Assets:
+    from storyblok_traffic.ui.figures import asset_rows
+
+    organisation, config = _readable(user, org)
+    first, last = _day("from", from_), _day("to", to)
+    with _warehouse(config) as conn:
+        return asset_rows(conn, organisation.org, first, last, space, limit)
+
+
+ASSET_COLUMNS = [
+    "asset_id",
+    "filename",
+    "space_id",
+    "content_type",
+    "content_length",
+    "deleted",
+    "is_private",
+    "bytes",
+    "times_served",
+    "share",
+    "change_pct",
+]
+ASSETS_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": ",".join(ASSET_COLUMNS), "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@app.get(
+    "/api/assets.csv",
+    summary="The files that served most bytes over a range of days, as CSV",
+    response_class=Response,
+    responses=ASSETS_CSV | ERRORS,
+)
+def asset_csv(
+    user: GetUserDep,
+    from_: Annotated[str, _day_query("first day", alias="from")],
+    to: Annotated[str, _day_query("last day; a day before `from` is an empty range (the header alone)")],
+    org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
+    space: Annotated[str | None, Query(description=SPACE_QUERY, pattern=SPACE_ID, max_length=20)] = None,
+    limit: Annotated[int, ASSET_LIMIT] = 20,
+) -> Response:
+    found = asset_list(user, from_, to, org, space, limit)
+    return _csv(f"storyblok-assets-{found.org}-{found.first_day}-{found.last_day}.csv", ASSET_COLUMNS, found.assets)
+
+
+def _csv(name: str, columns: list[str], rows: Sequence[BaseModel]) -> Response:
+    """``rows``' ``columns`` as a CSV download named ``name``."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["day", "requests", "bytes"], lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(row.model_dump() for row in rows)
-    name = f"storyblok-usage-{organisation.org}-{first}-{last}.csv"
     return Response(
         out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -320,3 +320,67 @@ def silence_rows(found: Sequence[Silence], changes: Sequence[Change], now: datet
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+def asset_rows(conn: Connection, org: str, first: date, last: date, space: str | None, count: int) -> m.Assets:
+    """The range's top files with their share of its bandwidth and their change against the days before it."""
+    from storyblok_traffic.rules.asset_use import hints
+
+    days = (last - first).days + 1
+    if days <= 0:  # an empty range
+        return m.Assets(
+            org=org,
+            first_day=first.isoformat(),
+            last_day=last.isoformat(),
+            space=space,
+            bandwidth=0,
+            days=0,
+            days_with_files=0,
+            compared=False,
+            assets=[],
+        )
+    uses = reads.top_assets(conn, org, first, last, count, space)
+    before_first, before_last = first - timedelta(days=days), first - timedelta(days=1)
+    earlier: dict[int, int] = {}
+    # A change against days partly without files would read as a fall: compared only when all are stored.
+    compared = len(reads.asset_days_stored(conn, org, before_first, before_last)) == days
+    if uses and compared:
+        ids = [u.asset_id for u in uses]
+        earlier = {
+            u.asset_id: u.total_bytes for u in reads.top_assets(conn, org, before_first, before_last, count, space, ids)
+        }
+    if space is None:
+        bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, last))
+    else:
+        bandwidth = sum(size for _, _, size in reads.space_daily(conn, org, [space], first, last, "bytes"))
+    rows = [
+        m.AssetRow(
+            asset_id=u.asset_id,
+            filename=u.filename,
+            name=u.name,
+            space_id=u.space_id,
+            content_type=u.content_type,
+            content_length=u.content_length,
+            deleted=u.deleted,
+            is_private=u.is_private,
+            bytes=u.total_bytes,
+            times_served=u.times_served,
+            share=round(100 * u.total_bytes / bandwidth, 1) if bandwidth else None,
+            change_pct=round(100 * (u.total_bytes - earlier[u.asset_id]) / earlier[u.asset_id], 1)
+            if earlier.get(u.asset_id)
+            else None,
+            hints=hints(u),
+        )
+        for u in uses
+    ]
+    return m.Assets(
+        org=org,
+        first_day=first.isoformat(),
+        last_day=last.isoformat(),
+        space=space,
+        bandwidth=bandwidth,
+        days=days,
+        days_with_files=len(reads.asset_days_stored(conn, org, first, last)),
+        compared=compared,
+        assets=rows,
+    )

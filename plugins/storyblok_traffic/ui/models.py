@@ -282,3 +282,40 @@ class NewSilence(_Model):
     reason: str = Field(
         min_length=1, max_length=500, pattern=r"\S", description="why: told when it ends while a notice it held is open"
     )
+
+
+class AssetRow(_Model):
+    """One file and the bytes it served in the range (``rules.asset_use``)."""
+
+    asset_id: int
+    filename: str = Field(description="as Storyblok names it (its URL); empty when never described")
+    name: str = Field(description="the filename's last part, or the asset's id")
+    space_id: str
+    content_type: str | None
+    content_length: int | None = Field(description="the file's size in bytes, when Storyblok said it")
+    deleted: bool = Field(description="deleted in Storyblok, and still served")
+    is_private: bool | None
+    bytes: int
+    times_served: int | None = Field(description="bytes / content_length: whole downloads, as if none was partial")
+    share: float | None = Field(description="percent of the range's bandwidth (the space's, with `space`)")
+    change_pct: float | None = Field(
+        description="against the file's bytes in as many days just before the range; null when it served "
+        "nothing then, or not all of those days have files stored (`compared`)"
+    )
+    hints: list[str] = Field(description="what to do about it, one rule each (docs/alerts.md)")
+
+
+class Assets(_Model):
+    """The files that served most bytes over a range of days, of one organisation (or one of its spaces)."""
+
+    org: str
+    first_day: str
+    last_day: str
+    space: str | None
+    bandwidth: int = Field(description="bytes over the range from the day tables (the space's, with `space`)")
+    days: int = Field(description="days in the range")
+    days_with_files: int = Field(description="days of the range whose files are stored (the file load ran)")
+    compared: bool = Field(
+        description="every one of as many days just before the range has files stored: `change_pct` is given"
+    )
+    assets: list[AssetRow] = Field(description="largest first")

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, Row, any_, func, select
+from sqlalchemy import Connection, RowMapping, any_, func, select, union_all
 from sqlalchemy.dialects.postgresql import array
 
+from storyblok_traffic.model import ASSETS_TRAFFIC
+from storyblok_traffic.rules.asset_use import AssetUse
+from storyblok_traffic.rules.periods import calendar_months
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import (
+    asset_traffic_daily,
     asset_traffic_monthly,
     assets,
     org_traffic_daily,
+    raw_responses,
     space_traffic_daily,
     usage_snapshots,
 )
@@ -170,10 +175,10 @@ def space_days(
     return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]
 
 
-def top_assets_of_month(conn: Connection, org: str, month: date, count: int = 20) -> list[Row[tuple[object, ...]]]:
-    """The month's ``count`` files that served most bytes, largest first: (asset_id, total_bytes, days,
-    space_id, filename, content_type, content_length, is_private, deleted_at). The month's rows are kept
-    with every daily write: this reads ``count`` index entries and their files, whatever the history."""
+def top_assets_of_month(conn: Connection, org: str, month: date, count: int = 20) -> list[AssetUse]:
+    """The month's ``count`` files that served most bytes, largest first, with what is known of each. The
+    month's rows are kept with every daily write: this reads ``count`` index entries and their files,
+    whatever the history."""
     m, a = asset_traffic_monthly.c, assets.c
     # The 20 first, from the index in its order; then their descriptions: joined before the limit, the
     # planner may walk every file of the month (150 ms where this takes 1.3, measured).
@@ -184,11 +189,127 @@ def top_assets_of_month(conn: Connection, org: str, month: date, count: int = 20
         .limit(count)
         .subquery()
     )
-    described = (a.space_id, a.filename, a.content_type, a.content_length, a.is_private, a.deleted_at)
-    return list(
-        conn.execute(
-            select(top.c.asset_id, top.c.total_bytes, top.c.days, *described)
-            .outerjoin(assets, (a.org == top.c.org) & (a.asset_id == top.c.asset_id))
-            .order_by(top.c.total_bytes.desc(), top.c.asset_id)
+    found = conn.execute(
+        select(top.c.asset_id, top.c.total_bytes, *_DESCRIBED)
+        .outerjoin(assets, (a.org == top.c.org) & (a.asset_id == top.c.asset_id))
+        .order_by(top.c.total_bytes.desc(), top.c.asset_id)
+    )
+    return [_use(row) for row in found.mappings()]
+
+
+def newest_asset_day(conn: Connection, org: str, before: date) -> date | None:
+    """The newest day before ``before`` whose files' bytes (``assets_traffic``) are stored, if any."""
+    r = raw_responses.c
+    return conn.scalar(
+        select(func.max(r.start_date)).where(r.org == org, r.endpoint == ASSETS_TRAFFIC, r.start_date < before)
+    )
+
+
+def asset_days_stored(conn: Connection, org: str, first: date, last: date) -> set[date]:
+    """The days of ``first``..``last`` whose files' bytes are stored (an answer kept, files or none)."""
+    r = raw_responses.c
+    found = conn.scalars(
+        select(r.start_date).where(
+            r.org == org, r.endpoint == ASSETS_TRAFFIC, r.start_date.between(first, last), r.end_date == r.start_date
         )
     )
+    return set(found)
+
+
+def top_assets(
+    conn: Connection,
+    org: str,
+    first: date,
+    last: date,
+    count: int,
+    space_id: str | None = None,
+    only: Sequence[int] | None = None,
+) -> list[AssetUse]:
+    """The ``count`` files that served most bytes in ``first``..``last`` (of ``space_id`` only, and of the
+    files ``only`` lists, if given), largest first, with what is known of each.
+
+    A calendar month inside the range whose stored days all fall in it is read from its month rows (one
+    row per file), the rest from the day rows: a year's top files sum 12 months of rows, not 365 days.
+    """
+    if space_id is None and only is None and (first, last) == _whole_month(conn, org, first, last):
+        return top_assets_of_month(conn, org, first, count)
+    d, m, a = asset_traffic_daily.c, asset_traffic_monthly.c, assets.c
+    parts = []
+    for piece_first, piece_last in calendar_months(first, last):
+        if _whole_month(conn, org, piece_first, piece_last) == (piece_first, piece_last):
+            part = select(m.asset_id, m.total_bytes).where(m.org == org, m.month == piece_first)
+            ids = m.asset_id
+        else:
+            part = select(d.asset_id, d.total_bytes).where(d.org == org, d.day.between(piece_first, piece_last))
+            ids = d.asset_id
+        if space_id is not None:
+            part = part.where(ids.in_(select(a.asset_id).where(a.org == org, a.space_id == space_id)))
+        if only is not None:
+            part = part.where(ids == any_(array([int(i) for i in only] or [-1])))
+        parts.append(part)
+    rows = union_all(*parts).subquery()
+    total = func.sum(rows.c.total_bytes)
+    top = (
+        select(rows.c.asset_id, total.label("total_bytes"))
+        .group_by(rows.c.asset_id)
+        .order_by(total.desc(), rows.c.asset_id)
+        .limit(count)
+        .subquery()
+    )
+    found = conn.execute(
+        select(top.c.asset_id, top.c.total_bytes, *_DESCRIBED)
+        .outerjoin(assets, (a.org == org) & (a.asset_id == top.c.asset_id))
+        .order_by(top.c.total_bytes.desc(), top.c.asset_id)
+    )
+    return [_use(row) for row in found.mappings()]
+
+
+# What a file's line says of it, beside its bytes (``rules.asset_use``).
+_DESCRIBED = (
+    assets.c.space_id,
+    assets.c.filename,
+    assets.c.content_type,
+    assets.c.content_length,
+    assets.c.is_private,
+    assets.c.deleted_at,
+)
+
+
+def _use(m: RowMapping) -> AssetUse:
+    """A file's bytes with its description; a file never described (none should be) is named by its id."""
+    return AssetUse(
+        asset_id=int(m["asset_id"]),
+        filename=m["filename"] or "",
+        space_id=m["space_id"] or "",
+        content_type=m["content_type"],
+        content_length=None if m["content_length"] is None else int(m["content_length"]),
+        is_private=m["is_private"],
+        deleted=m["deleted_at"] is not None,
+        total_bytes=int(m["total_bytes"]),
+    )
+
+
+def _whole_month(conn: Connection, org: str, first: date, last: date) -> tuple[date, date] | None:
+    """(first, last) when the month rows of ``first``'s month hold exactly its files' bytes of ``first``..``last``:
+    ``first`` is the month's first day, ``last`` in the month, and no day after ``last`` of it is stored."""
+    if first.day != 1 or (last.year, last.month) != (first.year, first.month):
+        return None
+    d = asset_traffic_daily.c
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    later = conn.scalar(select(d.day).where(d.org == org, d.day > last, d.day < following).limit(1))
+    return None if later is not None else (first, last)
+
+
+def asset_bytes_on(
+    conn: Connection, org: str, days: Sequence[date], asset_ids: Sequence[int]
+) -> dict[tuple[int, date], int]:
+    """(asset, day) -> bytes for the files and days given; a file not served on a stored day has no row."""
+    if not days or not asset_ids:
+        return {}
+    t = asset_traffic_daily.c
+    rows = conn.execute(
+        select(t.asset_id, t.day, t.total_bytes).where(
+            t.org == org, t.day == any_(array(list(days))), t.asset_id == any_(array(list(asset_ids)))
+        )
+    )
+    return {(int(asset_id), day): int(size) for asset_id, day, size in rows}

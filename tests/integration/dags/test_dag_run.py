@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from include.incident_receiver import IncidentReceiver
-from include.storyblok_simulator import SimulatorSettings
+from include.storyblok_simulator import ASSETS_TRAFFIC, Fault, SimulatorSettings
 
 # Alerts go out only for days within the lookback (2 days here; 1 by default), so this test lives in the present.
 TODAY = datetime.now(UTC).date()
@@ -81,6 +81,7 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     assert str(first.state) == "success", _states(first)
     assert _states(first)["send_notices"] == "success"
     assert _states(first)["usage_within_limits"] == "skipped"
+    assert _states(first)["load_assets"] == "success"
     [extra] = _asset_extras(first)  # the Assets view shows the figures on the event
     assert extra["newest_day"] == str(DAY)
     assert {"year_percent", "month_percent"} <= set(extra)
@@ -96,6 +97,11 @@ def test_one_day_lands_rows_and_notifies_once_across_two_runs(traffic_dag, engin
     fetched = [DAY - timedelta(days=i) for i in (3, 2, 1, 0)]  # the day and refetch_days (3) before it
     expected = {d: sum(r for _, r, _ in simulator.model.day_rows(d)) for d in fetched}
     assert sorted(org) == sorted(expected.items())
+    with engine.connect() as conn:
+        files: dict[date, int] = dict(
+            conn.execute(text(f'SELECT day, sum(total_bytes) FROM "{schema}".asset_traffic_daily GROUP BY day')).all()
+        )
+    assert files == {d: sum(a["total_bytes"] for a in simulator.model.assets_traffic(d, d)) for d in fetched}
     assert spaces == sum(len(simulator.model.day_rows(d)) for d in fetched)
     used = sum(n for d, n in expected.items() if d.year == DAY.year)
     yearly = [t for t in (50, 75, 90, 100) if used * 100 >= 18_000 * t]  # 1,500 a month, 18,000 a year
@@ -150,6 +156,24 @@ def test_a_failed_run_opens_an_incident_told_once_on_every_channel(traffic_dag, 
     assert {e["event_action"] for e in usage} == {"trigger"}
     assert len({e["dedup_key"] for e in usage}) == len(usage)  # one incident per alert row
     assert pager.refused == []
+
+
+def test_a_failed_file_load_leaves_the_check_and_its_notice_running(traffic_dag, simulator, receiver, engine, schema):
+    simulator.faults.append(Fault(status=200, body={"assets": "none"}, path=ASSETS_TRAFFIC))  # invalid: no retry
+    run = _run(traffic_dag, DAY)
+    states = _states(run)
+    assert (states["load_assets"], states["check_usage"], states["send_notices"]) == ("failed", "success", "success")
+    assert str(run.state) == "failed"  # the failed load is told as the pipeline's incident
+    texts = receiver.texts()
+    assert any(t.startswith("Storyblok traffic: storyblok_default has used") for t in texts)
+    assert any("is failing" in t and "load_assets" in t for t in texts)
+    with engine.connect() as conn:
+        kept = conn.execute(text(f'SELECT endpoint FROM "{schema}".rejected_responses')).scalars().all()
+        still_open = conn.execute(
+            text(f'SELECT count(*) FROM "{schema}".pipeline_incidents WHERE resolved_at IS NULL')
+        ).scalar()
+    assert kept == ["assets_traffic"]
+    assert still_open == 1  # the check ran, but with the day's files missing it does not call the pipeline well
 
 
 def test_the_token_never_leaks(traffic_dag, simulator, receiver, engine, schema, caplog, capfd):

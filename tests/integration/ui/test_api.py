@@ -13,9 +13,12 @@ from hypothesis import HealthCheck, given, settings
 
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.jobs.asset_days import load_days
 from storyblok_traffic.jobs.daily import check_usage
+from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import Shared, shared
 from tests.integration.pipeline import daily_runs
+from tests.integration.test_fetching import client as sim_client
 
 TODAY = datetime.now(UTC).date()
 ORG = {"org": "storyblok_default"}
@@ -29,7 +32,7 @@ def world(engine, warehouse_url) -> Iterator[Shared]:
 
 
 @pytest.fixture(scope="module")
-def api(airflow_db, world: Shared, tmp_path_factory: pytest.TempPathFactory):
+def api(airflow_db, world: Shared, engine, tmp_path_factory: pytest.TempPathFactory):
     """The API on one warehouse for the whole module: its tests only read (12 days of runs, once), but
     for the last one, which runs the daily DAG."""
     from airflow.api_fastapi.app import create_auth_manager
@@ -43,6 +46,9 @@ def api(airflow_db, world: Shared, tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
         monitor = MonitorConfig(warehouse_schema=world.schema)
         daily_runs(OrgConfig(), monitor, FIRST, LAST)
+        # and the days' files, as the daily DAG's load_assets writes them
+        days = [FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
+        load_days(sim_client(world.simulator), lambda: begin(engine, world.schema), ORG["org"], days)
         create_auth_manager()
         yield TestClient(app), monitor
 
@@ -160,6 +166,43 @@ def test_an_earlier_day_and_the_csv(api):
     assert lines[1].startswith(f"{FIRST},")
 
 
+def test_the_files_of_a_range_with_share_change_and_hints_and_their_csv(api, world):
+    client, _ = api
+    model = world.simulator.model
+    first, last = LAST - timedelta(days=5), LAST
+    served = {a["id"]: a for a in model.assets_traffic(first, last)}
+    before = {
+        a["id"]: a["total_bytes"] for a in model.assets_traffic(first - timedelta(days=6), first - timedelta(days=1))
+    }
+    bandwidth = sum(size or 0 for d in range(6) for _, _, size in model.day_rows(first + timedelta(days=d)))
+    params = {**ORG, "from": str(first), "to": str(last), "limit": "5"}
+    doc = client.get("/api/assets", params=params, headers=token("viewer")).json()
+    assert (doc["days"], doc["days_with_files"], doc["bandwidth"]) == (6, 6, bandwidth)
+    top = sorted(served.values(), key=lambda a: (-a["total_bytes"], a["id"]))[:5]
+    assert [(a["asset_id"], a["bytes"]) for a in doc["assets"]] == [(a["id"], a["total_bytes"]) for a in top]
+    first_row, file = doc["assets"][0], top[0]
+    assert first_row["share"] == round(100 * file["total_bytes"] / bandwidth, 1)
+    assert first_row["change_pct"] == round(100 * (file["total_bytes"] - before[file["id"]]) / before[file["id"]], 1)
+    assert first_row["times_served"] == file["total_bytes"] // file["content_length"]
+    assert (first_row["filename"], first_row["content_type"]) == (file["filename"], file["content_type"])
+    space = str(file["space_id"])
+    in_space = client.get("/api/assets", params={**params, "space": space}, headers=token("viewer")).json()
+    assert {a["space_id"] for a in in_space["assets"]} == {space}
+    space_bandwidth = sum(
+        size or 0 for d in range(6) for s, _, size in model.day_rows(first + timedelta(days=d)) if str(s) == space
+    )
+    assert in_space["bandwidth"] == space_bandwidth
+    csv = client.get("/api/assets.csv", params=params, headers=token("viewer"))
+    lines = csv.text.splitlines()
+    assert lines[0].split(",") == [
+        *("asset_id", "filename", "space_id", "content_type", "content_length", "deleted", "is_private"),
+        *("bytes", "times_served", "share", "change_pct"),
+    ]
+    assert [int(line.split(",")[0]) for line in lines[1:]] == [a["id"] for a in top]
+    reversed_range = {**params, "from": str(last), "to": str(first)}
+    assert client.get("/api/assets", params=reversed_range, headers=token("viewer")).json()["assets"] == []
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "named"),
     [
@@ -177,6 +220,8 @@ def test_an_earlier_day_and_the_csv(api):
         ),
         ("/api/usage.csv", {"org": "storyblok_default", "from": str(FIRST), "to": "0"}, 422, "to: '0' is not a day"),
         ("/api/usage.csv", {**ORG, "from": "2009-04-31", "to": str(LAST)}, 422, "from: '2009-04-31' is not a calendar"),
+        ("/api/assets", {**ORG, "from": str(FIRST), "to": str(LAST), "space": "x1"}, 422, "space"),
+        ("/api/assets", {**ORG, "from": str(FIRST), "to": str(LAST), "limit": "0"}, 422, "limit"),
     ],
 )
 def test_bad_parameters_are_4xx_naming_the_parameter(api, path, params, status, named):
@@ -197,6 +242,8 @@ def test_the_api_is_documented_to_a_user_only(api):
     assert set(paths) == {
         "/api/usage",
         "/api/usage.csv",
+        "/api/assets",
+        "/api/assets.csv",
         "/api/overview",
         "/api/silences",
         "/api/silences/{silence_id}/expire",
@@ -237,6 +284,8 @@ def test_the_api_serves_what_its_document_says(api, mode):
     assert {op.path for op in operations} == {
         "/api/usage",
         "/api/usage.csv",
+        "/api/assets",
+        "/api/assets.csv",
         "/api/overview",
         "/api/silences",
         "/api/silences/{silence_id}/expire",

@@ -24,9 +24,12 @@ from include.airflow_stack import QUIET_PATHSPEC
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.jobs.asset_days import load_days
 from storyblok_traffic.jobs.daily import check_usage
+from storyblok_traffic.warehouse.engine import begin
 from tests.integration.conftest import Shared, shared
 from tests.integration.pipeline import daily_runs
+from tests.integration.test_fetching import client as sim_client
 
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Page
@@ -82,10 +85,13 @@ def configured(config: Path, text: str) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def api_server(
-    airflow_db, world: Shared, server_config: Path, tmp_path_factory: pytest.TempPathFactory
+    airflow_db, world: Shared, engine, server_config: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     schema, tmp_path, config = world.schema, tmp_path_factory.mktemp("api-server"), server_config
     daily_runs(OrgConfig(), MonitorConfig(warehouse_schema=schema), FIRST, LAST)
+    # and the month's files, as the daily DAG's load_assets writes them
+    month = [LAST.replace(day=1) + timedelta(days=n) for n in range(LAST.day)]
+    load_days(sim_client(world.simulator), lambda: begin(engine, schema), "storyblok_default", month)
     passwords = tmp_path / "passwords.json"
     passwords.write_text(json.dumps({"alice": "alice-password", "root": "root-password"}))
     port = free_port()
@@ -366,7 +372,7 @@ def _log_in(page: Page, url: str, user: str, password: str) -> None:
     page.wait_for_url(lambda current: "/auth/login" not in current, timeout=30_000)
 
 
-def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
+def test_the_dashboard_renders_the_pipelines_figures(api_server, schema, world):
     from playwright.sync_api import sync_playwright
 
     summary = check_usage(LAST, OrgConfig(), MonitorConfig(warehouse_schema=schema), today=TODAY)
@@ -416,6 +422,15 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
             )
         )
         page_text = frame.locator("body").inner_text()
+        files = frame.locator("#files tr[data-asset]").evaluate_all("rows => rows.map(r => Number(r.dataset.asset))")
+        files_note = frame.locator("#files-note").inner_text()
+        frame.locator("#spaces tr[data-space]").first.click()  # a space's files
+        frame.locator("#files-all").wait_for(state="visible", timeout=30_000)
+        picked = frame.locator("#spaces tr[data-space]").first.get_attribute("data-space")
+        frame.locator("#files-note").filter(has_text=f"Space {picked}").wait_for(timeout=30_000)
+        space_files = frame.locator("#files tr[data-asset] td:nth-child(2)").all_inner_texts()
+        frame.locator("#files-all").click()
+        frame.locator("#files-all").wait_for(state="hidden", timeout=30_000)
         address = page.url
         page.screenshot(path=str(ARTIFACTS / "storyblok-usage.png"))
         # The UI switched to dark while the page is open (User > Appearance): the page follows, no reload.
@@ -445,6 +460,11 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema):
     assert missing is not None
     assert int(missing) == (LAST - year.start).days + 1 - year.days_with_data
     assert errors == []
+    served = world.simulator.model.assets_traffic(LAST.replace(day=1), LAST)
+    assert files == [a["id"] for a in sorted(served, key=lambda a: (-a["total_bytes"], a["id"]))[:10]]
+    assert f"files stored for {LAST.day} of {LAST.day} days" in files_note
+    assert space_files
+    assert set(space_files) == {picked}
     usage = _usage(api_server)
     # The quiet history (the days before the lookback) folded a line per period, as the API folds it.
     # (Most days, last month's crossings are among them; late in a month its own are open, told live.)

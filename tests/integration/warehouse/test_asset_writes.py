@@ -12,16 +12,15 @@ from msgspec.structs import replace
 from sqlalchemy import Engine, delete, func, select
 
 from storyblok_traffic.assets import AssetBytes, AssetDay
-from storyblok_traffic.config import MonitorConfig
-from storyblok_traffic.fetching import fetch_asset_day
 from storyblok_traffic.hooks.client import StoryblokClient
 from storyblok_traffic.hooks.connection import StoryblokConnectionSettings
-from storyblok_traffic.jobs.daily import upsert_assets
+from storyblok_traffic.jobs.asset_days import load_days
 from storyblok_traffic.jobs.replay import replay
 from storyblok_traffic.warehouse.asset_writes import write_asset_day
 from storyblok_traffic.warehouse.checksum import table_checksums
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
+from storyblok_traffic.warehouse.reads import top_assets
 from storyblok_traffic.warehouse.tables import asset_traffic_daily, asset_traffic_monthly, assets
 
 ORG = "acme"
@@ -113,16 +112,14 @@ def test_a_day_of_seventy_thousand_files_is_written_in_one_go(engine, migrated):
         )
 
 
-def test_replay_from_the_kept_answers_equals_the_fetches(simulator, engine, migrated, monkeypatch, warehouse_conn):
+def test_replay_from_the_kept_answers_equals_the_fetches(simulator, engine, migrated):
     rate = float(simulator.settings.requests_per_second)
     client = StoryblokClient(
         StoryblokConnectionSettings("sim", simulator.url, "eu", simulator.settings.token, "personal", rate)
     )
-    config = MonitorConfig(warehouse_schema=migrated)
     days = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
-    for day in [*days, days[1]]:  # the second day fetched again: its newer answer stands
-        fetched, _ = fetch_asset_day(client, ORG, day)
-        upsert_assets(fetched.to_xcom(), config)
+    # the second day fetched again: its newer answer stands
+    load_days(client, lambda: begin(engine, migrated), ORG, [*days, days[1]])
     with begin(engine, migrated) as conn:
         fetched_sums = table_checksums(conn, ASSET_TABLES)
         for table in (assets, asset_traffic_daily, asset_traffic_monthly):
@@ -138,3 +135,40 @@ def test_replaced_description_is_not_a_change_of_bytes(engine, migrated):
     write(engine, migrated, served(MARCH, file(1, 5_000)))
     written = write(engine, migrated, served(MARCH, replace(file(1, 5_000), alt="a hero")))
     assert written.as_dict() == {"assets": 0, "asset_days": 0, "asset_months": 0}  # alt is not kept
+
+
+def test_a_ranges_top_files_equal_their_summed_days_whether_read_from_months_or_days(engine, migrated):
+    days = [date(2026, 2, 20) + timedelta(days=i) for i in range(20)]  # into March, past the 5th
+    for n, day in enumerate(days):
+        write(engine, migrated, served(day, file(1, 1_000 + n), file(2, 50 * (n % 7)), file(3 + n % 4, 700)))
+
+    def summed(first: date, last: date) -> list[tuple[int, int]]:
+        d = asset_traffic_daily.c
+        total = func.sum(d.total_bytes)
+        with begin(engine, migrated) as conn:
+            found = conn.execute(
+                select(d.asset_id, total)
+                .where(d.day.between(first, last))
+                .group_by(d.asset_id)
+                .order_by(total.desc(), d.asset_id)
+                .limit(3)
+            )
+            return [(int(a), int(b)) for a, b in found]
+
+    for first, last in [
+        (MARCH, days[-1]),  # the month so far: its month rows (nothing after it stored)
+        (MARCH, date(2026, 3, 5)),  # days of March after it are stored: its day rows
+        (date(2026, 2, 1), days[-1]),  # February whole from its rows, March so far from its own
+        (date(2026, 2, 25), date(2026, 3, 3)),  # across a month, neither whole
+    ]:
+        with begin(engine, migrated) as conn:
+            read = [(u.asset_id, u.total_bytes) for u in top_assets(conn, ORG, first, last, 3)]
+        assert read == summed(first, last), (first, last)
+    with begin(engine, migrated) as conn:
+        [only] = top_assets(conn, ORG, MARCH, days[-1], 3, space_id="7")[:1]
+        assert top_assets(conn, ORG, MARCH, days[-1], 3, space_id="8") == []
+    assert (only.asset_id, only.filename, only.content_type) == (
+        1,
+        "https://a.storyblok.com/f/7/hero-1.png",
+        "image/png",
+    )

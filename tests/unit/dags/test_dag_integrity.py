@@ -14,6 +14,8 @@ TASK_IDS = {
     "check_usage",
     "send_notices",
     "usage_within_limits",
+    "load_assets",
+    "assets_loaded",
 }
 
 
@@ -38,13 +40,16 @@ def test_tags_retries_and_docs(dags):
 def test_flow_and_task_settings(dags):
     dag = dags["storyblok_traffic"]
     assert set(dag.task_ids) == TASK_IDS
-    assert dag.get_task("fetch_traffic").downstream_task_ids == {"upsert_traffic"}
+    assert dag.get_task("fetch_traffic").downstream_task_ids == {"upsert_traffic", "load_assets"}
     assert dag.get_task("upsert_traffic").downstream_task_ids == {"check_usage"}
+    assert dag.get_task("load_assets").downstream_task_ids == {"check_usage", "assets_loaded"}
+    # the check runs whether the file load succeeded or not (it skips itself when the upsert did not succeed)
+    assert dag.get_task("check_usage").trigger_rule == "all_done"
     assert dag.get_task("check_usage").downstream_task_ids == {
         "send_notices",
         "usage_within_limits",
     }
-    assert dag.get_task("fetch_traffic").pool == "storyblok_api"
+    assert dag.get_task("fetch_traffic").pool == dag.get_task("load_assets").pool == "storyblok_api"
     assert dag.get_task("fetch_traffic").retry_exponential_backoff
     assert not any(task.depends_on_past for task in dag.tasks)  # no run ever waits for another (issue 11)
     assert [a.name for a in dag.get_task("upsert_traffic").outlets] == ["storyblok_traffic_storyblok_default"]
@@ -70,6 +75,15 @@ def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
     assert acme.start_date.date().isoformat() == "2025-06-01"
     assert acme.get_task("fetch_traffic").storyblok_conn_id == "storyblok_acme"
     assert acme.get_task("fetch_traffic").org == "acme"
+
+
+def test_an_organisation_without_asset_traffic_has_no_file_load_and_a_plain_check(tmp_path, monkeypatch):
+    config = tmp_path / "monitor.yaml"
+    config.write_text("organisations:\n  - conn_id: storyblok_default\n    asset_traffic: false\n")
+    monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
+    dag = load_dags()["storyblok_traffic"]
+    assert not {"load_assets", "assets_loaded"} & set(dag.task_ids)
+    assert dag.get_task("check_usage").trigger_rule == "all_success"
 
 
 def test_plugins_folder_loader_skips_the_package():

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from storyblok_traffic.rules.asset_use import AssetUse, carrying, hints, use_line
 
@@ -63,3 +62,10 @@ def test_the_files_named_are_the_largest_first_ties_by_id():
 def test_a_file_without_a_name_or_size_is_still_told():
     bare = replace(HERO, filename="", content_type=None, content_length=None)
     assert use_line(bare, 0) == "asset 7 (space 100007): 41.0 GB"
+
+
+def test_a_days_file_is_told_against_its_own_usual_day():
+    spiking = replace(HERO, total_bytes=40 * GB, usual_bytes=5 * GB)
+    assert "8.0x its usual day (5.0 GB)" in use_line(spiking, 80 * GB)
+    assert "not served on its usual day" in use_line(replace(spiking, usual_bytes=0), 80 * GB)
+    assert "usual" not in use_line(HERO, 80 * GB)  # a period's file: no usual day

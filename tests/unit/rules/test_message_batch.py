@@ -136,6 +136,8 @@ def test_a_crossing_with_days_missing_has_its_top_spaces_and_the_days_it_lacks()
         "spike": None,
         "bill": None,
         "top_spaces": [{"space_id": "12345", "usage": 500, "share": 55.6}],
+        "top_assets": [],  # a request notice names no file
+        "asset_days_missing": 0,
     }
 
 
@@ -188,6 +190,8 @@ def test_an_organisations_spike_has_its_figures_under_spike_and_no_top_spaces():
         },
         "bill": None,
         "top_spaces": [],
+        "top_assets": [],
+        "asset_days_missing": 0,
     }
 
 
