@@ -15,7 +15,7 @@ import json
 import statistics
 import time
 import tracemalloc
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from benchmarks.common import new_schema, postgres, report, timed
@@ -101,6 +101,19 @@ FROM generate_series(0, {days} - 1) d, generate_series(0, {files} - 1) a
 """
 
 
+def months_and_files(conn: Any, q: str, first: date, last: date) -> None:
+    """What the writes keep beside the filled day rows: each file's month rows and its description."""
+    conn.exec_driver_sql(
+        f"INSERT INTO {q}.asset_traffic_monthly SELECT org, date_trunc('month', day)::date, asset_id, "
+        f"sum(total_bytes), count(*) FROM {q}.asset_traffic_daily GROUP BY 1, 2, 3"
+    )
+    conn.exec_driver_sql(
+        f"INSERT INTO {q}.assets SELECT 'storyblok_default', 100000000 + a, (100000 + mod(a, 500))::text, "
+        f"'https://a.storyblok.com/f/' || a || '/file.jpg', 'image/jpeg', 400000, false, NULL, "
+        f"date '{first}', date '{last}' FROM generate_series(0, {FILES} - 1) a"
+    )
+
+
 def year(engine: Any, schema: str) -> dict[str, Any]:
     q = f'"{schema}"'
     with engine.begin() as conn:
@@ -109,15 +122,7 @@ def year(engine: Any, schema: str) -> dict[str, Any]:
         conn.exec_driver_sql(f"ALTER TABLE {q}.asset_traffic_daily DROP CONSTRAINT asset_traffic_daily_pkey")
         conn.exec_driver_sql(FILL.format(table=f"{q}.asset_traffic_daily", year=YEAR, days=DAYS, files=FILES))
         conn.exec_driver_sql(f"ALTER TABLE {q}.asset_traffic_daily ADD PRIMARY KEY (org, day, asset_id)")
-        conn.exec_driver_sql(
-            f"INSERT INTO {q}.asset_traffic_monthly SELECT org, date_trunc('month', day)::date, asset_id, "
-            f"sum(total_bytes), count(*) FROM {q}.asset_traffic_daily GROUP BY 1, 2, 3"
-        )
-        conn.exec_driver_sql(
-            f"INSERT INTO {q}.assets SELECT 'storyblok_default', 100000000 + a, (100000 + mod(a, 500))::text, "
-            f"'https://a.storyblok.com/f/' || a || '/file.jpg', 'image/jpeg', 400000, false, NULL, "
-            f"date '{YEAR}', date '{YEAR}' + {DAYS - 1} FROM generate_series(0, {FILES} - 1) a"
-        )
+        months_and_files(conn, q, YEAR, YEAR + timedelta(days=DAYS - 1))
         conn.exec_driver_sql(f"CREATE TABLE {q}.plain (org text, day date, asset_id bigint, total_bytes bigint)")
         conn.exec_driver_sql(f"INSERT INTO {q}.plain SELECT * FROM {q}.asset_traffic_daily")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -1,7 +1,7 @@
 """Fifty organisations (fifty daily DAGs) on one Airflow (issue 14).
 
 Parse: ``dags/`` with a 50-organisation configuration against the floor of the same shape (50
-five-task daily DAGs, the bulk DAG and the watchdog, all EmptyOperators), each in a fresh
+seven-task daily DAGs, the bulk DAG and the watchdog, all EmptyOperators), each in a fresh
 interpreter, median of 3; the target is what each of our DAGs costs over its floor.
 
 One day for all fifty: ``airflow standalone`` (LocalExecutor, Postgres metadata) with the fifty DAGs
@@ -37,6 +37,7 @@ for i in range({ORGS}):
              start_date=datetime(2026, 1, 1)):
         fetch, upsert, check = EmptyOperator(task_id="f"), EmptyOperator(task_id="u"), EmptyOperator(task_id="c")
         fetch >> upsert >> check >> [EmptyOperator(task_id="n"), EmptyOperator(task_id="w")]
+        fetch >> EmptyOperator(task_id="l") >> [check, EmptyOperator(task_id="a")]
 
 with DAG("floor_backfill", schedule=None, start_date=datetime(2026, 1, 1)):
     EmptyOperator(task_id="l") >> EmptyOperator(task_id="e")

@@ -36,6 +36,7 @@ BENCHMARKS = (
     "routes",
     "routed_year",
     "asset_storage",
+    "asset_history",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -329,12 +330,28 @@ def _asset_storage(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _asset_history(r: dict[str, Any]) -> list[Row]:
+    """Issue 39: a year of files' bytes at the API's pace; a check naming its notice's files."""
+    b, h, a = "asset_history", r["history"], r["attribution"]
+    return [
+        (b, f"a year of files' bytes: {h['requests']} requests, {h['files_per_day']:,} files a day, loaded (s)",
+         h["ours_s"], "", None),
+        (b, f"floor: the same requests at {r['rate']} a second, answers dropped (s)", h["floor_s"], "", None),
+        (b, "ratio: the load to its floor", h["ratio"], "<= 1.3", h["ratio"] <= 1.3),
+        (b, f"a day's check, its bandwidth notice naming {a['files_named']} files over {a['day_rows']:,} day rows (ms)",
+         a["with_files_ms"], "", None),
+        (b, "baseline: the same check, asset_traffic off (ms)", a["without_ms"], "", None),
+        (b, "ratio: with the files to without", a["ratio"], "<= 1.2", a["ratio"] <= 1.2),
+    ]  # fmt: skip
+
+
 def _per_channel(counts: dict[str, int]) -> str:
     return ", ".join(str(counts[c]) for c in ("slack", "json", "email"))
 
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "parse": _parse,
+    "asset_history": _asset_history,
     "upsert": _upsert,
     "backfill": _bulk,
     "scheduler_backfill": _scheduler,

@@ -94,6 +94,9 @@ class SimulatorSettings:
     slow_seconds: float = 3.0  # how long a "slow" answer waits: longer than the client's read timeout
     assets_per_space: int = 24  # each space's catalogue of files
     asset_page_size: int | None = None  # assets_traffic pages by at most this many; None: never pages
+    # (space rank, share): that space's heaviest file is a launch film, linked from its busiest page, serving
+    # this share of the space's files' bytes (the demo's bandwidth crossing); None: no such file
+    hero_video: tuple[int, float] | None = None
 
     def tokens(self) -> list[str]:
         """The personal token of each organisation; Storyblok limits the rate of each on its own."""
@@ -209,9 +212,12 @@ class TrafficModel:
             count = self.s.assets_per_space
             weights = [1.0 / (k + 1) ** 1.6 for k in range(count)]
             total = sum(weights)
-            found = self._catalogue[space_id] = [
-                (_asset(self.s.seed, space_id, k), weights[k] / total) for k in range(count)
-            ]
+            found = [(_asset(self.s.seed, space_id, k), weights[k] / total) for k in range(count)]
+            hero = self.s.hero_video
+            if hero is not None and hero[0] < len(self.spaces) and self.spaces[hero[0]][0] == space_id and found:
+                rest = 1 - found[0][1]
+                found = [(_launch_film(space_id), hero[1])] + [(a, w * (1 - hero[1]) / rest) for a, w in found[1:]]
+            self._catalogue[space_id] = found
         return found
 
     def assets_traffic(self, first: date, last: date) -> list[dict[str, Any]]:
@@ -246,6 +252,22 @@ def _asset(seed: str, space_id: int, k: int) -> dict[str, Any]:
         "deleted_at": "2025-11-03T09:12:44.000Z" if deleted else None,
         "filename": f"https://a.storyblok.com/f/{space_id}/{k}x{asset_id % 97}/file-{k}.{extension}",
         "is_private": _unit(seed, "private", asset_id) < 0.04,
+        "space_id": space_id,
+    }
+
+
+def _launch_film(space_id: int) -> dict[str, Any]:
+    """The demo's hero video: 48 MB, served whole to every visitor of a busy page."""
+    asset_id = space_id * 1000
+    return {
+        "id": asset_id,
+        "alt": "Launch film",
+        "asset_folder_id": None,
+        "content_length": 48_000_000,
+        "content_type": "video/mp4",
+        "deleted_at": None,
+        "filename": f"https://a.storyblok.com/f/{space_id}/1920x1080/{asset_id % 97}/launch-film.mp4",
+        "is_private": False,
         "space_id": space_id,
     }
 

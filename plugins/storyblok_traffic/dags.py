@@ -183,7 +183,9 @@ BACKFILL_DOC = """
 **load_months** checks the form, then fetches each calendar month of the range in one request and
 upserts it in one transaction (in the `{pool}` pool), or, with source `stored`, replays the answers
 kept in `raw_responses` for it without calling the API; **evaluate_days** then checks every day in date
-order and records the alerts it finds as `suppressed`: history never notifies.
+order and records the alerts it finds as `suppressed`: history never notifies. Beside it,
+**load_asset_days** loads the bytes each file served on every day of the range (with `asset_traffic`),
+a request per day at the rate limit, its progress in its log.
 The result is what the daily DAG would have stored for the same days.
 """
 
@@ -191,7 +193,11 @@ The result is what the daily DAG would have stored for the same days.
 def backfill_dag(config: MonitorConfig | None = None) -> DAG:
     """The backfill DAG: triggered by hand, for one organisation and a range of days."""
     # Imported here: a file with only the daily DAGs parses without them (make bench: parse).
-    from storyblok_traffic.operators.backfill import BackfillEvaluateOperator, BackfillLoadOperator
+    from storyblok_traffic.operators.backfill import (
+        BackfillAssetsOperator,
+        BackfillEvaluateOperator,
+        BackfillLoadOperator,
+    )
 
     config = config or load_config()
     orgs = {org.conn_id: org for org in config.organisations}
@@ -248,6 +254,15 @@ def backfill_dag(config: MonitorConfig | None = None) -> DAG:
             orgs=orgs,
             config=config,
             doc_md="Evaluate every day in order; alerts are recorded as suppressed.",
+        )
+        BackfillAssetsOperator(
+            task_id="load_asset_days",
+            loaded=load_months.output,
+            orgs=orgs,
+            config=config,
+            pool=config.pool,
+            doc_md="The bytes each file served on every day of the range, a request per day at the rate limit "
+            "(with `asset_traffic`; source `stored` replayed them with the months).",
         )
     return dag
 

@@ -156,3 +156,16 @@ def test_a_few_files_carry_most_of_the_bytes_and_each_listed_file_was_served_at_
     assert any(a["is_private"] for a in month)
     # the files serve part of their spaces' bytes, never more
     assert sum(a["total_bytes"] for a in day) < sum(size or 0 for _, _, size in files.day_rows(date(2026, 3, 5)))
+
+
+def test_the_demos_launch_film_is_the_file_behind_most_of_the_bandwidth():
+    from include.devstack import demo_simulation
+
+    files = TrafficModel(demo_simulation(date(2026, 3, 31)))
+    month = sorted(files.assets_traffic(date(2026, 3, 1), date(2026, 3, 29)), key=lambda a: -a["total_bytes"])
+    film, runner_up = month[0], month[1]
+    assert (film["content_type"], film["filename"].rsplit("/", 1)[-1]) == ("video/mp4", "launch-film.mp4")
+    assert film["space_id"] == files.spaces[0][0]  # the largest space's busiest page links it
+    assert film["total_bytes"] > 2 * runner_up["total_bytes"]
+    bandwidth = sum(size or 0 for d in range(29) for _, _, size in files.day_rows(date(2026, 3, 1) + timedelta(days=d)))
+    assert film["total_bytes"] > 0.15 * bandwidth

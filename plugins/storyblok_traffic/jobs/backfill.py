@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
@@ -150,6 +151,38 @@ def replay_month(engine: Engine, schema: str, org: str, chunk: Range) -> dict[st
         replayed = replay(conn, org, chunk.first, chunk.last)
     log.info("Replayed %s..%s for %s from stored answers: %s", chunk.first, chunk.last, org, replayed)
     return {**chunk.to_xcom(), "org_days": replayed.org_days, "written": replayed.as_dict()}
+
+
+def load_asset_range(days: Range, org: OrgConfig, config: MonitorConfig, source: str = "api") -> dict[str, Any]:
+    """The files' bytes of every day of ``days`` (``assets_traffic``), one request per day at the shared
+    rate limit, a transaction per day, the progress logged; the load of a year takes 365 requests' time.
+
+    Nothing to do without ``asset_traffic``, or with source ``stored``: ``load_months`` replayed the kept
+    answers of both endpoints. A retry asks again for every day; the days written before find their rows
+    unchanged and write nothing.
+    """
+    if not org.asset_traffic:
+        return {**days.to_xcom(), "skipped": f"asset_traffic is off for {org.org}"}
+    if checked_source(source) == "stored":
+        return {**days.to_xcom(), "skipped": "replayed with the months, from the answers kept"}
+    from storyblok_traffic.hooks.storyblok import StoryblokHook
+    from storyblok_traffic.jobs.asset_days import load_days
+    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
+    from storyblok_traffic.warehouse.migrations import ensure_current
+    from storyblok_traffic.warehouse.rejects import quarantine
+
+    warehouse = config.warehouse
+    engine = engine_from_conn_id(warehouse.conn_id)
+    try:
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.limit_meters))
+        each = [days.first + timedelta(days=n) for n in range((days.last - days.first).days + 1)]
+        transaction = partial(begin, engine, warehouse.schema)
+        loaded = load_days(
+            StoryblokHook(org.conn_id).client, transaction, org.org, each, quarantine(transaction, warehouse.schema)
+        )
+    finally:
+        engine.dispose()
+    return {**days.to_xcom(), "days": len(loaded.days), "written": loaded.written}
 
 
 def _tell_working_again(org: OrgConfig, config: MonitorConfig) -> None:

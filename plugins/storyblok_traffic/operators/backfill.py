@@ -41,8 +41,8 @@ class BackfillLoadOperator(BaseOperator):
             raise AirflowFailException(str(err)) from None
 
 
-class BackfillEvaluateOperator(BaseOperator):
-    """Evaluates every loaded day in date order; alerts are recorded as suppressed."""
+class _AfterTheMonths(BaseOperator):
+    """A task of the range the months' load resolved (its XCom, ``loaded``), for the run's organisation."""
 
     template_fields: Sequence[str] = ("loaded",)
 
@@ -52,9 +52,34 @@ class BackfillEvaluateOperator(BaseOperator):
         self.orgs = orgs
         self.config = config
 
+
+class BackfillEvaluateOperator(_AfterTheMonths):
+    """Evaluates every loaded day in date order; alerts are recorded as suppressed."""
+
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.jobs import backfill
         from storyblok_traffic.xcom import Range
 
         days = Range.from_xcom(self.loaded)
         return backfill.evaluate_range(days, self.orgs[context["params"]["organisation"]], self.config)
+
+
+class BackfillAssetsOperator(_AfterTheMonths):
+    """Loads the files' bytes of every day the months' load covered, a request per day at the rate limit.
+
+    Permanent errors fail it at once, like the months' load; it runs beside the evaluation.
+    """
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+        from storyblok_traffic.jobs import backfill
+        from storyblok_traffic.xcom import Range
+
+        params = context["params"]
+        days = Range.from_xcom(self.loaded)
+        try:
+            return backfill.load_asset_range(days, self.orgs[params["organisation"]], self.config, params.get("source"))
+        except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
+            raise AirflowFailException(str(err)) from None

@@ -69,7 +69,8 @@ def celery(
     conn_json = storyblok_conn_json(simulator)
     monkeypatch.setenv("AIRFLOW_CONN_STORYBLOK_DEFAULT", conn_json)
     env = celery_env(airflow_env(tmp_path / "airflow", url, port=free_port(), parallelism=32), BROKER)
-    stack = CeleryStack(env, tmp_path / "stack", workers=2, concurrency=4)
+    # No triggerer: no task defers (a process less beside the other stacks of a test run).
+    stack = CeleryStack(env, tmp_path / "stack", workers=2, concurrency=4, components=("scheduler", "dag-processor"))
     try:
         yield stack.start(pool_slots=16, migrate=False)
     finally:

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from include.airflow_stack import QUICK_STOP_SECONDS, AirflowStack, airflow_env
+from include.celery_stack import CeleryStack
 from include.net import free_port
 from include.storyblok_simulator import SimulatorSettings
 from storyblok_traffic.config import MonitorConfig, OrgConfig
@@ -52,7 +53,10 @@ def stack(
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
-        airflow = AirflowStack(airflow_env(home / "airflow", url, port=free_port()), home / "airflow.log")
+        # Its components one by one, without a triggerer (no task defers): a process and its CPU less than
+        # `airflow standalone`, beside the other stacks of a test run.
+        env = airflow_env(home / "airflow", url, port=free_port())
+        airflow = CeleryStack(env, home, workers=0, components=("scheduler", "dag-processor"))
         try:
             yield airflow.start(migrate=False)
         finally:

@@ -3,6 +3,7 @@ asks for, a rerun writing nothing, and a failed day leaving the days before it w
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -71,3 +72,32 @@ def test_a_daily_run_asks_for_its_day_the_refetch_days_and_the_days_missed(simul
         assert days_for_run(conn, org, LAST) == each(LAST - timedelta(days=5), LAST)  # max_gap_days back at most
         off = OrgConfig(conn_id="sb", org="acme", refetch_days=0, max_gap_days=0)
         assert days_for_run(conn, off, LAST) == [LAST]
+
+
+def test_a_history_of_files_is_loaded_a_day_per_request_at_the_rate_limit_with_its_progress(
+    simulator, engine, schema, storyblok_conn, warehouse_conn, caplog, monkeypatch
+):
+    from storyblok_traffic.config import MonitorConfig
+    from storyblok_traffic.jobs import asset_days, backfill
+    from storyblok_traffic.xcom import Range
+
+    monkeypatch.setattr(asset_days, "PROGRESS_EVERY_SECONDS", 0.0)  # every day's progress, for the test
+    migrate(engine, schema)
+    config = MonitorConfig(warehouse_schema=schema)
+    days = Range(LAST - timedelta(days=7), LAST)
+    caplog.set_level("INFO", logger=asset_days.__name__)
+    done = backfill.load_asset_range(days, OrgConfig(), config)
+    assert done["days"] == 8
+    calls = simulator.calls(ASSETS_TRAFFIC)
+    assert [c["query"]["start_date"][0] for c in calls] == [d.isoformat() for d in each(days.first, days.last)]
+    per_second = Counter(int(c["at"]) for c in calls)
+    assert max(per_second.values()) <= simulator.settings.requests_per_second  # paced: never over the rate
+    assert stored_days(engine, schema) == {
+        d: sum(a["total_bytes"] for a in simulator.model.assets_traffic(d, d)) for d in each(days.first, days.last)
+    }
+    progress = [r.getMessage() for r in caplog.records if "days loaded" in r.getMessage()]
+    assert progress[0].startswith("Files' bytes of storyblok_default: 1 of 8 days loaded")
+    assert progress[-1].startswith("Files' bytes of storyblok_default: 8 of 8 days loaded")
+    assert backfill.load_asset_range(days, OrgConfig(), config, "stored")["skipped"].startswith("replayed")
+    assert "asset_traffic is off" in backfill.load_asset_range(days, OrgConfig(asset_traffic=False), config)["skipped"]
+    assert len(simulator.calls(ASSETS_TRAFFIC)) == 8  # neither asked

@@ -32,12 +32,15 @@ def test_backfill_equals_the_daily_runs(
     try:
         # Without refetching, the daily runs store exactly the range's days, like the bulk load. (With it,
         # the first run would also store the 3 days before the range, and later checks would count them.)
-        org = OrgConfig(refetch_days=0)
+        # Without the file load: the days' tables are compared (the files' history: test_asset_days.py).
+        org = OrgConfig(refetch_days=0, asset_traffic=False)
         daily_runs(org, MonitorConfig(warehouse_schema=daily_schema))
         daily_calls = len(simulator.calls())
 
         config = tmp_path / "monitor.yaml"
-        config.write_text(f"warehouse_schema: {bulk_schema}\norganisations:\n  - refetch_days: 0\n")
+        config.write_text(
+            f"warehouse_schema: {bulk_schema}\norganisations:\n  - refetch_days: 0\n    asset_traffic: false\n"
+        )
         monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
         run = load_dags()["storyblok_traffic_backfill"].test(
             run_conf={"start_date": str(FIRST), "end_date": str(LAST), "organisation": "storyblok_default"}
