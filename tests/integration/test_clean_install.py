@@ -102,6 +102,16 @@ def _env(where: Path, schema: str, start_date: str, metadata_url: str) -> dict[s
     }
 
 
+PROBE = """
+import airflow, storyblok_traffic
+from airflow.plugins_manager import get_plugin_info
+from airflow.providers_manager import ProvidersManager
+providers = ",".join(sorted(ProvidersManager().providers))
+plugins = ",".join(sorted(p["name"] for p in get_plugin_info()))
+print("probe:", airflow.__version__, storyblok_traffic.__file__, providers, plugins)
+"""
+
+
 def _run(installed: Installed, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [installed.command(args[0]), *args[1:]],
@@ -167,11 +177,14 @@ def test_the_wheel_alone_runs_the_daily_pipeline_from_a_three_line_dag_file(
     env = _env(installed.where, schema, str(tomorrow if installed.minor.scheduler else "2026-01-01"), metadata_url)
     assert DAG_FILE in (ROOT / "README.md").read_text()  # the file README shows, verbatim
     assert len([line for line in DAG_FILE.splitlines()[1:] if line]) <= 3  # a docstring, then three lines at most
-    probe = "import airflow, storyblok_traffic; print(airflow.__version__, storyblok_traffic.__file__)"
-    version, package = _run(installed, env, "python", "-c", probe).stdout.split()
+    # What `airflow providers list` and `airflow plugins` read, in one process (each command imports all of Airflow).
+    said = _run(installed, env, "python", "-c", PROBE).stdout.splitlines()
+    _, version, package, providers, plugins = next(line for line in said if line.startswith("probe: ")).split()
     assert version == installed.minor.airflow
     assert "site-packages" in package
     assert str(ROOT) not in package
+    assert "storyblok-traffic-monitor" in providers.split(",")
+    assert "storyblok_usage" in plugins.split(",")
 
     if installed.minor.scheduler:
         _with_a_scheduler(installed, env)
@@ -181,10 +194,6 @@ def test_the_wheel_alone_runs_the_daily_pipeline_from_a_three_line_dag_file(
         days = conn.execute(text(f'SELECT max(day) FROM "{schema}".org_traffic_daily')).scalar()
     assert days == DAY
 
-    providers = _run(installed, env, "airflow", "providers", "list", "--output", "plain").stdout
-    assert "storyblok-traffic-monitor" in providers
-    plugins = _run(installed, env, "airflow", "plugins", "--output", "plain")
-    assert "storyblok_usage" in plugins.stdout
     errors = _run(installed, env, "airflow", "dags", "list-import-errors", "--output", "plain")
     assert "storyblok" not in errors.stdout
 

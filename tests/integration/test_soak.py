@@ -31,7 +31,7 @@ def test_a_short_soak_ends_as_a_clean_run(postgres_server, airflow_metadata_temp
     url = metadata_database(postgres_server, airflow_metadata_template, meta)
     settings = SoakSettings(
         tmp_path / "soak",
-        days=6,
+        days=4,
         executor="local",
         fault_rates=RATES,
         kill_every=2,  # the first task process seen is killed: the runs are over within a minute
