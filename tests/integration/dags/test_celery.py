@@ -25,8 +25,8 @@ from tests.integration.conftest import metadata_database
 from tests.integration.pipeline import comparable, daily_runs
 
 TODAY = datetime.now(UTC).date()
-# 20 days, older than the lookback: more than the 16 active runs, as many as the assertions need
-FIRST, LAST = TODAY - timedelta(days=30), TODAY - timedelta(days=11)
+# 12 days, older than the lookback: more than the 8 active runs (and the 8 task slots), as many as the assertions need
+FIRST, LAST = TODAY - timedelta(days=22), TODAY - timedelta(days=11)
 EARLIER = (FIRST - timedelta(days=30), FIRST - timedelta(days=1))  # the control's days
 EARLY_DAYS = range((EARLIER[1] - EARLIER[0]).days + 1)
 BROKER = "redis://127.0.0.1:6379/11"
@@ -89,7 +89,7 @@ def storyblok_conn_json(simulator) -> str:
 
 
 def test_two_celery_workers_share_one_rate_limit_and_equal_daily_runs(celery, simulator, engine, schema):
-    celery.backfill("storyblok_traffic", FIRST, LAST, max_active_runs=16)
+    celery.backfill("storyblok_traffic", FIRST, LAST, max_active_runs=8)
     states = celery.wait_for_runs("storyblok_traffic", FIRST, LAST, timeout=600)
     assert states == {"success": DAYS}, _logs(celery)
     assert _over_rate(simulator, 0) == 0
