@@ -19,6 +19,7 @@ from storyblok_traffic.evaluation.day import Carry, evaluate, evaluate_and_recor
 from storyblok_traffic.evaluation.result import Evaluation
 from storyblok_traffic.rules.notices import Recipients
 from storyblok_traffic.rules.ordering import Plan, is_quiet, plan
+from storyblok_traffic.rules.periods import each_day
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import alerts, marks, reads, silences
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -46,9 +47,7 @@ def check(
     The caller owns the transaction.
     """
     alerts.lock_org(conn, org.org)
-    days_asked = _unchecked_before(conn, org.org, first, backfill) + [
-        first + timedelta(days=i) for i in range((last - first).days + 1)
-    ]
+    days_asked = _unchecked_before(conn, org.org, first, backfill) + each_day(first, last)
     after_told = _after_told(conn, org)
     requested = {day: is_quiet(day, today, org.alert_lookback_days) or after_told(day) for day in days_asked}
     known = marks.checked(conn, org.org, days_asked)

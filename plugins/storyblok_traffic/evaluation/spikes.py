@@ -15,6 +15,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.result import SpikeView
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.alert_state import ORG, Series
+from storyblok_traffic.rules.periods import each_day
 from storyblok_traffic.rules.spike_lines import SpaceShare, SpikeDetail
 from storyblok_traffic.rules.spikes import (
     MIN_HISTORY_DAYS,
@@ -128,7 +129,7 @@ def min_excess(org: OrgConfig, month_limit: int) -> float:
 
 def busy_from(org: OrgConfig, limits: Sequence[Limits], first: date, last: date) -> int:
     """The requests a space needs on some day of ``first``..``last`` to be judged on any of them."""
-    least = min((_month_limit(limits, first + timedelta(days=i)) for i in range((last - first).days + 1)), default=0)
+    least = min((_month_limit(limits, day) for day in each_day(first, last)), default=0)
     return least_busy(rule_of(org), org.limit_meter, min_excess(org, least))
 
 

@@ -15,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from storyblok_traffic.config import OrgConfig
+    from storyblok_traffic.config import OrgConfig, Warehouse
     from storyblok_traffic.fetching import Quarantine
     from storyblok_traffic.hooks.client import StoryblokClient
 
@@ -32,13 +33,14 @@ def days_for_run(conn: Connection, org: OrgConfig, last: date) -> list[date]:
     """A daily run's days: its own, the ``refetch_days`` before it (bytes Storyblok finalises late), and
     every day since the newest day loaded before those, at most ``max_gap_days`` back (days missed while
     Airflow was down). Nothing loaded yet: history is the bulk DAG's job."""
+    from storyblok_traffic.rules.periods import each_day
     from storyblok_traffic.warehouse.reads import newest_asset_day
 
     first = last - timedelta(days=org.refetch_days)
     newest = newest_asset_day(conn, org.org, before=first) if org.max_gap_days else None
     if newest is not None:
         first = min(first, max(newest + timedelta(days=1), last - timedelta(days=org.max_gap_days)))
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return each_day(first, last)
 
 
 @dataclass
@@ -56,6 +58,27 @@ class Loaded:
     def to_xcom(self) -> dict[str, Any]:
         """Small: a year's load is 365 entries of a date and a count."""
         return {"days": self.days, "written": self.written}
+
+
+def load_into(
+    warehouse: Warehouse, client: StoryblokClient, org: str, pick: Callable[[Connection], Sequence[date]]
+) -> Loaded:
+    """``load_days`` into the warehouse, the days those ``pick`` chooses: one engine, the schema checked once,
+    each day in a transaction bounded as the warehouse's settings say, an invalid answer kept aside."""
+    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
+    from storyblok_traffic.warehouse.migrations import ensure_current
+    from storyblok_traffic.warehouse.rejects import quarantine
+
+    engine = engine_from_conn_id(warehouse.conn_id)
+    try:
+        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.limit_meters))
+        waits = (warehouse.lock_timeout_seconds, warehouse.statement_timeout_seconds)
+        transaction = partial(begin, engine, warehouse.schema, *waits)
+        with transaction() as conn:
+            days = pick(conn)
+        return load_days(client, transaction, org, days, quarantine(transaction, warehouse.schema))
+    finally:
+        engine.dispose()
 
 
 def load_days(

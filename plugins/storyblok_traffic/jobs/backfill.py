@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
@@ -166,22 +165,11 @@ def load_asset_range(days: Range, org: OrgConfig, config: MonitorConfig, source:
     if checked_source(source) == "stored":
         return {**days.to_xcom(), "skipped": "replayed with the months, from the answers kept"}
     from storyblok_traffic.hooks.storyblok import StoryblokHook
-    from storyblok_traffic.jobs.asset_days import load_days
-    from storyblok_traffic.warehouse.engine import begin, engine_from_conn_id
-    from storyblok_traffic.warehouse.migrations import ensure_current
-    from storyblok_traffic.warehouse.rejects import quarantine
+    from storyblok_traffic.jobs.asset_days import load_into
+    from storyblok_traffic.rules.periods import each_day
 
-    warehouse = config.warehouse
-    engine = engine_from_conn_id(warehouse.conn_id)
-    try:
-        ensure_current(engine, warehouse.schema, warehouse.auto_migrate, dict(warehouse.limit_meters))
-        each = [days.first + timedelta(days=n) for n in range((days.last - days.first).days + 1)]
-        transaction = partial(begin, engine, warehouse.schema)
-        loaded = load_days(
-            StoryblokHook(org.conn_id).client, transaction, org.org, each, quarantine(transaction, warehouse.schema)
-        )
-    finally:
-        engine.dispose()
+    every = each_day(days.first, days.last)
+    loaded = load_into(config.warehouse, StoryblokHook(org.conn_id).client, org.org, lambda _conn: every)
     return {**days.to_xcom(), "days": len(loaded.days), "written": loaded.written}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
@@ -45,15 +44,9 @@ def upsert_traffic(fetched_xcom: dict[str, Any], config: MonitorConfig) -> Upser
 def load_assets(client: StoryblokClient, day: date, org: OrgConfig, config: MonitorConfig) -> dict[str, Any]:
     """The run's days of the bytes each file served (``asset_days.days_for_run``), a transaction per day; an
     invalid answer is kept in ``rejected_responses``. Returns the days loaded and the rows written."""
-    from storyblok_traffic.jobs.asset_days import days_for_run, load_days
-    from storyblok_traffic.warehouse.engine import warehouse_transaction
-    from storyblok_traffic.warehouse.rejects import quarantine
+    from storyblok_traffic.jobs.asset_days import days_for_run, load_into
 
-    warehouse = config.warehouse
-    with warehouse_transaction(warehouse) as conn:
-        days = days_for_run(conn, org, day)
-    transaction = partial(warehouse_transaction, warehouse)
-    return load_days(client, transaction, org.org, days, quarantine(transaction, warehouse.schema)).to_xcom()
+    return load_into(config.warehouse, client, org.org, lambda conn: days_for_run(conn, org, day)).to_xcom()
 
 
 def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:

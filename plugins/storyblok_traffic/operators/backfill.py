@@ -6,7 +6,8 @@ the work is imported only when a task runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -27,18 +28,27 @@ class BackfillLoadOperator(BaseOperator):
         self.config = config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
         from storyblok_traffic.jobs import backfill
 
         params = context["params"]
         source = backfill.checked_source(params.get("source"))
         days = backfill.checked_range(params.get("start_date"), params.get("end_date"))
-        try:
+        with _failing_at_once():
             return backfill.load_range(days, self.orgs[params["organisation"]], self.config, source)
-        except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
-            raise AirflowFailException(str(err)) from None
+
+
+@contextmanager
+def _failing_at_once() -> Iterator[None]:
+    """Answers that retrying cannot fix (rejected, an unusable connection, invalid) fail the task without
+    retries; an unavailable API is retried with the task."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+
+    try:
+        yield
+    except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
+        raise AirflowFailException(str(err)) from None
 
 
 class _AfterTheMonths(BaseOperator):
@@ -71,15 +81,10 @@ class BackfillAssetsOperator(_AfterTheMonths):
     """
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
         from storyblok_traffic.jobs import backfill
         from storyblok_traffic.xcom import Range
 
         params = context["params"]
         days = Range.from_xcom(self.loaded)
-        try:
+        with _failing_at_once():
             return backfill.load_asset_range(days, self.orgs[params["organisation"]], self.config, params.get("source"))
-        except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
-            raise AirflowFailException(str(err)) from None

@@ -69,6 +69,11 @@ def window_of(period: str, day: date, start: tuple[int, int] = (1, 1)) -> Window
     raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
 
 
+def each_day(first: date, last: date) -> list[date]:
+    """Every day of ``first``..``last``, in order; none when ``last`` is before ``first``."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def calendar_months(first: date, last: date) -> list[tuple[date, date]]:
     """``first``..``last`` cut at calendar month boundaries, each piece (first, last)."""
     pieces = []

@@ -33,7 +33,7 @@ from storyblok_traffic.rules.notices import (
     severity,
 )
 from storyblok_traffic.rules.ordering import is_quiet
-from storyblok_traffic.rules.periods import window_of
+from storyblok_traffic.rules.periods import each_day, window_of
 from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_quietly, shown_start
 from storyblok_traffic.rules.silences import Silence
 from storyblok_traffic.rules.usage import alarms
@@ -178,7 +178,7 @@ def alert_rows(
 def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
     """Each day of ``first``..``last``: the top spaces' amounts and the rest of the organisation's."""
     spaces = [space for space, _ in reads.top_spaces(conn, org.org, first, last, org.limit_meter, count=count)]
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    days = each_day(first, last)
     index = {day: i for i, day in enumerate(days)}
     series = {space: [0] * len(days) for space in spaces}
     for space, day, amount in reads.space_daily(conn, org.org, spaces, first, last, org.limit_meter):

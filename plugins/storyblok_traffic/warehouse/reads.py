@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import array
 
 from storyblok_traffic.model import ASSETS_TRAFFIC
 from storyblok_traffic.rules.asset_use import AssetUse
-from storyblok_traffic.rules.periods import calendar_months
+from storyblok_traffic.rules.periods import calendar_months, each_day, window_of
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.tables import (
     asset_traffic_daily,
@@ -134,16 +134,12 @@ def space_daily(
         return []
     rows = conn.execute(
         select(t.space_id, t.day, amount)
-        .where(t.org == org, t.day == any_(array(_each_day(first, last))), t.space_id == any_(array(spaces)))
+        # The days as a list: a few spaces' rows are then found by (day, space) in the primary key, not by
+        # scanning every space's rows of the range for them (1 ms instead of 16 for 5 spaces over 35 days).
+        .where(t.org == org, t.day == any_(array(each_day(first, last))), t.space_id == any_(array(spaces)))
         .order_by(t.day)
     )
     return [(space, day, int(used)) for space, day, used in rows]
-
-
-def _each_day(first: date, last: date) -> list[date]:
-    """The days as a list: a few spaces' rows are then found by (day, space) in the primary key, not by
-    scanning every space's rows of the range for them (1 ms instead of 16 for 5 spaces over 35 days)."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def org_days(conn: Connection, org: str, first: date, last: date) -> list[tuple[date, int, int | None]]:
@@ -170,7 +166,7 @@ def space_days(
         spaces = sorted({*busy, *also})
         if not spaces:
             return []
-        where = [t.org == org, t.day == any_(array(_each_day(first, last))), t.space_id == any_(array(spaces))]
+        where = [t.org == org, t.day == any_(array(each_day(first, last))), t.space_id == any_(array(spaces))]
     rows = conn.execute(select(t.space_id, t.day, t.api_requests, t.total_bytes).where(*where))
     return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]
 
@@ -231,12 +227,13 @@ def top_assets(
     A calendar month inside the range whose stored days all fall in it is read from its month rows (one
     row per file), the rest from the day rows: a year's top files sum 12 months of rows, not 365 days.
     """
-    if space_id is None and only is None and (first, last) == _whole_month(conn, org, first, last):
+    pieces = [(p, q, _month_rows_hold(conn, org, p, q)) for p, q in calendar_months(first, last)]
+    if space_id is None and only is None and len(pieces) == 1 and pieces[0][2]:
         return top_assets_of_month(conn, org, first, count)
     d, m, a = asset_traffic_daily.c, asset_traffic_monthly.c, assets.c
     parts = []
-    for piece_first, piece_last in calendar_months(first, last):
-        if _whole_month(conn, org, piece_first, piece_last) == (piece_first, piece_last):
+    for piece_first, piece_last, whole in pieces:
+        if whole:
             part = select(m.asset_id, m.total_bytes).where(m.org == org, m.month == piece_first)
             ids = m.asset_id
         else:
@@ -289,15 +286,15 @@ def _use(m: RowMapping) -> AssetUse:
     )
 
 
-def _whole_month(conn: Connection, org: str, first: date, last: date) -> tuple[date, date] | None:
-    """(first, last) when the month rows of ``first``'s month hold exactly its files' bytes of ``first``..``last``:
+def _month_rows_hold(conn: Connection, org: str, first: date, last: date) -> bool:
+    """Whether the month rows of ``first``'s month hold exactly its files' bytes of ``first``..``last``:
     ``first`` is the month's first day, ``last`` in the month, and no day after ``last`` of it is stored."""
-    if first.day != 1 or (last.year, last.month) != (first.year, first.month):
-        return None
+    month = window_of("month", first)
+    if first != month.start or last > month.last:
+        return False
     d = asset_traffic_daily.c
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    later = conn.scalar(select(d.day).where(d.org == org, d.day > last, d.day < following).limit(1))
-    return None if later is not None else (first, last)
+    later = conn.scalar(select(d.day).where(d.org == org, d.day > last, d.day <= month.last).limit(1))
+    return later is None
 
 
 def asset_bytes_on(

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from storyblok_traffic.rules.periods import each_day
 from storyblok_traffic.warehouse import reads
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
@@ -62,7 +63,7 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
             assert stored.org_days(first, last) == reads.org_days(conn, "acme", first, last)
             assert stored.days_stored(first, last) == reads.days_stored(conn, "acme", first, last)
             assert stored.newest_day(last) == reads.newest_day(conn, "acme", last)
-            missing = next((d for d in _each_day(first, last) if d not in stored.days_stored(first, last)), None)
+            missing = next((d for d in each_day(first, last) if d not in stored.days_stored(first, last)), None)
             assert stored.first_missing(first, last) == missing
             for busy_from, also in (
                 (None, ()),
@@ -76,7 +77,7 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
                 found = sorted(
                     (space, d, *series[space][d])
                     for space in series
-                    for d in _each_day(first, last)
+                    for d in each_day(first, last)
                     if d in series[space]
                 )
                 assert found == sorted(reads.space_days(conn, "acme", first, last, busy_from, also)), (
@@ -91,10 +92,6 @@ def test_every_answer_equals_its_read(engine, loaded, spaces_from):
         assert stored.oldest_day() == reads.org_days(conn, "acme", date.min, date.max)[0][0]
         assert stored.limit_history() == reads.limit_history(conn, "acme")
         assert stored.latest_snapshot() == reads.latest_snapshot(conn, "acme")
-
-
-def _each_day(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def test_read_at_once_holds_only_the_busy_spaces(engine, loaded):
