@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.common import new_schema, postgres, report
+from benchmarks.common import copy_org, new_schema, postgres, report
 from benchmarks.dashboard import WITH_BILL, YEARS, _fill
 from include.airflow_stack import airflow_env
 
@@ -130,7 +130,6 @@ def _spike_episodes(conn: Connection) -> dict[str, int]:
 
 def _copies(url: str, schema: str, last: date) -> None:
     """The filled organisation checked for its last 60 days (alert rows), then copied 50 times."""
-    import psycopg
     from sqlalchemy import create_engine
 
     from storyblok_traffic.evaluation.check import check
@@ -141,18 +140,7 @@ def _copies(url: str, schema: str, last: date) -> None:
     with begin(engine, schema) as conn:
         check(conn, _org(True), last - timedelta(days=59), last, last + timedelta(days=1), Routing(), backfill=True)
     engine.dispose()
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table in COPIED:
-            columns = [r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                "AND column_name <> 'org' ORDER BY ordinal_position", (schema, table),
-            )]  # fmt: skip
-            listed = ", ".join(columns)
-            conn.execute(
-                f'INSERT INTO "{schema}".{table} (org, {listed}) SELECT o, {listed} FROM "{schema}".{table}, '
-                f"unnest(%s::text[]) AS o WHERE org = %s",
-                ([f"org_{i}" for i in range(ORGS)], ORG),
-            )
+    copy_org(url, schema, COPIED, ORG, [f"org_{i}" for i in range(ORGS)])
 
 
 def _overview(count: int) -> list[float]:

@@ -13,15 +13,13 @@ process, median of 3, each rolled back; side by side:
 
 from __future__ import annotations
 
-import io
-import random
 import statistics
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, create_engine
 
-from benchmarks.common import new_schema, postgres, report
+from benchmarks.common import fill_noise, new_schema, postgres, report
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.check import check
 from storyblok_traffic.rules.routes import Routing
@@ -40,29 +38,14 @@ def _fill(url: str, schema: str) -> int:
     """Space rows and their sums, from the rule's whole reach before the year; returns the rows."""
     import psycopg
 
-    rng = random.Random(23)  # noqa: S311 (synthetic traffic, seeded)
     start = FIRST - timedelta(days=BASE.spike_window_days + BASE.spike_noise_days)
     days = [start + timedelta(days=i) for i in range((LAST - start).days + 1)]
-    now = datetime.now(UTC).isoformat()
-    spaces, totals = io.StringIO(), dict.fromkeys(days, 0)
-    for space in range(SPACES):
-        for day in days:
-            n = rng.randint(0, 5_000)
-            totals[day] += n
-            spaces.write(f"bench\t{100_000 + space}\t{day}\t{n}\t{n * 20_000}\t{now}\n")
+    fill_noise(url, schema, "bench", SPACES, days, 0, 5_000, seed=23)
     with psycopg.connect(url, autocommit=True) as conn:
-        columns = "(org, space_id, day, api_requests, total_bytes, fetched_at)"
-        with conn.cursor().copy(f'COPY "{schema}".space_traffic_daily {columns} FROM STDIN') as copy:
-            copy.write(spaces.getvalue())
-        with conn.cursor().copy(
-            f'COPY "{schema}".org_traffic_daily (org, day, api_requests, total_bytes, fetched_at) FROM STDIN'
-        ) as copy:
-            copy.write("".join(f"bench\t{d}\t{n}\t{n * 20_000}\t{now}\n" for d, n in totals.items()))
         conn.execute(
             f'INSERT INTO "{schema}".usage_snapshots VALUES (%s, %s, %s, %s, 0, NULL, now())',
             ("bench", start, MONTHLY_LIMIT, 12 * MONTHLY_LIMIT),
         )
-        conn.execute(f'ANALYZE "{schema}".space_traffic_daily')  # as autovacuum does after a load
     return SPACES * len(days)
 
 

@@ -37,6 +37,7 @@ BENCHMARKS = (
     "routed_year",
     "asset_storage",
     "asset_history",
+    "scale",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -345,6 +346,29 @@ def _asset_history(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _scale(r: dict[str, Any]) -> list[Row]:
+    """The overview flat in years and under 300 ms at 200 organisations; a busy day under 0.3 s."""
+    o, busy = r["overview_ms"], r["busy_day_s"]
+    flat = round(o["200x10"] / o["200x1"], 2)
+    rows: list[Row] = [
+        ("scale", f"/api/overview, {n} organisations x {y} years (ms, median of 10)", o[f"{n}x{y}"], *target)
+        for y in (1, 3, 10)
+        for n in (10, 50, 200)
+        for target in [("< 300", o[f"{n}x{y}"] < 300) if n == 200 else ("", None)]
+    ]
+    rows += [
+        ("scale", "baseline: /api/overview, one organisation of one year (ms)", r["overview_one_org_ms"], "", None),
+        ("scale", "ratio: 200 organisations of 10 years to 200 of 1", flat, "<= 1.2", flat <= 1.2),
+        *[
+            ("scale", f"a day's check, every space judged, {n} spaces (s, median of 5)", busy[n], *target)
+            for n in ("100", "500", "2500")
+            for target in [("< 0.3", busy[n] < 0.3) if n == "2500" else ("", None)]
+        ],
+        ("scale", "baseline: the same day's check, spikes off, 2500 spaces (s)", r["busy_day_spikes_off_s"], "", None),
+    ]
+    return rows
+
+
 def _per_channel(counts: dict[str, int]) -> str:
     return ", ".join(str(counts[c]) for c in ("slack", "json", "email"))
 
@@ -364,6 +388,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "routes": _routes,
     "routed_year": _routed_year,
     "asset_storage": _asset_storage,
+    "scale": _scale,
 }
 
 

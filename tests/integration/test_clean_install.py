@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from include.airflow_stack import QUICK_STOP_SECONDS, AirflowStack
 from include.net import free_port
-from tests.integration.conftest import SIM_TODAY
+from tests.integration.conftest import SIM_TODAY, create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 # The DAG file a user writes. Airflow's safe mode skips a file without both "airflow" and "dag" in it.
@@ -161,8 +161,7 @@ def metadata_url(clean_venv: Installed, postgres_server: str) -> Iterator[str]:
         yield f"sqlite:///{clean_venv.where}/home/airflow.db"
         return
     name = f"meta_clean_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+    create_database(postgres_server, name)
     yield postgres_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.migrations import migrate
-from storyblok_traffic.warehouse.reads import daily_usage
+from storyblok_traffic.warehouse.reads import org_days
 from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily
 from storyblok_traffic.warehouse.writes import write_fetch
 from storyblok_traffic.xcom import FetchedTraffic
@@ -107,11 +107,11 @@ def test_sums_over_any_split_equal_the_sum_over_the_whole(store, amounts, cuts):
     bounds = sorted({c for c in cuts if c < len(amounts) - 1})
     with begin(engine, schema) as conn:
         conn.execute(org_traffic_daily.insert(), rows)
-        whole = sum(n for _, n in daily_usage(conn, org, FIRST, last, "requests"))
+        whole = sum(n for _, n, _ in org_days(conn, org, FIRST, last))
         starts = [0, *(b + 1 for b in bounds)]
         ends = [*bounds, len(amounts) - 1]
         parts = [
-            sum(n for _, n in daily_usage(conn, org, FIRST + timedelta(days=a), FIRST + timedelta(days=b), "requests"))
+            sum(n for _, n, _ in org_days(conn, org, FIRST + timedelta(days=a), FIRST + timedelta(days=b)))
             for a, b in zip(starts, ends, strict=True)
         ]
     assert sum(parts) == whole == sum(amounts)

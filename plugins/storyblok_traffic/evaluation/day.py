@@ -33,13 +33,22 @@ from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.stored_days import StoredDays, complete_days
 
 
-def evaluate(conn: Connection, org: OrgConfig, day: date, quiet: bool, fetched_day: bool | None) -> Evaluation:
+def evaluate(
+    conn: Connection,
+    org: OrgConfig,
+    day: date,
+    quiet: bool,
+    fetched_day: bool | None,
+    stored: StoredDays | None = None,
+) -> Evaluation:
     """``org`` as of ``day``, read only: what the rules see, with the alert rows as they are.
 
     ``fetched_day``: whether the day's traffic is in (None: unknown). ``quiet``: the day is older
-    than the lookback (its alerts would be recorded as suppressed).
+    than the lookback (its alerts would be recorded as suppressed). ``stored``: the organisation's
+    days, when the caller reads them for more than this (read here otherwise).
     """
-    observed = observe(conn, org, day, quiet, fetched_day, Carry.of(conn, org.org))
+    carry = Carry.of(conn, org.org) if stored is None else Carry(stored, alerts.AlertRows(conn, org.org))
+    observed = observe(conn, org, day, quiet, fetched_day, carry)
     return summarise(observed, observed.known, alerts.count_pending(conn, org.org))
 
 

@@ -60,8 +60,9 @@ def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
 
     org = next(o for o in config.organisations if o.org == upserted.org)
     with warehouse_transaction(config.warehouse) as conn:
-        evaluation = evaluate(conn, org, upserted.end_date, quiet=True, fetched_day=upserted.fetched_day)
-        figures = bill_figures(StoredDays(conn, org.org), org, upserted.end_date)
+        stored = StoredDays(conn, org.org)
+        evaluation = evaluate(conn, org, upserted.end_date, True, upserted.fetched_day, stored)
+        figures = bill_figures(stored, org, upserted.end_date)
     percents = {
         f"{p.period}_percent" if p.meter == org.limit_meter else f"{p.meter}_{p.period}_percent": p.percent
         for p in evaluation.periods

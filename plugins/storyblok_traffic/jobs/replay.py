@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from storyblok_traffic.assets import parse_asset_day
 from storyblok_traffic.errors import StoryblokPayloadError
 from storyblok_traffic.model import ALL_TRAFFIC, ASSETS_TRAFFIC, DailyTraffic, parse_daily
+from storyblok_traffic.warehouse import reads
 from storyblok_traffic.warehouse.asset_writes import write_asset_day
-from storyblok_traffic.warehouse.tables import raw_responses
 from storyblok_traffic.warehouse.writes import write_days
 
 
@@ -40,13 +40,7 @@ def replay(conn: Connection, org: str, first: date, last: date) -> Replayed:
     """Rewrite ``org``'s day rows of ``first``..``last`` from its stored answers; the caller owns the transaction."""
     if last < first:
         raise ValueError(f"the last day {last} is before the first day {first}")
-    raw = raw_responses.c
-    answers = conn.execute(
-        select(raw.start_date, raw.end_date, raw.fetched_at, raw.payload)
-        .where(raw.org == org, raw.endpoint == ALL_TRAFFIC, raw.group_by == "day")
-        .where(raw.start_date <= last, raw.end_date >= first)
-        .order_by(raw.fetched_at, raw.start_date)
-    ).all()
+    answers = reads.stored_answers(conn, org, ALL_TRAFFIC, first, last)
     org_days = space_days = 0
     for start, end, fetched_at, payload in answers:
         try:
@@ -61,14 +55,9 @@ def replay(conn: Connection, org: str, first: date, last: date) -> Replayed:
 
 def _replay_assets(conn: Connection, org: str, first: date, last: date) -> tuple[int, int]:
     """Each stored day of ``assets_traffic`` in the range, oldest answer first: the newest one stands."""
-    raw = raw_responses.c
-    answers = conn.execute(
-        select(raw.start_date, raw.fetched_at, raw.payload)
-        .where(raw.org == org, raw.endpoint == ASSETS_TRAFFIC, raw.start_date.between(first, last))
-        .order_by(raw.fetched_at, raw.start_date)
-    ).all()
+    answers = reads.stored_answers(conn, org, ASSETS_TRAFFIC, first, last)
     written = 0
-    for day, fetched_at, pages in answers:
+    for day, _, fetched_at, pages in answers:
         try:
             served = parse_asset_day(pages, day)
         except StoryblokPayloadError as err:

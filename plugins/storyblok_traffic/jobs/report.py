@@ -4,36 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, Date, cast, func, select
+from sqlalchemy import Connection
 
 from storyblok_traffic.billing import TITLES, plan_table
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
+from storyblok_traffic.rules.asset_use import files_heading, use_line
 from storyblok_traffic.rules.incidents import summary
 from storyblok_traffic.rules.plans import amount_text, money, over_maximum_text
 from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.warehouse import alerts, incidents
-from storyblok_traffic.warehouse.reads import limits_on
+from storyblok_traffic.warehouse import alerts, incidents, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
-from storyblok_traffic.warehouse.tables import org_traffic_daily
 
 
 def usage_report(conn: Connection, org: str, as_of: date) -> str:
-    t = org_traffic_daily.c
-    month = cast(func.date_trunc("month", t.day), Date).label("month")
-    rows = conn.execute(
-        select(month, func.count(), func.sum(t.api_requests), func.sum(t.total_bytes))
-        .where(t.org == org, t.day <= as_of)
-        .group_by(month)
-        .order_by(month)
-    ).all()
+    rows = reads.month_sums(conn, org, as_of)
     if not rows:  # nothing stored: no limit, no percent, nothing to sum
         return "\n".join([f"No traffic is stored for {org} yet.", *_pipeline_lines(conn, org)])
-    limits = limits_on(conn, org, as_of)
+    limits = reads.limits_on(conn, org, as_of)
     yearly = limits.yearly if limits else 0
     lines = [f"Storyblok traffic for {org} (yearly limit: {yearly:,} requests)", ""]
     lines.append(f"{'month':<9}{'days':>6}{'requests':>14}{'% of year':>11}{'GB':>10}")
@@ -50,10 +42,27 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
         f"{as_of.year}-01-01 to {as_of}: {year_total:,} requests stored, "
         f"{pct if pct is not None else '?'}% of the limit",
     ]
+    lines += _file_lines(conn, org, as_of)
     recorded = alerts.history(conn, org)
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
     return "\n".join(lines + _pipeline_lines(conn, org) + _alert_lines(conn, recorded))
+
+
+TOP_FILES = 5
+
+
+def _file_lines(conn: Connection, org: str, as_of: date) -> list[str]:
+    """The month's files behind the most bandwidth so far, as a bandwidth notice names them (none stored:
+    no line)."""
+    first = as_of.replace(day=1)
+    uses = reads.top_assets(conn, org, first, as_of, TOP_FILES)
+    if not uses:
+        return []
+    bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, as_of))
+    missing = (as_of - first).days + 1 - len(reads.asset_days_stored(conn, org, first, as_of))
+    heading = files_heading(f"in the month from {first} to {as_of}", missing)
+    return [heading, *(f"  {use_line(use, bandwidth)}" for use in uses)]
 
 
 def _pipeline_lines(conn: Connection, org: str) -> list[str]:

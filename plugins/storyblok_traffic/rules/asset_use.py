@@ -65,6 +65,14 @@ def hints(use: AssetUse) -> list[str]:
     return found
 
 
+def files_heading(which: str, days_missing: int) -> str:
+    """``Files behind the most bandwidth in the month from 2026-11-01 to 2026-11-20 (2 days of it with no
+    file stored):``, the line above the files' ``use_line``s; ``which``: the range, as a phrase."""
+    plural = "day" if days_missing == 1 else "days"
+    not_stored = f" ({days_missing} {plural} of it with no file stored)" if days_missing else ""
+    return f"Files behind the most bandwidth {which}{not_stored}:"
+
+
 def use_line(use: AssetUse, period_bytes: int) -> str:
     """``hero.png (space 100007, image/png, 3.2 MB): 41.2 GB, served about 12,900 times, 38.1% of the
     bandwidth, 6.3x its usual day; <hints>``."""

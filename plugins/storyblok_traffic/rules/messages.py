@@ -20,7 +20,7 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
-from storyblok_traffic.rules.asset_use import AssetUse, hints, use_line
+from storyblok_traffic.rules.asset_use import AssetUse, files_heading, hints, use_line
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.notices import notice_key, rank, severity
 from storyblok_traffic.rules.usage import percent_of
@@ -276,8 +276,7 @@ def _file_lines(groups: Sequence[Sequence[Alert]], files: TopAssets) -> list[str
             which = f"on {head.as_of}" + ("" if head.space_id is None else f" in space {head.space_id}")
         else:
             which = f"in the {head.period} from {head.period_start} to {head.as_of}"
-        not_stored = f" ({missing} {'day' if missing == 1 else 'days'} of it with no file stored)" if missing else ""
-        lines.append(f"Files behind the most bandwidth {which}{not_stored}:")
+        lines.append(files_heading(which, missing))
         lines += [f"- {use_line(use, head.usage)}" for use in uses]
     return lines
 

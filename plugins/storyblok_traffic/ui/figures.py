@@ -56,7 +56,8 @@ def usage_figures(
 ) -> m.Usage:
     """The ``/api/usage`` document (dates as ISO strings); ``routing``: where each notice goes
     (``MonitorConfig.routing``); ``last_failure`` is read from Airflow (``ui.runs``)."""
-    evaluation = evaluate(conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), fetched_day=None)
+    stored = StoredDays(conn, org.org)  # read once: the evaluation, the month closed and the bill ask it
+    evaluation = evaluate(conn, org, as_of, is_quiet(as_of, today, org.alert_lookback_days), None, stored)
     recent = as_of - timedelta(days=DAILY_DAYS - 1)
     month = window_of("month", as_of, org.year_start)
     first = min([recent, month.start] + [p.start for p in evaluation.periods])
@@ -67,18 +68,18 @@ def usage_figures(
     for (key, _), channel in sorted(alerts.delivered(conn, history), key=lambda pair: pair[1]):
         channels[key].append(channel)
     rows = alert_rows(history, channels, as_of, evaluation.newest_day, routing)
-    spaces, change = top_spaces(conn, org, month.start, as_of)
+    spaces, change = top_spaces(conn, org, stored, month.start, as_of)
     return m.Usage(
         org=org.org,
         as_of=as_of.isoformat(),
         limit_meter=org.limit_meter,
         newest_day=_iso(evaluation.newest_day),
         periods=[_period(p, as_of) for p in evaluation.periods],
-        previous_periods=previous_periods(conn, org, as_of, today),
+        previous_periods=previous_periods(conn, org, as_of, today, stored),
         top_spaces=spaces,
         top_spaces_change=change,
-        daily=daily_rows(conn, org.org, first, as_of),
-        daily_by_space=daily_by_space(conn, org, recent, as_of),
+        daily=[_daily_row(row) for row in stored.org_days(first, as_of)],
+        daily_by_space=daily_by_space(conn, org, stored, recent, as_of),
         spikes=[
             m.Spike(series=series, day=day.isoformat())
             for series, day in alerts.episode_starts(conn, org.org, SPIKE, recent, as_of)
@@ -90,7 +91,7 @@ def usage_figures(
             for q in fold(a for a in history if recorded_quietly(a, bool(channels.get(a.key))))
         ],
         reconciliation=_reconciliation(evaluation),
-        bill=bill_document(bill_figures(StoredDays(conn, org.org), org, as_of)),
+        bill=bill_document(bill_figures(stored, org, as_of)),
         notes=list(evaluation.all_notes()),
         last_failure=last_failure,
     )
@@ -101,12 +102,12 @@ MIN_COMPARED_DAYS = 7
 
 
 def top_spaces(
-    conn: Connection, org: OrgConfig, first: date, last: date
+    conn: Connection, org: OrgConfig, stored: StoredDays, first: date, last: date
 ) -> tuple[list[m.TopSpace], m.Comparison | None]:
     """The month's top spaces: usage, share of the organisation's, and, from a week into the month, the
     change against the same number of days at the same offset into the month before."""
     top = reads.top_spaces(conn, org.org, first, last, org.limit_meter, count=10)
-    total = sum(amount for _, amount in reads.daily_usage(conn, org.org, first, last, org.limit_meter)) or 1
+    total = stored.meter_total(org.limit_meter, first, last)[0] or 1
     before = window_of("month", first - timedelta(days=1), org.year_start)
     days = min((last - first).days + 1, before.days)
     earlier: dict[str, int] = {}
@@ -127,25 +128,26 @@ def top_spaces(
     ], change
 
 
-def previous_periods(conn: Connection, org: OrgConfig, as_of: date, today: date) -> list[m.ClosedPeriod]:
+def previous_periods(
+    conn: Connection, org: OrgConfig, as_of: date, today: date, stored: StoredDays
+) -> list[m.ClosedPeriod]:
     """The month just closed (and, in a contract year's first month, the year just closed), as they ended."""
     month = window_of("month", as_of, org.year_start)
     year = window_of("year", as_of, org.year_start)
     # Both end the day before this month: one evaluation as of that day has them both.
     last = month.start - timedelta(days=1)
     wanted = ("month", "year") if month.start == year.start else ("month",)
-    if reads.newest_day(conn, org.org, last) is None:
+    if stored.newest_day(last) is None:
         return []  # nothing stored then: nothing to tell
-    ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None)
+    ended = evaluate(conn, org, last, is_quiet(last, today, org.alert_lookback_days), None, stored)
     closed = [p for p in ended.periods if p.period in wanted]  # the limit meter's first, then the other
     return [
-        _closed(p, conn, org)
-        for p in sorted(closed, key=lambda p: (p.meter != org.limit_meter, wanted.index(p.period)))
+        _closed(p, stored) for p in sorted(closed, key=lambda p: (p.meter != org.limit_meter, wanted.index(p.period)))
     ]
 
 
-def _closed(p: PeriodSummary, conn: Connection, org: OrgConfig) -> m.ClosedPeriod:
-    daily = reads.daily_usage(conn, org.org, p.start, p.last, p.meter)
+def _closed(p: PeriodSummary, stored: StoredDays) -> m.ClosedPeriod:
+    daily = stored.daily_usage(p.start, p.last, p.meter)
     # The day the period's final limit was reached, by the rule every crossing is found with.
     reached = alarms(daily, lambda _: p.limit, (100.0,), p.start, p.last)
     return m.ClosedPeriod(
@@ -175,7 +177,9 @@ def alert_rows(
     return [_alert(a, channels.get(a.key, []), group, routing) for a, group in sorted(grouped, key=order)]
 
 
-def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, count: int = 5) -> m.DailyBySpace:
+def daily_by_space(
+    conn: Connection, org: OrgConfig, stored: StoredDays, first: date, last: date, count: int = 5
+) -> m.DailyBySpace:
     """Each day of ``first``..``last``: the top spaces' amounts and the rest of the organisation's."""
     spaces = [space for space, _ in reads.top_spaces(conn, org.org, first, last, org.limit_meter, count=count)]
     days = each_day(first, last)
@@ -184,14 +188,19 @@ def daily_by_space(conn: Connection, org: OrgConfig, first: date, last: date, co
     for space, day, amount in reads.space_daily(conn, org.org, spaces, first, last, org.limit_meter):
         series[space][index[day]] = amount
     rest = [0] * len(days)
-    for day, amount in reads.daily_usage(conn, org.org, first, last, org.limit_meter):
+    for day, amount in stored.daily_usage(first, last, org.limit_meter):
         rest[index[day]] = amount - sum(series[space][index[day]] for space in spaces)
     return m.DailyBySpace(days=[d.isoformat() for d in days], spaces=series, rest=rest)
 
 
 def daily_rows(conn: Connection, org: str, first: date, last: date) -> list[m.DailyRow]:
     """The org's stored days, as the API and the CSV download show them."""
-    return [m.DailyRow(day=d.isoformat(), requests=r, bytes=b) for d, r, b in reads.org_days(conn, org, first, last)]
+    return [_daily_row(row) for row in reads.org_days(conn, org, first, last)]
+
+
+def _daily_row(row: tuple[date, int, int | None]) -> m.DailyRow:
+    day, requests, size = row
+    return m.DailyRow(day=day.isoformat(), requests=requests, bytes=size)
 
 
 def newest_day(conn: Connection, org: str) -> date | None:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, and_, delete, func, select, text, tuple_, update
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
@@ -28,6 +28,7 @@ from storyblok_traffic.rules.alert_state import (
     CLEARED,
     PENDING,
     SENT,
+    SILENCED,
     SPIKE,
     SUPPRESSED,
     Alert,
@@ -230,6 +231,22 @@ def history(conn: Connection, org: str) -> list[Alert]:
     order = (a.period_start, a.period, a.meter, a.kind, a.threshold_pct)
     rows = conn.execute(select(usage_alerts).where(a.org == org).order_by(*order))
     return [alert_of(row) for row in rows.mappings()]
+
+
+def maybe_open(conn: Connection, orgs: Sequence[str], on: date) -> dict[str, list[Alert]]:
+    """Each organisation's alerts that may be open on ``on`` or later (``rules.notices.lifecycle`` says
+    which are): waiting, or alarms told or silenced whose period had not ended before ``on``. One
+    statement for all, whatever the years of alerts behind them (the overview's read), in history's order."""
+    a = usage_alerts.c
+    # Each arm implies a partial index's predicate (revision 0012): the rows are found by index.
+    told = and_(a.notice == ALARM, a.status.in_((SENT, SILENCED)))
+    arms = (a.status == PENDING, and_(told, a.period_end.is_(None)), and_(told, a.period_end >= on))
+    order = (a.org, a.period_start, a.period, a.meter, a.kind, a.threshold_pct)
+    rows = conn.execute(select(usage_alerts).where(a.org.in_(orgs), or_(*arms)).order_by(*order))
+    found: dict[str, list[Alert]] = {org: [] for org in orgs}
+    for row in rows.mappings():
+        found[row["org"]].append(alert_of(row))
+    return found
 
 
 def told_through(conn: Connection, org: str) -> date | None:

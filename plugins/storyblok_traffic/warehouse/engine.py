@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import OperationalError
@@ -65,3 +65,11 @@ def qualified(conn: Connection, table: str) -> str:
     schema = conn.get_execution_options()["schema_translate_map"][None]
     preparer = conn.dialect.identifier_preparer
     return f"{preparer.quote_schema(schema)}.{preparer.quote(table)}"
+
+
+def driver_rows(conn: Connection, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+    """The rows of SQL written by hand (its tables named by ``qualified``), straight through the driver's
+    cursor: SQLAlchemy's row handling doubled the time of many rows (measured on the year's check)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())

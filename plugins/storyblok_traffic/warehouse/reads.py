@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, any_, func, select, union_all
+from sqlalchemy import Connection, Date, RowMapping, any_, cast, func, select, union_all
 from sqlalchemy.dialects.postgresql import array
 
 from storyblok_traffic.model import ASSETS_TRAFFIC
 from storyblok_traffic.rules.asset_use import AssetUse
 from storyblok_traffic.rules.periods import calendar_months, each_day, window_of
 from storyblok_traffic.rules.usage import Limits
+from storyblok_traffic.warehouse.engine import driver_rows, qualified
 from storyblok_traffic.warehouse.tables import (
     asset_traffic_daily,
     asset_traffic_monthly,
@@ -21,17 +23,6 @@ from storyblok_traffic.warehouse.tables import (
     space_traffic_daily,
     usage_snapshots,
 )
-
-
-def daily_usage(conn: Connection, org: str, first: date, last: date, meter: str) -> list[tuple[date, int]]:
-    """(day, amount) for the org's stored days in ``first``..``last``; unknown bytes count as 0."""
-    column = org_traffic_daily.c.api_requests if meter == "requests" else org_traffic_daily.c.total_bytes
-    rows = conn.execute(
-        select(org_traffic_daily.c.day, func.coalesce(column, 0))
-        .where(org_traffic_daily.c.org == org, org_traffic_daily.c.day.between(first, last))
-        .order_by(org_traffic_daily.c.day)
-    )
-    return [(day, int(amount)) for day, amount in rows]
 
 
 def limits_on(conn: Connection, org: str, day: date) -> Limits | None:
@@ -82,6 +73,20 @@ def newest_day(conn: Connection, org: str, on_or_before: date) -> date | None:
     return conn.scalar(select(func.max(t.day)).where(t.org == org, t.day <= on_or_before))
 
 
+SPACE_ROW = "space_id, day, api_requests, total_bytes"
+
+
+def newest_days(conn: Connection, orgs: Sequence[str]) -> dict[str, date]:
+    """Each organisation's newest stored day (none stored: not in the answer): an index entry each."""
+    table = qualified(conn, org_traffic_daily.name)
+    found = driver_rows(
+        conn,
+        f"SELECT o.org, (SELECT max(t.day) FROM {table} t WHERE t.org = o.org) FROM unnest(%(orgs)s::text[]) AS o(org)",
+        {"orgs": list(orgs)},
+    )
+    return {org: day for org, day in found if day is not None}
+
+
 def top_spaces(
     conn: Connection, org: str, first: date, last: date, meter: str, count: int = 3
 ) -> list[tuple[str, int]]:
@@ -105,6 +110,38 @@ def latest_snapshot(conn: Connection, org: str) -> tuple[date, int] | None:
         select(snap.as_of, snap.traffic_used_this_year).where(snap.org == org).order_by(snap.as_of.desc()).limit(1)
     ).first()
     return None if row is None else (row[0], int(row[1]))
+
+
+def month_sums(conn: Connection, org: str, last: date) -> list[tuple[date, int, int, int | None]]:
+    """(month's first day, days stored, requests, bytes or None) of each month with days stored up to ``last``."""
+    t = org_traffic_daily.c
+    month = cast(func.date_trunc("month", t.day), Date).label("month")
+    rows = conn.execute(
+        select(month, func.count(), func.sum(t.api_requests), func.sum(t.total_bytes))
+        .where(t.org == org, t.day <= last)
+        .group_by(month)
+        .order_by(month)
+    )
+    return [
+        (first, int(days), int(requests), None if size is None else int(size)) for first, days, requests, size in rows
+    ]
+
+
+def stored_answers(
+    conn: Connection, org: str, endpoint: str, first: date, last: date
+) -> list[tuple[date, date, datetime, Any]]:
+    """(start, end, fetched at, payload) of Storyblok's stored answers of ``endpoint`` that cover days of
+    ``first``..``last`` (``all_traffic``: by day), oldest fetch first: replayed in that order, the newest stands."""
+    raw = raw_responses.c
+    where = [raw.org == org, raw.endpoint == endpoint, raw.start_date <= last, raw.end_date >= first]
+    if endpoint != ASSETS_TRAFFIC:
+        where.append(raw.group_by == "day")
+    rows = conn.execute(
+        select(raw.start_date, raw.end_date, raw.fetched_at, raw.payload)
+        .where(*where)
+        .order_by(raw.fetched_at, raw.start_date)
+    )
+    return [(start, end, fetched_at, payload) for start, end, fetched_at, payload in rows]
 
 
 def year_sums(conn: Connection, org: str, first: date, last: date) -> dict[str, tuple[int, int, int]]:
@@ -152,23 +189,95 @@ def org_days(conn: Connection, org: str, first: date, last: date) -> list[tuple[
 
 
 def space_days(
-    conn: Connection, org: str, first: date, last: date, busy_from: int | None = None, also: Sequence[str] = ()
+    conn: Connection,
+    org: str,
+    first: date,
+    last: date,
+    busy_from: int | None = None,
+    also: Sequence[str] = (),
+    only: Sequence[date] | None = None,
 ) -> list[tuple[str, date, int, int | None]]:
     """(space, day, requests, bytes or None) in ``first``..``last``.
 
     ``busy_from``: only of the spaces with at least that many requests on ``last``, and of the spaces
-    in ``also``; None: of every space.
+    in ``also``; None: of every space. ``only``: of these days of the range alone (with ``busy_from``).
     """
+    table = qualified(conn, space_traffic_daily.name)
+    if busy_from is None:
+        sql = f"SELECT {SPACE_ROW} FROM {table} WHERE org = %(org)s AND day BETWEEN %(first)s AND %(last)s"
+        return driver_rows(conn, sql, {"org": org, "first": first, "last": last})
     t = space_traffic_daily.c
-    where = [t.org == org, t.day.between(first, last)]
-    if busy_from is not None:
-        busy = conn.scalars(select(t.space_id).where(t.org == org, t.day == last, t.api_requests >= busy_from))
-        spaces = sorted({*busy, *also})
-        if not spaces:
-            return []
-        where = [t.org == org, t.day == any_(array(each_day(first, last))), t.space_id == any_(array(spaces))]
-    rows = conn.execute(select(t.space_id, t.day, t.api_requests, t.total_bytes).where(*where))
-    return [(space, day, int(req), None if size is None else int(size)) for space, day, req, size in rows]
+    busy = conn.scalars(select(t.space_id).where(t.org == org, t.day == last, t.api_requests >= busy_from))
+    spaces = sorted({*busy, *also})
+    if not spaces:
+        return []
+    # The days as a list: each (day, space) is then found in the primary key, not by a walk over every
+    # space's rows of the range.
+    sql = f"SELECT {SPACE_ROW} FROM {table} WHERE org = %(org)s AND day = ANY(%(days)s) AND space_id = ANY(%(spaces)s)"
+    days = each_day(first, last) if only is None else [d for d in only if first <= d <= last]
+    return driver_rows(conn, sql, {"org": org, "days": days, "spaces": spaces})
+
+
+def busy_space_rows(conn: Connection, org: str, first: date, busy_from: int) -> list[tuple[str, date, int, int | None]]:
+    """(space, day, requests, bytes or None) from ``first`` on, of every space with ``busy_from`` requests
+    or more on one of those days (the spaces a check of many days judges)."""
+    table = qualified(conn, space_traffic_daily.name)
+    return driver_rows(
+        conn,
+        f"SELECT {SPACE_ROW} FROM {table} WHERE org = %(org)s AND day >= %(first)s AND space_id IN"
+        f" (SELECT space_id FROM {table} WHERE org = %(org)s AND day >= %(first)s AND api_requests >= %(busy)s)",
+        {"org": org, "first": first, "busy": busy_from},
+    )
+
+
+def org_days_from(conn: Connection, since: Mapping[str, date]) -> dict[str, list[tuple[date, int, int | None]]]:
+    """Each organisation's ``org_days`` from its own day in ``since`` on, in one statement (a range of the
+    primary key each, whatever the years stored before it). A row per organisation, its days as arrays:
+    the driver converts an array at once, where a row per day cost as much again in Python."""
+    found = driver_rows(
+        conn,
+        "SELECT s.org, t.days, t.requests, t.sizes FROM unnest(%(orgs)s::text[], %(since)s::date[]) AS s(org, since)"
+        " CROSS JOIN LATERAL (SELECT array_agg(day ORDER BY day), array_agg(api_requests ORDER BY day),"
+        f" array_agg(total_bytes ORDER BY day) FROM {qualified(conn, org_traffic_daily.name)}"
+        " WHERE org = s.org AND day >= s.since) AS t(days, requests, sizes)",
+        {"orgs": list(since), "since": list(since.values())},
+    )
+    return {org: list(zip(days, requests, sizes, strict=True)) if days else [] for org, days, requests, sizes in found}
+
+
+def meter_sums(conn: Connection, ranges: Mapping[str, tuple[date, date]]) -> dict[str, dict[str, int]]:
+    """Each organisation's requests and bytes summed over its own range of days (unknown bytes: none), in
+    one statement: summed where they lie, not read."""
+    firsts, lasts = zip(*ranges.values(), strict=True) if ranges else ((), ())
+    found = driver_rows(
+        conn,
+        "SELECT s.org, t.requests, t.size FROM unnest(%(orgs)s::text[], %(firsts)s::date[], %(lasts)s::date[])"
+        " AS s(org, first, last) CROSS JOIN LATERAL (SELECT coalesce(sum(api_requests), 0),"
+        f" coalesce(sum(total_bytes), 0) FROM {qualified(conn, org_traffic_daily.name)}"
+        " WHERE org = s.org AND day BETWEEN s.first AND s.last) AS t(requests, size)",
+        {"orgs": list(ranges), "firsts": list(firsts), "lasts": list(lasts)},
+    )
+    return {org: {"requests": int(requests), "bytes": int(size)} for org, requests, size in found}
+
+
+def limits_on_each(conn: Connection, on: Mapping[str, date]) -> dict[str, Limits]:
+    """Each organisation's ``limits_on`` its own day in ``on``, in one statement (two index entries each);
+    an organisation without a snapshot is not in the answer."""
+    snapshots = qualified(conn, usage_snapshots.name)
+    columns = "monthly_traffic_limit, yearly_traffic_limit, as_of"
+    found = driver_rows(
+        conn,
+        f"SELECT s.org, b.*, o.* FROM unnest(%(orgs)s::text[], %(days)s::date[]) AS s(org, day)"
+        f" LEFT JOIN LATERAL (SELECT {columns} FROM {snapshots} WHERE org = s.org AND as_of <= s.day"
+        " ORDER BY as_of DESC LIMIT 1) AS b ON true"
+        f" LEFT JOIN LATERAL (SELECT {columns} FROM {snapshots} WHERE org = s.org ORDER BY as_of LIMIT 1) AS o ON true",
+        {"orgs": list(on), "days": list(on.values())},
+    )
+    return {
+        org: Limits(monthly=int(row[0]), yearly=int(row[1]), as_of=row[2])
+        for org, *both in found
+        if (row := both[:3] if both[0] is not None else both[3:])[0] is not None
+    }
 
 
 def top_assets_of_month(conn: Connection, org: str, month: date, count: int = 20) -> list[AssetUse]:

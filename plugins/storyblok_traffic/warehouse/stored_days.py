@@ -4,7 +4,8 @@ A check only writes alert state: the traffic rows and snapshots it reads stay as
 ends, so reading them once serves every day it evaluates. A year of history otherwise asked the
 same rows again some ten times a day (about 4,000 statements for 365 days).
 
-Each method answers as its namesake in ``storyblok_traffic.warehouse.reads`` does.
+The rows come from ``storyblok_traffic.warehouse.reads``, the one home of the warehouse's statements;
+this holds none of its own, and answers each question from the rows in memory.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from itertools import accumulate
+from operator import itemgetter
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse import reads
-from storyblok_traffic.warehouse.engine import qualified
-from storyblok_traffic.warehouse.tables import org_traffic_daily, space_traffic_daily
 
 # (day, requests, bytes or None)
 OrgDay = tuple[date, int, int | None]
@@ -42,29 +43,37 @@ class StoredDays:
         spaces_from: date | None = None,
         busy_from: int = 0,
         limits: list[Limits] | None = None,
+        *,
+        since: date | None = None,
+        rows: list[OrgDay] | None = None,
     ) -> None:
-        self.conn, self.org = conn, org
-        t = org_traffic_daily.c
-        rows = conn.execute(select(t.day, t.api_requests, t.total_bytes).where(t.org == org).order_by(t.day))
-        self.rows: list[OrgDay] = [(d, int(req), None if b is None else int(b)) for d, req, b in rows]
-        self.days = [row[0] for row in self.rows]
+        self.conn, self.org, self.since = conn, org, since
+        self.rows: list[OrgDay] = reads.org_days(conn, org, since or date.min, date.max) if rows is None else rows
+        self.days = list(map(itemgetter(0), self.rows))
         self.no_bytes = [row[0] for row in self.rows if row[2] is None]  # days whose bytes are not in yet
         self._amounts: dict[str, dict[date, int]] = {}
         self._complete: dict[str, tuple[list[date], list[int]]] = {}  # meter -> its complete days, running sums
         self._by_day: dict[date, OrgDay] | None = None
         self.limits = reads.limit_history(conn, org) if limits is None else limits
-        self.snapshot = reads.latest_snapshot(conn, org)
+        self._snapshot: tuple[date, int] | None = None
+        self._snapshot_read = False  # read when asked: only the reconciliation asks
         self.spaces_from, self.busy_from = spaces_from, busy_from
         # space -> day -> row, and day -> space -> requests (which spaces are busy on a day)
         self.by_space: dict[str, dict[date, SpaceDay]] | None = None
         self.on_day: dict[date, dict[str, int]] = {}
         if spaces_from is not None:
             self.by_space = {}
-            for space, day, requests, size in _busy_space_rows(conn, org, spaces_from, busy_from):
+            for space, day, requests, size in reads.busy_space_rows(conn, org, spaces_from, busy_from):
                 self.by_space.setdefault(space, {})[day] = (requests, size)
                 self.on_day.setdefault(day, {})[space] = requests
 
+    def _from(self, first: date) -> None:
+        """Rows read from ``since`` on answer nothing about older days: asking is a bug, not an empty answer."""
+        if self.since is not None and first < self.since:
+            raise ValueError(f"{self.org}'s days were read from {self.since} on, not from {first}")
+
     def _between(self, first: date, last: date) -> list[OrgDay]:
+        self._from(first)
         return self.rows[bisect_left(self.days, first) : bisect_right(self.days, last)]
 
     def daily_usage(self, first: date, last: date, meter: str) -> list[tuple[date, int]]:
@@ -83,6 +92,7 @@ class StoredDays:
 
     def meter_total(self, meter: str, first: date, last: date) -> tuple[int, int]:
         """(sum, days) of ``meter`` over the days of ``first``..``last`` whose figure is in."""
+        self._from(first)
         days, sums = self._running(meter)
         low, high = bisect_left(days, first), bisect_right(days, last)
         if high <= low:
@@ -93,6 +103,7 @@ class StoredDays:
         """The first day of ``first``..``last`` on which ``meter``'s total from ``first`` reached ``need``."""
         if not need:
             return None
+        self._from(first)
         days, sums = self._running(meter)
         low, high = bisect_left(days, first), bisect_right(days, last)
         found = bisect_left(sums, (sums[low - 1] if low else 0) + need, low, high)
@@ -100,6 +111,7 @@ class StoredDays:
 
     def newest_complete(self, meter: str, first: date, last: date) -> date | None:
         """The newest day of ``first``..``last`` whose ``meter`` figure is in."""
+        self._from(first)
         days, _ = self._running(meter)
         index = bisect_right(days, last) - 1
         return days[index] if index >= 0 and days[index] >= first else None
@@ -109,14 +121,12 @@ class StoredDays:
         total, or the day it reached an amount, is then a binary search, not a walk over its days."""
         found = self._complete.get(meter)
         if found is None:
-            days, sums, total = [], [], 0
-            for day, requests, size in self.rows:
-                amount = requests if meter == "requests" else size
-                if amount is not None:
-                    total += amount
-                    days.append(day)
-                    sums.append(total)
-            found = self._complete[meter] = (days, sums)
+            if meter == "requests":  # always in: every day
+                found = (self.days, list(accumulate(map(itemgetter(1), self.rows))))
+            else:
+                complete = [row for row in self.rows if row[2] is not None]
+                found = (list(map(itemgetter(0), complete)), list(accumulate(map(itemgetter(2), complete))))
+            self._complete[meter] = found
         return found
 
     def days_missing_bytes(self, first: date, last: date) -> int:
@@ -137,6 +147,7 @@ class StoredDays:
 
     def first_missing(self, first: date, last: date) -> date | None:
         """The first day of ``first``..``last`` that is not stored; None: all are."""
+        self._from(first)
         start = bisect_left(self.days, first)
         span = (last - first).days + 1
         # Stored days are unique and sorted: the k-th one from ``start`` is first + k until the first hole.
@@ -155,52 +166,58 @@ class StoredDays:
         return self.days[index - 1] if index else None
 
     def oldest_day(self) -> date | None:
+        self._from(date.min)
         return self.days[0] if self.days else None
 
     def limit_history(self) -> list[Limits]:
         return self.limits
 
     def latest_snapshot(self) -> tuple[date, int] | None:
-        return self.snapshot
+        if not self._snapshot_read:
+            self._snapshot, self._snapshot_read = reads.latest_snapshot(self.conn, self.org), True
+        return self._snapshot
 
     def space_series(
-        self, first: date, last: date, busy_from: int | None = None, also: Sequence[str] = ()
+        self,
+        first: date,
+        last: date,
+        busy_from: int | None = None,
+        also: Sequence[str] = (),
+        only: Sequence[date] | None = None,
     ) -> dict[str, Mapping[date, SpaceDay]]:
-        """Each space's days in ``first``..``last`` by day: the rows ``reads.space_days`` answers.
+        """Each space's days in ``first``..``last`` by day: the rows ``reads.space_days`` answers (``only``:
+        of those days alone, when they are not in memory).
 
         A series read at once is the space's whole series, not a copy: look its days up, do not walk it.
         """
-        if not self._holds(first, busy_from, also) or self.by_space is None or busy_from is None:
+        if not self.holds(first, busy_from, also) or self.by_space is None or busy_from is None:
             series: dict[str, dict[date, SpaceDay]] = {}
-            for space, day, requests, size in reads.space_days(self.conn, self.org, first, last, busy_from, also):
+            found = reads.space_days(self.conn, self.org, first, last, busy_from, also, only)
+            for space, day, requests, size in found:
                 series.setdefault(space, {})[day] = (requests, size)
             return dict(series)
         busy = [space for space, requests in self.on_day.get(last, {}).items() if requests >= busy_from]
         return {space: self.by_space[space] for space in (*busy, *also) if space in self.by_space}
 
-    def _holds(self, first: date, busy_from: int | None, also: Sequence[str]) -> bool:
-        """Whether the rows read at once answer this: every space (busy_from None) or an unread one is SQL's."""
+    def holds(self, first: date, busy_from: int | None, also: Sequence[str]) -> bool:
+        """Whether the space rows read at once answer this (every space, busy_from None, is SQL's)."""
         if self.by_space is None or self.spaces_from is None or busy_from is None:
             return False
         return first >= self.spaces_from and busy_from >= self.busy_from and all(s in self.by_space for s in also)
+
+
+def stored_from(conn: Connection, since: Mapping[str, date], limits: Mapping[str, Limits]) -> dict[str, StoredDays]:
+    """Each organisation's days from its own day in ``since`` on, in one statement whatever the number of
+    organisations and the years stored (the overview's read: a row costs its periods' days, not its
+    history); its limit history is ``limits`` (the snapshot in force on its newest day, say)."""
+    rows = reads.org_days_from(conn, since)
+    return {
+        org: StoredDays(conn, org, limits=[limits[org]] if org in limits else [], since=first, rows=rows[org])
+        for org, first in since.items()
+    }
 
 
 def complete_days(stored: StoredDays, meter: str, first: date, last: date) -> list[tuple[date, int]]:
     """(day, amount) of the stored days whose figure of ``meter`` is in: bytes come days after the requests."""
     found = ((d, requests if meter == "requests" else size) for d, requests, size in stored.org_days(first, last))
     return [(d, amount) for d, amount in found if amount is not None]
-
-
-def _busy_space_rows(
-    conn: Connection, org: str, first: date, busy_from: int
-) -> list[tuple[str, date, int, int | None]]:
-    """Straight through the driver: SQLAlchemy's row handling doubled the time of many rows."""
-    table = qualified(conn, space_traffic_daily.name)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(
-        f"SELECT space_id, day, api_requests, total_bytes FROM {table} WHERE org = %(org)s AND day >= %(first)s"
-        f" AND space_id IN (SELECT space_id FROM {table} WHERE org = %(org)s AND day >= %(first)s"
-        " AND api_requests >= %(busy)s)",
-        {"org": org, "first": first, "busy": busy_from},
-    )
-    return cursor.fetchall()

@@ -132,6 +132,14 @@ usage_alerts = Table(
     Column("space_id", Text),  # a space's spike or new space: its space; null for the organisation and other kinds
     Column("silence_id", Text),  # status 'silenced': the silence that held its current notice (``silences``)
     PrimaryKeyConstraint("org", "period", "period_start", "kind", "threshold_pct", "meter"),
+    # The alerts that may be open (``alerts.maybe_open``), found without reading the organisation's years.
+    Index("ix_usage_alerts_pending", "org", postgresql_where=text("status = 'pending'")),
+    Index(
+        "ix_usage_alerts_told_alarms",
+        "org",
+        "period_end",
+        postgresql_where=text("notice = 'alarm' AND status IN ('sent', 'silenced')"),
+    ),
 )
 
 alert_deliveries = Table(

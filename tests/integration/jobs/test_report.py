@@ -22,6 +22,23 @@ def test_report_per_month_with_percent_and_alerts(history, engine, schema):
     assert "2026-01-01 to 2026-06-01: 700 requests stored, 58.33% of the limit" in text
     assert "  year from 2026-01-01, API requests: 50% crossed on 2026-06-01 (pending)" in lines
     assert "  no data after 2026-06-01" not in text
+    assert "Files behind" not in text  # none stored: no line about them
+
+
+def test_the_report_names_the_month_s_files_behind_the_bandwidth(history, engine, schema):
+    history.limit("acme", date(2026, 6, 1), 100)
+    history.meters("acme", {date(2026, 6, 1): (10, 40 * 10**9), date(2026, 6, 2): (10, 40 * 10**9)})
+    video = ("launch.mp4", "video/mp4", 200 * 10**6, 30 * 10**9)
+    history.files("acme", date(2026, 6, 2), {7: video, 8: ("logo.png", "image/png", 10**5, 10**6)})
+    with begin(engine, schema) as conn:
+        lines = usage_report(conn, "acme", date(2026, 6, 2)).splitlines()
+    heading = lines.index(
+        "Files behind the most bandwidth in the month from 2026-06-01 to 2026-06-02 (1 day of it with no file stored):"
+    )
+    assert lines[heading + 1].startswith(
+        "  launch.mp4 (space 100007, video/mp4, 200.0 MB): 30.0 GB, served about 150 times, 37.5% of the bandwidth"
+    )
+    assert lines[heading + 2].startswith("  logo.png (space 100007, image/png, 0.1 MB): ")
 
 
 def test_the_bill_in_the_report_hand_computed(history, engine, schema):

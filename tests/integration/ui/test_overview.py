@@ -21,6 +21,7 @@ organisations:
   - {{conn_id: sb_calm, org: calm}}
   - {{conn_id: sb_alerts, org: alerts}}
   - {{conn_id: sb_over, org: over, plan: growth}}
+  - {{conn_id: sb_old, org: old}}
 """
 
 
@@ -41,9 +42,16 @@ def client(airflow_db, history, schema, tmp_path, monkeypatch):
     history.meters("alerts", {d: (26_000, GB) for d in DAYS})
     history.limit("over", start, 1_000_000)  # Growth: requests within, bandwidth past its 400 GB
     history.meters("over", {d: (10_000, 120 * GB) for d in DAYS})
+    # Three years, its limit raised twice: the overview reads its periods' days, the page its history.
+    history.limit("old", LAST - timedelta(days=1000), 100_000)
+    history.limit("old", LAST - timedelta(days=400), 300_000)
+    history.limit("old", LAST - timedelta(days=10), 500_000)
+    history.meters("old", {LAST - timedelta(days=i): (5_000 + i % 7 * 1_000, GB) for i in range(1100)})
     config = load_config()
     for org in config.organisations:
         check_usage(LAST, org, config, today=LAST + timedelta(days=1))
+    with history.engine.begin() as conn:  # told, as delivery leaves them: open while their period lasts
+        conn.exec_driver_sql(f"UPDATE \"{schema}\".usage_alerts SET status = 'sent' WHERE org = 'alerts'")
     create_auth_manager()
     return TestClient(app)
 
@@ -52,8 +60,8 @@ def test_every_organisation_with_the_figures_of_its_own_page_the_most_urgent_fir
     answer = client.get("/api/overview", headers=token("viewer"))
     assert answer.status_code == 200, answer.text
     rows = answer.json()["organisations"]
-    # Past a limit first (bandwidth on Growth), then the most alerts open, then the calm one.
-    assert [r["org"] for r in rows] == ["over", "alerts", "calm"]
+    # Past a limit first (bandwidth on Growth), then the most alerts open, then the highest percent.
+    assert [r["org"] for r in rows] == ["over", "alerts", "old", "calm"]
     for row in rows:
         page = client.get("/api/usage", params={"org": row["org"]}, headers=token("viewer")).json()
         assert row["newest_day"] == page["newest_day"] == str(LAST)
@@ -72,8 +80,9 @@ def test_every_organisation_with_the_figures_of_its_own_page_the_most_urgent_fir
     ]
     assert over["highest_percent"] >= 100
     assert (over["plan"], over["currency"]) == ("growth", "USD")
-    assert rows[1]["open_alerts"] > rows[2]["open_alerts"] == 0
-    assert [m["meter"] for m in rows[2]["meters"]] == ["requests", "requests"]  # no plan: one meter
+    assert rows[1]["open_alerts"] > rows[3]["open_alerts"] == 0
+    assert [m["meter"] for m in rows[3]["meters"]] == ["requests", "requests"]  # no plan: one meter
+    assert rows[2]["meters"][1]["limit"] == 500_000  # the limit in force on its newest day
 
 
 def test_the_overview_needs_a_user_and_shows_only_what_they_may_read(client):
@@ -132,7 +141,7 @@ def test_the_overview_in_a_browser_opens_an_organisation_from_its_row(client, ai
             browser.close()
     finally:
         server.should_exit = True
-    assert order == ["over", "alerts", "calm"]
+    assert order == ["over", "alerts", "old", "calm"]
     assert details_hidden  # the overview came first
     assert overview_hidden  # and the row opened the organisation's page
     assert "USD" in over  # its projected bill
