@@ -69,7 +69,7 @@ def _own(conn: Connection, org: OrgConfig, a: Alert, shared: told.Figures, store
     if a.kind == ACTUAL and a.notice == ALARM and a.crossed_on > a.period_start:
         before = stored.days_stored(a.period_start, a.crossed_on - timedelta(days=1))
         unknown = (a.crossed_on - a.period_start).days - len(before)
-    files, no_files = files_of(conn, org, a) if (a.meter or shared.limit_meter) == "bytes" else ((), 0)
+    files, no_files, through = files_of(conn, org, a) if (a.meter or shared.limit_meter) == "bytes" else ((), 0, None)
     found = msgspec.structs.replace(
         shared,
         top_spaces=top,
@@ -77,21 +77,26 @@ def _own(conn: Connection, org: OrgConfig, a: Alert, shared: told.Figures, store
         bytes_not_in=not_in,
         top_assets=files,
         asset_days_missing=no_files,
+        files_through=through,
     )
     return told.stored(found)
 
 
-def files_of(conn: Connection, org: OrgConfig, a: Alert) -> tuple[tuple[AssetUse, ...], int]:
-    """The files behind a bandwidth notice's bytes (its period's; a spike's day's, of its space if it names one),
-    and the days of that range whose files are not stored."""
+def files_of(conn: Connection, org: OrgConfig, a: Alert) -> tuple[tuple[AssetUse, ...], int, date | None]:
+    """The files behind a bandwidth notice's bytes (its period's; a spike's day's, of its space if it names one)
+    through the newest day of that range whose bytes are counted (a later day has no file yet), the days
+    to it whose files are not stored, and that day (None: no day's bytes counted, no file)."""
     if not org.asset_traffic or a.kind not in (ACTUAL, FORECAST, OVERAGE, SPIKE) or a.period == DATA_PERIOD:
-        return (), 0
+        return (), 0, None
     first = a.as_of if a.kind == SPIKE else a.period_start
-    uses = reads.top_assets(conn, org.org, first, a.as_of, TOP_ASSETS, a.space_id if a.kind == SPIKE else None)
-    missing = (a.as_of - first).days + 1 - len(reads.asset_days_stored(conn, org.org, first, a.as_of))
+    through = reads.newest_bytes_day(conn, org.org, first, a.as_of)
+    if through is None:
+        return (), 0, None
+    uses = reads.top_assets(conn, org.org, first, through, TOP_ASSETS, a.space_id if a.kind == SPIKE else None)
+    missing = (through - first).days + 1 - len(reads.asset_days_stored(conn, org.org, first, through))
     if a.kind == SPIKE:
         uses = _against_usual(conn, org, a.as_of, uses)
-    return tuple(uses), missing
+    return tuple(uses), missing, through
 
 
 def _against_usual(conn: Connection, org: OrgConfig, day: date, uses: list[AssetUse]) -> list[AssetUse]:

@@ -13,6 +13,7 @@ from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
 from storyblok_traffic.rules.asset_use import files_heading, use_line
 from storyblok_traffic.rules.incidents import summary
+from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.plans import amount_text, money, over_maximum_text
 from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
@@ -56,12 +57,13 @@ def _file_lines(conn: Connection, org: str, as_of: date) -> list[str]:
     """The month's files behind the most bandwidth so far, as a bandwidth notice names them (none stored:
     no line)."""
     first = as_of.replace(day=1)
-    uses = reads.top_assets(conn, org, first, as_of, TOP_FILES)
-    if not uses:
+    through = reads.newest_bytes_day(conn, org, first, as_of)  # a later day's bytes, and files, are not in yet
+    uses = reads.top_assets(conn, org, first, through, TOP_FILES) if through else []
+    if through is None or not uses:
         return []
-    bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, as_of))
-    missing = (as_of - first).days + 1 - len(reads.asset_days_stored(conn, org, first, as_of))
-    heading = files_heading(f"in the month from {first} to {as_of}", missing)
+    bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, through))
+    missing = (through - first).days + 1 - len(reads.asset_days_stored(conn, org, first, through))
+    heading = files_heading(f"in the month from {first} to {through}", missing)
     return [heading, *(f"  {use_line(use, bandwidth)}" for use in uses)]
 
 
@@ -128,7 +130,8 @@ def bill_report(conn: Connection, org: OrgConfig, as_of: date) -> str:
 def _meter_line(use: MeterUse, currency: str) -> str:
     now, at_end = use.now, use.at_end
     pct = percent_of(use.used, now.included)
-    text = f"{use.meter}: {amount_text(use.meter, use.used)} of {amount_text(use.meter, now.included)} included"
+    text = f"{METER_NAMES[use.meter]}: {amount_text(use.meter, use.used)} of {amount_text(use.meter, now.included)}"
+    text += " included"
     text += f" ({pct}%)" if pct is not None else ""
     if use.days_missing:
         text += f", {use.days_missing} day{'s' if use.days_missing != 1 else ''} not in yet"

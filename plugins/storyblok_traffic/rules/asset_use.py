@@ -73,6 +73,18 @@ def files_heading(which: str, days_missing: int) -> str:
     return f"Files behind the most bandwidth {which}{not_stored}:"
 
 
+def size_text(size: int) -> str:
+    """A file's size as the dashboard shows it: ``20 kB``, ``48.0 MB``, ``1.2 GB`` (a small file is no
+    ``0.0 MB``, which made its times served look wrong)."""
+    if size < 1_000:
+        return f"{size:,} bytes"
+    if size < MB:
+        return f"{size / 1_000:,.0f} kB"
+    if size < 1_000 * MB:
+        return f"{size / MB:,.1f} MB"
+    return f"{size / (1_000 * MB):,.1f} GB"
+
+
 def use_line(use: AssetUse, period_bytes: int) -> str:
     """``hero.png (space 100007, image/png, 3.2 MB): 41.2 GB, served about 12,900 times, 38.1% of the
     bandwidth, 6.3x its usual day; <hints>``."""
@@ -80,7 +92,7 @@ def use_line(use: AssetUse, period_bytes: int) -> str:
     if use.content_type:
         about.append(use.content_type)
     if use.content_length:
-        about.append(f"{use.content_length / MB:,.1f} MB")
+        about.append(size_text(use.content_length))
     figures = [amount_text("bytes", use.total_bytes)]
     if use.times_served is not None:
         figures.append(f"served about {use.times_served:,} times")

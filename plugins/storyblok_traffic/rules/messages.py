@@ -274,8 +274,8 @@ def _file_lines(groups: Sequence[Sequence[Alert]], files: TopAssets) -> list[str
         uses, missing = found
         if head.kind == SPIKE:
             which = f"on {head.as_of}" + ("" if head.space_id is None else f" in space {head.space_id}")
-        else:
-            which = f"in the {head.period} from {head.period_start} to {head.as_of}"
+        else:  # through the newest day whose bytes are counted: a later day has no file yet
+            which = f"in the {head.period} from {head.period_start} to {told.of(head).files_through or head.as_of}"
         lines.append(files_heading(which, missing))
         lines += [f"- {use_line(use, head.usage)}" for use in uses]
     return lines
@@ -303,6 +303,7 @@ def _file_fields(alert: Alert, found: tuple[Sequence[AssetUse], int] | None) -> 
             for u in uses
         ],
         "asset_days_missing": missing,
+        "files_through": None if not uses else str(told.of(alert).files_through or alert.as_of),
     }
 
 

@@ -60,6 +60,7 @@ class Figures(msgspec.Struct, frozen=True, omit_defaults=True):
     # first, and the days of that range whose files are not stored (their bytes are in no file named).
     top_assets: tuple[AssetUse, ...] = ()
     asset_days_missing: int = 0
+    files_through: date | None = None  # the range's newest day whose bytes are counted: its files end there
 
 
 NONE = Figures()

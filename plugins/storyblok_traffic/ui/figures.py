@@ -332,23 +332,26 @@ def _utc(moment: datetime) -> str:
 
 
 def asset_rows(conn: Connection, org: str, first: date, last: date, space: str | None, count: int) -> m.Assets:
-    """The range's top files with their share of its bandwidth and their change against the days before it."""
+    """The range's top files with their share of its bandwidth and their change against the days before it,
+    both through the newest day whose bandwidth is counted (a later day has no file yet)."""
     from storyblok_traffic.rules.asset_use import hints
 
-    days = (last - first).days + 1
-    if days <= 0:  # an empty range
+    through = reads.newest_bytes_day(conn, org, first, last) if last >= first else None
+    if through is None:  # an empty range, or no day's bytes counted yet: no file to show
         return m.Assets(
             org=org,
             first_day=first.isoformat(),
             last_day=last.isoformat(),
             space=space,
             bandwidth=0,
-            days=0,
+            days=max(0, (last - first).days + 1),
+            files_through=None,
             days_with_files=0,
             compared=False,
             assets=[],
         )
-    uses = reads.top_assets(conn, org, first, last, count, space)
+    days = (through - first).days + 1
+    uses = reads.top_assets(conn, org, first, through, count, space)
     before_first, before_last = first - timedelta(days=days), first - timedelta(days=1)
     earlier: dict[int, int] = {}
     # A change against days partly without files would read as a fall: compared only when all are stored.
@@ -359,9 +362,9 @@ def asset_rows(conn: Connection, org: str, first: date, last: date, space: str |
             u.asset_id: u.total_bytes for u in reads.top_assets(conn, org, before_first, before_last, count, space, ids)
         }
     if space is None:
-        bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, last))
+        bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, through))
     else:
-        bandwidth = sum(size for _, _, size in reads.space_daily(conn, org, [space], first, last, "bytes"))
+        bandwidth = sum(size for _, _, size in reads.space_daily(conn, org, [space], first, through, "bytes"))
     rows = [
         m.AssetRow(
             asset_id=u.asset_id,
@@ -388,8 +391,9 @@ def asset_rows(conn: Connection, org: str, first: date, last: date, space: str |
         last_day=last.isoformat(),
         space=space,
         bandwidth=bandwidth,
-        days=days,
-        days_with_files=len(reads.asset_days_stored(conn, org, first, last)),
+        days=(last - first).days + 1,
+        files_through=through.isoformat(),
+        days_with_files=len(reads.asset_days_stored(conn, org, first, through)),
         compared=compared,
         assets=rows,
     )

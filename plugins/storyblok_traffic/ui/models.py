@@ -314,8 +314,15 @@ class Assets(_Model):
     space: str | None
     bandwidth: int = Field(description="bytes over the range from the day tables (the space's, with `space`)")
     days: int = Field(description="days in the range")
-    days_with_files: int = Field(description="days of the range whose files are stored (the file load ran)")
+    files_through: str | None = Field(
+        description="the newest day of the range whose bandwidth Storyblok has counted (its files come with it): "
+        "files are counted and compared through it; null: none yet"
+    )
+    days_with_files: int = Field(
+        description="days of the range through `files_through` whose files are stored (the file load ran)"
+    )
     compared: bool = Field(
-        description="every one of as many days just before the range has files stored: `change_pct` is given"
+        description="every one of as many days just before the range (to `files_through`) has files stored: "
+        "`change_pct` is given"
     )
     assets: list[AssetRow] = Field(description="largest first")

@@ -311,7 +311,8 @@ def newest_asset_day(conn: Connection, org: str, before: date) -> date | None:
 
 
 def asset_days_stored(conn: Connection, org: str, first: date, last: date) -> set[date]:
-    """The days of ``first``..``last`` whose files' bytes are stored (an answer kept, files or none)."""
+    """The days of ``first``..``last`` whose files' bytes are stored (an answer kept, files or none). A day
+    whose bandwidth is not counted yet has an empty answer: ranges of files end at ``newest_bytes_day``."""
     r = raw_responses.c
     found = conn.scalars(
         select(r.start_date).where(
@@ -319,6 +320,14 @@ def asset_days_stored(conn: Connection, org: str, first: date, last: date) -> se
         )
     )
     return set(found)
+
+
+def newest_bytes_day(conn: Connection, org: str, first: date, last: date) -> date | None:
+    """The newest day of ``first``..``last`` whose bandwidth Storyblok has counted (None: none yet)."""
+    t = org_traffic_daily.c
+    return conn.scalar(
+        select(func.max(t.day)).where(t.org == org, t.day.between(first, last), t.total_bytes.is_not(None))
+    )
 
 
 def top_assets(

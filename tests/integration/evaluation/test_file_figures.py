@@ -48,17 +48,33 @@ def test_a_bandwidth_crossing_names_the_file_that_carries_it_and_the_day_whose_f
         "- launch.mp4 (space 100007, video/mp4, 50.0 MB): 60.0 GB, served about 1,200 times, 50.0% of the bandwidth; "
         "a video"
     )
-    assert lines[start + 2].startswith("- logo.png (space 100007, image/png, 0.0 MB): 3.0 GB, served about 150,000")
+    assert lines[start + 2].startswith("- logo.png (space 100007, image/png, 20 kB): 3.0 GB, served about 150,000")
+
+
+def test_files_are_named_through_the_newest_day_whose_bytes_are_counted(history, engine, schema):
+    """The notice's day has no bandwidth counted yet (Storyblok's files answer for it is empty): the files are
+    named through the day before, and that day is no day "with no file stored"."""
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(4)]
+    history.meters("acme", {d: (1_000, 40 * GB) for d in days[:3]} | {days[3]: (1_000, None)})
+    for d in days[:3]:
+        history.files("acme", d, {2: (*VIDEO, 30 * GB)})
+    history.files("acme", days[3], {})  # answered before the day's bytes were counted: no file
+    forecast = alert(kind=st.FORECAST, meter="bytes", period_start=days[0], as_of=days[3], usage=120 * GB)
+    with begin(engine, schema) as conn:
+        uses, missing, through = files_of(conn, ORG, forecast)
+    assert [(u.name, u.total_bytes) for u in uses] == [("launch.mp4", 90 * GB)]
+    assert (missing, through) == (0, days[2])
 
 
 def test_a_spike_days_files_are_told_against_their_own_usual_weekday(history, engine, schema):
     day = date(2026, 11, 26)
+    history.meters("acme", {day - timedelta(days=7 * weeks): (1_000, 50 * GB) for weeks in range(9)})  # counted
     for weeks in range(1, 9):  # eight Thursdays before: the video served 2, 4, .. GB, the logo nothing
         history.files("acme", day - timedelta(days=7 * weeks), {2: (*VIDEO, 2 * weeks * GB)})
     history.files("acme", day, {1: (*LOGO, 1 * GB), 2: (*VIDEO, 45 * GB)})
     spike = alert(kind=st.SPIKE, period="organisation", period_start=st.NEVER, meter="bytes", as_of=day)
     with begin(engine, schema) as conn:
-        uses, missing = files_of(conn, ORG, spike)
+        uses, missing, _ = files_of(conn, ORG, spike)
     assert [(u.name, u.total_bytes, u.usual_bytes) for u in uses] == [
         ("launch.mp4", 45 * GB, 9 * GB),  # the median of 2..16 GB
         ("logo.png", 1 * GB, 0),

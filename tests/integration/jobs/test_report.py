@@ -38,7 +38,7 @@ def test_the_report_names_the_month_s_files_behind_the_bandwidth(history, engine
     assert lines[heading + 1].startswith(
         "  launch.mp4 (space 100007, video/mp4, 200.0 MB): 30.0 GB, served about 150 times, 37.5% of the bandwidth"
     )
-    assert lines[heading + 2].startswith("  logo.png (space 100007, image/png, 0.1 MB): ")
+    assert lines[heading + 2].startswith("  logo.png (space 100007, image/png, 100 kB): ")
 
 
 def test_the_bill_in_the_report_hand_computed(history, engine, schema):
@@ -52,9 +52,9 @@ def test_the_bill_in_the_report_hand_computed(history, engine, schema):
         "Bill: Growth, assumed: Storyblok reports a monthly limit of 1,000,000 requests, what Growth includes "
         "(set plan to be sure), billed monthly, 2026-06-01 to 2026-06-30 (plan table read 2026-12-05: check it "
         "against the contract)",
-        "  requests: 6,000,000 requests of 1,000,000 requests included (600.0%); overage 5 blocks, USD 50.00; "
+        "  API requests: 6,000,000 requests of 1,000,000 requests included (600.0%); overage 5 blocks, USD 50.00; "
         "maximum 5,000,000 requests reached on 2026-06-03",
-        "  bytes: 0.1 GB of 400.0 GB included (0.01%); overage 0 blocks, USD 0.00",
+        "  bandwidth: 0.1 GB of 400.0 GB included (0.01%); overage 0 blocks, USD 0.00",
         "  so far: USD 149.00 (overage USD 50.00); projected: too few complete days",
         "  the month on each plan: Starter USD 60.00 (not possible on this plan: its hard cap of 100,000 API "
         "requests would be exceeded by 5,900,000 requests; past a hard cap Storyblok's API refuses requests), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from msgspec.structs import replace
 
-from storyblok_traffic.rules.asset_use import AssetUse, carrying, hints, use_line
+from storyblok_traffic.rules.asset_use import AssetUse, carrying, hints, size_text, use_line
 
 GB = 1_000_000_000
 HERO = AssetUse(
@@ -22,8 +22,18 @@ HERO = AssetUse(
 
 def test_a_line_names_the_file_its_space_type_size_bytes_times_served_and_share():
     assert use_line(replace(HERO, content_type="image/svg+xml", content_length=3_200), 100 * GB) == (
-        "hero.png (space 100007, image/svg+xml, 0.0 MB): 41.0 GB, served about 12,812,500 times, 41.0% of the bandwidth"
+        "hero.png (space 100007, image/svg+xml, 3 kB): 41.0 GB, served about 12,812,500 times, 41.0% of the bandwidth"
     )
+
+
+def test_a_size_reads_in_the_unit_that_keeps_it_readable():
+    assert [size_text(n) for n in (512, 20_000, 999_499, 48_000_000, 1_234_000_000)] == [
+        "512 bytes",
+        "20 kB",
+        "999 kB",
+        "48.0 MB",
+        "1.2 GB",
+    ]
 
 
 def test_a_large_image_served_often_is_to_be_resized():

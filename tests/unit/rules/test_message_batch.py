@@ -138,6 +138,7 @@ def test_a_crossing_with_days_missing_has_its_top_spaces_and_the_days_it_lacks()
         "top_spaces": [{"space_id": "12345", "usage": 500, "share": 55.6}],
         "top_assets": [],  # a request notice names no file
         "asset_days_missing": 0,
+        "files_through": None,
     }
 
 
@@ -192,6 +193,7 @@ def test_an_organisations_spike_has_its_figures_under_spike_and_no_top_spaces():
         "top_spaces": [],
         "top_assets": [],
         "asset_days_missing": 0,
+        "files_through": None,
     }
 
 

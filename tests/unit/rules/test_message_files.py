@@ -4,6 +4,7 @@ the text, field by field for the JSON webhook; a request notice names none."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from msgspec.structs import replace as changed
 
@@ -26,8 +27,8 @@ VIDEO = AssetUse(
 LOGO = changed(VIDEO, asset_id=8, filename="f/logo.png", content_type="image/png", content_length=2_000, total_bytes=GB)
 
 
-def stored(a, files: tuple[AssetUse, ...], missing: int = 0):
-    figures = told.Figures(limit_meter="bytes", top_assets=files, asset_days_missing=missing)
+def stored(a, files: tuple[AssetUse, ...], missing: int = 0, through=None):
+    figures = told.Figures(limit_meter="bytes", top_assets=files, asset_days_missing=missing, files_through=through)
     return replace(a, figures=told.stored(figures))
 
 
@@ -44,13 +45,25 @@ def test_a_bandwidth_crossing_names_its_files_with_share_times_served_and_hints(
     )
     assert (
         lines[start + 2]
-        == "- logo.png (space 100007, image/png, 0.0 MB): 1.0 GB, served about 500,000 times, 0.2% of the bandwidth"
+        == "- logo.png (space 100007, image/png, 2 kB): 1.0 GB, served about 500,000 times, 0.2% of the bandwidth"
     )
     [fields] = message.data["alerts"]
     assert [f["filename"] for f in fields["top_assets"]] == [VIDEO.filename, LOGO.filename]
     assert (fields["top_assets"][0]["share"], fields["top_assets"][0]["times_served"]) == (75.0, 6_000)
     assert fields["top_assets"][0]["hints"][0].startswith("a video")
     assert fields["asset_days_missing"] == 1
+
+
+def test_the_files_are_named_through_the_newest_day_whose_bytes_are_counted():
+    """The notice's day has no bytes counted yet: its files' range ends the day before, and says so."""
+    counted = DAY - timedelta(days=1)
+    month = stored(
+        alert(kind="forecast", meter="bytes", usage=300 * GB, usage_limit=400 * GB), (VIDEO,), through=counted
+    )
+    message = notice_message("acme", "bytes", [month])
+    assert f"Files behind the most bandwidth in the month from 2026-11-01 to {counted}:" in message.text.splitlines()
+    [fields] = message.data["alerts"]
+    assert fields["files_through"] == str(counted)
 
 
 def test_a_bandwidth_spike_names_its_days_files_against_their_usual_day():
