@@ -188,7 +188,8 @@ class _Spike(Wording):
         if f.new:
             return f"{a.period}: {a.usage if f.amount is None else f.amount:,} on {a.crossed_on} ({a.status})"
         times = f", {f.factor:g}x its normal" if f.factor else ""
-        end = f", back to normal on {a.as_of}" if a.notice == CLEAR else ""
+        # The day its end was recorded: a quiet end keeps the figures (and ``as_of``) of its last notice.
+        end = f", back to normal on {a.evaluated_on}" if a.notice == CLEAR else ""
         what = "bandwidth spike" if a.meter == "bytes" else "spike"
         return f"{a.period}: {what} from {a.crossed_on}{times}{end} ({a.status})"
 

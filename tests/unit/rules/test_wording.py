@@ -61,8 +61,14 @@ def test_every_kind_has_its_wording_and_nothing_else_does():
         ),
         (spike(DETAIL), f"space 12345: spike from {DAY}, 9.6x its normal (pending)"),
         (
-            spike(DETAIL, notice=st.CLEAR, as_of=date(2026, 11, 28), status=st.CLEARED),
+            spike(
+                DETAIL, notice=st.CLEAR, as_of=date(2026, 11, 28), evaluated_on=date(2026, 11, 28), status=st.CLEARED
+            ),
             f"space 12345: spike from {DAY}, 9.6x its normal, back to normal on 2026-11-28 (cleared)",
+        ),
+        (  # ended quietly (its start recorded quietly): the row keeps its last notice's day, not its end's
+            spike(DETAIL, notice=st.CLEAR, evaluated_on=date(2026, 11, 30), status=st.CLEARED),
+            f"space 12345: spike from {DAY}, 9.6x its normal, back to normal on 2026-11-30 (cleared)",
         ),
         (
             spike({"space_id": "7", "new": True, "amount": 3_000}, period="new space 7", usage=3_500),
