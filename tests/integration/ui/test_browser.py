@@ -452,6 +452,8 @@ def test_the_dashboard_renders_the_pipelines_figures(api_server, schema, world):
     assert {"limit", "50%", "75%", "90%"} <= set(labels)
     assert clipped == {(1280, 800): [], (1920, 1080): []}
     assert "org=storyblok_default" in address
+    # The address as a person shares it: the UI's route once (Airflow appends its iframe's path to it).
+    assert address.split("?")[0].endswith("/plugin/storyblok-usage"), address
     assert reopened == earlier
     assert int(open_card) == open_rows  # the card counts the rows it summarises
     assert "1970-01-01" not in period_starts
