@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from storyblok_traffic.rules.alert_state import Alert
+from storyblok_traffic.rules.alert_state import (
+    ACTUAL,
+    CHEAPER,
+    DISAGREE,
+    FORECAST,
+    MAXIMUM,
+    OVERAGE,
+    SPIKE,
+    Alert,
+)
 from storyblok_traffic.rules.routes import FIELDS, Route, labels
 
 State = Literal["active", "scheduled", "ended"]
@@ -103,4 +112,22 @@ def matcher(values: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
         series = period.startswith(SPIKE_SERIES) and period.rsplit(" ", 1)[-1].isdigit()
         if period not in ("year", "month", "organisation") and not series:
             raise ValueError(f"period {period!r} is not year, month, organisation or a space's series (space 100021)")
+    if "period" in found and not _periods_meet(found.get("kind", frozenset()), found["period"]):
+        kinds, periods = ",".join(sorted(found.get("kind", ()))) or "any", ",".join(sorted(found["period"]))
+        raise ValueError(
+            f"kind {kinds} with period {periods} matches no notice: a spike's period is its series (organisation, "
+            "space 100021); a crossing's, a forecast's and the bill's a year or a month; no data, plan and monitor "
+            "notices have none of these"
+        )
     return found
+
+
+# The kinds whose notices are of a year or a month (the others: a spike's series, or a pseudo-period).
+CALENDAR_KINDS = frozenset({ACTUAL, FORECAST, DISAGREE, OVERAGE, MAXIMUM, CHEAPER})
+
+
+def _periods_meet(kinds: frozenset[str], periods: frozenset[str]) -> bool:
+    """Whether some notice of ``kinds`` (none given: any) can have one of ``periods``."""
+    calendar = any(p in ("year", "month") for p in periods)
+    series = any(p not in ("year", "month") for p in periods)
+    return bool((calendar and (not kinds or kinds & CALENDAR_KINDS)) or (series and (not kinds or SPIKE in kinds)))

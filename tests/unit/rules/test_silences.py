@@ -67,6 +67,24 @@ def test_a_matcher_refuses_a_field_a_silence_cannot_match():
     assert matcher({"period": ["space 7", "new space 8", "month"]})["period"] == {"space 7", "new space 8", "month"}
 
 
+def test_a_matcher_whose_kinds_and_periods_never_meet_is_refused():
+    """A silence that can match no notice would hold nothing while its maker thinks it holds: refused."""
+    for never in (
+        {"kind": ["spike"], "period": ["month"]},  # a spike's period is its series
+        {"kind": ["actual", "forecast"], "period": ["organisation", "space 7"]},
+        {"kind": ["no_data"], "period": ["year"]},  # its period is the pseudo-period "data"
+    ):
+        with pytest.raises(ValueError, match="matches no notice: a spike's period is its series"):
+            matcher(never)
+    for some in (
+        {"kind": ["spike", "actual"], "period": ["month"]},
+        {"kind": ["spike"], "period": ["organisation", "year"]},
+        {"period": ["space 7"]},
+        {"kind": ["overage"], "period": ["month"]},
+    ):
+        assert matcher(some)["period"] == frozenset(some["period"])
+
+
 def test_a_configured_silence_keeps_its_id_and_a_changed_one_gets_another():
     ends = NOW + timedelta(days=1)
     one = configured_id("acme", {"kind": frozenset({"spike"})}, NOW, ends, "load test")
