@@ -49,6 +49,11 @@ class StoryblokAnswerTooLarge(StoryblokPayloadError):
         self.head = head
 
 
+# What retrying cannot fix: a request Storyblok refuses, a connection that cannot be used, an answer that is
+# not what its documentation says. A task fails on them at once; an unavailable API is retried.
+RETRY_CANNOT_FIX = (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError)
+
+
 class NotificationError(RuntimeError):
     """A channel did not take a notice; the others did, and a retry sends only to the failed one."""
 

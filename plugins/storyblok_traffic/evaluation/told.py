@@ -89,14 +89,25 @@ def files_of(conn: Connection, org: OrgConfig, a: Alert) -> tuple[tuple[AssetUse
     if not org.asset_traffic or a.kind not in (ACTUAL, FORECAST, OVERAGE, SPIKE) or a.period == DATA_PERIOD:
         return (), 0, None
     first = a.as_of if a.kind == SPIKE else a.period_start
-    through = reads.newest_bytes_day(conn, org.org, first, a.as_of)
-    if through is None:
-        return (), 0, None
-    uses = reads.top_assets(conn, org.org, first, through, TOP_ASSETS, a.space_id if a.kind == SPIKE else None)
-    missing = (through - first).days + 1 - len(reads.asset_days_stored(conn, org.org, first, through))
-    if a.kind == SPIKE:
+    space = a.space_id if a.kind == SPIKE else None
+    uses, missing, through = files_between(conn, org.org, first, a.as_of, TOP_ASSETS, space)
+    if a.kind == SPIKE and uses:
         uses = _against_usual(conn, org, a.as_of, uses)
     return tuple(uses), missing, through
+
+
+def files_between(
+    conn: Connection, org: str, first: date, last: date, count: int, space: str | None = None
+) -> tuple[list[AssetUse], int, date | None]:
+    """The ``count`` files that served most of ``first``..``last``'s bytes (of ``space``, if given), through
+    the newest day of it whose bytes are counted (a later day has no file yet); the days to it whose files
+    are not stored; and that day (None: no day's bytes counted, no file)."""
+    through = reads.newest_bytes_day(conn, org, first, last)
+    if through is None:
+        return [], 0, None
+    uses = reads.top_assets(conn, org, first, through, count, space)
+    missing = (through - first).days + 1 - len(reads.asset_days_stored(conn, org, first, through))
+    return uses, missing, through
 
 
 def _against_usual(conn: Connection, org: OrgConfig, day: date, uses: list[AssetUse]) -> list[AssetUse]:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from storyblok_traffic.billing import TITLES, plan_table
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
+from storyblok_traffic.evaluation.told import files_between
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
 from storyblok_traffic.rules.asset_use import files_heading, use_line
@@ -57,12 +58,10 @@ def _file_lines(conn: Connection, org: str, as_of: date) -> list[str]:
     """The month's files behind the most bandwidth so far, as a bandwidth notice names them (none stored:
     no line)."""
     first = as_of.replace(day=1)
-    through = reads.newest_bytes_day(conn, org, first, as_of)  # a later day's bytes, and files, are not in yet
-    uses = reads.top_assets(conn, org, first, through, TOP_FILES) if through else []
+    uses, missing, through = files_between(conn, org, first, as_of, TOP_FILES)
     if through is None or not uses:
         return []
     bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, through))
-    missing = (through - first).days + 1 - len(reads.asset_days_stored(conn, org, first, through))
     heading = files_heading(f"in the month from {first} to {through}", missing)
     return [heading, *(f"  {use_line(use, bandwidth)}" for use in uses)]
 

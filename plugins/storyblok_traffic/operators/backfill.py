@@ -43,11 +43,11 @@ def _failing_at_once() -> Iterator[None]:
     retries; an unavailable API is retried with the task."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.errors import RETRY_CANNOT_FIX
 
     try:
         yield
-    except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
+    except RETRY_CANNOT_FIX as err:
         raise AirflowFailException(str(err)) from None
 
 

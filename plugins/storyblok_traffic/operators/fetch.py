@@ -171,13 +171,13 @@ def fetch_or_fail(
 def failing_for_good(hook: StoryblokHook) -> Iterator[None]:
     """A Storyblok error that retrying cannot fix fails the task without retries, with its incident cause
     (a rejected token with the token's fingerprint: the same token then fails fast a while)."""
-    from storyblok_traffic.errors import StoryblokConnectionError, StoryblokPayloadError, StoryblokRequestRejected
+    from storyblok_traffic.errors import RETRY_CANNOT_FIX
     from storyblok_traffic.notifications.failure import cause_of
     from storyblok_traffic.rules.incidents import TOKEN_REJECTED
 
     try:
         yield
-    except (StoryblokRequestRejected, StoryblokConnectionError, StoryblokPayloadError) as err:
+    except RETRY_CANNOT_FIX as err:
         cause = cause_of(err)
         raise FetchFailed(str(err), cause, hook.settings.fingerprint if cause == TOKEN_REJECTED else None) from None
 

@@ -1,10 +1,12 @@
 """The first page when more than one organisation is monitored: one row each, both meters' percent of
 their limits, the projected bill, the alerts open now and the newest day, the most urgent first.
 
-The page reads four statements whatever the number of organisations, and each row the days its periods
-and projection need, not its history (``stored_from``); no check runs: the figures are summed from the
-stored days against the limits each meter is watched against (``watched_meters``), as the check sums
-them, and the open alerts are counted as the organisation's page counts them.
+The page reads five statements whatever the number of organisations (the newest days, the limits in
+force, each one's days its billed period and projection need, the contract year summed before them, the
+alerts that may be open), none of them a walk over an organisation's history. No check runs: the
+figures are summed from the stored days against the limits each meter is watched against
+(``watched_meters``), as the check sums them, and the open alerts are counted as the organisation's page
+counts them.
 """
 
 from __future__ import annotations
