@@ -18,20 +18,16 @@ import os
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 import time_machine
 
 from benchmarks.common import new_schema, postgres, report
-from include.incident_receiver import IncidentReceiver
-from include.smtp_receiver import SmtpReceiver
-from include.webhook_receiver import WebhookReceiver
+from include.demo import receivers as demo_receivers
 
 REPEATS = 5
 CHANNELS = ("slack", "email", "pager")
@@ -39,47 +35,26 @@ CHANNELS = ("slack", "email", "pager")
 
 @contextmanager
 def simulator(today: date) -> Iterator[Any]:
-    """``make run``'s organisation (``include.devstack.demo_simulation``), its data as of ``today``."""
-    from include.devstack import demo_simulation
+    """``make run``'s organisation (``include.demo``) begun ``today``, its data as of then."""
+    from include.demo import DemoCalendar, simulation
     from include.storyblok_simulator import StoryblokSimulator
 
-    sim = StoryblokSimulator(demo_simulation(today)).start()
+    sim = StoryblokSimulator(simulation(DemoCalendar(today))).start()  # its today: the moved clock's
     try:
         yield sim
     finally:
         sim.stop()
 
 
-@contextmanager
-def receivers() -> Iterator[dict[str, Any]]:
-    """The demo's three channels on this machine, behind the connections its configuration names."""
-    with ExitStack() as stack, TemporaryDirectory() as tls:
-        slack, mail, pager = WebhookReceiver().start(), SmtpReceiver().start(), IncidentReceiver(tls=Path(tls)).start()
-        for server in (slack, mail, pager):
-            stack.callback(server.stop)
-        os.environ["AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK"] = json.dumps({"conn_type": "http", "host": slack.url})
-        extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@localhost", "retry_limit": 0}
-        os.environ["AIRFLOW_CONN_SMTP_DEVSTACK"] = json.dumps(
-            {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
-        )
-        pd = {
-            "conn_type": "pagerduty_events",
-            "host": pager.url,
-            "password": "k",
-            "extra": {"ca_bundle": str(pager.ca_file)},
-        }
-        os.environ["AIRFLOW_CONN_PAGERDUTY_DEVSTACK"] = json.dumps(pd)
-        yield {"slack": slack, "email": mail, "pager": pager}
-
-
-def _config(schema: str, routed: bool) -> Any:
-    """The demo's configuration (``include/devstack.py``), its routes or none."""
+def _config(schema: str, today: date, routed: bool) -> Any:
+    """The demo's configuration (``include/demo.py``) begun ``today``, its routes or none."""
     import yaml
 
-    from include.devstack import demo_settings
+    from include.demo import DemoCalendar
+    from include.demo import settings as demo_settings
     from storyblok_traffic.config import MonitorConfig
 
-    settings = yaml.safe_load(demo_settings("http://localhost:8080"))
+    settings = yaml.safe_load(demo_settings("http://localhost:8080", DemoCalendar(today)))
     if not routed:
         settings.pop("routes")
     return MonitorConfig.from_dict({**settings, "warehouse_schema": schema})
@@ -100,9 +75,9 @@ def _year(url: str, today: date, routed: bool) -> tuple[dict[str, Any], Any]:
     from storyblok_traffic.operators.fetch import StoryblokTrafficOperator
     from storyblok_traffic.operators.pipeline import NOTIFY_TASK, branch_for
 
-    with simulator(today) as sim, receivers() as servers:
+    with simulator(today) as sim, demo_receivers(os.environ) as servers:
         _connect(sim, url)
-        config = _config(new_schema(), routed)
+        config = _config(new_schema(), today, routed)
         [org] = config.organisations
         first, last = date(today.year, 1, 1), today - timedelta(days=1)
         day = first
@@ -138,7 +113,7 @@ def _delivery_ms(url: str, today: date, year: Any) -> dict[str, Any]:
     from storyblok_traffic.warehouse.tables import alert_deliveries
     from storyblok_traffic.warehouse.tables import silences as silence_table
 
-    with simulator(today) as sim, receivers():
+    with simulator(today) as sim, demo_receivers(os.environ):
         _connect(sim, url)
         [org] = year.organisations
         schema, channels = year.warehouse_schema, year.channels

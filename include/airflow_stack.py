@@ -148,16 +148,19 @@ class AirflowStack:
         )
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
-        """Until the dag-processor has serialized ``dag_id``; then it is unpaused (as ``dags unpause``)."""
+        """Until the dag-processor has serialized ``dag_id``."""
         deadline = time.monotonic() + timeout
         query = "SELECT 1 FROM dag JOIN serialized_dag USING (dag_id) WHERE dag_id = :dag"
         while not self._sql(query, {"dag": dag_id}):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{dag_id} was not serialized in {timeout:.0f} s; see {self.log_path}")
             time.sleep(1)
+
+    def unpause(self, dag_id: str) -> None:
+        """What ``dags unpause`` does, without starting a process."""
         self._sql("UPDATE dag SET is_paused = false WHERE dag_id = :dag", {"dag": dag_id})
 
-    def api(self, method: str, path: str, body: dict[str, object]) -> tuple[int, str]:
+    def api(self, method: str, path: str, body: dict[str, object] | None = None) -> tuple[int, str]:
         """One call of Airflow's REST API as the admin whose password standalone generated."""
         import requests
 
@@ -172,8 +175,9 @@ class AirflowStack:
         return answer.status_code, answer.text
 
     def backfill(self, dag_id: str, first: date, last: date, max_active_runs: int = 8, reprocess: str = "none") -> None:
-        """What ``airflow backfill create`` does, through the REST API; ``reprocess``: ``failed`` runs the
-        days whose runs failed again, ``none`` leaves every day that has a run."""
+        """What ``airflow backfill create`` does, through the REST API, then the DAG unpaused; ``reprocess``:
+        ``failed`` runs the days whose runs failed again, ``none`` leaves every day that has a run;
+        ``max_active_runs=1``: the days one at a time, in date order."""
         self.wait_for_dag(dag_id)
         body: dict[str, object] = {
             "dag_id": dag_id,
@@ -186,6 +190,9 @@ class AirflowStack:
         while True:
             status, text = self.api("POST", "/api/v2/backfills", body)
             if status in (200, 201):
+                # Unpaused only now that the backfill's runs exist: a scheduled run of the newest day made
+                # before them would run beside them, out of the backfill's order.
+                self.unpause(dag_id)
                 return
             # a backfill left open by an earlier stop is closed by the scheduler within about 30 s
             if status != 409 or time.monotonic() > deadline:

@@ -1,10 +1,11 @@
 """The local stack behind ``make run`` and ``make demo``.
 
 Starts what is not configured: an embedded Postgres (metadata and warehouse), the Storyblok
-simulator, a webhook receiver that prints alerts; then Airflow (``airflow standalone``: scheduler,
-dag-processor, triggerer, API server with the UI). The DAGs start paused: the backfill DAG loads
-the year before the last 30 days first, quietly, and only then are the daily DAG (with a backfill of
-those 30 days) and the watchdog unpaused, so the first notices name the true crossing days.
+simulator, receivers that print what each channel gets; then Airflow (``airflow standalone``:
+scheduler, dag-processor, triggerer, API server with the UI). The DAGs start paused: the backfill
+DAG loads the year before the demo's days (``include.demo.DemoCalendar``) first, quietly; the demo's
+silence is made through the dashboard's API; only then are the daily DAG (with a backfill of those
+days, one at a time) and the watchdog unpaused, so the first notices name the true crossing days.
 ``run`` waits for Ctrl-C; ``demo`` waits for the backfill, prints a usage report and exits.
 """
 
@@ -24,13 +25,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from include import demo
 from include.airflow_stack import AirflowStack, airflow_env, finished
 from include.celery_stack import CeleryStack, celery_env
+from include.demo import DemoCalendar
 from include.embedded_postgres import EmbeddedPostgres
 from include.incident_receiver import IncidentReceiver
 from include.net import port_taken
 from include.smtp_receiver import SmtpReceiver
-from include.storyblok_simulator import SimulatorSettings, StoryblokSimulator
+from include.storyblok_simulator import StoryblokSimulator
 from include.webhook_receiver import WebhookReceiver
 
 if TYPE_CHECKING:
@@ -41,19 +44,15 @@ STATE = ROOT / ".devstack"
 AIRFLOW_HOME = ROOT / ".airflow"
 DAG_ID = "storyblok_traffic"
 HISTORY_DAG_ID = "storyblok_traffic_backfill"
+DEMO_ORG = "storyblok_default"
+SILENCES_API = "/storyblok-usage/api/silences"
 WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
-DAYS = int(os.environ.get("STORYBLOK_DEMO_DAYS", "30"))
 # The UI's port and address: PORT (or AIRFLOW__API__PORT), and this machine only unless HOST says otherwise.
 PORT = int(os.environ.get("PORT") or os.environ.get("AIRFLOW__API__PORT") or "8080")
 HOST = os.environ.get("HOST") or os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1"
 UI = f"http://localhost:{PORT}"
 # A long step says how it is doing at least this often.
 HEARTBEAT_SECONDS = 15
-# The simulated organisation is on Growth: 1,000,000 requests a month (about its traffic: the month's
-# thresholds are crossed, the limit is not) and 400 GB of bandwidth, which its asset-heavy spaces
-# (0.35 to 1.1 MB served per API request) pass late in the month.
-DEMO_MONTHLY_LIMIT = 1_000_000
-DEMO_BYTES_PER_REQUEST = (350_000, 1_100_000)
 LOCAL_REDIS = "redis://127.0.0.1:6379"
 # The embedded Postgres's databases: Airflow's metadata and the warehouse.
 METADATA_DB, WAREHOUSE_DB = "airflow", "storyblok"
@@ -101,7 +100,7 @@ def base_env() -> dict[str, str]:
 
 
 @contextmanager
-def services(env: dict[str, str]) -> Iterator[None]:
+def services(env: dict[str, str], calendar: DemoCalendar) -> Iterator[None]:
     """Start what the environment does not already point at; stop it all on exit."""
     with ExitStack() as stack:
         needs_db = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env or "AIRFLOW_CONN_STORYBLOK_WAREHOUSE" not in env
@@ -111,8 +110,8 @@ def services(env: dict[str, str]) -> Iterator[None]:
             say(f"embedded Postgres on {pg.url.rsplit('/', 1)[0]} (data in {STATE / 'pg'})")
             use_databases(pg.url, env)
         if "AIRFLOW_CONN_STORYBLOK_DEFAULT" not in env:
-            # One mid-sized space runs away for three days, as a misconfigured client would.
-            sim = StoryblokSimulator(demo_simulation()).start()
+            # Two spaces run away for a few days each, as a misconfigured client would (include/demo.py).
+            sim = StoryblokSimulator(demo.simulation(calendar)).start()
             stack.callback(sim.stop)
             # STORYBLOK_DEMO_TOKEN: the connection holds another token, which the simulator rejects (401),
             # to see what a wrong token does; the simulator's own is the default.
@@ -149,52 +148,30 @@ def services(env: dict[str, str]) -> Iterator[None]:
                     "extra": {"ca_bundle": str(pager.ca_file)},
                 }
             )
-            env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config())
+            env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config(calendar))
             say(f"alert emails go to a local SMTP server on {mail.host}:{mail.port}; their subjects are printed here")
             say(f"a limit reached pages a local PagerDuty Events API on {pager.url}; triggers and resolves are printed")
         yield
 
 
-# The largest space's launch film serves 95% of its files' bytes: the file behind the demo's bandwidth notices.
-DEMO_HERO_VIDEO = (0, 0.95)
+def demo_calendar(env: dict[str, str]) -> DemoCalendar:
+    """The demo's days, kept in ``.devstack`` from its first start. A ``.devstack`` from before they were
+    kept holds a demo whose months start on the 1st: its stored notices would not match this one's."""
+    kept = (STATE / "pg").exists() and not (STATE / demo.STARTED_FILE).exists()
+    if kept and "STORYBLOK_TRAFFIC_CONFIG" not in env:
+        raise SystemExit(
+            f"[devstack] {STATE} holds the demo of an earlier version (its months start on the 1st; this one's "
+            "start on its contract day, a few days back). Delete it to start over: rm -rf .devstack"
+        )
+    return demo.started(STATE, datetime.now(UTC).date())
 
 
-def demo_simulation(today: date | None = None) -> SimulatorSettings:
-    """The organisation ``make run`` simulates (``benchmarks/routed_year.py`` replays its year)."""
-    return SimulatorSettings(
-        today=today,
-        monthly_limit=DEMO_MONTHLY_LIMIT,
-        spike_space=3,
-        bytes_per_request=DEMO_BYTES_PER_REQUEST,
-        hero_video=DEMO_HERO_VIDEO,
-    )
-
-
-def _demo_config() -> Path:
-    """The demo's configuration (``demo_settings``) in the stack's state folder."""
+def _demo_config(calendar: DemoCalendar) -> Path:
+    """The demo's configuration (``include.demo.settings``) in the stack's state folder."""
     STATE.mkdir(exist_ok=True)
     path = STATE / "monitor.yaml"
-    path.write_text(demo_settings(UI))
+    path.write_text(demo.settings(UI, calendar))
     return path
-
-
-def demo_settings(ui: str) -> str:
-    """Slack-style webhook, email and PagerDuty, routed (docs/alerts.md, "Routes"); the plan Growth; the
-    default lookback, so the 30 days' catch-up tells the present once; notices link to the dashboard at
-    ``ui``. (``benchmarks/routed_year.py`` counts what each channel gets with these routes and without.)"""
-    return (
-        f"dashboard_url: {ui}\n"
-        "channels:\n"
-        "  - {name: slack, type: slack, conn_id: storyblok_alerts_webhook}\n"
-        "  - {name: email, type: email, conn_id: smtp_devstack, to: [platform@localhost]}\n"
-        "  - {name: pager, type: pagerduty, conn_id: pagerduty_devstack}\n"
-        "routes:\n"
-        "  - {match: {severity: critical}, channels: [pager], continue: true}  # a limit reached, a hard cap: paged\n"
-        "  - {match: {kind: spike}, channels: [email]}  # spikes to the content team\n"
-        "  - {match: {kind: [actual, forecast, overage, maximum]}, channels: [slack]}  # crossings and the bill\n"
-        "organisations:\n"
-        "  - conn_id: storyblok_default\n    plan: growth\n"
-    )
 
 
 def use_databases(url: str, env: dict[str, str]) -> None:
@@ -258,8 +235,12 @@ def standalone(env: dict[str, str], executor: str = "local") -> Iterator[Airflow
 
 
 def load_history(stack: AirflowStack, env: dict[str, str], before: date) -> bool:
-    """The year before ``before``, through the backfill DAG: quiet, a request per month."""
-    first, last = date(before.year - (before.month == 1 and before.day == 1), 1, 1), before - timedelta(days=1)
+    """The contract year up to ``before`` (the organisation's: the demo's begins on its contract day),
+    through the backfill DAG: quiet, a request per month."""
+    from storyblok_traffic.rules.periods import window_of
+
+    last = before - timedelta(days=1)
+    first = window_of("year", last, _stack_config(env).organisations[0].year_start).start
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     run_id = f"devstack_history_{datetime.now(UTC):%Y%m%dT%H%M%S}"
     days = (last - first).days + 1
@@ -280,19 +261,44 @@ def load_history(stack: AirflowStack, env: dict[str, str], before: date) -> bool
     return state == "success"
 
 
-def backfill(stack: AirflowStack, env: dict[str, str]) -> tuple[date, date, dict[str, int], int]:
-    """The history, then the last DAYS days through the daily DAG; the runs' states once all are done."""
-    today = datetime.now(UTC).date()
-    first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
+def backfill(
+    stack: AirflowStack, env: dict[str, str], calendar: DemoCalendar
+) -> tuple[date, date, dict[str, int], int]:
+    """The history before the calendar's closing day, quietly; the demo's silence; then the daily DAG's
+    days to yesterday, one at a time in date order, as they would have run: the runs' states once done."""
+    first, last = calendar.closing_day, datetime.now(UTC).date() - timedelta(days=1)
     history_failed = 0 if load_history(stack, env, first) else 1
+    if env.get("STORYBLOK_TRAFFIC_CONFIG") == str(STATE / "monitor.yaml"):
+        make_silence(stack, calendar)
     stack.cli("dags", "unpause", WATCHDOG_DAG_ID)
     runs = (last - first).days + 1
     with step(
-        f"backfilling {DAG_ID} from {first} to {last}", lambda: f"{_runs_done(stack, first, last)} of {runs} runs done"
+        f"running {DAG_ID} for {first}..{last}, a day at a time (as if live: each day's notices are sent)",
+        lambda: f"{_runs_done(stack, first, last)} of {runs} runs done",
     ):
-        stack.backfill(DAG_ID, first, last, reprocess="failed")  # after a fix, the failed days run again
+        # one at a time: each day's check tells its own news before the next day's runs
+        stack.backfill(DAG_ID, first, last, max_active_runs=1, reprocess="failed")  # after a fix: failed days
         states = stack.wait_for_runs(DAG_ID, first, last)
     return first, last, states, states.get("failed", 0) + history_failed
+
+
+def make_silence(stack: AirflowStack, calendar: DemoCalendar) -> None:
+    """What the dashboard's silence form sends, as admin: the migrating space's spikes held for a week
+    (made once: a stack started again finds it)."""
+    space = calendar.held_space
+    reason = demo.SILENCE_REASON.format(space=space)
+    status, text = stack.api("GET", f"{SILENCES_API}?org={DEMO_ORG}")
+    if status == 200 and any(s["reason"] == reason for s in json.loads(text)["silences"]):
+        return
+    body = {"kind": ["spike"], "space": [str(space)], "hours": demo.SILENCE_HOURS, "reason": reason}
+    status, text = stack.api("POST", SILENCES_API, body)
+    if status != 201:
+        raise RuntimeError(f"making the demo's silence failed: {status} {text[-2000:]}")
+    made = json.loads(text)["silences"][0]
+    say(
+        f"silence {made['id']} made through the dashboard's API as {made['created_by']}: {made['matches']} until "
+        f'{made["ends_at"][:16].replace("T", " ")} UTC, "{reason}"'
+    )
 
 
 def _api_up() -> bool:
@@ -416,7 +422,7 @@ def report(env: dict[str, str], as_of: date) -> str:
     config = _stack_config(env)
     org = config.organisations[0]
     with warehouse_transaction(config.warehouse) as conn:
-        return usage_report(conn, org.org, as_of) + "\n\n" + bill_report(conn, org, as_of)
+        return usage_report(conn, org.org, as_of, org.year_start) + "\n\n" + bill_report(conn, org, as_of)
 
 
 def login_hint() -> str:
@@ -513,23 +519,24 @@ def main(mode: str, executor: str = "local") -> int:
     if executor == "celery":
         use_redis(env)
     started = time.monotonic()
+    calendar = demo_calendar(env)
     try:
-        with services(env):
+        with services(env, calendar):
             migrate_warehouse(env)  # before Airflow starts: its tasks then find the schema current
             with standalone(env, executor) as stack:
-                return _serve(mode, env, stack, started)
+                return _serve(mode, env, stack, started, calendar)
     except KeyboardInterrupt:  # before the stack was up, or while it served: each part is down now
         say("stopped: Airflow, the simulator and the local Postgres are down (their data stays in .devstack)")
         return 0
 
 
-def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float) -> int:
+def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float, calendar: DemoCalendar) -> int:
     """Tell where the UI is, backfill the demo days, say when they are done; then serve (run) or report (demo)."""
     say(f"Airflow UI: {UI} ({login_hint()}); the usage dashboard: {UI}/plugin/storyblok-usage")
     say(f"the warehouse, from the command line while this runs: {cli_hint(env)}")
     try:
         sent_before = _deliveries(env)
-        first, last, states, failed = backfill(stack, env)
+        first, last, states, failed = backfill(stack, env, calendar)
         say(f"{'done' if failed else 'ready'} {time.monotonic() - started:.0f} s after the start: {_runs_text(states)}")
         failing = _open_incidents(env, failed)
         if mode == "run":

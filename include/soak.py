@@ -366,7 +366,8 @@ def run_soak(settings: SoakSettings) -> SoakResult:
     work = settings.workdir
     work.mkdir(parents=True, exist_ok=True)
     result = SoakResult(settings.executor, settings.days)
-    sim_settings = SimulatorSettings(today=today, monthly_limit=settings.monthly_limit, spaces=12, spike_space=2)
+    spike = (2, today - timedelta(days=6), today - timedelta(days=4))
+    sim_settings = SimulatorSettings(today=today, monthly_limit=settings.monthly_limit, spaces=12, spikes=(spike,))
     with ExitStack() as started:
         postgres = EmbeddedPostgres(work / "postgres").start()
         started.callback(postgres.stop)

@@ -83,8 +83,8 @@ class SimulatorSettings:
     # Bytes per API request, per space from the low to the high end (the traffic meter counts assets,
     # GraphQL and webhooks too: an asset-heavy site serves far more bytes per request than its JSON).
     bytes_per_request: tuple[int, int] = (18_000, 58_000)
-    spike_space: int | None = None  # this space (by rank, 0 the largest) jumps for a few days; None: never
-    spike_days: tuple[int, int] = (6, 4)  # from and to this many days before today
+    # ((space rank, first day, last day), ...): that space (0 the largest) jumps on those days, both included
+    spikes: tuple[tuple[int, date, date], ...] = ()
     spike_factor: float = 6.0
     seed: str = "storyblok"
     organisations: int = 1  # more: organisation i (1..n-1) answers to the token "<token>-<i>", same data
@@ -109,6 +109,11 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def space_id(rank: int) -> int:
+    """The id of the space of this rank by size (0 the largest)."""
+    return 100_000 + 7 * rank
+
+
 class TrafficModel:
     """Deterministic traffic per space and day."""
 
@@ -118,7 +123,7 @@ class TrafficModel:
         total = sum(weights)
         self.spaces = [
             (
-                100_000 + 7 * i,
+                space_id(i),
                 weights[i] / total,
                 EPOCH + timedelta(days=int(i * 500 / max(settings.spaces, 1))) if i >= 3 else EPOCH,
             )
@@ -157,9 +162,8 @@ class TrafficModel:
         return rows
 
     def _spikes(self, rank: int, day: date) -> bool:
-        """A runaway client on one space: its traffic multiplied for a few recent days."""
-        first, last = self.s.spike_days
-        return rank == self.s.spike_space and first >= (self.today - day).days >= last
+        """A runaway client on a space: its traffic multiplied for a few days."""
+        return any(rank == space and first <= day <= last for space, first, last in self.s.spikes)
 
     def org_requests(self, first: date, last: date) -> int:
         return sum(req for day in _days(first, last) for _, req, _ in self.day_rows(day))

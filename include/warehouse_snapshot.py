@@ -72,7 +72,8 @@ def make(postgres: str, out: Path) -> None:
 
     schema = f"snapshot_{uuid.uuid4().hex[:8]}"
     # A small plan: the year's and the month's thresholds are crossed in these weeks.
-    sim = StoryblokSimulator(SimulatorSettings(today=TODAY, monthly_limit=150_000, spike_space=1)).start()
+    spike = (1, TODAY - timedelta(days=6), TODAY - timedelta(days=4))
+    sim = StoryblokSimulator(SimulatorSettings(today=TODAY, monthly_limit=150_000, spikes=(spike,))).start()
     receiver = WebhookReceiver().start()
     os.environ["AIRFLOW_CONN_STORYBLOK_DEFAULT"] = json.dumps(
         {"conn_type": "storyblok", "host": sim.url, "password": sim.settings.token}

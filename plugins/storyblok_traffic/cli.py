@@ -209,8 +209,8 @@ def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
         as_of = args.as_of or reads.newest_day(conn, org, datetime.now(UTC).date())
         if as_of is None:
             return _fail(f"no traffic is stored for {org!r} in schema {schema!r}")
-        print(usage_report(conn, org, as_of))
         configured = next((o for o in config.organisations if o.org == org), None)
+        print(usage_report(conn, org, as_of, (1, 1) if configured is None else configured.year_start))
         print("" if configured is None else "\n" + bill_report(conn, configured, as_of))
     return 0
 

@@ -84,14 +84,16 @@ def test_http_rate_limit(simulator):
     assert 429 in statuses
 
 
-def test_one_space_can_spike_for_a_few_recent_days():
-    steady, spiking = model(spaces=6), model(spaces=6, spike_space=3)
+def test_spaces_can_spike_each_for_its_own_few_recent_days():
+    ago = [TODAY - timedelta(days=n) for n in range(7)]
+    steady, spiking = model(spaces=6), model(spaces=6, spikes=((3, ago[6], ago[4]), (1, ago[2], ago[1])))
     for days_ago in range(1, 10):
         day = TODAY - timedelta(days=days_ago)
         calm = {space: req for space, req, _ in steady.day_rows(day)}
         jumpy = {space: req for space, req, _ in spiking.day_rows(day)}
         jumped = {space for space in calm if jumpy[space] != calm[space]}
-        assert jumped == ({100_021} if 4 <= days_ago <= 6 else set()), days_ago
+        expected = {100_021} if 4 <= days_ago <= 6 else {100_007} if days_ago <= 2 else set()
+        assert jumped == expected, days_ago
         for space in jumped:
             assert jumpy[space] == pytest.approx(6 * calm[space], rel=0.01)
 
@@ -159,9 +161,9 @@ def test_a_few_files_carry_most_of_the_bytes_and_each_listed_file_was_served_at_
 
 
 def test_the_demos_launch_film_is_the_file_behind_most_of_the_bandwidth():
-    from include.devstack import demo_simulation
+    from include.demo import DemoCalendar, simulation
 
-    files = TrafficModel(demo_simulation(date(2026, 3, 31)))
+    files = TrafficModel(simulation(DemoCalendar(date(2026, 3, 31)), date(2026, 3, 31)))
     month = sorted(files.assets_traffic(date(2026, 3, 1), date(2026, 3, 29)), key=lambda a: -a["total_bytes"])
     film, runner_up = month[0], month[1]
     assert (film["content_type"], film["filename"].rsplit("/", 1)[-1]) == ("video/mp4", "launch-film.mp4")

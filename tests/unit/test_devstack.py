@@ -112,3 +112,38 @@ def test_the_runs_states_are_said_in_words():
     assert _runs_text({"failed": 2, "success": 28}) == "30 runs: 28 succeeded, 2 failed"
     assert _runs_text({"failed": 1}) == "1 run: 1 failed"
     assert _runs_text({}) == "no runs"
+
+
+def test_the_demo_keeps_its_first_day_and_refuses_an_earlier_versions_state(tmp_path, monkeypatch):
+    from datetime import date
+
+    from include import devstack
+    from include.demo import DemoCalendar
+
+    monkeypatch.setattr(devstack, "STATE", tmp_path)
+    (tmp_path / "pg").mkdir()  # a stack ran here before the demo's first day was kept
+    with pytest.raises(SystemExit) as stop:
+        devstack.demo_calendar({})
+    assert "rm -rf .devstack" in str(stop.value)
+    assert devstack.demo_calendar({"STORYBLOK_TRAFFIC_CONFIG": "/mine.yaml"}).started  # your own: carries on
+    (tmp_path / "demo-started").write_text("2026-12-07\n")
+    assert devstack.demo_calendar({}) == DemoCalendar(date(2026, 12, 7))  # a later start keeps the contract day
+
+
+@pytest.mark.parametrize(
+    ("started", "month_start"),
+    [
+        ("2026-12-07", "2026-12-02"),
+        ("2027-01-03", "2026-12-28"),
+        ("2027-03-05", "2027-02-28"),
+        ("2027-04-04", "2027-03-28"),
+    ],
+)
+def test_the_demos_month_starts_five_to_eight_days_back_on_a_day_every_month_has(started, month_start):
+    from datetime import date
+
+    from include.demo import DemoCalendar
+
+    calendar = DemoCalendar(date.fromisoformat(started))
+    assert calendar.month_start == date.fromisoformat(month_start)
+    assert calendar.lookback_days == (calendar.started - calendar.closing_day).days <= 9

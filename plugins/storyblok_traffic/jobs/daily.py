@@ -87,6 +87,7 @@ def check_usage(
     (default: the UTC date now) decides whether a day is within the alert lookback.
     """
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.notifications.delivery import ended_due
     from storyblok_traffic.rules.incidents import summary
     from storyblok_traffic.warehouse import alerts, incidents, silences
     from storyblok_traffic.warehouse.engine import warehouse_transaction
@@ -105,6 +106,8 @@ def check_usage(
             [] if files_missing else incidents.resolve(conn, org.org, day, datetime.now(UTC).replace(microsecond=0))
         )
         untold = len(incidents.untold(conn, org.org, channels))
+        # An incident service's incident whose alarm is over (its month ended) is resolved by the delivery.
+        untold += sum(len(over) for _, over, _ in ended_due(conn, org.org, config.channels))
     if files_missing:
         note = (
             f"the files served on {day} are not stored (load_assets did not complete): its bandwidth is checked, "

@@ -15,6 +15,7 @@ from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
 from storyblok_traffic.rules.asset_use import files_heading, use_line
 from storyblok_traffic.rules.incidents import summary
 from storyblok_traffic.rules.meters import METER_NAMES
+from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import amount_text, money, over_maximum_text
 from storyblok_traffic.rules.quiet_history import HEADING, fold, recorded_quietly
 from storyblok_traffic.rules.usage import percent_of
@@ -23,28 +24,33 @@ from storyblok_traffic.warehouse import alerts, incidents, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays
 
 
-def usage_report(conn: Connection, org: str, as_of: date) -> str:
-    rows = reads.month_sums(conn, org, as_of)
+def usage_report(conn: Connection, org: str, as_of: date, year_start: tuple[int, int] = (1, 1)) -> str:
+    """Each month stored, the contract year so far against its limit, the month's files, the spikes now,
+    the pipeline and the alerts; ``year_start``: the contract year's (month, day) (``OrgConfig.year_start``),
+    whose day starts every month."""
+    rows = reads.month_sums(conn, org, as_of, year_start)
     if not rows:  # nothing stored: no limit, no percent, nothing to sum
         return "\n".join([f"No traffic is stored for {org} yet.", *_pipeline_lines(conn, org)])
     limits = reads.limits_on(conn, org, as_of)
     yearly = limits.yearly if limits else 0
+    # Months named by their month; a contract's whose months start on another day, by their first day.
+    label, width = ("%Y-%m", 8) if year_start[1] == 1 else ("%Y-%m-%d", 12)
     lines = [f"Storyblok traffic for {org} (yearly limit: {yearly:,} requests)", ""]
-    lines.append(f"{'month':<9}{'days':>6}{'requests':>14}{'% of year':>11}{'GB':>10}")
+    lines.append(
+        f"{'month' if width == 8 else 'month from':<{width}}{'days':>6}{'requests':>14}{'% of year':>11}{'GB':>10}"
+    )
     for first, days, requests, size in rows:
         pct = percent_of(int(requests), yearly)
         lines.append(
-            f"{first:%Y-%m}  {days:>5}{int(requests):>14,}{'' if pct is None else f'{pct:.1f}%':>11}"
-            f"{int(size or 0) / 1e9:>10.2f}"
+            f"{first.strftime(label):<{width}}{days:>6}{int(requests):>14,}"
+            f"{'' if pct is None else f'{pct:.1f}%':>11}{int(size or 0) / 1e9:>10.2f}"
         )
-    year_total = sum(int(r[2]) for r in rows if r[0].year == as_of.year)
-    pct = percent_of(year_total, yearly)
-    lines += [
-        "",
-        f"{as_of.year}-01-01 to {as_of}: {year_total:,} requests stored, "
-        f"{pct if pct is not None else '?'}% of the limit",
-    ]
-    lines += _file_lines(conn, org, as_of)
+    year = window_of("year", as_of, year_start)
+    year_total = sum(int(r[2]) for r in rows if r[0] >= year.start)
+    share = percent_of(year_total, yearly)
+    said = "?" if share is None else str(share)
+    lines += ["", f"{year.start} to {as_of}: {year_total:,} requests stored, {said}% of the limit"]
+    lines += _file_lines(conn, org, window_of("month", as_of, year_start).start, as_of)
     recorded = alerts.history(conn, org)
     now = [a for a in recorded if a.kind == SPIKE and a.notice == ALARM and not spike_lines.figures(a).new]
     lines.append("Spikes now: " + (", ".join(f"{a.period} since {a.crossed_on}" for a in now) or "none"))
@@ -54,10 +60,9 @@ def usage_report(conn: Connection, org: str, as_of: date) -> str:
 TOP_FILES = 5
 
 
-def _file_lines(conn: Connection, org: str, as_of: date) -> list[str]:
-    """The month's files behind the most bandwidth so far, as a bandwidth notice names them (none stored:
-    no line)."""
-    first = as_of.replace(day=1)
+def _file_lines(conn: Connection, org: str, first: date, as_of: date) -> list[str]:
+    """The files behind the most bandwidth in the month from ``first`` so far, as a bandwidth notice names
+    them (none stored: no line)."""
     uses, missing, through = files_between(conn, org, first, as_of, TOP_FILES)
     if through is None or not uses:
         return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 
@@ -88,18 +88,25 @@ def rendered_again(
     return [(c, when, notice_message(org, limit_meter, batch, dashboard_url)) for c, when, batch in batches]
 
 
+def ended_due(
+    conn: Connection, org: str, channels: Sequence[ChannelConfig]
+) -> list[tuple[ChannelConfig, list[Alert], date]]:
+    """Each incident service's incidents whose alarm is over without a notice (its period ended as of the
+    newest stored day, it ended quietly, its data came back) and not resolved there yet, with that day."""
+    services = [c for c in channels if c.type in INCIDENT_TYPES]
+    newest = reads.newest_day(conn, org, datetime.now(UTC).date()) if services else None
+    if newest is None:
+        return []
+    found = [(c, alerts.ended_untold(conn, org, c.name)) for c in services]
+    return [(c, [a for a, quietly in f if quietly or not still_open(a, newest, newest)], newest) for c, f in found]
+
+
 def _resolve_ended(
     conn: Connection, org: OrgConfig, channels: Sequence[ChannelConfig], delivery: Delivery, dashboard_url: str | None
 ) -> None:
-    """The incident services' incidents whose alarm is over without a notice (its period ended as of the
-    newest stored day, it ended quietly, its data came back): each resolved there, once."""
-    services = [c for c in channels if c.type in INCIDENT_TYPES]
-    newest = reads.newest_day(conn, org.org, datetime.now(UTC).date()) if services else None
-    if newest is None:
-        return
-    for channel in services:
-        found = alerts.ended_untold(conn, org.org, channel.name)
-        for alarm in [a for a, quietly in found if quietly or not still_open(a, newest, newest)]:
+    """Each incident ``ended_due`` names resolved at its service, once."""
+    for channel, over, newest in ended_due(conn, org.org, channels):
+        for alarm in over:
             message = ended_message(org.org, org.limit_meter, alarm, newest, dashboard_url)
             if not _send(channel, message, delivery, org.org, 1):
                 break  # the rest on the retry

@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Date, RowMapping, any_, cast, func, select, union_all
+from sqlalchemy import Connection, RowMapping, any_, func, select, union_all
 from sqlalchemy.dialects.postgresql import array
 
 from storyblok_traffic.model import ASSETS_TRAFFIC
 from storyblok_traffic.rules.asset_use import AssetUse
-from storyblok_traffic.rules.periods import calendar_months, each_day, window_of
+from storyblok_traffic.rules.periods import calendar_months, each_day, month_of, window_of
 from storyblok_traffic.rules.usage import Limits
 from storyblok_traffic.warehouse.engine import driver_rows, qualified
 from storyblok_traffic.warehouse.tables import (
@@ -112,19 +112,17 @@ def latest_snapshot(conn: Connection, org: str) -> tuple[date, int] | None:
     return None if row is None else (row[0], int(row[1]))
 
 
-def month_sums(conn: Connection, org: str, last: date) -> list[tuple[date, int, int, int | None]]:
-    """(month's first day, days stored, requests, bytes or None) of each month with days stored up to ``last``."""
-    t = org_traffic_daily.c
-    month = cast(func.date_trunc("month", t.day), Date).label("month")
-    rows = conn.execute(
-        select(month, func.count(), func.sum(t.api_requests), func.sum(t.total_bytes))
-        .where(t.org == org, t.day <= last)
-        .group_by(month)
-        .order_by(month)
-    )
-    return [
-        (first, int(days), int(requests), None if size is None else int(size)) for first, days, requests, size in rows
-    ]
+def month_sums(
+    conn: Connection, org: str, last: date, start: tuple[int, int] = (1, 1)
+) -> list[tuple[date, int, int, int | None]]:
+    """(month's first day, days stored, requests, bytes or None) of each month with days stored up to ``last``;
+    ``start``: the contract year's (month, day), whose day starts every month."""
+    months: dict[date, tuple[int, int, int | None]] = {}
+    for day, requests, size in org_days(conn, org, date.min, last):
+        first = month_of(day, start).start
+        days, total, sizes = months.get(first, (0, 0, None))
+        months[first] = (days + 1, total + requests, sizes if size is None else (sizes or 0) + size)
+    return [(first, *sums) for first, sums in sorted(months.items())]
 
 
 def stored_answers(

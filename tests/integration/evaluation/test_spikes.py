@@ -362,9 +362,9 @@ def sim_settings():
 
     # The second-largest space (100007) runs away for the last two days before today; its excess
     # (some 30,000 a day) is 3 % of the monthly limit: it moves the bill.
-    return SimulatorSettings(
-        today=datetime.now(UTC).date(), monthly_limit=1_000_000, spaces=6, spike_space=1, spike_days=(2, 1)
-    )
+    today = datetime.now(UTC).date()
+    spike = (1, today - timedelta(days=2), today - timedelta(days=1))
+    return SimulatorSettings(today=today, monthly_limit=1_000_000, spaces=6, spikes=(spike,))
 
 
 def test_spikes_off_and_too_little_history_is_said(steady_org, history, config, receiver):

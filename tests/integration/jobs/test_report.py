@@ -25,6 +25,23 @@ def test_report_per_month_with_percent_and_alerts(history, engine, schema):
     assert "Files behind" not in text  # none stored: no line about them
 
 
+def test_a_contracts_report_sums_its_own_months_and_year_as_the_notices_do(history, engine, schema):
+    """Months from the 15th: the report's months, year so far and files are the contract's (the notices'),
+    not the calendar's (the calendar year said 700 requests where the contract year had 400)."""
+    history.limit("acme", date(2026, 1, 1), 100)
+    history.meters("acme", {date(2026, 5, 31): (300, 10**9), date(2026, 6, 14): (400, 10**9)})
+    history.meters("acme", {date(2026, 6, 15): (500, 10**9), date(2026, 6, 16): (600, 3 * 10**9)})
+    history.files("acme", date(2026, 6, 16), {7: ("launch.mp4", "video/mp4", 200 * 10**6, 10**9)})
+    with begin(engine, schema) as conn:
+        text = usage_report(conn, "acme", date(2026, 6, 16), (6, 15))
+    lines = text.splitlines()
+    assert lines[2].split() == ["month", "from", "days", "requests", "%", "of", "year", "GB"]
+    assert lines[3].split() == ["2026-05-15", "2", "700", "58.3%", "2.00"]
+    assert lines[4].split() == ["2026-06-15", "2", "1,100", "91.7%", "4.00"]
+    assert "2026-06-15 to 2026-06-16: 1,100 requests stored, 91.67% of the limit" in text
+    assert any(line.startswith("Files behind the most bandwidth in the month from 2026-06-15 to ") for line in lines)
+
+
 def test_the_report_names_the_month_s_files_behind_the_bandwidth(history, engine, schema):
     history.limit("acme", date(2026, 6, 1), 100)
     history.meters("acme", {date(2026, 6, 1): (10, 40 * 10**9), date(2026, 6, 2): (10, 40 * 10**9)})

@@ -16,7 +16,9 @@ import pytest
 
 from include.incident_receiver import IncidentReceiver, teams_errors
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
+from storyblok_traffic.jobs.daily import check_usage, notify_due
 from storyblok_traffic.notifications.delivery import deliver_pending
+from storyblok_traffic.operators.pipeline import NOTIFY_TASK, WITHIN_LIMITS_TASK, branch_for
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.warehouse import alerts
 from storyblok_traffic.warehouse.engine import begin
@@ -118,6 +120,27 @@ def test_a_hard_cap_whose_month_ends_is_resolved_once_the_next_month_is_stored(e
         resolve["payload"]["summary"]
         == trigger["payload"]["summary"].removeprefix("URGENT ") + ": over (its month ended on 2026-11-30)"
     )
+
+
+def test_a_check_whose_only_news_is_a_month_ended_takes_the_notify_branch_to_resolve_it(
+    engine, schema, services, warehouse_conn
+):
+    """Nothing else due: the day after the month still leads to the notification, which resolves the hard
+    cap's incident (a skipped branch left it open until some other notice); the next check does not."""
+    history = History(engine, schema)
+    org = OrgConfig(conn_id="sb", org="acme")
+    config = MonitorConfig(warehouse_schema=schema, channels=(PAGER,), organisations=(org,))
+    history.limit("acme", date(2026, 11, 1), 1_000_000)
+    history.days("acme", {date(2026, 11, 30): 1_000})
+    with begin(engine, schema) as conn:
+        alerts.save(conn, [replace(MONTH, kind=st.MAXIMUM, status=st.PENDING)], DAY, before={})
+        deliver_pending(conn, org, config.channels, config.routing(org))
+    history.days("acme", {date(2026, 12, 1): 1_000})
+    new_day = date(2026, 12, 1)
+    assert branch_for(check_usage(new_day, org, config, today=date(2026, 12, 2))) == NOTIFY_TASK
+    notify_due(org, config)
+    assert [e["event_action"] for e in services.of("pagerduty")] == ["trigger", "resolve"]
+    assert branch_for(check_usage(new_day, org, config, today=date(2026, 12, 2))) == WITHIN_LIMITS_TASK
 
 
 def test_a_forecast_that_falls_back_quietly_is_resolved_once(engine, schema, services):
