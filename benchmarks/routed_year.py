@@ -30,7 +30,6 @@ from benchmarks.common import new_schema, postgres, report
 from include.demo import receivers as demo_receivers
 
 REPEATS = 5
-CHANNELS = ("slack", "email", "pager")
 
 
 @contextmanager
@@ -118,7 +117,7 @@ def _delivery_ms(url: str, today: date, year: Any) -> dict[str, Any]:
         [org] = year.organisations
         schema, channels = year.warehouse_schema, year.channels
         default = tuple(c.name for c in channels)
-        nowhere = tuple(Route(("pager",), {"space": frozenset({str(900_000 + i)})}) for i in range(50))
+        nowhere = tuple(Route(("pagerduty",), {"space": frozenset({str(900_000 + i)})}) for i in range(50))
         routed, plain = Routing(nowhere, default), Routing((), default)
         engine = engine_from_conn_id(year.warehouse_conn_id)
         now = datetime.now(UTC)

@@ -390,6 +390,19 @@ def _open_incidents(env: dict[str, str], failed: int, timeout: float = 90) -> li
     return lines
 
 
+def _held(env: dict[str, str]) -> list[str]:
+    """A line per notice a silence holds: no channel prints it, so the console says it here."""
+    from storyblok_traffic.rules.alert_state import SILENCED
+    from storyblok_traffic.rules.wording import WORDING
+    from storyblok_traffic.warehouse import alerts
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    config = _stack_config(env)
+    with warehouse_transaction(config.warehouse) as conn:
+        held = [a for o in config.organisations for a in alerts.history(conn, o.org) if a.status == SILENCED]
+    return [f"silence {a.silence_id} held, no channel got it: {WORDING[a.kind].report_line(a)}" for a in held]
+
+
 def _runs_text(states: dict[str, int]) -> str:
     """``30 runs succeeded``, ``28 runs succeeded, 2 failed``: the runs' states in words."""
     said = [
@@ -526,19 +539,21 @@ def main(mode: str, executor: str = "local") -> int:
             with standalone(env, executor) as stack:
                 return _serve(mode, env, stack, started, calendar)
     except KeyboardInterrupt:  # before the stack was up, or while it served: each part is down now
-        say("stopped: Airflow, the simulator and the local Postgres are down (their data stays in .devstack)")
+        say("stopped: Airflow, the simulator, the receivers and the local Postgres are down (data kept in .devstack)")
         return 0
 
 
 def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float, calendar: DemoCalendar) -> int:
     """Tell where the UI is, backfill the demo days, say when they are done; then serve (run) or report (demo)."""
     say(f"Airflow UI: {UI} ({login_hint()}); the usage dashboard: {UI}/plugin/storyblok-usage")
-    say(f"the warehouse, from the command line while this runs: {cli_hint(env)}")
+    say(f"the warehouse, from the command line while this runs: {cli_hint(env)} (silence list|add|expire take it too)")
     try:
         sent_before = _deliveries(env)
         first, last, states, failed = backfill(stack, env, calendar)
         say(f"{'done' if failed else 'ready'} {time.monotonic() - started:.0f} s after the start: {_runs_text(states)}")
         failing = _open_incidents(env, failed)
+        for line in _held(env):
+            say(line)
         if mode == "run":
             for line in failing:
                 say(line)

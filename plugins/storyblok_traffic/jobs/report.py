@@ -12,7 +12,7 @@ from storyblok_traffic.evaluation.meters import MeterUse, bill_figures
 from storyblok_traffic.evaluation.told import files_between
 from storyblok_traffic.rules import spike_lines
 from storyblok_traffic.rules.alert_state import ALARM, SPIKE, Alert
-from storyblok_traffic.rules.asset_use import files_heading, use_line
+from storyblok_traffic.rules.asset_use import days_of, files_heading, use_line
 from storyblok_traffic.rules.incidents import summary
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.periods import window_of
@@ -67,7 +67,7 @@ def _file_lines(conn: Connection, org: str, first: date, as_of: date) -> list[st
     if through is None or not uses:
         return []
     bandwidth = sum(size or 0 for _, _, size in reads.org_days(conn, org, first, through))
-    heading = files_heading(f"in the month from {first} to {through}", missing)
+    heading = files_heading(days_of("month", first, through), missing)
     return [heading, *(f"  {use_line(use, bandwidth)}" for use in uses)]
 
 

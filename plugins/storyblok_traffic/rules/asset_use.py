@@ -11,6 +11,8 @@ times served (bytes / the file's size) and the share of the period's bytes. Each
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
 from storyblok_traffic.rules.plans import amount_text
@@ -63,6 +65,14 @@ def hints(use: AssetUse) -> list[str]:
     if use.is_private:
         found.append("private: served only through signed links, so whatever fetches it this often holds one")
     return found
+
+
+def days_of(period: str, start: date, through: date) -> str:
+    """A period's days so far, as a phrase: ``in the month from 2026-12-02 to 2026-12-05``; its first day
+    alone, ``on 2026-12-02, the month's first day`` (not "from 2026-12-02 to 2026-12-02")."""
+    if through == start:
+        return f"on {start}, the {period}'s first day"
+    return f"in the {period} from {start} to {through}"
 
 
 def files_heading(which: str, days_missing: int) -> str:

@@ -20,7 +20,7 @@ from storyblok_traffic.rules.alert_state import (
     SPIKE,
     Alert,
 )
-from storyblok_traffic.rules.asset_use import AssetUse, files_heading, hints, use_line
+from storyblok_traffic.rules.asset_use import AssetUse, days_of, files_heading, hints, use_line
 from storyblok_traffic.rules.meters import METER_NAMES
 from storyblok_traffic.rules.notices import notice_key, rank, severity
 from storyblok_traffic.rules.usage import percent_of
@@ -132,7 +132,7 @@ def ended_message(org: str, limit_meter: str, alarm: Alert, newest: date, dashbo
     told = notice_message(org, limit_meter, [alarm], dashboard_url)
     ended = alarm.period_end is not None and alarm.period_end < newest
     over = f"its {alarm.period} ended on {alarm.period_end}" if ended else f"no longer seen as of {newest}"
-    subject = f"{told.subject.removeprefix('URGENT ')}: over ({over})"  # urgent no longer
+    subject = f"{told.subject.removeprefix('URGENT ')}: resolved, {over}"  # urgent no longer
     event = IncidentEvent.of_alert(org, alarm, resolve=True)
     return replace(told, subject=subject, text=subject + told.text.removeprefix(told.subject), incident=event)
 
@@ -195,7 +195,6 @@ def alert_message(
         lines.append(max(billed, key=lambda a: a.as_of).detail or "")
     shown: set[tuple[str, str, date]] = set()
     starts = {(g[0].period, g[0].period_start) for g in groups if g[0].kind in (ACTUAL, FORECAST)}
-    meters = {g[0].meter for g in groups if g[0].kind in (ACTUAL, FORECAST)}
     for group in groups:
         head = group[0]
         where = (head.meter, head.period, head.period_start)
@@ -204,8 +203,8 @@ def alert_message(
             # Two months in one message (a late notice beside this month's): say which.
             several = sum(1 for period, _ in starts if period == head.period) > 1
             which = f"in the {head.period} from {head.period_start}" if several else f"this {head.period}"
-            by = f" by {METER_NAMES.get(head.meter, head.meter)}" if len(meters) > 1 else ""
-            lines.append(f"Top spaces{by} {which}: " + _spaces(top[where], head.usage) + ".")
+            by = METER_NAMES.get(head.meter, head.meter)  # named always: a message of one meter reads alike
+            lines.append(f"Top spaces by {by} {which}: " + _spaces(top[where], head.usage) + ".")
     lines += _file_lines(groups, files)
     subject = WORDING[groups[0][0].kind].subject(org, groups[0][0])
     return Message(
@@ -275,7 +274,7 @@ def _file_lines(groups: Sequence[Sequence[Alert]], files: TopAssets) -> list[str
         if head.kind == SPIKE:
             which = f"on {head.as_of}" + ("" if head.space_id is None else f" in space {head.space_id}")
         else:  # through the newest day whose bytes are counted: a later day has no file yet
-            which = f"in the {head.period} from {head.period_start} to {told.of(head).files_through or head.as_of}"
+            which = days_of(head.period, head.period_start, told.of(head).files_through or head.as_of)
         lines.append(files_heading(which, missing))
         lines += [f"- {use_line(use, head.usage)}" for use in uses]
     return lines

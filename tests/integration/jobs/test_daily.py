@@ -100,7 +100,7 @@ def test_two_thresholds_on_one_day_one_message_on_every_channel(
         "Storyblok traffic: acme has used 80.0% of its yearly request limit\n"
         "Yearly request limit: 960 of 1,200 requests (80.0%) as of 2026-06-02 in the year 2026-01-01 to 2026-12-31. "
         "Crossed the 75% threshold by 2026-06-02 (151 earlier days not stored yet; also crossed: 50%).\n"
-        "Top spaces this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
+        "Top spaces by API requests this year: 111 (62.5%), 222 (31.2%), 333 (5.2%)."
     )
     [mail] = smtp.emails
     assert (mail.subject, mail.recipients) == (

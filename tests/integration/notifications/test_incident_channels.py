@@ -118,7 +118,7 @@ def test_a_hard_cap_whose_month_ends_is_resolved_once_the_next_month_is_stored(e
     )
     assert (
         resolve["payload"]["summary"]
-        == trigger["payload"]["summary"].removeprefix("URGENT ") + ": over (its month ended on 2026-11-30)"
+        == trigger["payload"]["summary"].removeprefix("URGENT ") + ": resolved, its month ended on 2026-11-30"
     )
 
 
@@ -159,7 +159,7 @@ def test_a_forecast_that_falls_back_quietly_is_resolved_once(engine, schema, ser
         deliver_pending(conn, org, config.channels, config.routing(org))
         deliver_pending(conn, org, config.channels, config.routing(org))
     assert [e["event_action"] for e in services.of("pagerduty")] == ["trigger", "resolve"]
-    assert services.of("pagerduty")[1]["payload"]["summary"].endswith(f": over (no longer seen as of {DAY})")
+    assert services.of("pagerduty")[1]["payload"]["summary"].endswith(f": resolved, no longer seen as of {DAY}")
 
 
 def test_opsgenie_creates_by_alias_and_closes_by_it(engine, schema, services, receiver):

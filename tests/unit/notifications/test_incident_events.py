@@ -30,10 +30,10 @@ def test_an_alarm_over_with_its_period_resolves_under_a_subject_that_says_so():
     ended = ended_message("acme", "requests", cap, newest=date(2026, 12, 1))
     assert ended.incident is not None
     assert ended.incident.resolve
-    assert ended.subject.endswith(": over (its month ended on 2026-11-30)")
+    assert ended.subject.endswith(": resolved, its month ended on 2026-11-30")
     assert ended.text.startswith(ended.subject + "\n")
     still = ended_message("acme", "requests", cap, newest=date(2026, 11, 30))
-    assert still.subject.endswith(": over (no longer seen as of 2026-11-30)")
+    assert still.subject.endswith(": resolved, no longer seen as of 2026-11-30")
 
 
 def test_a_message_of_your_own_dag_is_one_critical_incident_per_subject():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from msgspec.structs import replace
 
-from storyblok_traffic.rules.asset_use import AssetUse, carrying, hints, size_text, use_line
+from storyblok_traffic.rules.asset_use import AssetUse, carrying, days_of, hints, size_text, use_line
 
 GB = 1_000_000_000
 HERO = AssetUse(
@@ -79,3 +79,11 @@ def test_a_days_file_is_told_against_its_own_usual_day():
     assert "8.0x its usual day (5.0 GB)" in use_line(spiking, 80 * GB)
     assert "not served on its usual day" in use_line(replace(spiking, usual_bytes=0), 80 * GB)
     assert "usual" not in use_line(HERO, 80 * GB)  # a period's file: no usual day
+
+
+def test_a_periods_days_read_as_a_range_or_as_its_first_day_alone():
+    from datetime import date
+
+    first = date(2026, 12, 2)
+    assert days_of("month", first, date(2026, 12, 5)) == "in the month from 2026-12-02 to 2026-12-05"
+    assert days_of("month", first, first) == "on 2026-12-02, the month's first day"  # not "from ... to" itself

@@ -89,8 +89,8 @@ def test_every_kind_in_one_message_is_told_most_urgent_first_word_for_word():
         "organisation's excess.",
         "Forecast: at the recent rate, usage reaches 100% of the yearly request limit on 2026-12-20, before the "
         "year 2026-01-01 to 2026-12-31 ends; 9,000 of 10,000 requests (90.0%) as of 2026-11-26.",
-        "Top spaces this month: 12345 (55.6%).",  # in the order of their crossings
-        "Top spaces this year: 12345 (66.7%), 777 (22.2%).",
+        "Top spaces by API requests this month: 12345 (55.6%).",  # in the order of their crossings
+        "Top spaces by API requests this year: 12345 (66.7%), 777 (22.2%).",
     ]
 
 
@@ -209,7 +209,7 @@ def test_a_limit_of_nothing_is_an_unknown_share_and_top_spaces_without_a_total_a
     unknown = replace(MONTH, usage=0, usage_limit=0)
     message = alert_message("acme", "requests", [unknown], {("requests", "month", date(2026, 11, 1)): [("12345", 0)]})
     assert message.subject == "Storyblok traffic: acme has used an unknown share of its monthly request limit"
-    assert message.text.splitlines()[-1] == "Top spaces this month: 12345."
+    assert message.text.splitlines()[-1] == "Top spaces by API requests this month: 12345."
     assert message.data["alerts"][0]["top_spaces"] == [{"space_id": "12345", "usage": 0, "share": None}]
 
 

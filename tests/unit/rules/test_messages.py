@@ -108,9 +108,9 @@ def test_top_spaces_say_which_month_when_two_are_in_one_message():
         ("requests", "month", date(2026, 11, 1)): [("b", 400)],
     }
     text = alert_message("acme", "requests", [october, november], top).text
-    assert "Top spaces in the month from 2026-10-01: a (55.6%)." in text
-    assert "Top spaces in the month from 2026-11-01: b (44.4%)." in text
-    assert "Top spaces this month: a" in alert_message("acme", "requests", [october], top).text
+    assert "Top spaces by API requests in the month from 2026-10-01: a (55.6%)." in text
+    assert "Top spaces by API requests in the month from 2026-11-01: b (44.4%)." in text
+    assert "Top spaces by API requests this month: a" in alert_message("acme", "requests", [october], top).text
 
 
 def test_a_crossing_before_monitoring_started_is_told_as_the_state_now():
