@@ -38,6 +38,7 @@ BENCHMARKS = (
     "asset_storage",
     "asset_history",
     "scale",
+    "metrics",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -294,6 +295,18 @@ def _routes(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _metrics(r: dict[str, Any]) -> list[Row]:
+    """Issue 40: the usage gauges cost a day's check little."""
+    ratio = round(r["check_with_metrics_ms"] / r["check_ms"], 2)
+    return [
+        ("metrics", f"a day's check on {r['space_days']:,} space days, gauges sent to StatsD (ms, median of 9)",
+         r["check_with_metrics_ms"], "", None),
+        ("metrics", "baseline: the same check without metrics (ms)", r["check_ms"], "", None),
+        ("metrics", "ratio: with the gauges to without", ratio, "<= 1.05", ratio <= 1.05),
+        ("metrics", "datagrams the StatsD socket received in the 9 checks", r["datagrams"], "", None),
+    ]  # fmt: skip
+
+
 def _routed_year(r: dict[str, Any]) -> list[Row]:
     """Issue 38: the demo's routes mean fewer messages per channel; routes and silences cost little."""
     b, routed, plain, d = "routed_year", r["routed"]["per_week"], r["plain"]["per_week"], r["delivery"]
@@ -389,6 +402,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "routed_year": _routed_year,
     "asset_storage": _asset_storage,
     "scale": _scale,
+    "metrics": _metrics,
 }
 
 

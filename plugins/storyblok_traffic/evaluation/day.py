@@ -19,7 +19,7 @@ from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation import reconciliation, spikes
 from storyblok_traffic.evaluation.bill_checks import bill_check
 from storyblok_traffic.evaluation.meters import PERIOD_OF_BILLING, BillFigures, bill_figures
-from storyblok_traffic.evaluation.result import AlertView, Evaluation, ForecastView, PeriodSummary
+from storyblok_traffic.evaluation.result import AlertView, BillView, Evaluation, ForecastView, PeriodSummary
 from storyblok_traffic.evaluation.told import with_figures
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.forecast import Forecast, project
@@ -178,7 +178,13 @@ def summarise(observed: Observed, state: Mapping[tuple[object, ...], st.Alert], 
         notes=tuple(n for n in notes if n),
         reconciliation=reconciliation.summary(verdict),
         spikes=spikes.views(found, observed.spike_rows) if found else (),
+        bill=_bill_view(observed.billed),
     )
+
+
+def _bill_view(figures: BillFigures) -> BillView | None:
+    now, at_end = figures.now, figures.at_end
+    return None if now is None else BillView(now.currency, now.total, None if at_end is None else at_end.total)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from storyblok_traffic.rules.meters import METER_NAMES, Meter
@@ -102,6 +103,16 @@ class SpikeView:
 
 
 @dataclass(frozen=True)
+class BillView:
+    """The billing period's bill as of the evaluated day: so far, and projected at its end (None: not
+    every meter has a projection yet)."""
+
+    currency: str
+    so_far: Decimal
+    projected: Decimal | None
+
+
+@dataclass(frozen=True)
 class Evaluation:
     org: str
     day: date
@@ -114,6 +125,7 @@ class Evaluation:
     notes: tuple[str, ...] = field(default=())
     reconciliation: ReconciliationView | None = None
     spikes: tuple[SpikeView, ...] = ()
+    bill: BillView | None = None  # None: no plan known, so no bill
 
     def describe(self) -> str:
         lines = [f"{self.org} as of {self.day} ({self.limit_meter}):"]

@@ -87,6 +87,8 @@ def check_usage(
     (default: the UTC date now) decides whether a day is within the alert lookback.
     """
     from storyblok_traffic.evaluation.check import check
+    from storyblok_traffic.evaluation.gauges import gauges_of
+    from storyblok_traffic.jobs.metrics import emit, metrics_on
     from storyblok_traffic.notifications.delivery import ended_due
     from storyblok_traffic.rules.incidents import summary
     from storyblok_traffic.warehouse import alerts, incidents, silences
@@ -108,6 +110,8 @@ def check_usage(
         untold = len(incidents.untold(conn, org.org, channels))
         # An incident service's incident whose alarm is over (its month ended) is resolved by the delivery.
         untold += sum(len(over) for _, over, _ in ended_due(conn, org.org, config.channels))
+        gauges = gauges_of(conn, evaluation, today) if metrics_on() else []
+    emit(gauges)
     if files_missing:
         note = (
             f"the files served on {day} are not stored (load_assets did not complete): its bandwidth is checked, "
