@@ -119,6 +119,7 @@ def traffic_dag(org: OrgConfig, config: MonitorConfig) -> DAG:
             task_id="upsert_traffic",
             fetched=fetch_traffic.output,
             config=config,
+            org=org,
             # Name only: an Asset URI makes parsing load every provider's URI handlers (about 40 ms).
             outlets=[Asset(name=f"storyblok_traffic_{org.org}")],
             doc_md="Upsert the org's and spaces' day rows, the usage snapshot and the raw response.",

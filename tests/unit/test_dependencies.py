@@ -2,7 +2,8 @@
 
 Every import of the package (``plugins/storyblok_traffic``) and of the DAG files that call it
 (``dags/``: a user's DAG folder needs no more than the package declares) is read, mapped to the
-distribution that provides it (``airflow.providers.X`` to ``apache-airflow-providers-X``, the rest of
+distribution that provides it (``airflow.providers.X`` to ``apache-airflow-providers-X``,
+``airflow.providers.common.X`` to ``apache-airflow-providers-common-X``, the rest of
 ``airflow`` to ``apache-airflow``), and compared with ``pyproject.toml``'s dependencies and extras.
 """
 
@@ -41,7 +42,9 @@ def imported_distributions() -> dict[str, set[str]]:
                     continue
                 if top == "airflow":
                     parts = name.split(".")
-                    dist = f"apache-airflow-providers-{parts[2]}" if parts[1:2] == ["providers"] else "apache-airflow"
+                    # the common providers are named with their second part: apache-airflow-providers-common-compat
+                    provider = "-".join(parts[2:4]) if parts[2:3] == ["common"] else "-".join(parts[2:3])
+                    dist = f"apache-airflow-providers-{provider}" if parts[1:2] == ["providers"] else "apache-airflow"
                 else:
                     dist = providers[top][0]
                 found.setdefault(_normal(dist), set()).add(str(path.relative_to(ROOT)))

@@ -8,10 +8,12 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.lineage import FILES_WRITTEN, Lineage, ReportsLineage, statistics, tables
+from storyblok_traffic.model import ASSETS_TRAFFIC
 from storyblok_traffic.operators.fetch import DEFAULT_END
 
 
-class StoryblokAssetTrafficOperator(BaseOperator):
+class StoryblokAssetTrafficOperator(ReportsLineage, BaseOperator):
     """Asks ``assets_traffic`` for the run's day, the days to refetch and the days missed, one request per
     day, and writes each day in a transaction of its own (a day of 50,000 files never crosses XCom).
 
@@ -30,6 +32,12 @@ class StoryblokAssetTrafficOperator(BaseOperator):
         self.org = org
         self.config = config
         self.day_str = day_str
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        return Lineage(
+            inputs=statistics([(self.org.conn_id, self.org.org)], ASSETS_TRAFFIC),
+            outputs=tables(self.config.warehouse, FILES_WRITTEN),
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.hooks.storyblok import StoryblokHook

@@ -13,9 +13,20 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.lineage import (
+    CHECK_READS,
+    CHECK_WRITES,
+    DAYS_WRITTEN,
+    FILES_WRITTEN,
+    Lineage,
+    ReportsLineage,
+    statistics,
+    tables,
+)
+from storyblok_traffic.model import ALL_TRAFFIC, ASSETS_TRAFFIC
 
 
-class BackfillLoadOperator(BaseOperator):
+class BackfillLoadOperator(ReportsLineage, BaseOperator):
     """Checks the backfill form, then loads its range a month per request and per transaction.
 
     Bad input fails at once (no retries), before any request. So do answers that retrying cannot
@@ -26,6 +37,10 @@ class BackfillLoadOperator(BaseOperator):
         super().__init__(**kwargs)
         self.orgs = orgs
         self.config = config
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        found = [(o.conn_id, o.org) for o in _run_orgs(self.orgs, task_instance)]
+        return Lineage(statistics(found, ALL_TRAFFIC), tables(self.config.warehouse, DAYS_WRITTEN))
 
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.jobs import backfill
@@ -51,7 +66,15 @@ def _failing_at_once() -> Iterator[None]:
         raise AirflowFailException(str(err)) from None
 
 
-class _AfterTheMonths(BaseOperator):
+def _run_orgs(orgs: dict[str, OrgConfig], task_instance: Any) -> list[OrgConfig]:
+    """The organisation the run's form chose (every one when the run is not known)."""
+    try:
+        return [orgs[task_instance.get_template_context()["params"]["organisation"]]]
+    except (AttributeError, KeyError, TypeError):
+        return list(orgs.values())
+
+
+class _AfterTheMonths(ReportsLineage, BaseOperator):
     """A task of the range the months' load resolved (its XCom, ``loaded``), for the run's organisation."""
 
     template_fields: Sequence[str] = ("loaded",)
@@ -66,6 +89,9 @@ class _AfterTheMonths(BaseOperator):
 class BackfillEvaluateOperator(_AfterTheMonths):
     """Evaluates every loaded day in date order; alerts are recorded as suppressed."""
 
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        return Lineage(tables(self.config.warehouse, CHECK_READS), tables(self.config.warehouse, CHECK_WRITES))
+
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.jobs import backfill
         from storyblok_traffic.xcom import Range
@@ -79,6 +105,10 @@ class BackfillAssetsOperator(_AfterTheMonths):
 
     Permanent errors fail it at once, like the months' load; it runs beside the evaluation.
     """
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        found = [(o.conn_id, o.org) for o in _run_orgs(self.orgs, task_instance)]
+        return Lineage(statistics(found, ASSETS_TRAFFIC), tables(self.config.warehouse, FILES_WRITTEN))
 
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.jobs import backfill

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from storyblok_traffic.lineage import Lineage, ReportsLineage, statistics
+from storyblok_traffic.model import ALL_TRAFFIC
+
 if TYPE_CHECKING:
     from storyblok_traffic.config import Warehouse
     from storyblok_traffic.hooks.storyblok import StoryblokHook
@@ -32,7 +35,7 @@ class FetchFailed(AirflowFailException):
         self.token_fingerprint = token_fingerprint
 
 
-class StoryblokTrafficOperator(BaseOperator):
+class StoryblokTrafficOperator(ReportsLineage, BaseOperator):
     """Requests ``all_traffic`` with ``group_by=day`` for ``start_date``..``end_date`` (inclusive).
 
     Returns the validated body with its request as a small dict (the days of one run, never the
@@ -83,6 +86,10 @@ class StoryblokTrafficOperator(BaseOperator):
         from storyblok_traffic.hooks.storyblok import StoryblokHook
 
         return StoryblokHook(self.storyblok_conn_id)
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        """It reads the organisation's statistics; what it fetched goes to XCom, for upsert_traffic."""
+        return Lineage(inputs=statistics([(self.storyblok_conn_id, self.org)], ALL_TRAFFIC))
 
     def execute(self, context: Any) -> dict[str, Any]:
         first, last = requested_days(self.start_date_str, self.end_date_str)

@@ -14,6 +14,18 @@ from airflow.sdk import BaseOperator, TriggerRule
 from airflow.sdk.bases.branch import BaseBranchOperator
 
 from storyblok_traffic.config import MonitorConfig, OrgConfig
+from storyblok_traffic.lineage import (
+    CHECK_READS,
+    CHECK_WRITES,
+    DAYS_WRITTEN,
+    NOTIFY_READS,
+    NOTIFY_WRITES,
+    Lineage,
+    ReportsLineage,
+    statistics,
+    tables,
+)
+from storyblok_traffic.model import ALL_TRAFFIC
 
 if TYPE_CHECKING:
     from storyblok_traffic.evaluation.result import Evaluation
@@ -32,15 +44,20 @@ def branch_for(evaluation: Evaluation) -> str:
     return NOTIFY_TASK if evaluation.pending_notices else WITHIN_LIMITS_TASK
 
 
-class TrafficUpsertOperator(BaseOperator):
+class TrafficUpsertOperator(ReportsLineage, BaseOperator):
     """Writes a fetch (the XCom of ``fetch_traffic``) to the warehouse in one transaction."""
 
     template_fields: Sequence[str] = ("fetched",)
 
-    def __init__(self, *, fetched: Any, config: MonitorConfig, **kwargs: Any) -> None:
+    def __init__(self, *, fetched: Any, config: MonitorConfig, org: OrgConfig | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fetched = fetched
         self.config = config
+        self.org = org  # for its lineage: the fetch it writes is this organisation's
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        found = [] if self.org is None else [(self.org.conn_id, self.org.org)]
+        return Lineage(statistics(found, ALL_TRAFFIC), tables(self.config.warehouse, DAYS_WRITTEN))
 
     def execute(self, context: Any) -> dict[str, Any]:
         from storyblok_traffic.jobs import daily
@@ -52,7 +69,7 @@ class TrafficUpsertOperator(BaseOperator):
         return upserted.to_xcom()
 
 
-class UsageCheckOperator(BaseBranchOperator):
+class UsageCheckOperator(ReportsLineage, BaseBranchOperator):
     """Checks usage as of the upserted day; branches to the notification when a notice is due.
 
     The evaluation's summary is pushed as XCom ``usage_summary``.
@@ -65,6 +82,9 @@ class UsageCheckOperator(BaseBranchOperator):
         self.upserted = upserted
         self.org = org
         self.config = config
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        return Lineage(tables(self.config.warehouse, CHECK_READS), tables(self.config.warehouse, CHECK_WRITES))
 
     def choose_branch(self, context: Any) -> str:
         from storyblok_traffic.jobs import daily
@@ -80,13 +100,16 @@ class UsageCheckOperator(BaseBranchOperator):
         return branch_for(evaluation)
 
 
-class UsageNotifyOperator(BaseOperator):
+class UsageNotifyOperator(ReportsLineage, BaseOperator):
     """Sends the organisation's due notices to every channel that lacks them."""
 
     def __init__(self, *, org: OrgConfig, config: MonitorConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.org = org
         self.config = config
+
+    def lineage(self, task_instance: Any = None) -> Lineage:
+        return Lineage(tables(self.config.warehouse, NOTIFY_READS), tables(self.config.warehouse, NOTIFY_WRITES))
 
     def execute(self, context: Any) -> dict[str, list[str]]:
         from storyblok_traffic.jobs import daily
