@@ -184,7 +184,9 @@ def summarise(observed: Observed, state: Mapping[tuple[object, ...], st.Alert], 
 
 def _bill_view(figures: BillFigures) -> BillView | None:
     now, at_end = figures.now, figures.at_end
-    return None if now is None else BillView(now.currency, now.total, None if at_end is None else at_end.total)
+    if now is None:
+        return None
+    return BillView(now.plan, now.currency, now.total, now.overage, None if at_end is None else at_end.total)
 
 
 @dataclass

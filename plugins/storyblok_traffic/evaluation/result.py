@@ -104,11 +104,13 @@ class SpikeView:
 
 @dataclass(frozen=True)
 class BillView:
-    """The billing period's bill as of the evaluated day: so far, and projected at its end (None: not
-    every meter has a projection yet)."""
+    """The billing period's bill as of the evaluated day: its plan, so far (and its overage), and
+    projected at its end (None: not every meter has a projection yet)."""
 
+    plan: str
     currency: str
     so_far: Decimal
+    overage: Decimal
     projected: Decimal | None
 
 

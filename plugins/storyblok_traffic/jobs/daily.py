@@ -54,27 +54,20 @@ def outlet_extra(upserted: Upserted, config: MonitorConfig) -> dict[str, Any]:
     each period's limit used per meter (``month_percent`` for the limit meter, ``bytes_month_percent``
     for the other) and the bill."""
     from storyblok_traffic.evaluation.day import evaluate
-    from storyblok_traffic.evaluation.meters import bill_figures
     from storyblok_traffic.warehouse.engine import warehouse_transaction
-    from storyblok_traffic.warehouse.stored_days import StoredDays
 
     org = next(o for o in config.organisations if o.org == upserted.org)
     with warehouse_transaction(config.warehouse) as conn:
-        stored = StoredDays(conn, org.org)
-        evaluation = evaluate(conn, org, upserted.end_date, True, upserted.fetched_day, stored)
-        figures = bill_figures(stored, org, upserted.end_date)
+        evaluation = evaluate(conn, org, upserted.end_date, True, upserted.fetched_day)
     percents = {
         f"{p.period}_percent" if p.meter == org.limit_meter else f"{p.meter}_{p.period}_percent": p.percent
         for p in evaluation.periods
     }
     money: dict[str, Any] = {}
-    if figures.now is not None:  # amounts as strings: exact decimals, as /api/usage gives them
-        money = {
-            "plan": figures.now.plan,
-            "currency": figures.now.currency,
-            "overage": str(figures.now.overage),
-            "projected_bill": None if figures.at_end is None else str(figures.at_end.total),
-        }
+    if (bill := evaluation.bill) is not None:  # amounts as strings: exact decimals, as /api/usage gives them
+        projected = None if bill.projected is None else str(bill.projected)
+        money = {"plan": bill.plan, "currency": bill.currency, "overage": str(bill.overage)}
+        money["projected_bill"] = projected
     return {"newest_day": None if evaluation.newest_day is None else str(evaluation.newest_day), **percents, **money}
 
 

@@ -514,3 +514,26 @@ def test_the_first_live_check_after_a_quiet_history_tells_the_open_periods_once(
 
     run(date(2026, 12, 3), org, config, today=date(2026, 12, 4))  # told once: nothing new the next day
     assert len(receiver.texts()) == 1
+
+
+def test_the_asset_events_bill_is_the_bill_the_dashboard_shows(history, engine, schema, warehouse_conn):
+    """The upsert's asset event carries the check's own bill (one computation): the same plan, overage and
+    projected bill as the dashboard's bill figures for that day."""
+    from storyblok_traffic.evaluation.meters import bill_figures
+    from storyblok_traffic.jobs.daily import outlet_extra
+    from storyblok_traffic.warehouse.stored_days import StoredDays
+    from storyblok_traffic.xcom import Upserted
+
+    history.limit("acme", date(2026, 1, 1), 1_000_000)  # Growth's: billed in USD
+    days = [date(2026, 5, 1) + timedelta(days=i) for i in range(35)]
+    history.meters("acme", {day: (40_000, 20 * 10**9) for day in days})
+    org = OrgConfig(conn_id="sb", org="acme")
+    config = MonitorConfig(warehouse_schema=schema, organisations=(org,))
+    extra = outlet_extra(Upserted("acme", days[-1], days[-1], 1, True, {}), config)
+    with begin(engine, schema) as conn:
+        shown = bill_figures(StoredDays(conn, "acme"), org, days[-1])
+    assert shown.now is not None
+    assert shown.at_end is not None
+    assert (extra["plan"], extra["currency"]) == (shown.now.plan, shown.now.currency) == ("growth", "USD")
+    assert extra["overage"] == str(shown.now.overage)
+    assert extra["projected_bill"] == str(shown.at_end.total)
