@@ -47,6 +47,13 @@ def sim_settings(calendar: DemoCalendar) -> SimulatorSettings:
     return demo.simulation(calendar, calendar.started)
 
 
+@pytest.fixture(autouse=True)
+def own_throttle(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The rate limit's state in this test's folder: it keeps the next request's time by the moved clock
+    (months ahead), which would hold up a later test's requests to a simulator on the same port."""
+    monkeypatch.setenv("STORYBLOK_THROTTLE_DIR", str(tmp_path))
+
+
 @pytest.fixture
 def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     env: dict[str, str] = {}
