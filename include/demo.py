@@ -119,6 +119,30 @@ def settings(ui: str, calendar: DemoCalendar) -> str:
     )
 
 
+def webhook_connection(receiver: WebhookReceiver) -> dict[str, str]:
+    """The connection the demo's webhook channel names, to ``receiver``."""
+    return {"AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK": json.dumps({"conn_type": "http", "host": receiver.url})}
+
+
+def smtp_connection(mail: SmtpReceiver) -> dict[str, str]:
+    """The connection the demo's email channel names, to ``mail`` (plain SMTP, no retries in the hook)."""
+    extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@localhost", "retry_limit": 0}
+    conn = {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
+    return {"AIRFLOW_CONN_SMTP_DEVSTACK": json.dumps(conn)}
+
+
+def pagerduty_connection(pager: IncidentReceiver) -> dict[str, str]:
+    """The connection the demo's PagerDuty channel names, to ``pager`` (its client takes https:// only: the
+    receiver's own certificate)."""
+    conn = {
+        "conn_type": "pagerduty_events",
+        "host": pager.url,
+        "password": "devstack-routing-key",
+        "extra": {"ca_bundle": str(pager.ca_file)},
+    }
+    return {"AIRFLOW_CONN_PAGERDUTY_DEVSTACK": json.dumps(conn)}
+
+
 @contextmanager
 def receivers(env: MutableMapping[str, str]) -> Iterator[dict[str, Any]]:
     """The demo's three channels on this machine (``slack``, ``email``, ``pager``), behind the connections
@@ -127,17 +151,5 @@ def receivers(env: MutableMapping[str, str]) -> Iterator[dict[str, Any]]:
         slack, mail, pager = WebhookReceiver().start(), SmtpReceiver().start(), IncidentReceiver(tls=Path(tls)).start()
         for server in (slack, mail, pager):
             stack.callback(server.stop)
-        env["AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK"] = json.dumps({"conn_type": "http", "host": slack.url})
-        extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@localhost", "retry_limit": 0}
-        env["AIRFLOW_CONN_SMTP_DEVSTACK"] = json.dumps(
-            {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
-        )
-        # PagerDuty's client takes https:// only: the receiver's own certificate
-        pd = {
-            "conn_type": "pagerduty_events",
-            "host": pager.url,
-            "password": "k",
-            "extra": {"ca_bundle": str(pager.ca_file)},
-        }
-        env["AIRFLOW_CONN_PAGERDUTY_DEVSTACK"] = json.dumps(pd)
+        env.update(webhook_connection(slack) | smtp_connection(mail) | pagerduty_connection(pager))
         yield {"slack": slack, "email": mail, "pager": pager}

@@ -128,26 +128,15 @@ def services(env: dict[str, str], calendar: DemoCalendar) -> Iterator[None]:
         if "AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK" not in env:
             receiver = WebhookReceiver(echo=True).start()
             stack.callback(receiver.stop)
-            env["AIRFLOW_CONN_STORYBLOK_ALERTS_WEBHOOK"] = json.dumps({"conn_type": "http", "host": receiver.url})
+            env.update(demo.webhook_connection(receiver))
             say(f"alerts go to a local webhook receiver on {receiver.url}; they are printed here")
         if "STORYBLOK_TRAFFIC_CONFIG" not in env:
             mail = SmtpReceiver(echo=True).start()
             stack.callback(mail.stop)
-            extra = {"disable_tls": True, "disable_ssl": True, "from_email": "monitor@localhost", "retry_limit": 0}
-            env["AIRFLOW_CONN_SMTP_DEVSTACK"] = json.dumps(
-                {"conn_type": "smtp", "host": mail.host, "port": mail.port, "extra": extra}
-            )
             STATE.mkdir(exist_ok=True)
-            pager = IncidentReceiver(echo=True, tls=STATE).start()  # PagerDuty's client takes https:// only
+            pager = IncidentReceiver(echo=True, tls=STATE).start()
             stack.callback(pager.stop)
-            env["AIRFLOW_CONN_PAGERDUTY_DEVSTACK"] = json.dumps(
-                {
-                    "conn_type": "pagerduty_events",
-                    "host": pager.url,
-                    "password": "devstack-routing-key",
-                    "extra": {"ca_bundle": str(pager.ca_file)},
-                }
-            )
+            env.update(demo.smtp_connection(mail) | demo.pagerduty_connection(pager))
             env["STORYBLOK_TRAFFIC_CONFIG"] = str(_demo_config(calendar))
             say(f"alert emails go to a local SMTP server on {mail.host}:{mail.port}; their subjects are printed here")
             say(f"a limit reached pages a local PagerDuty Events API on {pager.url}; triggers and resolves are printed")

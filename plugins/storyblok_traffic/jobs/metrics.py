@@ -26,6 +26,8 @@ def emit(gauges: Sequence[Gauge]) -> None:
     legacy_names_on`` (Airflow's default) or on plain StatsD, which drops tags (every organisation's
     figure would land on one name). A metrics backend that fails never fails the check: the figures are
     in the warehouse either way."""
+    if not gauges:  # Airflow sends no metrics: nothing was computed, nothing to send
+        return
     from airflow.sdk.configuration import conf
     from airflow.sdk.observability.stats import Stats
 

@@ -34,11 +34,9 @@ def usage_report(conn: Connection, org: str, as_of: date, year_start: tuple[int,
     limits = reads.limits_on(conn, org, as_of)
     yearly = limits.yearly if limits else 0
     # Months named by their month; a contract's whose months start on another day, by their first day.
-    label, width = ("%Y-%m", 8) if year_start[1] == 1 else ("%Y-%m-%d", 12)
+    head, label, width = ("month", "%Y-%m", 8) if year_start[1] == 1 else ("month from", "%Y-%m-%d", 12)
     lines = [f"Storyblok traffic for {org} (yearly limit: {yearly:,} requests)", ""]
-    lines.append(
-        f"{'month' if width == 8 else 'month from':<{width}}{'days':>6}{'requests':>14}{'% of year':>11}{'GB':>10}"
-    )
+    lines.append(f"{head:<{width}}{'days':>6}{'requests':>14}{'% of year':>11}{'GB':>10}")
     for first, days, requests, size in rows:
         pct = percent_of(int(requests), yearly)
         lines.append(

@@ -14,14 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 PREFIX = "storyblok_traffic"
-# What each gauge is, for docs/operations.md and the test that reads them back.
-GAUGES: dict[str, str] = {
-    "usage_pct": "percent of the period's limit used, per meter (requests, bytes) and period (year, month)",
-    "projected_pct": "percent of the period's limit projected at its end, at the recent rate",
-    "projected_bill": "the billing period's projected bill, in the plan's currency (tag currency)",
-    "days_behind": "days between yesterday and the newest stored day (0: up to date)",
-    "open_notices": "notices open now, per severity (critical, warning, info)",
-}
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")  # a dot would add a level to a legacy name
 
 
