@@ -39,6 +39,7 @@ BENCHMARKS = (
     "asset_history",
     "scale",
     "metrics",
+    "digest",
 )
 
 # (benchmark, label, value, target text, met?) from a benchmark's results
@@ -307,6 +308,24 @@ def _metrics(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _digest(r: dict[str, Any]) -> list[Row]:
+    """Issue 40: the weekly digest's chart is drawn quickly on the worker; its DAG's run against a one-task DAG's."""
+    ratio = r["run_ratio"]
+    return [
+        ("digest", f"the month's chart as PNG, {r['png_bytes']:,} bytes: drawn (ms, median of 9)", r["draw_ms"],
+         "< 500", r["draw_ms"] < 500),
+        ("digest", "the first drawing, matplotlib imported (ms)", r["draw_cold_ms"], "", None),
+        ("digest", "resident memory the chart added to the process (MB)", r["chart_rss_mb"], "< 60",
+         r["chart_rss_mb"] < 60),
+        ("digest", "importing matplotlib's figure and Agg canvas in a fresh interpreter (s)",
+         r["matplotlib_import_s"], "", None),
+        ("digest", f"the digest DAG's run through the scheduler, {r['space_days']:,} space days (s, median of 5)",
+         r["digest_run_s"], "", None),
+        ("digest", "baseline: a one-task DAG's run, its task doing nothing (s)", r["one_task_run_s"], "", None),
+        ("digest", "ratio: the digest's run to the one-task run", ratio, "<= 1.3", ratio <= 1.3),
+    ]  # fmt: skip
+
+
 def _routed_year(r: dict[str, Any]) -> list[Row]:
     """Issue 38: the demo's routes mean fewer messages per channel; routes and silences cost little."""
     b, routed, plain, d = "routed_year", r["routed"]["per_week"], r["plain"]["per_week"], r["delivery"]
@@ -403,6 +422,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "asset_storage": _asset_storage,
     "scale": _scale,
     "metrics": _metrics,
+    "digest": _digest,
 }
 
 

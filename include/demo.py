@@ -116,6 +116,7 @@ def settings(ui: str, calendar: DemoCalendar) -> str:
         "    plan: growth\n"
         f"    year_start_day: {calendar.month_start.day}  # the contract's day: each month starts on it\n"
         f"    alert_lookback_days: {calendar.lookback_days}  # the daily DAG's days are told as they run\n"
+        "    digest: {weekday: monday, hour: 8}  # the weekly digest, to webhook and email (never to the pager)\n"
     )
 
 

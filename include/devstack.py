@@ -47,6 +47,8 @@ HISTORY_DAG_ID = "storyblok_traffic_backfill"
 DEMO_ORG = "storyblok_default"
 SILENCES_API = "/storyblok-usage/api/silences"
 WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
+DIGEST_DAG_ID = "storyblok_traffic_digest"
+MAIL = STATE / "mail"  # each email with a chart, as a page a browser opens
 # The UI's port and address: PORT (or AIRFLOW__API__PORT), and this machine only unless HOST says otherwise.
 PORT = int(os.environ.get("PORT") or os.environ.get("AIRFLOW__API__PORT") or "8080")
 HOST = os.environ.get("HOST") or os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1"
@@ -131,7 +133,7 @@ def services(env: dict[str, str], calendar: DemoCalendar) -> Iterator[None]:
             env.update(demo.webhook_connection(receiver))
             say(f"alerts go to a local webhook receiver on {receiver.url}; they are printed here")
         if "STORYBLOK_TRAFFIC_CONFIG" not in env:
-            mail = SmtpReceiver(echo=True).start()
+            mail = SmtpReceiver(echo=True, pages=MAIL).start()
             stack.callback(mail.stop)
             STATE.mkdir(exist_ok=True)
             pager = IncidentReceiver(echo=True, tls=STATE).start()
@@ -269,6 +271,37 @@ def backfill(
         stack.backfill(DAG_ID, first, last, max_active_runs=1, reprocess="failed")  # after a fix: failed days
         states = stack.wait_for_runs(DAG_ID, first, last)
     return first, last, states, states.get("failed", 0) + history_failed
+
+
+def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
+    """The weekly digest of the last week that ended, through its DAG (as its Monday run sends it); a week
+    sent before is not sent again (the ledger): then where it went, and when."""
+    from storyblok_traffic.rules.weeks import last_complete_week
+    from storyblok_traffic.warehouse import digests
+    from storyblok_traffic.warehouse.engine import warehouse_transaction
+
+    week = last_complete_week(datetime.now(UTC).date())
+    run_id = f"devstack_digest_{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    with step(f"sending the weekly digest of {week.label} ({week.span()}) with {DIGEST_DAG_ID}"):
+        stack.wait_for_dag(DIGEST_DAG_ID)
+        stack.unpause(DIGEST_DAG_ID)
+        status, said = stack.api(
+            "POST", f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns", {"dag_run_id": run_id, "logical_date": None,
+                                                              "conf": {"week": week.label}}
+        )  # fmt: skip
+        if status not in (200, 201):
+            raise RuntimeError(f"triggering {DIGEST_DAG_ID} failed: {status} {said[-2000:]}")
+        state = stack.wait_for_run(DIGEST_DAG_ID, run_id)
+    with warehouse_transaction(_stack_config(env).warehouse) as conn:
+        sent = digests.delivered(conn, DEMO_ORG, week.first)
+    if state != "success" or not sent:
+        say(f"the digest's run {state}: see its log in the UI ({DIGEST_DAG_ID})")
+        return
+    when = ", ".join(f"{d.channel} at {d.delivered_at:%Y-%m-%d %H:%M} UTC" for d in sent)
+    say(f"the weekly digest of {week.label} went to {when} (once a week per channel)")
+    pages = sorted(MAIL.glob("*.html"))
+    if pages:
+        say(f"the email as a mail client shows it, chart included: open {pages[-1]} in a browser")
 
 
 def make_silence(stack: AirflowStack, calendar: DemoCalendar) -> None:
@@ -543,6 +576,8 @@ def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float, 
         failing = _open_incidents(env, failed)
         for line in _held(env):
             say(line)
+        if not failed and any(o.org == DEMO_ORG and o.digest for o in _stack_config(env).organisations):
+            send_digest(stack, env)
         if mode == "run":
             for line in failing:
                 say(line)

@@ -4,7 +4,8 @@
 may change the schema, for example before starting Airflow, so that the tasks' role needs only DML
 rights); ``db current`` prints the schema's revision; ``replay`` rebuilds the day tables of a range
 from the stored answers (no API call); ``report`` prints what the warehouse holds;
-``silence add|list|expire`` mutes notices for a known cause.
+``silence add|list|expire`` mutes notices for a known cause; ``digest`` previews an organisation's weekly
+digest (its text, or the email's HTML file).
 The warehouse comes from the monitor configuration (``STORYBLOK_TRAFFIC_CONFIG``) and its Airflow
 connection, or from ``--url``.
 """
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, KindName, MonitorConfig, SeverityName, load_config
 from storyblok_traffic.rules.meters import Meter
 from storyblok_traffic.rules.usage import counted
+from storyblok_traffic.rules.weeks import Week, last_complete_week, parse_week
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--org", help="the organisation (default: the first configured)")
     report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the newest stored day)")
     report.set_defaults(run=_report)
+    digest = commands.add_parser(
+        "digest", parents=[where], help="preview an organisation's weekly digest (sent nowhere, recorded nowhere)"
+    )
+    digest.add_argument("--org", help="the organisation (default: the only one configured)")
+    digest.add_argument("--week", type=_week, help="an ISO week such as 2026-W49 (default: the last one that ended)")
+    digest.add_argument("--html", metavar="FILE", help="write the email's HTML, its chart inside, to FILE")
+    digest.set_defaults(run=_digest)
     _silence_parser(commands, where)
     return parser
 
@@ -129,6 +138,13 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _week(text: str) -> Week:
+    try:
+        return parse_week(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _moment(text: str) -> datetime:
@@ -212,6 +228,38 @@ def _report(args: argparse.Namespace, config: MonitorConfig, engine: Engine, sch
         configured = next((o for o in config.organisations if o.org == org), None)
         print(usage_report(conn, org, as_of, (1, 1) if configured is None else configured.year_start))
         print("" if configured is None else "\n" + bill_report(conn, configured, as_of))
+    return 0
+
+
+def _digest(args: argparse.Namespace, config: MonitorConfig, engine: Engine, schema: str) -> int:
+    from pathlib import Path
+
+    from storyblok_traffic.jobs.digest import NothingStored, WeekNotBegun, preview
+    from storyblok_traffic.warehouse.engine import begin
+    from storyblok_traffic.warehouse.migrations import ensure_current
+
+    names = [o.org for o in config.organisations]
+    org = next((o for o in config.organisations if o.org == (args.org or names[0])), None)
+    if org is None or (args.org is None and len(names) > 1):
+        return _fail(
+            f"--org {args.org or ''}: {'not monitored; ' if args.org else 'required, '}one of {', '.join(names)}"
+        )
+    today = datetime.now(UTC).date()
+    week = args.week or last_complete_week(today)
+    ensure_current(engine, schema, auto_migrate=False)
+    try:
+        with begin(engine, schema) as conn:
+            said = preview(conn, org, config, week, today, as_html=args.html is not None)
+    except (NothingStored, WeekNotBegun) as err:
+        return _fail(str(err))
+    if args.html is None:
+        print(said)
+        return 0
+    try:
+        Path(args.html).write_text(said)
+    except OSError as err:
+        return _fail(f"cannot write {args.html}: {err.strerror}")
+    print(f"the digest of {week.label} for {org.org}: {args.html} (open it in a browser)")
     return 0
 
 

@@ -202,6 +202,8 @@ class ChannelConfig(Struct, frozen=True, forbid_unknown_fields=True):
         return (self.to,) if isinstance(self.to, str) else self.to
 
 
+# The channel types that open an incident per notice (a digest never goes to them).
+INCIDENT_CHANNEL_TYPES = ("pagerduty", "opsgenie")
 # The channel types that send through a provider of their own (an extra of this package).
 PROVIDER_OF = {"pagerduty": "pagerduty", "opsgenie": "opsgenie", "apprise": "apprise"}
 
@@ -267,6 +269,30 @@ class SilenceConfig(Struct, frozen=True, forbid_unknown_fields=True):
     created_by: Text = "configuration"
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+Hour = Annotated[int, Meta(ge=0, le=23)]
+
+
+class DigestConfig(Struct, frozen=True, forbid_unknown_fields=True):
+    """The weekly digest (``jobs.digest``): sent on ``weekday`` at ``hour`` (UTC) for the week that ended
+    before; ``channels``: names from the monitor's channels (none: the organisation's that take text,
+    every type but the incident services)."""
+
+    weekday: Weekday = "monday"
+    hour: Hour = 8
+    channels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.channels is not None:
+            force_setattr(self, "channels", tuple(self.channels))
+
+    @property
+    def cron(self) -> str:
+        """Its schedule as cron: ``0 8 * * 1``."""
+        return f"0 {self.hour} * * {WEEKDAYS.index(self.weekday) + 1}"
+
+
 class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     """One monitored Storyblok organisation, reached through one Airflow connection."""
 
@@ -315,6 +341,8 @@ class OrgConfig(Struct, frozen=True, forbid_unknown_fields=True):
     overage_alert: Decimal | None = Decimal(0)
     # Percent of each meter's hard maximum (beyond it Storyblok refuses the API): urgent notices.
     maximum_thresholds: Percents = (90.0, 100.0)
+    # The weekly digest of the organisation's usage (weekday, hour, channels); null: none.
+    digest: DigestConfig | None = DigestConfig()
 
     def __post_init__(self) -> None:
         _check(_is_conn_id(self.conn_id), f"conn_id {self.conn_id!r} is not a valid connection id")
@@ -449,6 +477,8 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
             f"dashboard_url {self.dashboard_url!r} must be the Airflow UI's http(s) address, "
             "such as https://airflow.example.com",
         )
+        for org in self.organisations:
+            self._check_digest(org, names)
         orgs = [o.org for o in self.organisations]
         for i, route in enumerate(self.routes, 1):
             where = f"route {i}"
@@ -472,6 +502,29 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
                 silence.starts is None or silence.starts < silence.ends,
                 f"silence {i}: starts ({silence.starts}) must be before ends ({silence.ends})",
             )
+
+    def _check_digest(self, org: OrgConfig, names: list[str]) -> None:
+        """A digest names known channels, none an incident service (a digest opens no incident)."""
+        if org.digest is None or org.digest.channels is None:
+            return
+        where = f"organisation {org.org!r}: digest"
+        unknown = sorted(set(org.digest.channels) - set(names))
+        _check(not unknown, f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)}")
+        types = {c.name: c.type for c in self.channels}
+        paging = [n for n in org.digest.channels if types[n] in INCIDENT_CHANNEL_TYPES]
+        _check(
+            not paging,
+            f"{where}: {', '.join(paging)} {'is an incident service' if len(paging) == 1 else 'are incident services'}"
+            " (a digest is no incident): name email, slack, teams, webhook or apprise channels",
+        )
+
+    def digest_channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:
+        """The channels ``org``'s weekly digest goes to (none without a digest)."""
+        if org.digest is None:
+            return ()
+        if org.digest.channels is None:
+            return tuple(c for c in self.channels_for(org) if c.type not in INCIDENT_CHANNEL_TYPES)
+        return tuple(c for c in self.channels if c.name in org.digest.channels)
 
     @property
     def warehouse(self) -> Warehouse:

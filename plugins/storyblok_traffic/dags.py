@@ -1,6 +1,7 @@
 """The package's DAGs, built from the monitor configuration: a user's DAG file calls one of these.
 
-``daily_dags()`` gives one daily DAG per organisation (``storyblok_traffic`` by default),
+``daily_dags()`` gives one daily DAG per organisation (``storyblok_traffic`` by default), ``digest_dags()``
+one weekly digest DAG per organisation (``storyblok_traffic_digest``),
 ``backfill_dag()`` the backfill DAG, ``watchdog_dag()`` the watchdog; ``all_dags()`` all of
 them by DAG id. A DAG file of a user's Airflow is then three lines (Airflow's safe mode parses a
 file only when it says "airflow" and "dag", hence the comment)::
@@ -40,9 +41,10 @@ WATCHDOG_DAG_ID = "storyblok_traffic_watchdog"
 
 
 def all_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
-    """Every DAG of the configuration, by DAG id: the daily ones, the backfill and the watchdog."""
+    """Every DAG of the configuration, by DAG id: the daily ones, the weekly digests, the backfill and
+    the watchdog."""
     config = config or load_config()
-    dags = daily_dags(config)
+    dags = daily_dags(config) | digest_dags(config)
     for dag in (backfill_dag(config), watchdog_dag(config)):
         dags[dag.dag_id] = dag
     return dags
@@ -176,6 +178,61 @@ def _default_args(config: MonitorConfig, retry_delay: timedelta, **more: object)
 
 def _pcts(values: tuple[float, ...]) -> str:
     return ", ".join(f"{v:g}" for v in values) or "off"
+
+
+DIGEST_DOC = """
+### Weekly digest of Storyblok traffic for `{org}`
+
+**send_digest** tells {channels} how the week went, every {weekday} at {hour:02d}:00 UTC: both meters
+this week and this billing period against their limits, the projection and the projected bill, the top
+spaces and files against the week before, and the week's notices (email: with the month's chart). The
+week is the newest that ended before the run (Monday to Sunday, UTC); trigger with `week` (`2026-W49`)
+for another. A week is sent once per channel: a second run finds it sent.
+"""
+
+
+def digest_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
+    """One weekly digest DAG per organisation that has a digest and channels for it, by DAG id."""
+    from storyblok_traffic.operators.digest import WeeklyDigestOperator  # as in backfill_dag
+
+    config = config or load_config()
+    dags = {}
+    for org in config.organisations:
+        channels = config.digest_channels_for(org)
+        if org.digest is None or not channels:
+            continue
+        with DAG(
+            dag_id=f"{org.dag_id}_digest",
+            schedule=CronTriggerTimetable(org.digest.cron, timezone="UTC"),
+            start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
+            catchup=False,
+            max_active_runs=1,
+            tags=["storyblok", "traffic", "digest"],
+            doc_md=DIGEST_DOC.format(
+                org=org.org,
+                channels=", ".join(f"`{c.name}`" for c in channels),
+                weekday=org.digest.weekday.capitalize(),
+                hour=org.digest.hour,
+            ),
+            params={
+                "week": Param(
+                    None,
+                    type=["null", "string"],
+                    pattern="^[0-9]{4}-W[0-9]{2}$",
+                    title="Week (ISO, such as 2026-W49)",
+                    description="Blank: the newest week that ended before the run.",
+                )
+            },
+            default_args=_default_args(config, timedelta(minutes=2)),
+        ) as dag:
+            WeeklyDigestOperator(
+                task_id="send_digest",
+                org=org,
+                config=config,
+                doc_md="The week's digest to each digest channel that lacks it.",
+            )
+        dags[dag.dag_id] = dag
+    return dags
 
 
 BACKFILL_DOC = """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -199,3 +199,38 @@ def test_silence_add_list_and_expire(engine, schema, warehouse_url, tmp_path, mo
     again = run(capsys, "silence", "expire", *where, "1")
     assert again.returncode == 1
     assert "silence 1 ended already" in again.stderr
+
+
+def test_digest_previews_a_week_as_text_or_as_the_emails_html_and_refuses_what_it_cannot_tell(
+    history, schema, warehouse_url, tmp_path, capsys
+):
+    """Two weeks of March 2026 (2026-W10, W11) stored: the preview of W11 against W10, sent nowhere."""
+    history.meters("storyblok_default", {date(2026, 3, d): (1_000 * d, 10**9) for d in range(2, 16)})
+    history.limit("storyblok_default", date(2026, 3, 1), 100_000)
+    where = ["--url", warehouse_url, "--schema", schema]
+    done = run(capsys, "digest", *where, "--week", "2026-W11")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [
+        "Storyblok weekly digest for storyblok_default: 2026-W11, 9 Mar - 15 Mar 2026",
+        "This week",
+        f"  API requests: {sum(1_000 * d for d in range(9, 16)):,} (+{(84 / 35 - 1) * 100:.1f}% on the week before)",
+    ]
+    page = tmp_path / "digest.html"
+    done = run(capsys, "digest", *where, "--week", "2026-W11", "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"the digest of 2026-W11 for storyblok_default: {page} (open it in a browser)\n"
+    assert '<img src="data:image/png;base64,iVBORw0KGgo' in page.read_text()  # the chart inside the file
+    future = run(capsys, "digest", *where, "--week", "2099-W01")
+    assert (future.returncode, future.stderr) == (
+        1,
+        "storyblok-traffic: week 2099-W01 (29 Dec 2098 - 4 Jan 2099) has not begun: today is "
+        f"{datetime.now(UTC).date()}\n",
+    )
+    empty = run(capsys, "digest", *where, "--week", "2026-W01")
+    assert empty.returncode == 1
+    assert "nothing is stored for storyblok_default by 2026-01-04" in empty.stderr
+    with pytest.raises(SystemExit) as wrong:
+        run(capsys, "digest", *where, "--week", "2026-11")
+    assert wrong.value.code == 2
+    assert "is not an ISO week such as 2026-W49" in capsys.readouterr().err

@@ -299,3 +299,42 @@ def test_a_channel_whose_provider_is_not_installed_is_refused_naming_the_extra(m
         err.value
     )
     assert "pip install 'storyblok-traffic-monitor[pagerduty]'" in str(err.value)
+
+
+def _digest_config(digest: object) -> MonitorConfig:
+    return MonitorConfig.from_dict(
+        {
+            "channels": [
+                {"name": "slack", "type": "slack", "conn_id": "hook"},
+                {"name": "mail", "type": "email", "conn_id": "smtp", "to": "a@example.com"},
+                {"name": "pager", "type": "pagerduty", "conn_id": "pd"},
+            ],
+            "organisations": [{"conn_id": "acme", "digest": digest}],
+        }
+    )
+
+
+def test_the_digest_goes_to_the_organisations_channels_but_the_incident_services_by_default():
+    config = _digest_config({"weekday": "wednesday", "hour": 7})
+    [org] = config.organisations
+    assert [c.name for c in config.digest_channels_for(org)] == ["slack", "mail"]
+    assert org.digest is not None
+    assert org.digest.cron == "0 7 * * 3"
+    assert config.digest_channels_for(_digest_config(None).organisations[0]) == ()
+
+
+@pytest.mark.parametrize(
+    ("digest", "said"),
+    [
+        (
+            {"channels": ["pager"]},
+            "organisation 'acme': digest: pager is an incident service (a digest is no incident)",
+        ),
+        ({"channels": ["chat"]}, "organisation 'acme': digest: unknown channel(s) chat; known: slack, mail, pager"),
+        ({"weekday": "mon"}, "weekday"),
+        ({"hour": 24}, "hour"),
+    ],
+)
+def test_a_wrong_digest_setting_is_refused_naming_it(digest, said):
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        _digest_config(digest)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from storyblok_traffic.config import INCIDENT_CHANNEL_TYPES
 from storyblok_traffic.rules.messages import INCIDENT_SOURCE
 
 if TYPE_CHECKING:
@@ -87,14 +88,26 @@ class EmailChannelNotifier(ChannelNotifier):
         self.to, self.conn_id, self.from_email = tuple(to), conn_id, from_email
 
     def send(self, message: Message) -> None:
+        import tempfile
+        from pathlib import Path
+
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        with SmtpHook(smtp_conn_id=self.conn_id) as smtp:
+        with (
+            tempfile.TemporaryDirectory(prefix="storyblok-mail-") as folder,
+            SmtpHook(smtp_conn_id=self.conn_id) as smtp,
+        ):
+            # The hook attaches files by path, each with its name as Content-ID: the HTML shows it by cid:<name>.
+            files = [Path(folder, name) for name, _ in message.images]
+            for path, (_, data) in zip(files, message.images, strict=True):
+                path.write_bytes(data)
             smtp.send_email_smtp(
                 to=list(self.to),
                 subject=message.subject,
-                html_content=to_html(message.text),
+                html_content=message.html or to_html(message.text),
                 from_email=self.from_email,
+                files=[str(p) for p in files] or None,
+                mime_subtype="related" if files else "mixed",  # related: the HTML and the images it shows
             )
         log.info("Sent an email to %d recipient(s) through connection %s", len(self.to), self.conn_id)
 
@@ -201,7 +214,7 @@ class AppriseChannelNotifier(ChannelNotifier):
 
 OPSGENIE_PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
 # Channel types that take one message per notice (an incident per alert row), not one per batch.
-INCIDENT_TYPES = ("pagerduty", "opsgenie")
+INCIDENT_TYPES = INCIDENT_CHANNEL_TYPES
 
 
 def incident_of(message: Message) -> IncidentEvent:

@@ -64,6 +64,10 @@ class Message:
     data: dict[str, Any] = field(default_factory=dict)  # structured fields for JSON webhooks
     link: str | None = None  # the dashboard view that explains it (its last line too); None: no dashboard_url
     incident: IncidentEvent | None = None  # for incident services: one message per notice (``incident_messages``)
+    # For email: a body of its own (else the text, a paragraph per line), and the images it shows by
+    # ``cid:<name>`` (name, PNG bytes).
+    html: str | None = None
+    images: tuple[tuple[str, bytes], ...] = ()
 
 
 def _within(alert: Alert) -> tuple[float, ...]:

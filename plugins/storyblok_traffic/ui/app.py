@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from storyblok_traffic.config import CONFIG_ENV, ConfigError, MonitorConfig, OrgConfig, load_config
-from storyblok_traffic.ui.models import (
+from storyblok_traffic.documents import (
     Assets,
     DailyRow,
     Error,
@@ -192,7 +192,7 @@ def usage(
         ),
     ] = None,
 ) -> Usage | JSONResponse:
-    from storyblok_traffic.ui.figures import newest_day, usage_figures
+    from storyblok_traffic.evaluation.figures import shown_day, usage_figures
     from storyblok_traffic.ui.runs import last_failure
 
     organisation, config = _readable(user, org)
@@ -200,7 +200,7 @@ def usage(
     day = _day("as_of", as_of) if as_of is not None else None
     failed = last_failure(organisation.dag_id)
     with _warehouse(config) as conn:
-        day = day if day is not None and day < today else newest_day(conn, organisation.org)
+        day = shown_day(conn, organisation.org, day or date.max, today)
         if day is None:
             found = NotFound(detail=_nothing_stored(organisation, failed), last_failure=failed)
             return JSONResponse(found.model_dump(), status_code=404)
@@ -259,7 +259,7 @@ def usage_csv(
     ],
     org: Annotated[str | None, Query(description=ORG_QUERY)] = None,
 ) -> Response:
-    from storyblok_traffic.ui.figures import daily_rows
+    from storyblok_traffic.evaluation.figures import daily_rows
 
     organisation, config = _readable(user, org)
     first = _day("from", from_)
@@ -292,7 +292,7 @@ def asset_list(
     space: Annotated[str | None, Query(description=SPACE_QUERY, pattern=SPACE_ID, max_length=20)] = None,
     limit: Annotated[int, ASSET_LIMIT] = 20,
 ) -> Assets:
-    from storyblok_traffic.ui.figures import asset_rows
+    from storyblok_traffic.evaluation.figures import asset_rows
 
     organisation, config = _readable(user, org)
     first, last = _day("from", from_), _day("to", to)
@@ -428,7 +428,7 @@ def silence_expire(
 
 
 def _silences(conn: Connection, org: OrgConfig, may_edit: bool, found: list[Silence]) -> Silences:
-    from storyblok_traffic.ui.figures import silence_rows
+    from storyblok_traffic.evaluation.figures import silence_rows
     from storyblok_traffic.warehouse import silences
 
     changes = silences.changes(conn, [s.id for s in found])

@@ -16,9 +16,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
+from storyblok_traffic import documents as m
 from storyblok_traffic.billing import org_plan
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import watched_meters
+from storyblok_traffic.evaluation.figures import alert_rows
 from storyblok_traffic.evaluation.meters import PERIOD_OF_BILLING, bill_figures
 from storyblok_traffic.rules.alert_state import Alert
 from storyblok_traffic.rules.notices import OPEN, SEVERITIES
@@ -26,8 +28,6 @@ from storyblok_traffic.rules.periods import window_of
 from storyblok_traffic.rules.plans import Plan
 from storyblok_traffic.rules.routes import Routing
 from storyblok_traffic.rules.usage import Limits, limit_in_force, percent_of
-from storyblok_traffic.ui import models as m
-from storyblok_traffic.ui.figures import alert_rows
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.stored_days import StoredDays, stored_from
 

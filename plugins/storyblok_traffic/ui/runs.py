@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storyblok_traffic.ui import models as m
+from storyblok_traffic import documents as m
 
 
 def last_failure(dag_id: str) -> m.LastFailure | None:

@@ -287,6 +287,22 @@ incident_deliveries = Table(
 )
 
 
+# Each organisation's weekly digest, per channel (``jobs.digest``): the same ledger as alert_deliveries, so
+# that a week is sent once to each channel, and a retry serves only the channel that refused it. ``subject``
+# and ``text``: what the channel was told.
+digest_deliveries = Table(
+    "digest_deliveries",
+    metadata,
+    Column("org", Text, nullable=False),
+    Column("week_start", Date, nullable=False),  # the ISO week's Monday
+    Column("channel", Text, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("org", "week_start", "channel"),
+)
+
+
 # Silences (``rules.silences``): a matcher, a time span, a reason and who made it; one organisation each.
 silences = Table(
     "silences",

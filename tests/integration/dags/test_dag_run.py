@@ -271,3 +271,26 @@ def test_a_run_before_the_start_date_stalls_no_later_check(traffic_dag, schema, 
     # Its check ran and recorded the day, and the days its fetch asked again (refetch_days: 3), stored and
     # never checked before: a check takes those first, in date order.
     assert sorted(checked) == [TODAY - timedelta(days=d) for d in (4, 3, 2, 1)]
+
+
+def test_the_weekly_digest_dag_tells_the_week_once(traffic_dag, receiver, simulator):
+    """The digest DAG of the same configuration (its channels: the organisation's but the pager), run for
+    the week of the day stored, twice: the week is told once."""
+    from storyblok_traffic.rules.weeks import week_of
+    from tests.dag_loading import load_dags
+
+    assert str(_run(traffic_dag, DAY).state) == "success"
+    receiver.messages.clear()
+    digest = load_dags()["storyblok_traffic_digest"]
+    week = week_of(DAY)
+    runs = [
+        digest.test(logical_date=datetime.now(UTC) - timedelta(minutes=m), run_conf={"week": week.label})
+        for m in (2, 1)
+    ]
+    assert [str(run.state) for run in runs] == ["success", "success"], [_states(run) for run in runs]
+    [told] = receiver.texts()
+    assert told.startswith(f"Storyblok weekly digest for storyblok_default: {week.label}, {week.span()}")
+    assert [run.get_task_instance("send_digest").xcom_pull() for run in runs] == [
+        {"week": week.label, "sent": ["slack"], "had": []},
+        {"week": week.label, "sent": [], "had": ["slack"]},
+    ]

@@ -125,8 +125,8 @@ def test_the_api_the_report_and_every_channel_tell_the_same_figures_for_each_not
 ):
     """Each notice the JSON webhook got is a row of /api/usage with its id and the same figures, and
     `storyblok-traffic report` prints that row's line."""
+    from storyblok_traffic.evaluation.figures import usage_figures
     from storyblok_traffic.jobs.report import usage_report
-    from storyblok_traffic.ui.figures import usage_figures
 
     config = load(engine, schema)
     for day in DAYS:

@@ -16,8 +16,8 @@ from sqlalchemy import delete, select
 
 from storyblok_traffic.config import ChannelConfig, MonitorConfig, OrgConfig
 from storyblok_traffic.evaluation.check import check
+from storyblok_traffic.evaluation.figures import usage_figures
 from storyblok_traffic.rules.routes import Routing
-from storyblok_traffic.ui.figures import usage_figures
 from storyblok_traffic.warehouse import tables
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.tables import usage_alert_versions, usage_alerts

@@ -94,7 +94,7 @@ def test_without_a_plan_the_report_says_why_no_bill_is_made(history, engine, sch
 def test_the_quiet_history_is_folded_a_line_per_period_as_on_the_dashboard(history, engine, schema):
     """A history checked quietly (older than the lookback) records an alert per crossing; the report
     folds them under one line per period, the dashboard's lines, and tells the live alert on its own."""
-    from storyblok_traffic.ui.figures import usage_figures
+    from storyblok_traffic.evaluation.figures import usage_figures
 
     history.limit("acme", date(2026, 1, 1), 100)
     history.days("acme", {date(2026, 3, 1): 90, date(2026, 3, 2): 20, date(2026, 4, 1): 85, date(2026, 6, 1): 100})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from storyblok_traffic.config import OrgConfig
-from storyblok_traffic.ui.figures import previous_periods, top_spaces
+from storyblok_traffic.evaluation.figures import previous_periods, top_spaces
 from storyblok_traffic.warehouse.engine import begin
 from storyblok_traffic.warehouse.stored_days import StoredDays
 

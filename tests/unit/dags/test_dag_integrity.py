@@ -25,7 +25,12 @@ def dags() -> dict:
 
 
 def test_no_import_errors_and_default_dags(dags):
-    assert sorted(dags) == ["storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_watchdog"]
+    assert sorted(dags) == [
+        "storyblok_traffic",
+        "storyblok_traffic_backfill",
+        "storyblok_traffic_digest",
+        "storyblok_traffic_watchdog",
+    ]
 
 
 def test_tags_retries_and_docs(dags):
@@ -67,7 +72,9 @@ def test_one_dag_per_configured_connection(tmp_path, monkeypatch):
     assert sorted(dags) == [
         "storyblok_traffic",
         "storyblok_traffic_backfill",
+        "storyblok_traffic_digest",
         "storyblok_traffic_storyblok_acme",
+        "storyblok_traffic_storyblok_acme_digest",
         "storyblok_traffic_watchdog",
     ]
     acme = dags["storyblok_traffic_storyblok_acme"]
@@ -118,7 +125,12 @@ def test_serialized_dags_do_not_depend_on_the_parse_day():
         first = dag_hashes()
     with time_machine.travel(datetime(2027, 7, 21, 3, tzinfo=UTC), tick=False):
         later = dag_hashes()
-    assert set(first) == {"storyblok_traffic", "storyblok_traffic_backfill", "storyblok_traffic_watchdog"}
+    assert set(first) == {
+        "storyblok_traffic",
+        "storyblok_traffic_backfill",
+        "storyblok_traffic_digest",
+        "storyblok_traffic_watchdog",
+    }
     assert later == first
 
 
@@ -145,7 +157,7 @@ def test_a_bad_configuration_is_an_import_error_naming_the_file_and_setting(tmp_
     config.write_text("organisations:\n  - conn_id: acme\n    limit_meter: furlongs\n")
     monkeypatch.setenv("STORYBLOK_TRAFFIC_CONFIG", str(config))
     bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert len(bag.import_errors) == 2  # the daily and the backfill DAG files
+    assert len(bag.import_errors) == 3  # the daily, the digest and the backfill DAG files
     for message in bag.import_errors.values():
         assert f"{config}: limit_meter 'furlongs' is not one of requests, bytes" in message
     # The watchdog stays: it tells the channels the monitor stopped (tests/integration/jobs/test_watchdog.py).

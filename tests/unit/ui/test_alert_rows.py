@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from storyblok_traffic.evaluation.figures import alert_rows
 from storyblok_traffic.rules import alert_state as st
 from storyblok_traffic.rules.routes import Routing
-from storyblok_traffic.ui.figures import alert_rows
 
 AS_OF = date(2026, 12, 2)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Every revision in versions/, oldest first; a test keeps this equal to Alembic's own view. Kept as a
 # constant so that the per-task check needs neither Alembic nor the revision files.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013")
 HEAD = REVISIONS[-1]
 VERSION_TABLE = "alembic_version"
 MIGRATE_COMMAND = "storyblok-traffic db migrate"

@@ -1,4 +1,5 @@
-"""The dashboard's figures for one organisation as of one day, from the code ``check_usage`` runs.
+"""The usage API's figures for one organisation as of one day, from the code ``check_usage`` runs: what the
+dashboard serves (``/api/usage``, ``/api/assets``) and the weekly digest tells, computed here once.
 
 ``evaluate`` (with nothing recorded) gives the periods, forecast and alerts exactly as the check
 reports them; the rest is plain reads: top spaces, the daily rows, the alert history.
@@ -13,6 +14,7 @@ from typing import Any, Literal, TypedDict
 
 from sqlalchemy import Connection
 
+from storyblok_traffic import documents as m
 from storyblok_traffic.bill_document import bill_document
 from storyblok_traffic.config import OrgConfig
 from storyblok_traffic.evaluation.day import evaluate
@@ -38,7 +40,6 @@ from storyblok_traffic.rules.quiet_history import QuietPeriod, fold, recorded_qu
 from storyblok_traffic.rules.silences import Silence
 from storyblok_traffic.rules.usage import alarms
 from storyblok_traffic.rules.wording import WORDING
-from storyblok_traffic.ui import models as m
 from storyblok_traffic.warehouse import alerts, reads
 from storyblok_traffic.warehouse.silences import Change
 from storyblok_traffic.warehouse.stored_days import StoredDays
@@ -205,6 +206,12 @@ def _daily_row(row: tuple[date, int, int | None]) -> m.DailyRow:
 
 def newest_day(conn: Connection, org: str) -> date | None:
     return reads.newest_day(conn, org, date.max)
+
+
+def shown_day(conn: Connection, org: str, asked: date, today: date) -> date | None:
+    """The day a view asked as of ``asked`` shows: that day once it is over; today or a later one, the
+    newest stored day (today's traffic is not complete); None: nothing is stored."""
+    return asked if asked < today else newest_day(conn, org)
 
 
 def _period(p: PeriodSummary, as_of: date) -> m.Period:

@@ -1,0 +1,91 @@
+"""The weekly digest's chart: each meter's billing month so far, summed day by day, against the month's
+limit, and its projection to the month's end; a PNG drawn on the worker (matplotlib's Agg canvas: no
+browser, no display, no network; pyplot's global state is never touched)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from storyblok_traffic import documents as m
+from storyblok_traffic.evaluation.digest import Digest
+from storyblok_traffic.rules.meters import METER_NAMES
+from storyblok_traffic.rules.plans import BYTES_PER_GB, amount_text, used_text
+
+# Drawn at twice the size it is shown (the <img>'s width): sharp on a high-density screen.
+WIDTH_PX, HEIGHT_PX, SCALE = 640, 250, 2
+INK, MUTED, LIMIT, USED, PROJECTED = "#1f2328", "#59636e", "#b42318", "#1f6feb", "#1f6feb"
+
+
+def cumulative_png(digest: Digest) -> bytes:
+    """The month of each meter (the limit meter's first) in one PNG, a panel each."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    months = _months(digest.usage, digest.limit_meter)
+    dpi = 100 * SCALE
+    figure = Figure(figsize=(WIDTH_PX / 100, HEIGHT_PX / 100 * len(months)), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    for axes, period in zip(figure.subplots(len(months), 1, squeeze=False)[:, 0], months, strict=True):
+        _panel(axes, period, digest.usage.daily, date.fromisoformat(digest.usage.as_of))
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
+    return out.getvalue()
+
+
+def _months(usage: m.Usage, limit_meter: str) -> list[m.Period]:
+    months = [p for p in usage.periods if p.period == "month" and p.limit > 0]
+    return sorted(months, key=lambda p: p.meter != limit_meter)
+
+
+def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date) -> None:
+    from matplotlib.axes import Axes
+    from matplotlib.dates import DateFormatter, DayLocator, date2num
+
+    assert isinstance(axes, Axes)
+    scale, unit = (BYTES_PER_GB, "GB") if period.meter == "bytes" else (1, "requests")
+    start, end = date.fromisoformat(period.start), date.fromisoformat(period.end)
+    # Each day's total at the day's end (its next midnight), from zero at the period's start.
+    days: list[float] = [date2num(start)]
+    running: list[float] = [0.0]
+    total = 0
+    for row in daily:
+        day = date.fromisoformat(row.day)
+        amount = row.requests if period.meter == "requests" else row.bytes
+        if start <= day <= min(end, as_of) and amount is not None:
+            total += amount
+            days.append(date2num(day + timedelta(days=1)))
+            running.append(total / scale)
+    axes.plot(days, running, color=USED, linewidth=2, label="used so far")
+    if period.forecast is not None and len(days) > 1:
+        axes.plot(
+            [days[-1], date2num(end + timedelta(days=1))], [running[-1], period.forecast.usage_at_end / scale],
+            color=PROJECTED, linestyle=(0, (4, 3)), linewidth=1.5, label="projected at this rate",
+        )  # fmt: skip
+    axes.axhline(period.limit / scale, color=LIMIT, linewidth=1.2, label=f"limit {_limit(period)}")
+    axes.set_xlim(date2num(start), date2num(end + timedelta(days=1)))
+    axes.set_ylim(bottom=0)
+    name = METER_NAMES[period.meter]
+    axes.set_title(
+        f"{name[0].upper()}{name[1:]}, month {start:%-d %b} - {end:%-d %b}: "
+        f"{amount_text(period.meter, period.usage)} ({_pct(period.percent)} of the limit)",
+        loc="left", fontsize=10.5, color=INK,
+    )  # fmt: skip
+    axes.xaxis.set_major_locator(DayLocator(interval=7))
+    axes.xaxis.set_major_formatter(DateFormatter("%-d %b"))
+    axes.tick_params(labelsize=9, colors=MUTED)
+    axes.yaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
+    axes.set_ylabel(unit, fontsize=9, color=MUTED)
+    axes.grid(axis="y", color="#d0d7de", linewidth=0.5)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.legend(loc="lower right", fontsize=8.5, frameon=False)  # under the rising lines
+
+
+def _limit(period: m.Period) -> str:
+    """``1,000,000 requests``, ``400 GB``: a limit without decimals where it is whole."""
+    return used_text(period.meter, 0, period.limit).split(" of ", 1)[1]
+
+
+def _pct(percent: float | None) -> str:
+    return "?" if percent is None else f"{percent:.1f}%"
