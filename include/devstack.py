@@ -274,8 +274,9 @@ def backfill(
 
 
 def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
-    """The weekly digest of the last week that ended, through its DAG (as its Monday run sends it); a week
-    sent before is not sent again (the ledger): then where it went, and when."""
+    """The weekly digest of the last week that ended, through its DAG; a week sent before (by an earlier
+    start, or by the DAG's own Monday run, which unpausing it may start) is not sent again: the console
+    says which run sent it, where, and when."""
     from storyblok_traffic.rules.weeks import last_complete_week
     from storyblok_traffic.warehouse import digests
     from storyblok_traffic.warehouse.engine import warehouse_transaction
@@ -284,21 +285,23 @@ def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
     run_id = f"devstack_digest_{datetime.now(UTC):%Y%m%dT%H%M%S}"
     with step(f"sending the weekly digest of {week.label} ({week.span()}) with {DIGEST_DAG_ID}"):
         stack.wait_for_dag(DIGEST_DAG_ID)
-        stack.unpause(DIGEST_DAG_ID)
-        status, said = stack.api(
-            "POST", f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns", {"dag_run_id": run_id, "logical_date": None,
-                                                              "conf": {"week": week.label}}
-        )  # fmt: skip
+        body: dict[str, object] = {"dag_run_id": run_id, "logical_date": None, "conf": {"week": week.label}}
+        status, said = stack.api("POST", f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns", body)
         if status not in (200, 201):
             raise RuntimeError(f"triggering {DIGEST_DAG_ID} failed: {status} {said[-2000:]}")
+        stack.unpause(DIGEST_DAG_ID)  # after the trigger: its run is queued first
         state = stack.wait_for_run(DIGEST_DAG_ID, run_id)
     with warehouse_transaction(_stack_config(env).warehouse) as conn:
         sent = digests.delivered(conn, DEMO_ORG, week.first)
     if state != "success" or not sent:
-        say(f"the digest's run {state}: see its log in the UI ({DIGEST_DAG_ID})")
+        say(f"the digest's run {state}: see its log in the UI ({DIGEST_DAG_ID}, run {run_id})")
         return
-    when = ", ".join(f"{d.channel} at {d.delivered_at:%Y-%m-%d %H:%M} UTC" for d in sent)
-    say(f"the weekly digest of {week.label} went to {when} (once a week per channel)")
+    path = f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns/{run_id}/taskInstances/send_digest/xcomEntries/return_value"
+    status, said = stack.api("GET", path)
+    ours = json.loads(said).get("value", {}).get("sent", []) if status == 200 else []
+    when = ", ".join(f"{d.channel} at {d.delivered_at:%H:%M} UTC" for d in sent)
+    by = "this run" if ours else "an earlier run (the DAG's own, or an earlier start); this run found it sent"
+    say(f"the weekly digest of {week.label} went to {when}, by {by} (once a week per channel)")
     pages = sorted(MAIL.glob("*.html"))
     if pages:
         say(f"the email as a mail client shows it, chart included: open {pages[-1]} in a browser")
@@ -572,12 +575,12 @@ def _serve(mode: str, env: dict[str, str], stack: AirflowStack, started: float, 
     try:
         sent_before = _deliveries(env)
         first, last, states, failed = backfill(stack, env, calendar)
+        if not failed and any(o.org == DEMO_ORG and o.digest for o in _stack_config(env).organisations):
+            send_digest(stack, env)
         say(f"{'done' if failed else 'ready'} {time.monotonic() - started:.0f} s after the start: {_runs_text(states)}")
         failing = _open_incidents(env, failed)
         for line in _held(env):
             say(line)
-        if not failed and any(o.org == DEMO_ORG and o.digest for o in _stack_config(env).organisations):
-            send_digest(stack, env)
         if mode == "run":
             for line in failing:
                 say(line)

@@ -71,10 +71,9 @@ class SmtpReceiver:
                 return "451 Requested action aborted: local error in processing"
             email = _parse(envelope)
             self.emails.append(email)
-        page = self._keep(email)
+        self._keep(email)
         if self.echo:
-            kept = f" (open {page} in a browser)" if page else ""
-            print(f"[email to {', '.join(email.recipients)}] {email.subject}{kept}", flush=True)
+            print(f"[email to {', '.join(email.recipients)}] {email.subject}", flush=True)
         return "250 Message accepted for delivery"
 
     def _keep(self, email: Email) -> Path | None:

@@ -91,11 +91,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", type=_day, help="YYYY-MM-DD (default: the newest stored day)")
     report.set_defaults(run=_report)
     digest = commands.add_parser(
-        "digest", parents=[where], help="preview an organisation's weekly digest (sent nowhere, recorded nowhere)"
+        "digest",
+        parents=[where],
+        help="preview an organisation's weekly digest (sent nowhere, recorded nowhere)",
+        description="Print an organisation's weekly digest as its chat channels get it, or write the email's "
+        "HTML (its chart inside) to a file a browser opens. Nothing is sent or recorded: the digest DAG sends it.",
     )
     digest.add_argument("--org", help="the organisation (default: the only one configured)")
-    digest.add_argument("--week", type=_week, help="an ISO week such as 2026-W49 (default: the last one that ended)")
-    digest.add_argument("--html", metavar="FILE", help="write the email's HTML, its chart inside, to FILE")
+    digest.add_argument(
+        "--week",
+        type=_week,
+        help="an ISO week (2026-W49), or the week in progress (default: the last that ended)",
+    )
+    digest.add_argument("--html", metavar="FILE", help="write the email's HTML to FILE instead of printing the text")
     digest.set_defaults(run=_digest)
     _silence_parser(commands, where)
     return parser

@@ -512,10 +512,11 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
         _check(not unknown, f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)}")
         types = {c.name: c.type for c in self.channels}
         paging = [n for n in org.digest.channels if types[n] in INCIDENT_CHANNEL_TYPES]
+        others = [n for n in names if types[n] not in INCIDENT_CHANNEL_TYPES]
         _check(
             not paging,
             f"{where}: {', '.join(paging)} {'is an incident service' if len(paging) == 1 else 'are incident services'}"
-            " (a digest is no incident): name email, slack, teams, webhook or apprise channels",
+            f" (a digest is no incident); the channels that take it: {', '.join(others) or 'none'}",
         )
 
     def digest_channels_for(self, org: OrgConfig) -> tuple[ChannelConfig, ...]:

@@ -77,8 +77,9 @@ def _told(what: str, place: _Place) -> str:
         return f"{place.scope}: missing {_quoted(what)}"
     if not (what.startswith("Expected") or what.startswith("Invalid")):
         return what  # raised by a __post_init__: already in the settings' words
-    if "Expected `object`" in what:
-        return f"{_each(place)} must be a mapping, got {place.value!r}"
+    if "Expected `object`" in what or "Expected `object | null`" in what:
+        null = " (or null)" if "null" in what else ""
+        return f"{_each(place)} must be a mapping{null}, got {place.value!r}"
     if place.index is not None and place.name in _THRESHOLDS:
         if "Expected `float`, got" in what:
             return f"{place.name} holds {place.value!r}, which is not a number"

@@ -214,7 +214,7 @@ def test_digest_previews_a_week_as_text_or_as_the_emails_html_and_refuses_what_i
     assert lines[:3] == [
         "Storyblok weekly digest for storyblok_default: 2026-W11, 9 Mar - 15 Mar 2026",
         "This week",
-        f"  API requests: {sum(1_000 * d for d in range(9, 16)):,} (+{(84 / 35 - 1) * 100:.1f}% on the week before)",
+        f"  API requests: {sum(1_000 * d for d in range(9, 16)):,}, +{(84 / 35 - 1) * 100:.1f}% on the week before",
     ]
     page = tmp_path / "digest.html"
     done = run(capsys, "digest", *where, "--week", "2026-W11", "--html", str(page))

@@ -328,7 +328,8 @@ def test_the_digest_goes_to_the_organisations_channels_but_the_incident_services
     [
         (
             {"channels": ["pager"]},
-            "organisation 'acme': digest: pager is an incident service (a digest is no incident)",
+            "organisation 'acme': digest: pager is an incident service (a digest is no incident); "
+            "the channels that take it: slack, mail",
         ),
         ({"channels": ["chat"]}, "organisation 'acme': digest: unknown channel(s) chat; known: slack, mail, pager"),
         ({"weekday": "mon"}, "weekday"),

@@ -1,12 +1,16 @@
 """An organisation's week, for the weekly digest: the figures of ``/api/usage`` as of the week's last day
 (``evaluation.figures.usage_figures``, the one computation the dashboard serves), and what only a week
-has: each meter's week against the week before, the week's top spaces and files, its notices.
+has: each meter's week against the same days of the week before, the week's top spaces and files, the
+notices told in it and those still open from before.
+
+Every change compares like with like: the days of this week that are counted with the same weekdays
+of the week before, and only when all of those are counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
@@ -18,20 +22,22 @@ from storyblok_traffic.rules.weeks import Week
 from storyblok_traffic.warehouse import reads
 
 TOP = 5
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class WeekMeter:
-    """One meter over the week and the week before; ``days_counted``: the week's days with its figure."""
+    """One meter over the week: its total over the days counted, and over the same weekdays of the week
+    before (None: not all of those are counted)."""
 
     meter: str
     used: int
-    before: int | None  # None: the week before is not complete for this meter
     days_counted: int
+    before: int | None
 
     @property
     def change_pct(self) -> float | None:
-        return round((self.used - self.before) * 100 / self.before, 1) if self.before else None
+        return _change(self.used, self.before)
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class WeekSpace:
     space_id: str
     used: int
     share: float
-    change_pct: float | None  # against the week before; None: it used nothing then
+    change_pct: float | None  # against the same days of the week before; None: not compared
 
 
 @dataclass(frozen=True)
@@ -51,28 +57,26 @@ class Digest:
     week: Week
     usage: m.Usage  # /api/usage as of the week's last day (or the newest stored day, for a week not over)
     meters: list[WeekMeter]
-    spaces: list[WeekSpace]  # by the limit meter, largest first
-    files: m.Assets | None  # /api/assets for the week; None: the organisation loads no files
-    notices: list[m.AlertRow]  # told or due in the week, and any still open, in the dashboard's order
+    spaces: list[WeekSpace]  # by the limit meter, largest first; compared over the limit meter's days counted
+    files: m.Assets | None  # /api/assets for the week, each file's change over the same weekdays; None: no files
+    told: list[m.AlertRow]  # the notices told (or held) in the week, in the order they were told
+    still_open: list[m.AlertRow]  # open, told before the week
+    closed: list[m.ClosedPeriod]  # a billing period that ended in the week, as it ended
 
     @property
     def missing_days(self) -> list[date]:
         """The week's days not stored (yet)."""
-        stored = {date.fromisoformat(r.day) for r in self.usage.daily}
-        return [d for d in self.week.days() if d not in stored]
+        stored = {r.day for r in self.usage.daily}
+        return [d for d in self.week.days() if d.isoformat() not in stored]
 
     @property
     def bytes_missing(self) -> list[date]:
         """The week's stored days whose bandwidth Storyblok has not counted yet."""
-        return [date.fromisoformat(r.day) for r in self._days(self.week) if r.bytes is None]
+        return [date.fromisoformat(r.day) for r in _rows(self.usage, self.week) if r.bytes is None]
 
     @property
     def complete(self) -> bool:
         return not self.missing_days and not self.bytes_missing
-
-    def _days(self, week: Week) -> list[m.DailyRow]:
-        first, last = week.first.isoformat(), week.last.isoformat()
-        return [r for r in self.usage.daily if first <= r.day <= last]
 
 
 def week_digest(conn: Connection, org: OrgConfig, config: MonitorConfig, week: Week, today: date) -> Digest | None:
@@ -81,51 +85,84 @@ def week_digest(conn: Connection, org: OrgConfig, config: MonitorConfig, week: W
     if as_of is None or reads.newest_day(conn, org.org, as_of) is None:
         return None
     usage = usage_figures(conn, org, as_of, today, config.routing(org))
-    files = asset_rows(conn, org.org, week.first, week.last, None, TOP) if org.asset_traffic else None
     meters = [_meter(usage, week, meter) for meter in METERS]
-    total = next(w.used for w in meters if w.meter == org.limit_meter)
+    counted = _counted(usage, week, org.limit_meter)
+    first, last = week.first.isoformat(), week.last.isoformat()
     return Digest(
         org=org.org,
         limit_meter=org.limit_meter,
         week=week,
         usage=usage,
         meters=meters,
-        spaces=_spaces(conn, org, week, total),
-        files=files,
-        notices=[a for a in usage.alerts if _of_week(a, week)],
+        spaces=_spaces(conn, org, week, counted, next(w.used for w in meters if w.meter == org.limit_meter)),
+        files=_files(conn, org, week) if org.asset_traffic else None,
+        told=sorted((a for a in usage.alerts if first <= a.as_of <= last and a.group != "quiet"), key=_told_order),
+        still_open=[a for a in usage.alerts if a.group == "open" and a.as_of < first],
+        closed=[p for p in usage.previous_periods if first <= p.end <= last],
     )
 
 
+def _rows(usage: m.Usage, week: Week) -> list[m.DailyRow]:
+    first, last = week.first.isoformat(), week.last.isoformat()
+    return [r for r in usage.daily if first <= r.day <= last]
+
+
+def _amounts(usage: m.Usage, week: Week, meter: str) -> dict[date, int]:
+    """The week's days whose ``meter`` is counted, with its amount."""
+    found = {date.fromisoformat(r.day): r.requests if meter == "requests" else r.bytes for r in _rows(usage, week)}
+    return {day: amount for day, amount in found.items() if amount is not None}
+
+
+def _counted(usage: m.Usage, week: Week, meter: str) -> list[date] | None:
+    """The week's days whose ``meter`` is counted, when the same weekdays of the week before all are (the
+    days a change compares); None: not all are."""
+    now, before = _amounts(usage, week, meter), _amounts(usage, week.before, meter)
+    if not now or any(day - WEEK not in before for day in now):
+        return None
+    return sorted(now)
+
+
 def _meter(usage: m.Usage, week: Week, meter: str) -> WeekMeter:
-    def amounts(w: Week) -> list[int]:
-        first, last = w.first.isoformat(), w.last.isoformat()
-        rows = [r for r in usage.daily if first <= r.day <= last]
-        found = [r.requests if meter == "requests" else r.bytes for r in rows]
-        return [a for a in found if a is not None]
-
-    now, before = amounts(week), amounts(week.before)
-    return WeekMeter(meter, sum(now), sum(before) if len(before) == 7 else None, len(now))
+    now, before = _amounts(usage, week, meter), _amounts(usage, week.before, meter)
+    days = _counted(usage, week, meter)
+    earlier = None if days is None else sum(before[day - WEEK] for day in days)
+    return WeekMeter(meter, sum(now.values()), len(now), earlier)
 
 
-def _spaces(conn: Connection, org: OrgConfig, week: Week, total: int) -> list[WeekSpace]:
-    """The week's top spaces by the limit meter, each with its share of the organisation's ``total``."""
+def _spaces(conn: Connection, org: OrgConfig, week: Week, days: list[date] | None, total: int) -> list[WeekSpace]:
+    """The week's top spaces by the limit meter, each with its share of the organisation's ``total`` and its
+    change over ``days`` (None: not compared)."""
     top = reads.top_spaces(conn, org.org, week.first, week.last, org.limit_meter, count=TOP)
-    before = week.before
-    earlier = dict(reads.top_spaces(conn, org.org, before.first, before.last, org.limit_meter, count=10_000))
+    earlier: dict[str, int] = {}
+    if days is not None and days == [days[0] + timedelta(days=n) for n in range(len(days))]:
+        before = reads.top_spaces(conn, org.org, days[0] - WEEK, days[-1] - WEEK, org.limit_meter, count=10_000)
+        earlier = dict(before)
     return [
-        WeekSpace(
-            space_id=space,
-            used=used,
-            share=round(used * 100 / total, 1) if total else 0.0,
-            change_pct=round((used - earlier[space]) * 100 / earlier[space], 1) if earlier.get(space) else None,
-        )
+        WeekSpace(space, used, round(used * 100 / total, 1) if total else 0.0, _change(used, earlier.get(space)))
         for space, used in top
     ]
 
 
-def _of_week(row: m.AlertRow, week: Week) -> bool:
-    """A notice of the week: told (or due) on one of its days, or still open; never one recorded quietly."""
-    if row.group == "quiet":
-        return False
-    first, last = week.first.isoformat(), week.last.isoformat()
-    return row.group == "open" or first <= row.as_of <= last or first <= row.crossed_on <= last
+def _files(conn: Connection, org: OrgConfig, week: Week) -> m.Assets:
+    """``/api/assets`` for the week (its files counted through the newest day whose bandwidth is), each
+    file's change over the same weekdays of the week before instead of the days just before those."""
+    files = asset_rows(conn, org.org, week.first, week.last, None, TOP)
+    if files.files_through is None:
+        return files
+    through = date.fromisoformat(files.files_through)
+    stored = reads.asset_days_stored(conn, org.org, week.first - WEEK, through - WEEK)
+    if len(stored) != (through - week.first).days + 1:  # not every day compared has its files
+        return files.model_copy(update={"assets": [a.model_copy(update={"change_pct": None}) for a in files.assets]})
+    ids = [a.asset_id for a in files.assets]
+    before = reads.top_assets(conn, org.org, week.first - WEEK, through - WEEK, TOP, None, ids)
+    earlier = {u.asset_id: u.total_bytes for u in before}
+    rows = [a.model_copy(update={"change_pct": _change(a.bytes, earlier.get(a.asset_id))}) for a in files.assets]
+    return files.model_copy(update={"assets": rows})
+
+
+def _change(now: int, before: int | None) -> float | None:
+    return round((now - before) * 100 / before, 1) if before else None
+
+
+def _told_order(row: m.AlertRow) -> tuple[str, str]:
+    return (row.as_of, row.crossed_on)

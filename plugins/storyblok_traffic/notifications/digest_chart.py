@@ -5,7 +5,7 @@ browser, no display, no network; pyplot's global state is never touched)."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 
 from storyblok_traffic import documents as m
 from storyblok_traffic.evaluation.digest import Digest
@@ -45,25 +45,30 @@ def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date)
     assert isinstance(axes, Axes)
     scale, unit = (BYTES_PER_GB, "GB") if period.meter == "bytes" else (1, "requests")
     start, end = date.fromisoformat(period.start), date.fromisoformat(period.end)
-    # Each day's total at the day's end (its next midnight), from zero at the period's start.
-    days: list[float] = [date2num(start)]
-    running: list[float] = [0.0]
+    # Each day's running total on that day, as the dashboard's month chart draws it.
+    days: list[float] = []
+    running: list[float] = []
     total = 0
     for row in daily:
         day = date.fromisoformat(row.day)
         amount = row.requests if period.meter == "requests" else row.bytes
         if start <= day <= min(end, as_of) and amount is not None:
             total += amount
-            days.append(date2num(day + timedelta(days=1)))
+            days.append(date2num(day))
             running.append(total / scale)
-    axes.plot(days, running, color=USED, linewidth=2, label="used so far")
-    if period.forecast is not None and len(days) > 1:
-        axes.plot(
-            [days[-1], date2num(end + timedelta(days=1))], [running[-1], period.forecast.usage_at_end / scale],
-            color=PROJECTED, linestyle=(0, (4, 3)), linewidth=1.5, label="projected at this rate",
-        )  # fmt: skip
+    axes.plot(days, running, color=USED, linewidth=2, marker="o", markersize=2.5, label="used so far")
+    if period.forecast is not None and days:
+        # Through the day the forecast reaches the limit, when it does: the line crosses it where the text
+        # says (the forecast's path follows the weekdays, a straight line to the end would not).
+        path = [(days[-1], running[-1])]
+        crossing = period.forecast.crossing_day
+        if crossing and period.usage < period.limit and date2num(date.fromisoformat(crossing)) > days[-1]:
+            path.append((date2num(date.fromisoformat(crossing)), period.limit / scale))
+        path.append((date2num(end), period.forecast.usage_at_end / scale))
+        xs, ys = zip(*path, strict=True)
+        axes.plot(xs, ys, color=PROJECTED, linestyle=(0, (4, 3)), linewidth=1.5, label="projected")
     axes.axhline(period.limit / scale, color=LIMIT, linewidth=1.2, label=f"limit {_limit(period)}")
-    axes.set_xlim(date2num(start), date2num(end + timedelta(days=1)))
+    axes.set_xlim(date2num(start), date2num(end))
     axes.set_ylim(bottom=0)
     name = METER_NAMES[period.meter]
     axes.set_title(

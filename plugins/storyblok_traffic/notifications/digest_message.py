@@ -35,10 +35,12 @@ def sections(d: Digest) -> list[Section]:
     found = [
         Section("", _incomplete(d)),
         Section("This week", [_week_line(w) for w in d.meters]),
+        Section("Ended this week", [_closed_line(p) for p in d.closed]),
         Section("This billing period", [*_period_lines(d.usage), *_bill_lines(d.usage.bill)]),
         Section(f"Top spaces this week, by {METER_NAMES[d.limit_meter]}", _space_lines(d.spaces, d.limit_meter)),
         Section("Top files this week, by bandwidth", _file_lines(d.files)),
-        Section(_notices_heading(d.notices), [_notice_line(n) for n in d.notices]),
+        Section(_told_heading(d.told), [_told_line(n) for n in d.told]),
+        Section("Still open, told before this week", [_open_line(n) for n in d.still_open]),
     ]
     return [s for s in found if s.lines]
 
@@ -98,10 +100,23 @@ def _incomplete(d: Digest) -> list[str]:
 
 
 def _week_line(w: WeekMeter) -> str:
-    change = "" if w.change_pct is None else f" ({_signed(w.change_pct)} on the week before)"
-    days = "" if w.days_counted == 7 else f", {counted(w.days_counted, 'day')} of 7 counted"
     amount = f"{w.used:,}" if w.meter == "requests" else amount_text(w.meter, w.used)
-    return f"{_name(w.meter)}: {amount}{change}{days}"
+    line = f"{_name(w.meter)}: {amount}"
+    if w.days_counted < 7:
+        line += f" ({counted(w.days_counted, 'day')} of 7 counted)"
+    if w.change_pct is not None:
+        days = "week" if w.days_counted == 7 else f"same {w.days_counted} days of the week"
+        line += f", {_signed(w.change_pct)} on the {days} before"
+    return line
+
+
+def _closed_line(p: m.ClosedPeriod) -> str:
+    start, end = date.fromisoformat(p.start), date.fromisoformat(p.end)
+    line = f"{_name(p.meter)}, {p.period} {_span(start, end)}: {used_text(p.meter, p.usage, p.limit)}"
+    line += f" ({_pct(p.percent)})"
+    if p.limit_crossed_on:
+        line += f", the limit reached on {_date(date.fromisoformat(p.limit_crossed_on))}"
+    return line
 
 
 def _period_lines(usage: m.Usage) -> list[str]:
@@ -118,7 +133,7 @@ def _period_line(p: m.Period) -> str:
         if p.forecast.crossing_day and p.usage < p.limit:
             line += f", reaching the limit on {_date(date.fromisoformat(p.forecast.crossing_day))}"
     if p.usage >= p.limit:
-        line += "; the limit is reached"
+        line += "; the limit is reached"  # the day: the alerts' line of its 100% crossing
     return line
 
 
@@ -163,17 +178,20 @@ def _file_lines(files: m.Assets | None) -> list[str]:
     return lines
 
 
-def _notices_heading(notices: list[m.AlertRow]) -> str:
-    still = sum(1 for n in notices if n.group == "open")
-    return f"Notices: {counted(len(notices), 'notice')} this week, {still} still open"
+def _told_heading(told: list[m.AlertRow]) -> str:
+    still = sum(1 for n in told if n.group == "open")
+    return f"Notices told this week: {len(told)}, {still} still open"
 
 
-def _notice_line(n: m.AlertRow) -> str:
-    """The notice as the report prints it, after where it stands and the day its figures are of (a notice
-    keeps the figures it was told with: an open one told days ago says so)."""
-    state = "open" if n.group == "open" else "resolved"
+def _told_line(n: m.AlertRow) -> str:
+    """The notice as the report prints it, after the day whose figures it told and where it stands now."""
     held = f", held by silence {n.silence_id}" if n.status == "silenced" and n.silence_id else ""
-    return f"[{state}{held}, figures of {_day(date.fromisoformat(n.as_of))}] {n.line}"
+    return f"[{n.as_of}, {'open' if n.group == 'open' else 'resolved'}{held}] {n.line}"
+
+
+def _open_line(n: m.AlertRow) -> str:
+    """An open notice told before the week: its figures are of the day it was told (a notice keeps them)."""
+    return f"[told with the figures of {n.as_of}] {n.line}"
 
 
 def _chart_alt(usage: m.Usage) -> str:

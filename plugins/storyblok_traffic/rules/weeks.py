@@ -48,8 +48,10 @@ def last_complete_week(day: date) -> Week:
 
 def parse_week(text: str) -> Week:
     """``2026-W49`` (ISO 8601's week); anything else is refused naming the form wanted."""
-    year, _, number = text.strip().partition("-W")
+    year, _, number = text.strip().upper().partition("-W")
     try:
         return Week(date.fromisocalendar(int(year), int(number), 1))
     except ValueError:
+        if year.isdigit() and number == "53":
+            raise ValueError(f"week {text!r}: {year} has 52 ISO weeks") from None
         raise ValueError(f"week {text!r} is not an ISO week such as 2026-W49 (year, -W, week number 01-53)") from None

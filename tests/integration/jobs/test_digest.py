@@ -137,15 +137,34 @@ def test_the_digest_tells_the_figures_of_the_dashboard_for_the_weeks_last_day(
             params={"org": org.org, "from": str(WEEK.first), "to": str(WEEK.last), "limit": 5},
             headers=token("admin"),
         )
+        through = date.fromisoformat(files.json()["files_through"])
+        before = TestClient(app).get(  # the same weekdays of the week before, for each file's change
+            "/api/assets",
+            params={
+                "org": org.org,
+                "from": str(WEEK.before.first),
+                "to": str(through - timedelta(days=7)),
+                "limit": 100,
+            },
+            headers=token("admin"),
+        )
         from storyblok_traffic.evaluation.digest import week_digest
 
         digest = week_digest(conn, org, monitor, WEEK, TODAY)
-    assert served.status_code == files.status_code == 200
+    assert served.status_code == files.status_code == before.status_code == 200
     assert digest is not None
     usage: dict[str, Any] = served.json()
     assert digest.usage.model_dump(mode="json") == usage
     assert digest.files is not None
-    assert digest.files.model_dump(mode="json") == files.json()
+    served_files, told_files = files.json(), digest.files.model_dump(mode="json")
+    changes = [a.pop("change_pct") for a in told_files["assets"]]
+    for a in served_files["assets"]:
+        a.pop("change_pct")  # theirs: against the days just before the range, not the same weekdays
+    assert told_files == served_files  # the files, their bytes and shares: /api/assets's
+    earlier = {a["asset_id"]: a["bytes"] for a in before.json()["assets"]}
+    assert changes == [
+        round((a["bytes"] - earlier[a["asset_id"]]) * 100 / earlier[a["asset_id"]], 1) for a in served_files["assets"]
+    ]
     said = preview_text(monitor, engine, world.schema)
     for period in usage["periods"]:
         if period["limit"]:
@@ -153,10 +172,16 @@ def test_the_digest_tells_the_figures_of_the_dashboard_for_the_weeks_last_day(
     bill = usage["bill"]
     assert f"projected {bill['currency']} {float(bill['projected_total']):,.2f}" in said
     week = {row["day"]: row for row in usage["daily"] if WEEK.first.isoformat() <= row["day"] <= str(WEEK.last)}
-    assert f"  API requests: {sum(r['requests'] for r in week.values()):,} (" in said
+    assert f"  API requests: {sum(r['requests'] for r in week.values()):,}, " in said
     for row in usage["alerts"]:
         if row["group"] == "open":
             assert row["line"] in said  # every notice still open is listed
+    # The week before's digest, previewed now, tells nothing told since: a notice told in this week
+    # (the catch-up of crossings from months ago) is no news of the week before.
+    week_before = preview_text(monitor, engine, world.schema, WEEK.before)
+    told_since = [row["line"] for row in usage["alerts"] if row["as_of"] >= str(WEEK.first)]
+    assert told_since
+    assert [line for line in told_since if line in week_before] == []
 
 
 def preview_text(config: MonitorConfig, engine, schema: str, week=WEEK, today: date = TODAY) -> str:
@@ -186,7 +211,8 @@ def test_a_week_whose_days_are_not_all_in_says_so(monitor, engine, world):
         "This week's figures leave it out."
     )
     assert lines[4].startswith("  Bandwidth: ")
-    assert lines[4].endswith(", 6 days of 7 counted")
+    assert "(6 days of 7 counted), " in lines[4]
+    assert lines[4].endswith(" on the same 6 days of the week before")
 
 
 class Undone(Exception):

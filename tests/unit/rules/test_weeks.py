@@ -37,9 +37,15 @@ def test_a_week_has_seven_days_from_its_monday_and_reads_as_a_span():
 @pytest.mark.parametrize("label", ["2026-W49", "2026-W01", "2026-W53", "2020-W53"])
 def test_a_label_parses_to_its_week(label):
     assert parse_week(label).label == label
+    assert parse_week(label.lower()).label == label
 
 
-@pytest.mark.parametrize("text", ["2027-W53", "2026-W00", "2026-49", "W49", "2026-W4x", ""])
+def test_a_53rd_week_of_a_year_of_52_is_refused_saying_so():
+    with pytest.raises(ValueError, match="week '2025-W53': 2025 has 52 ISO weeks"):
+        parse_week("2025-W53")
+
+
+@pytest.mark.parametrize("text", ["2026-W54", "2026-W00", "2026-49", "W49", "2026-W4x", ""])
 def test_anything_but_an_iso_week_is_refused_naming_the_form(text):
     with pytest.raises(ValueError, match="is not an ISO week such as 2026-W49"):
         parse_week(text)
