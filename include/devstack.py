@@ -274,9 +274,9 @@ def backfill(
 
 
 def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
-    """The weekly digest of the last week that ended, through its DAG; a week sent before (by an earlier
-    start, or by the DAG's own Monday run, which unpausing it may start) is not sent again: the console
-    says which run sent it, where, and when."""
+    """The weekly digest of the last week that ended, through its DAG. Unpaused, the DAG runs for its
+    latest Monday morning at once (the week before it); then a run for the last week: when that is the
+    same week, it finds the week sent (each channel gets a week once). The console says who sent what."""
     from storyblok_traffic.rules.weeks import last_complete_week
     from storyblok_traffic.warehouse import digests
     from storyblok_traffic.warehouse.engine import warehouse_transaction
@@ -285,26 +285,44 @@ def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
     run_id = f"devstack_digest_{datetime.now(UTC):%Y%m%dT%H%M%S}"
     with step(f"sending the weekly digest of {week.label} ({week.span()}) with {DIGEST_DAG_ID}"):
         stack.wait_for_dag(DIGEST_DAG_ID)
+        stack.unpause(DIGEST_DAG_ID)
+        scheduled = _scheduled_run_done(stack)
+        asked_at = datetime.now(UTC)
         body: dict[str, object] = {"dag_run_id": run_id, "logical_date": None, "conf": {"week": week.label}}
         status, said = stack.api("POST", f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns", body)
         if status not in (200, 201):
             raise RuntimeError(f"triggering {DIGEST_DAG_ID} failed: {status} {said[-2000:]}")
-        stack.unpause(DIGEST_DAG_ID)  # after the trigger: its run is queued first
         state = stack.wait_for_run(DIGEST_DAG_ID, run_id)
     with warehouse_transaction(_stack_config(env).warehouse) as conn:
         sent = digests.delivered(conn, DEMO_ORG, week.first)
     if state != "success" or not sent:
         say(f"the digest's run {state}: see its log in the UI ({DIGEST_DAG_ID}, run {run_id})")
         return
-    path = f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns/{run_id}/taskInstances/send_digest/xcomEntries/return_value"
-    status, said = stack.api("GET", path)
-    ours = json.loads(said).get("value", {}).get("sent", []) if status == 200 else []
-    when = ", ".join(f"{d.channel} at {d.delivered_at:%H:%M} UTC" for d in sent)
-    by = "this run" if ours else "an earlier run (the DAG's own, or an earlier start); this run found it sent"
-    say(f"the weekly digest of {week.label} went to {when}, by {by} (once a week per channel)")
+    where = ", ".join(f"{d.channel} at {d.delivered_at:%H:%M} UTC" for d in sent)
+    if all(d.delivered_at < asked_at for d in sent):
+        by = f"its own run {scheduled}" if scheduled else "an earlier start"
+        say(f"the weekly digest of {week.label} went to {where}, sent by {by}; run {run_id} for the same week "
+            "sent nothing: each channel gets a week once")  # fmt: skip
+    else:
+        say(f"the weekly digest of {week.label} went to {where} (run {run_id})")
     pages = sorted(MAIL.glob("*.html"))
     if pages:
         say(f"the email as a mail client shows it, chart included: open {pages[-1]} in a browser")
+
+
+def _scheduled_run_done(stack: AirflowStack, timeout: float = 90) -> str | None:
+    """The run the scheduler makes for the digest DAG's latest Monday once it is unpaused, when it makes
+    one within ``timeout`` seconds, once it is finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, said = stack.api("GET", f"/api/v2/dags/{DIGEST_DAG_ID}/dagRuns?run_type=scheduled")
+        runs = json.loads(said).get("dag_runs", []) if status == 200 else []
+        if runs:
+            run_id = str(runs[-1]["dag_run_id"])
+            stack.wait_for_run(DIGEST_DAG_ID, run_id)
+            return run_id
+        time.sleep(3)
+    return None
 
 
 def make_silence(stack: AirflowStack, calendar: DemoCalendar) -> None:
