@@ -187,7 +187,8 @@ DIGEST_DOC = """
 this week and this billing period against their limits, the projection and the projected bill, the top
 spaces and files against the week before, and the week's notices (email: with the month's chart). The
 week is the newest that ended before the run (Monday to Sunday, UTC); trigger with `week` (`2026-W49`)
-for another. A week is sent once per channel: a second run finds it sent.
+for another. A week is sent once per channel: a second run finds it sent. The DAG is created paused:
+unpause it to start (it then runs at once for its latest {weekday}).
 """
 
 
@@ -207,6 +208,9 @@ def digest_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
             start_date=datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC),
             catchup=False,
             max_active_runs=1,
+            # Paused when Airflow first sees it, whatever dags_are_paused_at_creation says: unpaused, it runs at
+            # once for its latest Monday, and an email to the bill's owners starts when someone decides.
+            is_paused_upon_creation=True,
             tags=["storyblok", "traffic", "digest"],
             doc_md=DIGEST_DOC.format(
                 org=org.org,

@@ -121,7 +121,7 @@ def test_a_configuration_that_does_not_load_is_told_once_and_its_return_once(
     config.write_text(good + "organisations:\n  - conn_id: storyblok_default\n    monthy_thresholds: [80]\n")
     for _ in range(2):  # two hourly runs on the broken file: one notice
         bag = DagBag(dag_folder=str(ROOT / "dags"))
-        assert len(bag.import_errors) == 2  # the daily and the backfill DAG files
+        assert len(bag.import_errors) == 3  # the daily, the digest and the backfill DAG files
         assert sorted(bag.dags) == ["storyblok_traffic_watchdog"]
         run = bag.dags["storyblok_traffic_watchdog"].test()
         assert str(run.state) == "failed"  # red in Airflow, every hour

@@ -33,6 +33,15 @@ def test_no_import_errors_and_default_dags(dags):
     ]
 
 
+def test_the_digest_dag_is_weekly_one_task_and_created_paused(dags):
+    dag = dags["storyblok_traffic_digest"]
+    assert dag.task_ids == ["send_digest"]
+    assert dag.timetable.expression == "0 8 * * 1"  # the default: Mondays 08:00 UTC
+    assert dag.is_paused_upon_creation is True  # an email to the bill's owners starts when someone decides
+    assert dag.catchup is False
+    assert "week" in dag.params
+
+
 def test_tags_retries_and_docs(dags):
     for dag in dags.values():
         assert {"storyblok", "traffic"} <= set(dag.tags)
