@@ -21,8 +21,9 @@ CHART_NAME = "storyblok-usage-month.png"
 
 @dataclass(frozen=True)
 class Section:
-    heading: str
+    heading: str  # empty: a note above the rest
     lines: list[str]
+    chart: bool = False  # the email shows the billing month's chart after it
 
 
 def subject(d: Digest) -> str:
@@ -36,7 +37,7 @@ def sections(d: Digest) -> list[Section]:
         Section("", _incomplete(d)),
         Section("This week", [_week_line(w) for w in d.meters]),
         Section("Ended this week", [_closed_line(p) for p in d.closed]),
-        Section("This billing period", [*_period_lines(d.usage), *_bill_lines(d.usage.bill)]),
+        Section("This billing period", [*_period_lines(d.usage), *_bill_lines(d.usage.bill)], chart=True),
         Section(f"Top spaces this week, by {METER_NAMES[d.limit_meter]}", _space_lines(d.spaces, d.limit_meter)),
         Section("Top files this week, by bandwidth", _file_lines(d.files)),
         Section(_told_heading(d.told), [_told_line(n) for n in d.told]),
@@ -59,12 +60,11 @@ def html(d: Digest, link: str | None, chart: str | None) -> str:
     parts = [f'<h1 style="{_H1}">{escape(subject(d))}</h1>']
     for s in sections(d):
         if s.heading:
-            parts.append(f'<h2 style="{_H2}">{escape(s.heading)}</h2>')
-        if s.heading:
-            parts.append(f'<ul style="{_UL}">{"".join(f"<li>{escape(line)}</li>" for line in s.lines)}</ul>')
+            items = "".join(f"<li>{escape(line)}</li>" for line in s.lines)
+            parts += [f'<h2 style="{_H2}">{escape(s.heading)}</h2>', f'<ul style="{_UL}">{items}</ul>']
         else:
             parts += [f'<p style="{_NOTE}">{escape(line)}</p>' for line in s.lines]
-        if s.heading == "This billing period" and chart:
+        if s.chart and chart:
             parts.append(f'<img src="{escape(chart)}" width="640" alt="{escape(_chart_alt(d.usage))}" style="{_IMG}">')
     if link:
         parts.append(f'<p><a href="{escape(link)}" style="{_LINK}">Open the dashboard</a></p>')
