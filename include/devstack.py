@@ -300,9 +300,13 @@ def send_digest(stack: AirflowStack, env: dict[str, str]) -> None:
         return
     where = ", ".join(f"{d.channel} at {d.delivered_at:%H:%M} UTC" for d in sent)
     if all(d.delivered_at < asked_at for d in sent):
-        by = f"its own run {scheduled}" if scheduled else "an earlier start"
-        say(f"the weekly digest of {week.label} went to {where}, sent by {by}; run {run_id} for the same week "
-            "sent nothing: each channel gets a week once")  # fmt: skip
+        by = (
+            f"the DAG's scheduled run {scheduled} (unpaused, it runs at once for its latest Monday 08:00 UTC)"
+            if scheduled
+            else "an earlier start of make run"
+        )
+        say(f"the weekly digest of {week.label} went to {where}, sent by {by}; the run make run asked for the "
+            f"same week, {run_id}, sent nothing: each channel gets a week once")  # fmt: skip
     else:
         say(f"the weekly digest of {week.label} went to {where} (run {run_id})")
     pages = sorted(MAIL.glob("*.html"))

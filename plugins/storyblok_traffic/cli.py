@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--week",
         type=_week,
-        help="an ISO week (2026-W49), or the week in progress (default: the last that ended)",
+        help="an ISO week such as 2026-W49, also the one in progress (default: the last that ended)",
     )
     digest.add_argument("--html", metavar="FILE", help="write the email's HTML to FILE instead of printing the text")
     digest.set_defaults(run=_digest)

@@ -508,6 +508,7 @@ class MonitorConfig(Struct, frozen=True, forbid_unknown_fields=True):
         if org.digest is None or org.digest.channels is None:
             return
         where = f"organisation {org.org!r}: digest"
+        _check(bool(org.digest.channels), f"{where}: channels is empty (digest: null turns the digest off)")
         unknown = sorted(set(org.digest.channels) - set(names))
         _check(not unknown, f"{where}: unknown channel(s) {', '.join(unknown)}; known: {', '.join(names)}")
         types = {c.name: c.type for c in self.channels}

@@ -222,7 +222,7 @@ def digest_dags(config: MonitorConfig | None = None) -> dict[str, DAG]:
                 "week": Param(
                     None,
                     type=["null", "string"],
-                    pattern="^[0-9]{4}-W[0-9]{2}$",
+                    pattern="^[0-9]{4}-[Ww][0-9]{2}$",
                     title="Week (ISO, such as 2026-W49)",
                     description="Blank: the newest week that ended before the run.",
                 )

@@ -332,6 +332,7 @@ def test_the_digest_goes_to_the_organisations_channels_but_the_incident_services
             "the channels that take it: slack, mail",
         ),
         ({"channels": ["chat"]}, "organisation 'acme': digest: unknown channel(s) chat; known: slack, mail, pager"),
+        ({"channels": []}, "organisation 'acme': digest: channels is empty (digest: null turns the digest off)"),
         ({"weekday": "mon"}, "weekday"),
         ({"hour": 24}, "hour"),
     ],

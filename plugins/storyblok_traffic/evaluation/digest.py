@@ -62,6 +62,7 @@ class Digest:
     told: list[m.AlertRow]  # the notices told (or held) in the week, in the order they were told
     still_open: list[m.AlertRow]  # open, told before the week
     closed: list[m.ClosedPeriod]  # a billing period that ended in the week, as it ended
+    in_progress: bool = False  # the week has not ended
 
     @property
     def missing_days(self) -> list[date]:
@@ -97,8 +98,9 @@ def week_digest(conn: Connection, org: OrgConfig, config: MonitorConfig, week: W
         spaces=_spaces(conn, org, week, counted, next(w.used for w in meters if w.meter == org.limit_meter)),
         files=_files(conn, org, week) if org.asset_traffic else None,
         told=sorted((a for a in usage.alerts if first <= a.as_of <= last and a.group != "quiet"), key=_told_order),
-        still_open=[a for a in usage.alerts if a.group == "open" and a.as_of < first],
+        still_open=sorted((a for a in usage.alerts if a.group == "open" and a.as_of < first), key=_told_order),
         closed=[p for p in usage.previous_periods if first <= p.end <= last],
+        in_progress=week.last >= today,
     )
 
 

@@ -72,7 +72,7 @@ def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date)
     axes.set_ylim(bottom=0)
     name = METER_NAMES[period.meter]
     axes.set_title(
-        f"{name[0].upper()}{name[1:]}, month {start:%-d %b} - {end:%-d %b}: "
+        f"{name[0].upper()}{name[1:]}, month {start:%-d %b %Y} - {end:%-d %b %Y}: "
         f"{amount_text(period.meter, period.usage)} ({_pct(period.percent)} of the limit)",
         loc="left", fontsize=10.5, color=INK,
     )  # fmt: skip

@@ -27,7 +27,7 @@ class Section:
 
 
 def subject(d: Digest) -> str:
-    incomplete = "" if d.complete else " (incomplete)"
+    incomplete = " (in progress)" if d.in_progress else "" if d.complete else " (incomplete)"
     return f"Storyblok weekly digest for {d.org}: {d.week.label}, {d.week.span()}{incomplete}"
 
 
@@ -39,8 +39,8 @@ def sections(d: Digest) -> list[Section]:
         Section("Ended this week", [_closed_line(p) for p in d.closed]),
         Section("This billing period", [*_period_lines(d.usage), *_bill_lines(d.usage.bill)], chart=True),
         Section(f"Top spaces this week, by {METER_NAMES[d.limit_meter]}", _space_lines(d.spaces, d.limit_meter)),
-        Section("Top files this week, by bandwidth", _file_lines(d.files)),
-        Section(_told_heading(d.told), [_told_line(n) for n in d.told]),
+        Section(_files_heading(d.files), _file_lines(d.files)),
+        Section(_told_heading(d.told), [_told_line(n) for n in d.told] or ["none"]),
         Section("Still open, told before this week", [_open_line(n) for n in d.still_open]),
     ]
     return [s for s in found if s.lines]
@@ -88,6 +88,8 @@ _LINK = "color:#0550ae"
 
 def _incomplete(d: Digest) -> list[str]:
     said, left_out = [], len(d.missing_days) + len(d.bytes_missing)
+    if d.in_progress:
+        said.append(f"the week is in progress (its figures are as of {_date(date.fromisoformat(d.usage.as_of))})")
     if len(d.missing_days) == 7:
         said.append("none of its days is stored yet")
     elif d.missing_days:
@@ -120,21 +122,33 @@ def _closed_line(p: m.ClosedPeriod) -> str:
 
 
 def _period_lines(usage: m.Usage) -> list[str]:
-    return [_period_line(p) for p in usage.periods if p.limit > 0]
+    return [_period_line(p, usage) for p in usage.periods if p.limit > 0]
 
 
-def _period_line(p: m.Period) -> str:
+def _period_line(p: m.Period, usage: m.Usage) -> str:
     start, end = date.fromisoformat(p.start), date.fromisoformat(p.end)
     line = f"{_name(p.meter)}, {p.period} {_span(start, end)}: {used_text(p.meter, p.usage, p.limit)}"
     line += f" ({_pct(p.percent)})"
-    if p.forecast is not None:
+    if p.end <= usage.as_of:  # it ended on the week's last day: nothing left to project
+        line += f"; it ended on {_date(end)}"
+    elif p.forecast is not None:
         projected = p.forecast.usage_at_end * 100 / p.limit
         line += f"; projected {amount_text(p.meter, p.forecast.usage_at_end)} ({projected:.1f}%) at its end"
         if p.forecast.crossing_day and p.usage < p.limit:
             line += f", reaching the limit on {_date(date.fromisoformat(p.forecast.crossing_day))}"
     if p.usage >= p.limit:
-        line += "; the limit is reached"  # the day: the alerts' line of its 100% crossing
+        line += f"; the limit {_reached(p, usage)}"
     return line
+
+
+def _reached(p: m.Period, usage: m.Usage) -> str:
+    """``reached on 23 Nov 2026``: the day of the period's 100% crossing, as its alert row has it."""
+    crossed = [
+        a.crossed_on
+        for a in usage.alerts
+        if (a.kind, a.threshold, a.meter, a.period, a.period_start) == ("actual", 100, p.meter, p.period, p.start)
+    ]
+    return f"reached on {_date(date.fromisoformat(crossed[0]))}" if crossed else "is reached"
 
 
 def _bill_lines(bill: m.Bill) -> list[str]:
@@ -167,20 +181,24 @@ def _space_lines(spaces: list[WeekSpace], meter: str) -> list[str]:
 def _file_lines(files: m.Assets | None) -> list[str]:
     if files is None or not files.assets:
         return []
-    lines = [
+    return [
         f"{a.name} (space {a.space_id}): {size_text(a.bytes)}"
         + ("" if a.share is None else f", {a.share:.1f}% of the bandwidth")
-        + ("" if a.change_pct is None else f" ({_signed(a.change_pct)} on the week before)")
+        + ("" if a.change_pct is None else f" ({_signed(a.change_pct)} on the same days of the week before)")
         for a in files.assets
     ]
-    if files.files_through and files.files_through < files.last_day:
-        lines.append(f"(files counted through {_date(date.fromisoformat(files.files_through))})")
-    return lines
+
+
+def _files_heading(files: m.Assets | None) -> str:
+    through = files.files_through if files else None
+    if files is None or through is None or through >= files.last_day:
+        return "Top files this week, by bandwidth"
+    return f"Top files this week, by bandwidth (counted through {_date(date.fromisoformat(through))})"
 
 
 def _told_heading(told: list[m.AlertRow]) -> str:
     still = sum(1 for n in told if n.group == "open")
-    return f"Notices told this week: {len(told)}, {still} still open"
+    return f"Notices this week: {len(told)}, {still} still open"
 
 
 def _told_line(n: m.AlertRow) -> str:
@@ -196,7 +214,7 @@ def _open_line(n: m.AlertRow) -> str:
 
 def _chart_alt(usage: m.Usage) -> str:
     months = [p for p in usage.periods if p.period == "month" and p.limit > 0]
-    return "Chart of the billing month so far against its limit: " + "; ".join(_period_line(p) for p in months)
+    return "Chart of the billing month so far against its limit: " + "; ".join(_period_line(p, usage) for p in months)
 
 
 def _days(days: list[date]) -> str:

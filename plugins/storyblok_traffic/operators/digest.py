@@ -18,10 +18,15 @@ class WeeklyDigestOperator(BaseOperator):
         self.org, self.config = org, config
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from storyblok_traffic.jobs.digest import send_digest
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from storyblok_traffic.jobs.digest import NothingStored, WeekNotBegun, send_digest
         from storyblok_traffic.rules.weeks import last_complete_week, parse_week
 
         asked = (context["params"] or {}).get("week")
-        week = parse_week(asked) if asked else last_complete_week(context["logical_date"].date())
-        done = send_digest(self.org, self.config, week)
+        try:
+            week = parse_week(asked) if asked else last_complete_week(context["logical_date"].date())
+            done = send_digest(self.org, self.config, week)
+        except (ValueError, NothingStored, WeekNotBegun) as err:  # a retry cannot change them: fail at once
+            raise AirflowFailException(str(err)) from None
         return {"week": week.label, **done}

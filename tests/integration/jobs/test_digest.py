@@ -169,6 +169,14 @@ def test_the_digest_tells_the_figures_of_the_dashboard_for_the_weeks_last_day(
     for period in usage["periods"]:
         if period["limit"]:
             assert f"{period['percent']:.1f}%" in said
+        if period["limit"] and period["usage"] >= period["limit"]:  # the day it was reached: its alert row's
+            key = ("actual", 100, period["meter"], period["period"], period["start"])
+            [row] = [
+                a
+                for a in usage["alerts"]
+                if (a["kind"], a["threshold"], a["meter"], a["period"], a["period_start"]) == key
+            ]
+            assert f"the limit reached on {date.fromisoformat(row['crossed_on']):%-d %b %Y}" in said
     bill = usage["bill"]
     assert f"projected {bill['currency']} {float(bill['projected_total']):,.2f}" in said
     week = {row["day"]: row for row in usage["daily"] if WEEK.first.isoformat() <= row["day"] <= str(WEEK.last)}
@@ -193,13 +201,16 @@ def preview_text(config: MonitorConfig, engine, schema: str, week=WEEK, today: d
 def test_a_week_whose_days_are_not_all_in_says_so(monitor, engine, world):
     from storyblok_traffic.rules.weeks import week_of
 
-    week = week_of(TODAY)  # today's: today and the days after it are not stored
+    week = week_of(TODAY)  # today's: in progress, today and the days after it not stored
     lines = preview_text(monitor, engine, world.schema, week).splitlines()
-    assert lines[0].endswith("(incomplete)")
+    assert lines[0].endswith("(in progress)")
     missing = [f"{d:%a %-d %b}" for d in week.days() if d >= TODAY]
     are = "is" if len(missing) == 1 else "are"
     said = "none of its days is stored yet" if len(missing) == 7 else f"{', '.join(missing)} {are} not stored yet"
-    assert lines[1].startswith(f"Incomplete week: {said}"), lines[1]
+    newest = TODAY - timedelta(days=1)
+    assert lines[1].startswith(
+        f"Incomplete week: the week is in progress (its figures are as of {newest:%-d %b %Y}); {said}"
+    ), lines[1]
     # A week with every day and its bandwidth in says nothing of the kind; without a day's bytes, it does.
     complete = preview_text(monitor, engine, world.schema, WEEK.before).splitlines()
     assert not complete[0].endswith("(incomplete)")
