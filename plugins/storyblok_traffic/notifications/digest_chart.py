@@ -9,7 +9,7 @@ from datetime import date
 
 from storyblok_traffic import documents as m
 from storyblok_traffic.evaluation.digest import Digest
-from storyblok_traffic.rules.meters import METER_NAMES
+from storyblok_traffic.rules.meters import METER_TITLES
 from storyblok_traffic.rules.plans import BYTES_PER_GB, amount_text, used_text
 
 # Drawn at twice the size it is shown (the <img>'s width): sharp on a high-density screen.
@@ -70,9 +70,8 @@ def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date)
     axes.axhline(period.limit / scale, color=LIMIT, linewidth=1.2, label=f"limit {_limit(period)}")
     axes.set_xlim(date2num(start), date2num(end))
     axes.set_ylim(bottom=0)
-    name = METER_NAMES[period.meter]
     axes.set_title(
-        f"{name[0].upper()}{name[1:]}, month {start:%-d %b %Y} - {end:%-d %b %Y}: "
+        f"{METER_TITLES[period.meter]}, month {start:%-d %b %Y} - {end:%-d %b %Y}: "
         f"{amount_text(period.meter, period.usage)} ({_pct(period.percent)} of the limit)",
         loc="left", fontsize=10.5, color=INK,
     )  # fmt: skip

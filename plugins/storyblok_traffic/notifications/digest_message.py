@@ -12,7 +12,7 @@ from storyblok_traffic import documents as m
 from storyblok_traffic.evaluation.digest import Digest, WeekMeter, WeekSpace
 from storyblok_traffic.rules.asset_use import size_text
 from storyblok_traffic.rules.messages import Message
-from storyblok_traffic.rules.meters import METER_NAMES
+from storyblok_traffic.rules.meters import METER_NAMES, METER_TITLES
 from storyblok_traffic.rules.plans import amount_text, money, used_text
 from storyblok_traffic.rules.usage import counted
 
@@ -103,7 +103,7 @@ def _incomplete(d: Digest) -> list[str]:
 
 def _week_line(w: WeekMeter) -> str:
     amount = f"{w.used:,}" if w.meter == "requests" else amount_text(w.meter, w.used)
-    line = f"{_name(w.meter)}: {amount}"
+    line = f"{METER_TITLES[w.meter]}: {amount}"
     if w.days_counted < 7:
         line += f" ({counted(w.days_counted, 'day')} of 7 counted)"
     if w.change_pct is not None:
@@ -112,10 +112,16 @@ def _week_line(w: WeekMeter) -> str:
     return line
 
 
-def _closed_line(p: m.ClosedPeriod) -> str:
+def _standing(p: m.Period | m.ClosedPeriod) -> str:
+    """``API requests, month 2 Dec 2026 - 1 Jan 2027: 188,995 of 1,000,000 requests (18.9%)``."""
     start, end = date.fromisoformat(p.start), date.fromisoformat(p.end)
-    line = f"{_name(p.meter)}, {p.period} {_span(start, end)}: {used_text(p.meter, p.usage, p.limit)}"
-    line += f" ({_pct(p.percent)})"
+    return f"{METER_TITLES[p.meter]}, {p.period} {_span(start, end)}: {used_text(p.meter, p.usage, p.limit)} " + (
+        f"({_pct(p.percent)})"
+    )
+
+
+def _closed_line(p: m.ClosedPeriod) -> str:
+    line = _standing(p)
     if p.limit_crossed_on:
         line += f", the limit reached on {_date(date.fromisoformat(p.limit_crossed_on))}"
     return line
@@ -126,11 +132,9 @@ def _period_lines(usage: m.Usage) -> list[str]:
 
 
 def _period_line(p: m.Period, usage: m.Usage) -> str:
-    start, end = date.fromisoformat(p.start), date.fromisoformat(p.end)
-    line = f"{_name(p.meter)}, {p.period} {_span(start, end)}: {used_text(p.meter, p.usage, p.limit)}"
-    line += f" ({_pct(p.percent)})"
+    line = _standing(p)
     if p.end <= usage.as_of:  # it ended on the week's last day: nothing left to project
-        line += f"; it ended on {_date(end)}"
+        line += f"; it ended on {_date(date.fromisoformat(p.end))}"
     elif p.forecast is not None:
         projected = p.forecast.usage_at_end * 100 / p.limit
         line += f"; projected {amount_text(p.meter, p.forecast.usage_at_end)} ({projected:.1f}%) at its end"
@@ -237,12 +241,6 @@ def _date(day: date) -> str:
 def _span(first: date, last: date) -> str:
     """``1 Dec - 31 Dec 2026``; across a year's end ``2 Dec 2025 - 1 Dec 2026``."""
     return f"{first:%-d %b}{'' if first.year == last.year else f' {first.year}'} - {_date(last)}"
-
-
-def _name(meter: str) -> str:
-    """A meter's name at a line's start: ``API requests``, ``Bandwidth``."""
-    name = METER_NAMES[meter]
-    return name[0].upper() + name[1:]
 
 
 def _pct(percent: float | None) -> str:

@@ -11,5 +11,7 @@ Billing = Literal["monthly", "yearly"]
 MONTHS_BILLED: dict[str, int] = {"monthly": 1, "yearly": 12}
 # What people call each meter, in notices and on the dashboard.
 METER_NAMES: dict[str, str] = {"requests": "API requests", "bytes": "bandwidth"}
+# What people call each meter at a line's or a title's start.
+METER_TITLES: dict[str, str] = {"requests": "API requests", "bytes": "Bandwidth"}
 # The meter as a noun before "limit" ("the monthly bandwidth limit").
 METER_NOUNS: dict[str, str] = {"requests": "request", "bytes": "bandwidth"}
