@@ -28,12 +28,13 @@ WEEK = timedelta(days=7)
 @dataclass(frozen=True)
 class WeekMeter:
     """One meter over the week: its total over the days counted, and over the same weekdays of the week
-    before (None: not all of those are counted)."""
+    before (None: not all of those are counted); ``compared``: those days of this week (None: none)."""
 
     meter: str
     used: int
     days_counted: int
     before: int | None
+    compared: list[date] | None
 
     @property
     def change_pct(self) -> float | None:
@@ -87,7 +88,6 @@ def week_digest(conn: Connection, org: OrgConfig, config: MonitorConfig, week: W
         return None
     usage = usage_figures(conn, org, as_of, today, config.routing(org))
     meters = [_meter(usage, week, meter) for meter in METERS]
-    counted = _counted(usage, week, org.limit_meter)
     first, last = week.first.isoformat(), week.last.isoformat()
     return Digest(
         org=org.org,
@@ -95,7 +95,7 @@ def week_digest(conn: Connection, org: OrgConfig, config: MonitorConfig, week: W
         week=week,
         usage=usage,
         meters=meters,
-        spaces=_spaces(conn, org, week, counted, next(w.used for w in meters if w.meter == org.limit_meter)),
+        spaces=_spaces(conn, org, week, next(w for w in meters if w.meter == org.limit_meter)),
         files=_files(conn, org, week) if org.asset_traffic else None,
         told=sorted((a for a in usage.alerts if first <= a.as_of <= last and a.group != "quiet"), key=_told_order),
         still_open=sorted((a for a in usage.alerts if a.group == "open" and a.as_of < first), key=_told_order),
@@ -115,26 +115,21 @@ def _amounts(usage: m.Usage, week: Week, meter: str) -> dict[date, int]:
     return {day: amount for day, amount in found.items() if amount is not None}
 
 
-def _counted(usage: m.Usage, week: Week, meter: str) -> list[date] | None:
-    """The week's days whose ``meter`` is counted, when the same weekdays of the week before all are (the
-    days a change compares); None: not all are."""
+def _meter(usage: m.Usage, week: Week, meter: str) -> WeekMeter:
+    """The week's days whose ``meter`` is counted, compared when the same weekdays of the week before all
+    are counted."""
     now, before = _amounts(usage, week, meter), _amounts(usage, week.before, meter)
     if not now or any(day - WEEK not in before for day in now):
-        return None
-    return sorted(now)
+        return WeekMeter(meter, sum(now.values()), len(now), None, None)
+    days = sorted(now)
+    return WeekMeter(meter, sum(now.values()), len(now), sum(before[day - WEEK] for day in days), days)
 
 
-def _meter(usage: m.Usage, week: Week, meter: str) -> WeekMeter:
-    now, before = _amounts(usage, week, meter), _amounts(usage, week.before, meter)
-    days = _counted(usage, week, meter)
-    earlier = None if days is None else sum(before[day - WEEK] for day in days)
-    return WeekMeter(meter, sum(now.values()), len(now), earlier)
-
-
-def _spaces(conn: Connection, org: OrgConfig, week: Week, days: list[date] | None, total: int) -> list[WeekSpace]:
-    """The week's top spaces by the limit meter, each with its share of the organisation's ``total`` and its
-    change over ``days`` (None: not compared)."""
+def _spaces(conn: Connection, org: OrgConfig, week: Week, limit: WeekMeter) -> list[WeekSpace]:
+    """The week's top spaces by the limit meter, each with its share of the organisation's week and its
+    change over the days the organisation's is compared on (None: not compared)."""
     top = reads.top_spaces(conn, org.org, week.first, week.last, org.limit_meter, count=TOP)
+    days, total = limit.compared, limit.used
     earlier: dict[str, int] = {}
     if days is not None and days == [days[0] + timedelta(days=n) for n in range(len(days))]:
         before = reads.top_spaces(conn, org.org, days[0] - WEEK, days[-1] - WEEK, org.limit_meter, count=10_000)

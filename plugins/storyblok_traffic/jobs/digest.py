@@ -14,7 +14,7 @@ from storyblok_traffic.errors import NotificationError
 from storyblok_traffic.evaluation.digest import Digest, week_digest
 from storyblok_traffic.notifications import digest_message
 from storyblok_traffic.notifications.digest_chart import cumulative_png
-from storyblok_traffic.notifications.senders import refusals, sender_for
+from storyblok_traffic.notifications.senders import refusals, sent
 from storyblok_traffic.rules.messages import dashboard_link
 from storyblok_traffic.rules.weeks import Week
 from storyblok_traffic.warehouse import alerts, digests
@@ -35,7 +35,7 @@ def send_digest(org: OrgConfig, config: MonitorConfig, week: Week, today: date |
     today = today or datetime.now(UTC).date()
     channels = config.digest_channels_for(org)
     failures: dict[str, str] = {}
-    sent: list[str] = []
+    told: list[str] = []
     with warehouse_transaction(config.warehouse) as conn:
         alerts.lock_org(conn, org.org)  # one sender at a time: a second run waits, then finds the week sent
         had = [d.channel for d in digests.delivered(conn, org.org, week.first)]
@@ -48,22 +48,18 @@ def send_digest(org: OrgConfig, config: MonitorConfig, week: Week, today: date |
         chart = cumulative_png(digest) if any(c.type == "email" for c in todo) else None
         for channel in todo:
             message = digest_message.message(digest, channel.type, link, chart)
-            try:
-                sender_for(channel).send(message)
-            except Exception as err:  # one channel's failure must not stop the others
-                log.error("Channel %s did not take the digest of %s: %s", channel.name, week.label, err)
-                failures[channel.name] = str(err) or type(err).__name__
+            if not sent(channel, message, failures, f"the digest of {week.label} for {org.org}"):
                 continue
             delivery = digests.DigestDelivery(channel.name, datetime.now(UTC), message.subject, message.text)
             digests.record(conn, org.org, week.first, delivery)
-            sent.append(channel.name)
-    log.info("The digest of %s for %s: sent to %s", week.label, org.org, sent or "none")
+            told.append(channel.name)
+    log.info("The digest of %s for %s: sent to %s", week.label, org.org, told or "none")
     if failures:
         raise NotificationError(
             f"the digest of {week.label} for {org.org} not delivered to {len(failures)} channel(s): "
             f"{refusals(failures)}"
         )
-    return {"sent": sent, "had": had}
+    return {"sent": told, "had": had}
 
 
 def preview(conn: Connection, org: OrgConfig, config: MonitorConfig, week: Week, today: date, as_html: bool) -> str:

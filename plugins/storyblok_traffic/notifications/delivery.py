@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 
-from storyblok_traffic.config import ChannelConfig, OrgConfig
-from storyblok_traffic.notifications.senders import INCIDENT_TYPES, sender_for
+from storyblok_traffic.config import INCIDENT_CHANNEL_TYPES, ChannelConfig, OrgConfig
+from storyblok_traffic.notifications.senders import sent
 from storyblok_traffic.rules.alert_state import Alert
 from storyblok_traffic.rules.messages import Message, ended_message, incident_messages, notice_message
 from storyblok_traffic.rules.notices import lacking, received_everywhere, still_open
@@ -65,7 +65,7 @@ def deliver_pending(
         if not todo:
             continue
         for batch, message in _messages(org, channel, todo, dashboard_url):
-            if not _send(channel, message, delivery, org.org, len(batch)):
+            if not sent(channel, message, delivery.failures, f"{len(batch)} notice(s) for {org.org}"):
                 break  # the rest on the retry: an incident's trigger never goes after its own resolve
             alerts.record_delivery(conn, batch, channel.name, datetime.now(UTC))
             done |= {(a.notice_id, channel.name) for a in batch}
@@ -93,7 +93,7 @@ def ended_due(
 ) -> list[tuple[ChannelConfig, list[Alert], date]]:
     """Each incident service's incidents whose alarm is over without a notice (its period ended as of the
     newest stored day, it ended quietly, its data came back) and not resolved there yet, with that day."""
-    services = [c for c in channels if c.type in INCIDENT_TYPES]
+    services = [c for c in channels if c.type in INCIDENT_CHANNEL_TYPES]
     newest = reads.newest_day(conn, org, datetime.now(UTC).date()) if services else None
     if newest is None:
         return []
@@ -108,7 +108,7 @@ def _resolve_ended(
     for channel, over, newest in ended_due(conn, org.org, channels):
         for alarm in over:
             message = ended_message(org.org, org.limit_meter, alarm, newest, dashboard_url)
-            if not _send(channel, message, delivery, org.org, 1):
+            if not sent(channel, message, delivery.failures, f"1 notice(s) for {org.org}"):
                 break  # the rest on the retry
             alerts.record_ended(conn, [alarm], channel.name, datetime.now(UTC))
             delivery.sent.setdefault(channel.name, []).append(f"{WORDING[alarm.kind].label(alarm)} over")
@@ -118,16 +118,6 @@ def _messages(
     org: OrgConfig, channel: ChannelConfig, todo: Sequence[Alert], dashboard_url: str | None
 ) -> list[tuple[list[Alert], Message]]:
     """What ``channel`` gets: one message for the batch, or, for an incident service, one per notice."""
-    if channel.type in INCIDENT_TYPES:
+    if channel.type in INCIDENT_CHANNEL_TYPES:
         return [([a], m) for a, m in incident_messages(org.org, org.limit_meter, todo, dashboard_url)]
     return [(list(todo), notice_message(org.org, org.limit_meter, todo, dashboard_url))]
-
-
-def _send(channel: ChannelConfig, message: Message, delivery: Delivery, org: str, count: int) -> bool:
-    try:
-        sender_for(channel).send(message)
-    except Exception as err:  # any channel's failure must not stop the others
-        log.error("Channel %s did not take %d notice(s) for %s: %s", channel.name, count, org, err)
-        delivery.failures[channel.name] = str(err) or type(err).__name__
-        return False
-    return True

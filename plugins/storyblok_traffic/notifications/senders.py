@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from storyblok_traffic.config import INCIDENT_CHANNEL_TYPES
 from storyblok_traffic.rules.messages import INCIDENT_SOURCE
 
 if TYPE_CHECKING:
@@ -213,8 +212,6 @@ class AppriseChannelNotifier(ChannelNotifier):
 
 
 OPSGENIE_PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
-# Channel types that take one message per notice (an incident per alert row), not one per batch.
-INCIDENT_TYPES = INCIDENT_CHANNEL_TYPES
 
 
 def incident_of(message: Message) -> IncidentEvent:
@@ -237,6 +234,18 @@ def send_to_all(channels: Sequence[ChannelConfig], message: Message) -> dict[str
             log.exception("Channel %s did not take %r", channel.name, message.subject)
             failures[channel.name] = str(err) or type(err).__name__
     return failures
+
+
+def sent(channel: ChannelConfig, message: Message, failures: dict[str, str], what: str) -> bool:
+    """``message`` (``what`` it carries, for the log) to ``channel``; False, with why in ``failures``, when the
+    channel refused it: one channel's failure must not stop the others, nor the ledger of those that took it."""
+    try:
+        sender_for(channel).send(message)
+    except Exception as err:  # any channel's failure must not stop the others
+        log.error("Channel %s did not take %s: %s", channel.name, what, err)
+        failures[channel.name] = str(err) or type(err).__name__
+        return False
+    return True
 
 
 def refusals(failures: Mapping[str, str]) -> str:
