@@ -10,7 +10,7 @@ from datetime import date
 from storyblok_traffic import documents as m
 from storyblok_traffic.evaluation.digest import Digest
 from storyblok_traffic.rules.meters import METER_TITLES
-from storyblok_traffic.rules.plans import BYTES_PER_GB, amount_text, used_text
+from storyblok_traffic.rules.plans import BYTES_PER_GB, amount_text, limit_text
 
 # Drawn at twice the size it is shown (the <img>'s width): sharp on a high-density screen.
 WIDTH_PX, HEIGHT_PX, SCALE = 640, 250, 2
@@ -67,7 +67,9 @@ def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date)
         path.append((date2num(end), period.forecast.usage_at_end / scale))
         xs, ys = zip(*path, strict=True)
         axes.plot(xs, ys, color=PROJECTED, linestyle=(0, (4, 3)), linewidth=1.5, label="projected")
-    axes.axhline(period.limit / scale, color=LIMIT, linewidth=1.2, label=f"limit {_limit(period)}")
+    axes.axhline(
+        period.limit / scale, color=LIMIT, linewidth=1.2, label=f"limit {limit_text(period.meter, period.limit)}"
+    )
     axes.set_xlim(date2num(start), date2num(end))
     axes.set_ylim(bottom=0)
     axes.set_title(
@@ -84,11 +86,6 @@ def _panel(axes: object, period: m.Period, daily: list[m.DailyRow], as_of: date)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     axes.legend(loc="lower right", fontsize=8.5, frameon=False)  # under the rising lines
-
-
-def _limit(period: m.Period) -> str:
-    """``1,000,000 requests``, ``400 GB``: a limit without decimals where it is whole."""
-    return used_text(period.meter, 0, period.limit).split(" of ", 1)[1]
 
 
 def _pct(percent: float | None) -> str:

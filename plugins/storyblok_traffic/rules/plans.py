@@ -147,8 +147,15 @@ def _cap(meter: Meter, maximum: int) -> str:
 def used_text(meter: Meter | str, used: int, limit: int) -> str:
     """``412,345 of 1,000,000 requests`` or ``412.3 GB of 400 GB``: a whole limit without decimals."""
     if meter == "bytes":
-        return f"{gigabytes(used):,.1f} GB of {_whole_gb(limit)} GB"
-    return f"{used:,} of {limit:,} {meter or 'requests'}"
+        return f"{gigabytes(used):,.1f} GB of {limit_text(meter, limit)}"
+    return f"{used:,} of {limit_text(meter, limit)}"
+
+
+def limit_text(meter: Meter | str, limit: int) -> str:
+    """``1,000,000 requests`` or ``400 GB``: a limit, whole without decimals."""
+    if meter == "bytes":
+        return f"{_whole_gb(limit)} GB"
+    return f"{limit:,} {meter or 'requests'}"
 
 
 def _whole_gb(limit: int) -> str:
